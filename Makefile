@@ -1,0 +1,91 @@
+# csprof build. `make` builds build/csprof: static x86_64, musl + libunwind +
+# jansson (the latter two built once from Debian source packages into
+# build/deps). `make test` runs every test; `make dist` writes dist/.
+#
+# Two flavours of the same sources:
+#   build/csprof       musl, fully static, what users run (dist/ is this, stripped)
+#   build/csprof-asan  glibc + ASan/UBSan against the system -dev packages, for tests
+
+SHELL := /bin/bash
+CC_MUSL ?= musl-gcc
+CC ?= cc
+PYTHON ?= python3
+
+SRCS := $(sort $(wildcard src/*.c))
+HDRS := $(wildcard src/*.h)
+DEPS := build/deps
+DEPS_STAMP := $(DEPS)/.done
+
+# The commit of the last change to what goes into the binary, so a dist/
+# commit on top of it rebuilds to the same bytes.
+COMMIT := $(shell git log -1 --format=%h -- src Makefile 2>/dev/null || echo unknown)$(shell test -n "$$(git status --porcelain -- src Makefile 2>/dev/null)" && echo -dirty)
+ifeq ($(COMMIT),)
+COMMIT := unknown
+endif
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+COMMON := $(WARN) -D_GNU_SOURCE -DCSPROF_COMMIT='"$(COMMIT)"' -ffile-prefix-map=$(CURDIR)=.
+
+MUSL_CFLAGS := $(COMMON) -O2 -I$(DEPS)/include -fno-asynchronous-unwind-tables
+MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
+
+ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson
+
+.PHONY: all deps asan unit test dist dist-check bench offsets clean example
+all: build/csprof
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): src/tools/build-deps.sh
+	bash src/tools/build-deps.sh $(DEPS)
+
+MUSL_OBJS := $(patsubst src/%.c,build/obj/musl/%.o,$(SRCS))
+ASAN_OBJS := $(patsubst src/%.c,build/obj/asan/%.o,$(SRCS))
+
+build/obj/musl/%.o: src/%.c $(HDRS) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(MUSL_CFLAGS) -c $< -o $@
+
+build/obj/asan/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/csprof: $(MUSL_OBJS)
+	$(CC_MUSL) $(MUSL_LDFLAGS) -o $@ $^ $(shell cat $(DEPS)/libs 2>/dev/null)
+
+asan: build/csprof-asan
+build/csprof-asan: $(ASAN_OBJS)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
+
+# Unit tests: each tests/unit/test_*.c links against every module but main.c.
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
+LIB_ASAN_OBJS := $(filter-out build/obj/asan/main.o,$(ASAN_OBJS))
+build/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Isrc -Itests/unit -o $@ $< $(LIB_ASAN_OBJS) $(ASAN_LIBS)
+
+unit: $(UNIT_BINS)
+	@bash tests/run-unit.sh $(UNIT_BINS)
+
+test: all asan unit
+	$(PYTHON) tests/run.py
+
+dist: build/csprof
+	@mkdir -p dist
+	strip -o dist/csprof-linux-x86_64 build/csprof
+	cd dist && sha256sum csprof-linux-x86_64 > SHA256SUMS
+	@cat dist/SHA256SUMS
+
+bench: all
+	$(PYTHON) tests/bench/bench.py
+
+# Regenerate the CPython offset tables from each version's internal headers.
+offsets:
+	bash src/tools/gen-offsets.sh > src/pyoffsets_gen.h.new && mv src/pyoffsets_gen.h.new src/pyoffsets_gen.h
+
+example: all
+	bash tests/example.sh
+
+clean:
+	rm -rf build/obj build/unit build/csprof build/csprof-asan

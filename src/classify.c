@@ -1,0 +1,44 @@
+/* classify.c -- see classify.h for the rule. */
+#include "classify.h"
+
+#include <string.h>
+
+static int under(const char *path, const char *dir) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    return n > 0 && strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static int is_stdlib_path(const char *file) {
+    if (file[0] == '<') return 1;  /* <frozen importlib._bootstrap>, <built-in>, <string> */
+    const char *s = strstr(file, "/lib/python");
+    if (!s) return 0;
+    s += strlen("/lib/python");
+    /* /lib/python3.12/..., or /lib/python312.zip/... */
+    while (*s && *s != '/') s++;
+    return *s == '/';
+}
+
+code_kind classify_func(const profile *p, const char *file, frame_type type) {
+    if (type == FRAME_PROCESS || type == FRAME_THREAD) return CODE_SYNTHETIC;
+    if (type == FRAME_NATIVE) return CODE_NATIVE;
+    if (!file || !*file) return CODE_THIRD_PARTY;
+    if (strstr(file, "/site-packages/") || strstr(file, "/dist-packages/"))
+        return CODE_THIRD_PARTY;
+    if (is_stdlib_path(file)) return CODE_STDLIB;
+    if (file[0] != '/') return CODE_YOURS;
+    const prof_meta *m = prof_meta_get(p);
+    const char *ws = m->workspace ? m->workspace : m->cwd;
+    if (ws && under(file, ws)) return CODE_YOURS;
+    return CODE_THIRD_PARTY;
+}
+
+code_kind classify_frame(const profile *p, const prof_frame *f) {
+    return classify_func(p, f->file, f->type);
+}
+
+const char *code_kind_name(code_kind k) {
+    static const char *names[CODE_KIND_COUNT] = {"your code", "stdlib", "third-party",
+                                                 "native", "idle", "root"};
+    return (unsigned)k < CODE_KIND_COUNT ? names[k] : "?";
+}

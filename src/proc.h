@@ -1,0 +1,51 @@
+/* proc.h -- access to another process: its memory, mappings, threads and
+ * children, read from outside without stopping it.
+ *
+ * Memory is read with process_vm_readv only: we never write the target.
+ * Every function returns -1 (and sets errno) rather than aborting.
+ */
+#ifndef CSPROF_PROC_H
+#define CSPROF_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Copy len bytes at remote address addr of pid into buf. Succeeds only when
+ * all bytes were read. */
+int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+typedef struct {
+    uint64_t start, end, offset;
+    char perms[5];
+    char *path;     /* NULL for anonymous mappings */
+} proc_map;
+
+typedef struct {
+    proc_map *maps;
+    size_t n;
+} proc_maps;
+
+int proc_maps_read(pid_t pid, proc_maps *out);
+void proc_maps_free(proc_maps *m);
+/* Lowest start address of any mapping of path (the load base for ELF files
+ * whose first PT_LOAD has vaddr 0 and offset 0). 0 if not mapped. */
+uint64_t proc_maps_base(const proc_maps *m, const char *path);
+
+/* Thread ids of pid (from /proc/PID/task), malloc'd into *tids. */
+int proc_threads(pid_t pid, pid_t **tids, size_t *n);
+/* Name from /proc/PID/task/TID/comm into buf (trailing newline removed). */
+int proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
+/* True when the thread is running or runnable ('R' in stat). */
+int proc_thread_on_cpu(pid_t pid, pid_t tid, bool *on_cpu);
+/* Command line of pid joined with spaces into buf (truncated to len). */
+int proc_cmdline(pid_t pid, char *buf, size_t len);
+/* Parent pid of pid. */
+int proc_ppid(pid_t pid, pid_t *ppid);
+/* All live descendants of root (children, grandchildren, ...), malloc'd. */
+int proc_descendants(pid_t root, pid_t **pids, size_t *n);
+/* True when the process exists (and is not a zombie). */
+bool proc_alive(pid_t pid);
+
+#endif

@@ -1,0 +1,154 @@
+/* profile.h -- the in-memory profile: what every report is rendered from.
+ *
+ * A profile is a set of distinct stacks with sample counts, plus the metadata
+ * a reader needs to interpret them (command, interpreter, timing, rate).
+ * Frames are interned in a table so a stack is just an array of indices, and
+ * stacks are interned so a warm sample costs one hash lookup.
+ *
+ * Promises:
+ *  - Strings handed to prof_* are copied; the caller keeps ownership of its own.
+ *  - Indices (frame, thread, stack) are stable for the profile's lifetime.
+ *  - Stacks are stored root first, leaf last.
+ *  - Every allocation failure is reported as -1 / NULL, never abort().
+ */
+#ifndef CSPROF_PROFILE_H
+#define CSPROF_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* What a frame stands for. PROCESS and THREAD frames are synthetic roots that
+ * writers may emit so that stacks of different processes/threads don't merge. */
+typedef enum {
+    FRAME_PYTHON = 0,
+    FRAME_NATIVE = 1,
+    FRAME_PROCESS = 2,
+    FRAME_THREAD = 3,
+} frame_type;
+
+typedef struct {
+    char *function;   /* qualified name where the Python version has one */
+    char *file;       /* co_filename, or the shared object for native frames */
+    int line;         /* line executing in this frame (0 = unknown) */
+    int first_line;   /* first line of the function (co_firstlineno) */
+    frame_type type;
+} prof_frame;
+
+typedef struct {
+    int pid;
+    int tid;          /* OS thread id (native_thread_id when known) */
+    char *name;       /* thread name from /proc/PID/task/TID/comm, may be NULL */
+} prof_thread;
+
+typedef struct {
+    int pid;
+    int ppid;
+    char *command;    /* joined argv of the process as seen in /proc */
+    char *python_version;  /* e.g. "3.12.1", NULL if not a Python process */
+} prof_process;
+
+typedef struct {
+    uint32_t thread;  /* index into threads */
+    bool idle;        /* sampled while the thread was off CPU (only with --idle) */
+    uint32_t depth;
+    uint32_t *frames; /* depth indices into frames, root first */
+    uint64_t count;
+} prof_stack;
+
+typedef struct {
+    uint64_t ticks;   /* sampling rounds run */
+    uint64_t taken;   /* thread stacks recorded (== sum of stack counts) */
+    uint64_t dropped; /* thread stacks dropped as torn/inconsistent */
+    uint64_t idle;    /* thread stacks seen idle (recorded only with --idle) */
+} prof_counters;
+
+typedef struct profile profile;
+
+profile *prof_new(void);
+void prof_free(profile *p);
+
+/* Metadata. Setters copy; getters return borrowed pointers (may be NULL). */
+typedef struct {
+    char *csprof_version;
+    char *csprof_commit;
+    char **argv;            /* command line of the profiled command (NULL-terminated) */
+    int argc;
+    char *name;             /* output stem */
+    char *script;           /* the script path when the command runs one */
+    char *python_version;   /* of the main (first) Python process */
+    char *interpreter;      /* path of the binary holding _PyRuntime */
+    char *cwd;              /* working directory of the command */
+    char *workspace;        /* GITHUB_WORKSPACE or cwd: decides "your code" */
+    char *git_commit;       /* GITHUB_SHA or git HEAD, when known */
+    char *start_time;       /* ISO 8601 UTC, e.g. 2026-11-24T19:30:00Z */
+    double wall_seconds;
+    int exit_status;        /* as csprof returns it: code, or 128+signal; -1 unknown */
+    double rate_hz;         /* requested */
+    double interval_seconds;/* measured mean time between ticks */
+    bool native;
+    bool idle_included;
+    bool subprocesses;
+    char *note;             /* e.g. "no Python stacks found", may be NULL */
+} prof_meta;
+
+prof_meta *prof_meta_of(profile *p);
+const prof_meta *prof_meta_get(const profile *p);
+/* Replace *dst with a copy of src (src may be NULL). Returns -1 on OOM. */
+int prof_set_str(char **dst, const char *src);
+int prof_set_argv(profile *p, int argc, char *const *argv);
+
+prof_counters *prof_counters_of(profile *p);
+
+/* Interning. Return the index, or -1 on allocation failure. */
+int prof_intern_frame(profile *p, const char *function, const char *file,
+                      int line, int first_line, frame_type type);
+int prof_add_thread(profile *p, int pid, int tid, const char *name);
+int prof_add_process(profile *p, int pid, int ppid, const char *command,
+                     const char *python_version);
+/* Add count samples of the stack frames[0..depth) (root first) on thread.
+ * Equal (thread, idle, frames) stacks are merged. Returns stack index or -1. */
+int prof_add_stack(profile *p, uint32_t thread, bool idle,
+                   const uint32_t *frames, uint32_t depth, uint64_t count);
+
+size_t prof_nframes(const profile *p);
+size_t prof_nthreads(const profile *p);
+size_t prof_nprocesses(const profile *p);
+size_t prof_nstacks(const profile *p);
+const prof_frame *prof_frame_at(const profile *p, size_t i);
+const prof_thread *prof_thread_at(const profile *p, size_t i);
+const prof_process *prof_process_at(const profile *p, size_t i);
+const prof_stack *prof_stack_at(const profile *p, size_t i);
+uint64_t prof_total_samples(const profile *p);
+
+/* Seconds one sample stands for: measured interval, else 1/rate. */
+double prof_seconds_per_sample(const profile *p);
+
+/* Per-function aggregation used by summaries, diffs and annotations.
+ * A "function" is (function, file, first_line, type); self counts samples
+ * where it is the leaf; total counts samples where it appears at least once
+ * (recursion counted once). hot_line is the line with most self samples
+ * (or most total samples when self is 0). */
+typedef struct {
+    const char *function;
+    const char *file;
+    int first_line;
+    frame_type type;
+    uint64_t self;
+    uint64_t total;
+    int hot_line;
+    uint64_t hot_line_samples;
+} prof_func_stat;
+
+/* Fills *out with a malloc'd array sorted by self desc, total desc, name.
+ * Synthetic PROCESS/THREAD frames are excluded. Returns count or -1. */
+long prof_function_stats(const profile *p, prof_func_stat **out);
+
+/* Prepend synthetic roots to every stack so processes and threads stay apart
+ * in every report: "process PID (command)" when by_process, "thread TID (name)"
+ * when by_thread. Called once by the recorder when sampling ends, so saved
+ * profiles already carry their roots and writers need no special case.
+ * Returns 0, or -1 on allocation failure (the profile is then unusable). */
+int prof_add_roots(profile *p, bool by_process, bool by_thread);
+
+#endif
