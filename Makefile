@@ -18,7 +18,9 @@ DEPS_STAMP := $(DEPS)/.done
 
 # The commit of the last change to what goes into the binary, so a dist/
 # commit on top of it rebuilds to the same bytes.
-COMMIT := $(shell git log -1 --format=%h -- src Makefile 2>/dev/null || echo unknown)$(shell test -n "$$(git status --porcelain -- src Makefile 2>/dev/null)" && echo -dirty)
+# A fixed abbreviation length: git's automatic one grows with the object count,
+# which differs between clones.
+COMMIT := $(shell git log -1 --abbrev=12 --format=%h -- src Makefile 2>/dev/null || echo unknown)$(shell test -n "$$(git status --porcelain -- src Makefile 2>/dev/null)" && echo -dirty)
 ifeq ($(COMMIT),)
 COMMIT := unknown
 endif
@@ -32,7 +34,7 @@ MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson
 
-.PHONY: all deps asan unit test dist dist-check bench offsets clean example
+.PHONY: all deps asan unit test dist dist-check dist-from-head bench offsets clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -42,7 +44,12 @@ $(DEPS_STAMP): src/tools/build-deps.sh
 MUSL_OBJS := $(patsubst src/%.c,build/obj/musl/%.o,$(SRCS))
 ASAN_OBJS := $(patsubst src/%.c,build/obj/asan/%.o,$(SRCS))
 
-build/obj/musl/%.o: src/%.c $(HDRS) $(DEPS_STAMP)
+# Objects carry CSPROF_COMMIT, so they are rebuilt when it changes (else a
+# `make dist` after a commit would keep the old stamp in the binary).
+COMMIT_STAMP := build/commit
+$(shell mkdir -p build && { echo '$(COMMIT)' | cmp -s - $(COMMIT_STAMP) || echo '$(COMMIT)' > $(COMMIT_STAMP); })
+
+build/obj/musl/%.o: src/%.c $(HDRS) $(DEPS_STAMP) $(COMMIT_STAMP)
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(MUSL_CFLAGS) -c $< -o $@
 
@@ -61,7 +68,7 @@ build/csprof-asan: $(ASAN_OBJS)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
 LIB_ASAN_OBJS := $(filter-out build/obj/asan/main.o,$(ASAN_OBJS))
-build/unit/%: tests/unit/%.c tests/unit/check.h $(LIB_ASAN_OBJS)
+build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -Isrc -Itests/unit -o $@ $< $(LIB_ASAN_OBJS) $(ASAN_LIBS)
 
@@ -71,11 +78,24 @@ unit: $(UNIT_BINS)
 test: all asan unit
 	$(PYTHON) tests/run.py
 
+# dist/ must be reproducible from the committed tree, so a dirty src/ (which
+# would also compile in untracked files) is refused; DIST_DIRTY=1 overrides.
+# In a shared checkout, `make dist-from-head` builds HEAD in a clean worktree
+# and copies the result here. `make dist-check` rebuilds HEAD from scratch and
+# compares with the committed dist/SHA256SUMS.
 dist: build/csprof
+	@if [[ "$(COMMIT)" == *-dirty && "$(DIST_DIRTY)" != 1 ]]; then \
+	  echo "make dist: src/ or Makefile has uncommitted changes (commit $(COMMIT)); commit them, or use 'make dist-from-head'" >&2; exit 1; fi
 	@mkdir -p dist
 	strip -o dist/csprof-linux-x86_64 build/csprof
 	cd dist && sha256sum csprof-linux-x86_64 > SHA256SUMS
 	@cat dist/SHA256SUMS
+
+dist-check:
+	bash src/tools/dist-check.sh
+
+dist-from-head:
+	bash src/tools/dist-check.sh --update
 
 bench: all
 	$(PYTHON) tests/bench/bench.py
