@@ -1,10 +1,10 @@
-/* elf.h -- just enough ELF reading to find CPython in a binary on disk:
+/* elfread.h -- just enough ELF reading to find CPython in a binary on disk:
  * symbol addresses (.symtab, falling back to .dynsym), named sections, and
  * strings in read-only data. Files are mapped read-only; all offsets in the
  * file are checked against its size before use.
  */
-#ifndef CSPROF_ELF_H
-#define CSPROF_ELF_H
+#ifndef CSPROF_ELFREAD_H
+#define CSPROF_ELFREAD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,14 +17,15 @@ void elf_close(elf_file *e);
 uint64_t elf_symbol(const elf_file *e, const char *name);
 /* Address and size of the section called name; 0 when absent. */
 uint64_t elf_section(const elf_file *e, const char *name, uint64_t *size);
-/* Lowest p_vaddr - p_offset over PT_LOAD segments: subtract from a runtime
- * address minus the mapping start to get... see elf_load_bias(). */
+/* Lowest p_vaddr - p_offset over PT_LOAD segments: the link-time address of
+ * file offset 0. Load bias = (start of the mapping at offset 0) - this. */
 uint64_t elf_first_load_vaddr(const elf_file *e);
 /* Read len bytes at link-time virtual address vaddr from the file's data
  * (for initialised data such as Py_Version or version strings). */
 int elf_read_vaddr(const elf_file *e, uint64_t vaddr, void *buf, size_t len);
 /* Find the CPython version string ("3.12.1", "3.15.0a1+") stored in
- * .rodata; writes it to buf. Returns 0 when found. */
-int elf_python_version(const elf_file *e, char *buf, size_t len);
+ * .rodata, of the given minor version (or any when minor < 0); writes it to
+ * buf. Returns 0 when found. */
+int elf_python_version(const elf_file *e, int minor, char *buf, size_t len);
 
 #endif

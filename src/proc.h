@@ -15,6 +15,9 @@
 /* Copy len bytes at remote address addr of pid into buf. Succeeds only when
  * all bytes were read. */
 int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* Like proc_read, but a read that stops at an unmapped page returns the
+ * bytes read so far instead of failing. */
+ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len);
 
 typedef struct {
     uint64_t start, end, offset;
@@ -39,6 +42,8 @@ int proc_threads(pid_t pid, pid_t **tids, size_t *n);
 int proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
 /* True when the thread is running or runnable ('R' in stat). */
 int proc_thread_on_cpu(pid_t pid, pid_t tid, bool *on_cpu);
+/* State letter of a /proc/.../stat line ('R', 'S', 'D', 'Z', ...). */
+int proc_stat_state(const char *stat, char *state);
 /* Command line of pid joined with spaces into buf (truncated to len). */
 int proc_cmdline(pid_t pid, char *buf, size_t len);
 /* Parent pid of pid. */

@@ -1,0 +1,183 @@
+/* elfread.c -- symbol and section lookup in a 64-bit little-endian ELF file.
+ *
+ * The file is mapped read-only and every header, table and string is
+ * bounds-checked against the file size: a truncated or hostile binary gives
+ * "not found", never a crash.
+ */
+#include "elfread.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct elf_file {
+    const unsigned char *data;
+    size_t size;
+    const Elf64_Ehdr *eh;
+};
+
+static int in_file(const elf_file *e, uint64_t off, uint64_t len) {
+    return off <= e->size && len <= e->size - off;
+}
+
+elf_file *elf_open(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
+    if (fstat(fd, &st) || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+        close(fd);
+        return NULL;
+    }
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return NULL;
+    elf_file *e = calloc(1, sizeof *e);
+    if (!e) {
+        munmap(map, (size_t)st.st_size);
+        return NULL;
+    }
+    e->data = map;
+    e->size = (size_t)st.st_size;
+    e->eh = map;
+    const Elf64_Ehdr *h = e->eh;
+    if (memcmp(h->e_ident, ELFMAG, SELFMAG) || h->e_ident[EI_CLASS] != ELFCLASS64 ||
+        h->e_ident[EI_DATA] != ELFDATA2LSB || h->e_shentsize != sizeof(Elf64_Shdr) ||
+        h->e_phentsize != sizeof(Elf64_Phdr) ||
+        !in_file(e, h->e_shoff, (uint64_t)h->e_shnum * sizeof(Elf64_Shdr)) ||
+        !in_file(e, h->e_phoff, (uint64_t)h->e_phnum * sizeof(Elf64_Phdr))) {
+        elf_close(e);
+        return NULL;
+    }
+    return e;
+}
+
+void elf_close(elf_file *e) {
+    if (!e) return;
+    munmap((void *)e->data, e->size);
+    free(e);
+}
+
+static const Elf64_Shdr *section_at(const elf_file *e, size_t i) {
+    if (i >= e->eh->e_shnum) return NULL;
+    return (const Elf64_Shdr *)(e->data + e->eh->e_shoff) + i;
+}
+
+static const char *string_at(const elf_file *e, const Elf64_Shdr *strtab, uint64_t off) {
+    if (!strtab || off >= strtab->sh_size || !in_file(e, strtab->sh_offset, strtab->sh_size))
+        return NULL;
+    const char *s = (const char *)e->data + strtab->sh_offset + off;
+    if (!memchr(s, '\0', strtab->sh_size - off)) return NULL;
+    return s;
+}
+
+static uint64_t lookup_in(const elf_file *e, uint32_t type, const char *name) {
+    for (size_t i = 0; i < e->eh->e_shnum; i++) {
+        const Elf64_Shdr *sh = section_at(e, i);
+        if (sh->sh_type != type || sh->sh_entsize != sizeof(Elf64_Sym) ||
+            !in_file(e, sh->sh_offset, sh->sh_size))
+            continue;
+        const Elf64_Shdr *strtab = section_at(e, sh->sh_link);
+        const Elf64_Sym *syms = (const Elf64_Sym *)(e->data + sh->sh_offset);
+        size_t n = sh->sh_size / sizeof(Elf64_Sym);
+        for (size_t k = 0; k < n; k++) {
+            if (syms[k].st_value == 0 || syms[k].st_shndx == SHN_UNDEF) continue;
+            const char *s = string_at(e, strtab, syms[k].st_name);
+            if (s && !strcmp(s, name)) return syms[k].st_value;
+        }
+    }
+    return 0;
+}
+
+uint64_t elf_symbol(const elf_file *e, const char *name) {
+    uint64_t v = lookup_in(e, SHT_SYMTAB, name);
+    return v ? v : lookup_in(e, SHT_DYNSYM, name);
+}
+
+uint64_t elf_section(const elf_file *e, const char *name, uint64_t *size) {
+    const Elf64_Shdr *names = section_at(e, e->eh->e_shstrndx);
+    for (size_t i = 0; i < e->eh->e_shnum; i++) {
+        const Elf64_Shdr *sh = section_at(e, i);
+        const char *s = string_at(e, names, sh->sh_name);
+        if (s && !strcmp(s, name)) {
+            if (size) *size = sh->sh_size;
+            return sh->sh_addr;
+        }
+    }
+    return 0;
+}
+
+uint64_t elf_first_load_vaddr(const elf_file *e) {
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(e->data + e->eh->e_phoff);
+    uint64_t lowest = UINT64_MAX;
+    for (size_t i = 0; i < e->eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr - ph[i].p_offset < lowest)
+            lowest = ph[i].p_vaddr - ph[i].p_offset;
+    return lowest == UINT64_MAX ? 0 : lowest;
+}
+
+int elf_read_vaddr(const elf_file *e, uint64_t vaddr, void *buf, size_t len) {
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(e->data + e->eh->e_phoff);
+    for (size_t i = 0; i < e->eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || vaddr < ph[i].p_vaddr ||
+            vaddr - ph[i].p_vaddr > ph[i].p_filesz || len > ph[i].p_filesz - (vaddr - ph[i].p_vaddr))
+            continue;
+        uint64_t off = ph[i].p_offset + (vaddr - ph[i].p_vaddr);
+        if (!in_file(e, off, len)) return -1;
+        memcpy(buf, e->data + off, len);
+        return 0;
+    }
+    return -1;
+}
+
+/* A version string is "3.<minor>.<micro>" optionally followed by a release
+ * tag such as "a1", "rc2" or "+", standing alone between NUL bytes. */
+static int looks_like_version(const char *s, size_t n) {
+    if (n < 5 || n > 16 || s[0] != '3' || s[1] != '.') return 0;
+    size_t i = 2, digits = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    if (!digits || i >= n || s[i] != '.') return 0;
+    i++;
+    digits = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++, digits++;
+    if (!digits) return 0;
+    for (; i < n; i++)
+        if (!strchr("abrc0123456789+", s[i])) return 0;
+    return 1;
+}
+
+/* PY_VERSION is a string of its own, but the linker may merge it into the
+ * tail of a longer one ("/opt/python/3.8.18"), so a second pass accepts a
+ * version preceded by any character that cannot be part of it. */
+int elf_python_version(const elf_file *e, int minor, char *buf, size_t len) {
+    const Elf64_Shdr *names = section_at(e, e->eh->e_shstrndx);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < e->eh->e_shnum; i++) {
+            const Elf64_Shdr *sh = section_at(e, i);
+            const char *s = string_at(e, names, sh->sh_name);
+            if (!s || strcmp(s, ".rodata") || !in_file(e, sh->sh_offset, sh->sh_size)) continue;
+            uint64_t size = sh->sh_size;
+            const char *d = (const char *)e->data + sh->sh_offset;
+            for (uint64_t k = 1; k + 5 < size; k++) {
+                if (d[k] != '3' || d[k + 1] != '.') continue;
+                char before = d[k - 1];
+                if (pass == 0 ? before != '\0'
+                              : (before == '.' || (before >= '0' && before <= '9')))
+                    continue;
+                const char *end = memchr(d + k, '\0', size - k);
+                if (!end) break;
+                size_t n = (size_t)(end - (d + k));
+                if (looks_like_version(d + k, n) && n < len &&
+                    (minor < 0 || atoi(d + k + 2) == minor)) {
+                    memcpy(buf, d + k, n);
+                    buf[n] = '\0';
+                    return 0;
+                }
+            }
+        }
+    }
+    return -1;
+}

@@ -1,0 +1,263 @@
+/* proc.c -- reading another process through /proc and process_vm_readv. */
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
+    ssize_t got = proc_read_partial(pid, addr, buf, len);
+    if (got < 0) return -1;
+    if ((size_t)got != len) {
+        errno = EFAULT;
+        return -1;
+    }
+    return 0;
+}
+
+ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len) {
+    if (addr == 0 || len == 0) {
+        errno = EFAULT;
+        return len == 0 ? 0 : -1;
+    }
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    return process_vm_readv(pid, &local, 1, &remote, 1, 0);
+}
+
+/* Reads a whole small /proc file into buf (NUL-terminated). */
+static ssize_t read_small_file(const char *path, char *buf, size_t len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t off = 0;
+    while (off + 1 < len) {
+        ssize_t n = read(fd, buf + off, len - 1 - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0) break;
+        off += (size_t)n;
+    }
+    close(fd);
+    buf[off] = '\0';
+    return (ssize_t)off;
+}
+
+int proc_maps_read(pid_t pid, proc_maps *out) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    out->maps = NULL;
+    out->n = 0;
+    if (!f) return -1;
+    size_t cap = 0;
+    char *line = NULL;
+    size_t linecap = 0;
+    int rc = 0;
+    while (getline(&line, &linecap, f) > 0) {
+        proc_map m = {0};
+        unsigned long long start, end, off;
+        int pathpos = 0;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pathpos) < 4)
+            continue;
+        m.start = start;
+        m.end = end;
+        m.offset = off;
+        memcpy(m.perms, perms, 4);
+        m.perms[4] = '\0';
+        char *p = line + pathpos;
+        p[strcspn(p, "\n")] = '\0';
+        if (*p == '/' && !(m.path = strdup(p))) {
+            rc = -1;
+            break;
+        }
+        if (out->n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            proc_map *nm = realloc(out->maps, ncap * sizeof *nm);
+            if (!nm) {
+                free(m.path);
+                rc = -1;
+                break;
+            }
+            out->maps = nm;
+            cap = ncap;
+        }
+        out->maps[out->n++] = m;
+    }
+    free(line);
+    fclose(f);
+    if (rc) proc_maps_free(out);
+    return rc;
+}
+
+void proc_maps_free(proc_maps *m) {
+    for (size_t i = 0; i < m->n; i++) free(m->maps[i].path);
+    free(m->maps);
+    m->maps = NULL;
+    m->n = 0;
+}
+
+uint64_t proc_maps_base(const proc_maps *m, const char *path) {
+    uint64_t base = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->maps[i].path || strcmp(m->maps[i].path, path)) continue;
+        if (base == 0 || m->maps[i].start < base) base = m->maps[i].start;
+    }
+    return base;
+}
+
+static int is_number(const char *s) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s)) return 0;
+    return 1;
+}
+
+static int push_pid(pid_t **arr, size_t *n, size_t *cap, pid_t v) {
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 32;
+        pid_t *na = realloc(*arr, ncap * sizeof *na);
+        if (!na) return -1;
+        *arr = na;
+        *cap = ncap;
+    }
+    (*arr)[(*n)++] = v;
+    return 0;
+}
+
+int proc_threads(pid_t pid, pid_t **tids, size_t *n) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    *tids = NULL;
+    *n = 0;
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!is_number(e->d_name)) continue;
+        if (push_pid(tids, n, &cap, (pid_t)atoi(e->d_name))) {
+            closedir(d);
+            free(*tids);
+            *tids = NULL;
+            *n = 0;
+            return -1;
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+int proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len) {
+    char path[80];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+    if (read_small_file(path, buf, len) < 0) return -1;
+    buf[strcspn(buf, "\n")] = '\0';
+    return 0;
+}
+
+/* The state letter follows the ')' closing the comm field, which itself may
+ * contain spaces and parentheses: search from the right. */
+int proc_stat_state(const char *stat, char *state) {
+    const char *close = strrchr(stat, ')');
+    if (!close || close[1] != ' ' || !close[2]) return -1;
+    *state = close[2];
+    return 0;
+}
+
+int proc_thread_on_cpu(pid_t pid, pid_t tid, bool *on_cpu) {
+    char path[80], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
+    char st;
+    if (proc_stat_state(buf, &st)) return -1;
+    *on_cpu = st == 'R';
+    return 0;
+}
+
+int proc_cmdline(pid_t pid, char *buf, size_t len) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    ssize_t n = read_small_file(path, buf, len);
+    if (n < 0) return -1;
+    while (n > 0 && buf[n - 1] == '\0') n--;
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0') buf[i] = ' ';
+    buf[n] = '\0';
+    return 0;
+}
+
+int proc_ppid(pid_t pid, pid_t *ppid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
+    const char *close = strrchr(buf, ')');
+    int pp;
+    char st;
+    if (!close || sscanf(close + 1, " %c %d", &st, &pp) != 2) return -1;
+    *ppid = pp;
+    return 0;
+}
+
+bool proc_alive(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_small_file(path, buf, sizeof buf) < 0) return false;
+    char st;
+    if (proc_stat_state(buf, &st)) return false;
+    return st != 'Z' && st != 'X';
+}
+
+/* One pass over /proc collecting (pid, ppid) pairs, then a walk down from
+ * root. /proc/PID/task/TID/children would be cheaper but is not configured
+ * on every kernel; this runs a few times a second at most. */
+int proc_descendants(pid_t root, pid_t **pids, size_t *n) {
+    *pids = NULL;
+    *n = 0;
+    DIR *d = opendir("/proc");
+    if (!d) return -1;
+    pid_t *all = NULL, *parents = NULL;
+    size_t nall = 0, capall = 0, npar = 0, cappar = 0, cap = 0;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        if (!is_number(e->d_name)) continue;
+        pid_t p = (pid_t)atoi(e->d_name), pp;
+        if (proc_ppid(p, &pp)) continue;
+        if (push_pid(&all, &nall, &capall, p) || push_pid(&parents, &npar, &cappar, pp)) {
+            rc = -1;
+            break;
+        }
+    }
+    closedir(d);
+    if (rc == 0) {
+        /* Breadth-first: *pids grows while we scan it. */
+        size_t head = 0;
+        pid_t cur = root;
+        for (;;) {
+            for (size_t i = 0; i < nall && rc == 0; i++)
+                if (parents[i] == cur && all[i] != root) rc = push_pid(pids, n, &cap, all[i]);
+            if (rc || head >= *n) break;
+            cur = (*pids)[head++];
+        }
+    }
+    free(all);
+    free(parents);
+    if (rc) {
+        free(*pids);
+        *pids = NULL;
+        *n = 0;
+    }
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* pyoffsets.h -- where CPython keeps what we read, per minor version.
+ *
+ * 3.8-3.12: fixed tables generated from each version's internal headers
+ * (src/pyoffsets_gen.h, `make offsets`). 3.13+: the target publishes its own
+ * offsets in _Py_DebugOffsets at the start of _PyRuntime; the generated
+ * table then says where each value sits inside that block, and
+ * pyoffsets_resolve() reads them out. Either way the caller gets one
+ * resolved py_layout of plain byte offsets.
+ */
+#ifndef CSPROF_PYOFFSETS_H
+#define CSPROF_PYOFFSETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint32_t minor;
+    uint32_t debug_offsets_size;   /* 3.13+: sizeof(_Py_DebugOffsets); 0 for static tables */
+    uint32_t debug_version, debug_free_threaded;  /* 3.13+: positions inside the block */
+    /* _PyRuntimeState, PyInterpreterState, PyThreadState */
+    uint32_t runtime_interpreters_head;
+    uint32_t interp_next, interp_threads_head;
+    uint32_t tstate_next, tstate_thread_id, tstate_native_thread_id;  /* 0 = absent */
+    uint32_t tstate_frame;          /* <=3.10 PyFrameObject*, 3.11/12 _PyCFrame*, 3.13+ _PyInterpreterFrame* */
+    uint32_t cframe_current_frame;  /* 3.11/3.12 only */
+    /* PyFrameObject, <= 3.10 */
+    uint32_t frame_back, frame_code, frame_lasti;
+    /* _PyInterpreterFrame, 3.11+ */
+    uint32_t iframe_previous, iframe_code, iframe_instr, iframe_owner;
+    uint32_t owner_cstack, owner_interpreter;  /* enum value + 1; 0 = none */
+    uint32_t stackref_tag_mask;     /* 3.14+: low bits of f_executable to clear */
+    /* PyCodeObject */
+    uint32_t code_filename, code_name, code_qualname /* 0 = absent */, code_firstlineno;
+    uint32_t code_linetable, code_adaptive;
+    /* objects */
+    uint32_t ob_type, bytes_size, bytes_sval;
+    uint32_t unicode_state, unicode_length, unicode_ascii_size, unicode_compact_size;
+    uint32_t state_kind_shift, state_kind_mask, state_compact_bit, state_ascii_bit;
+} py_layout;
+
+/* Minor versions with a generated table, for messages ("3.8-3.13"). */
+void pyoffsets_supported(char *buf, size_t len);
+/* Table for the minor version, or NULL when we have none. */
+const py_layout *pyoffsets_table(int minor);
+/* Resolve the table into plain offsets. For 3.13+ `debug` must hold the
+ * target's _Py_DebugOffsets block (debug_len bytes). Returns 0, or -1 with a
+ * one-line reason in err (bad cookie, version mismatch, free-threaded). */
+int pyoffsets_resolve(const py_layout *table, const uint8_t *debug, size_t debug_len,
+                      uint64_t expect_hexversion, py_layout *out, char *err, size_t errlen);
+
+#endif

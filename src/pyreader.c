@@ -1,0 +1,680 @@
+/* pyreader.c -- CPython stacks from outside the process. See pyreader.h. */
+#include "pyreader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "elfread.h"
+#include "linetable.h"
+#include "proc.h"
+#include "pyoffsets.h"
+
+#define MAX_THREADS 4096
+#define MAX_INTERPRETERS 64
+#define MAX_NAME_CHARS 1024      /* longer names are cut, marked with "..." */
+#define MAX_LINETABLE (256 * 1024)
+#define MAX_CODES (1u << 20)     /* cache bound; flushed beyond it */
+#define WINDOW_PAGES 8
+#define PAGE 4096u
+#define BLOCK 512                /* bytes read for one thread state / frame / code head */
+
+typedef struct {
+    uint64_t addr;
+    char *function, *file;
+    int first_line;
+    uint8_t *linetable;
+    size_t linetable_len;
+    /* Callers sit at the same offset sample after sample: remember a few. */
+    int memo_offset[4], memo_line[4];
+    unsigned memo_next;
+} code_entry;
+
+typedef struct {
+    uint64_t thread_id;
+    pid_t tid;
+} tid_entry;
+
+struct py_process {
+    pid_t pid;
+    int minor;
+    uint64_t hexversion;
+    char version[32];
+    char *binary;
+    py_layout off;
+    uint64_t runtime;        /* address of _PyRuntime in the target */
+    uint64_t code_type;      /* address of PyCode_Type; 0 if unknown */
+
+    code_entry *codes;       /* index 0 unused so that 0 means "none" */
+    size_t ncodes, capcodes;
+    uint32_t *code_slots;    /* open addressing: addr -> code index */
+    size_t code_slot_cap;
+
+    tid_entry *tids;         /* pthread_t -> OS tid, for versions without native_thread_id */
+    size_t ntids, captids;
+    int pthread_tid_off;     /* discovered offset of tid in glibc's struct pthread; -1 unknown */
+
+    /* 3.11+: a copy of the thread's data stack around the frames being walked. */
+    uint8_t window[WINDOW_PAGES * PAGE];
+    uint64_t win_start, win_end;
+
+    py_frame_ref frames[PY_MAX_DEPTH];
+};
+
+/* ---- small helpers ---- */
+
+static uint64_t rd_u64(const uint8_t *b, uint32_t off) {
+    uint64_t v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+static uint32_t rd_u32(const uint8_t *b, uint32_t off) {
+    uint32_t v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+static int rd_i32(const uint8_t *b, uint32_t off) {
+    int32_t v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+/* A user-space pointer that could be a real object: canonical, aligned. */
+static int plausible(uint64_t p) {
+    return p >= 4096 && p < (1ULL << 47) && (p & 7) == 0;
+}
+
+static const char *base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* "python3.12", "libpython3.12.so.1.0", "libpython3.12d.so" -> 12; else -1 */
+static int minor_from_name(const char *path) {
+    const char *b = base_name(path), *s = strstr(b, "python3.");
+    if (!s) return -1;
+    s += strlen("python3.");
+    if (*s < '0' || *s > '9') return -1;
+    return atoi(s);
+}
+
+/* ---- strings and bytes from the target ---- */
+
+static void put_utf8(char *out, size_t *o, size_t cap, uint32_t c) {
+    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
+    char tmp[4];
+    size_t n;
+    if (c < 0x80) { tmp[0] = (char)c; n = 1; }
+    else if (c < 0x800) { tmp[0] = (char)(0xC0 | (c >> 6)); tmp[1] = (char)(0x80 | (c & 0x3F)); n = 2; }
+    else if (c < 0x10000) {
+        tmp[0] = (char)(0xE0 | (c >> 12)); tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        tmp[2] = (char)(0x80 | (c & 0x3F)); n = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | (c >> 18)); tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F)); tmp[3] = (char)(0x80 | (c & 0x3F)); n = 4;
+    }
+    if (*o + n < cap) {
+        memcpy(out + *o, tmp, n);
+        *o += n;
+    }
+}
+
+/* Reads a str object into a malloc'd UTF-8 string. Only compact strings are
+ * handled: code object names and filenames always are. */
+static char *read_unicode(py_process *pp, uint64_t addr) {
+    if (!plausible(addr)) return NULL;
+    const py_layout *L = &pp->off;
+    uint8_t buf[BLOCK + MAX_NAME_CHARS * 4];
+    size_t header = L->unicode_compact_size;
+    if (header > BLOCK) return NULL;
+    ssize_t got = proc_read_partial(pp->pid, addr, buf, header + 256);
+    if (got < (ssize_t)L->unicode_ascii_size) return NULL;
+    if (pp->code_type && rd_u64(buf, L->ob_type) == pp->code_type) return NULL;
+    uint32_t state = rd_u32(buf, L->unicode_state);
+    int64_t length = (int64_t)rd_u64(buf, L->unicode_length);
+    if (!(state & L->state_compact_bit) || length < 0) return NULL;
+    unsigned kind = (state >> L->state_kind_shift) & L->state_kind_mask;
+    int ascii = (state & L->state_ascii_bit) != 0;
+    if (kind != 1 && kind != 2 && kind != 4) return NULL;
+    size_t data = ascii ? L->unicode_ascii_size : header;
+    int cut = length > MAX_NAME_CHARS;
+    size_t nchars = cut ? MAX_NAME_CHARS : (size_t)length;
+    size_t need = data + nchars * kind;
+    if ((size_t)got < need) {
+        if (need > sizeof buf || proc_read(pp->pid, addr, buf, need)) return NULL;
+    }
+    size_t cap = nchars * 4 + 4, o = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    for (size_t i = 0; i < nchars; i++) {
+        uint32_t c = kind == 1 ? buf[data + i]
+                   : kind == 2 ? (uint32_t)(buf[data + 2 * i] | buf[data + 2 * i + 1] << 8)
+                   : rd_u32(buf, (uint32_t)(data + 4 * i));
+        if (ascii && c >= 0x80) c = 0xFFFD;
+        put_utf8(out, &o, cap, c);
+    }
+    if (cut && o + 3 < cap) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static uint8_t *read_bytes(py_process *pp, uint64_t addr, size_t *len) {
+    *len = 0;
+    if (!plausible(addr)) return NULL;
+    const py_layout *L = &pp->off;
+    uint8_t head[64];
+    if (L->bytes_sval > sizeof head || proc_read(pp->pid, addr, head, L->bytes_sval)) return NULL;
+    int64_t n = (int64_t)rd_u64(head, L->bytes_size);
+    if (n < 0 || n > MAX_LINETABLE) return NULL;
+    uint8_t *b = malloc(n ? (size_t)n : 1);
+    if (!b) return NULL;
+    if (n && proc_read(pp->pid, addr + L->bytes_sval, b, (size_t)n)) {
+        free(b);
+        return NULL;
+    }
+    *len = (size_t)n;
+    return b;
+}
+
+/* ---- the code object cache ---- */
+
+static void free_code(code_entry *c) {
+    free(c->function);
+    free(c->file);
+    free(c->linetable);
+}
+
+static void flush_codes(py_process *pp) {
+    for (size_t i = 1; i < pp->ncodes; i++) free_code(&pp->codes[i]);
+    pp->ncodes = 1;
+    memset(pp->code_slots, 0, pp->code_slot_cap * sizeof *pp->code_slots);
+}
+
+static size_t slot_of(uint64_t addr, size_t cap) {
+    return (size_t)((addr >> 3) * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+}
+
+static int rehash_codes(py_process *pp, size_t ncap) {
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 1; i < pp->ncodes; i++) {
+        size_t s = slot_of(pp->codes[i].addr, ncap);
+        while (ns[s]) s = (s + 1) & (ncap - 1);
+        ns[s] = (uint32_t)i;
+    }
+    free(pp->code_slots);
+    pp->code_slots = ns;
+    pp->code_slot_cap = ncap;
+    return 0;
+}
+
+/* Returns the cache index of the code object at addr, reading it on a miss;
+ * 0 when it is not a readable code object. */
+static uint32_t code_lookup(py_process *pp, uint64_t addr) {
+    if (!plausible(addr)) return 0;
+    size_t mask = pp->code_slot_cap - 1;
+    for (size_t s = slot_of(addr, pp->code_slot_cap); pp->code_slots[s]; s = (s + 1) & mask)
+        if (pp->codes[pp->code_slots[s]].addr == addr) return pp->code_slots[s];
+
+    const py_layout *L = &pp->off;
+    uint8_t head[BLOCK];
+    uint32_t need = 0;
+    uint32_t fields[] = {L->ob_type, L->code_firstlineno, L->code_name, L->code_qualname,
+                         L->code_filename, L->code_linetable};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (fields[i] + 8 > need) need = fields[i] + 8;
+    /* Partial: a code object near the end of a mapping is still readable. */
+    if (need > sizeof head || proc_read_partial(pp->pid, addr, head, sizeof head) < (ssize_t)need)
+        return 0;
+    if (pp->code_type && rd_u64(head, L->ob_type) != pp->code_type) return 0;
+    code_entry c = {.addr = addr};
+    c.first_line = rd_i32(head, L->code_firstlineno);
+    c.function = read_unicode(pp, rd_u64(head, L->code_qualname ? L->code_qualname : L->code_name));
+    c.file = read_unicode(pp, rd_u64(head, L->code_filename));
+    c.linetable = read_bytes(pp, rd_u64(head, L->code_linetable), &c.linetable_len);
+    if (!c.function || !c.file || c.first_line < 0) {
+        free_code(&c);
+        return 0;
+    }
+    for (int i = 0; i < 4; i++) c.memo_offset[i] = -2;
+
+    if (pp->ncodes >= MAX_CODES) flush_codes(pp);
+    if (pp->ncodes == pp->capcodes) {
+        size_t ncap = pp->capcodes * 2;
+        code_entry *nc = realloc(pp->codes, ncap * sizeof *nc);
+        if (!nc) { free_code(&c); return 0; }
+        pp->codes = nc;
+        pp->capcodes = ncap;
+    }
+    if ((pp->ncodes + 1) * 2 > pp->code_slot_cap && rehash_codes(pp, pp->code_slot_cap * 2)) {
+        free_code(&c);
+        return 0;
+    }
+    uint32_t idx = (uint32_t)pp->ncodes++;
+    pp->codes[idx] = c;
+    size_t s = slot_of(addr, pp->code_slot_cap);
+    while (pp->code_slots[s]) s = (s + 1) & (pp->code_slot_cap - 1);
+    pp->code_slots[s] = idx;
+    return idx;
+}
+
+static int code_line(py_process *pp, uint32_t idx, int offset) {
+    code_entry *c = &pp->codes[idx];
+    for (int i = 0; i < 4; i++)
+        if (c->memo_offset[i] == offset) return c->memo_line[i];
+    int line = offset < 0 ? c->first_line
+             : linetable_line(pp->minor, c->linetable, c->linetable_len, c->first_line, offset);
+    if (line <= 0) line = c->first_line;
+    unsigned k = c->memo_next++ & 3;
+    c->memo_offset[k] = offset;
+    c->memo_line[k] = line;
+    return line;
+}
+
+/* ---- thread ids ---- */
+
+/* Before 3.11 a thread state only knows its pthread_t, which in glibc is the
+ * address of the thread's struct pthread. The kernel tid is a field in it
+ * whose offset differs between glibc builds, so find it once by looking for
+ * a live tid of the process in the first KB of the struct. */
+static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id, const pid_t *tids, size_t ntids) {
+    for (size_t i = 0; i < pp->ntids; i++)
+        if (pp->tids[i].thread_id == thread_id) return pp->tids[i].tid;
+    if (!plausible(thread_id) || ntids == 0) return 0;
+    uint8_t buf[1024];
+    if (proc_read(pp->pid, thread_id, buf, sizeof buf)) return 0;
+    pid_t found = 0;
+    if (pp->pthread_tid_off >= 0) {
+        pid_t t = rd_i32(buf, (uint32_t)pp->pthread_tid_off);
+        for (size_t k = 0; k < ntids; k++)
+            if (tids[k] == t) found = t;
+    }
+    for (uint32_t off = 0; !found && off + 4 <= sizeof buf; off += 4) {
+        pid_t t = rd_i32(buf, off);
+        for (size_t k = 0; k < ntids && !found; k++) {
+            /* tid and pid share a field layout ({tid, pid} was common): the
+             * first match at a plausible offset wins and is remembered. */
+            if (tids[k] == t && off >= 64) {
+                found = t;
+                pp->pthread_tid_off = (int)off;
+            }
+        }
+    }
+    if (!found) return 0;
+    if (pp->ntids == pp->captids) {
+        size_t ncap = pp->captids ? pp->captids * 2 : 16;
+        tid_entry *nt = realloc(pp->tids, ncap * sizeof *nt);
+        if (!nt) return found;
+        pp->tids = nt;
+        pp->captids = ncap;
+    }
+    pp->tids[pp->ntids++] = (tid_entry){thread_id, found};
+    return found;
+}
+
+/* ---- frames, <= 3.10: one heap PyFrameObject per frame ---- */
+
+static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated) {
+    const py_layout *L = &pp->off;
+    uint32_t need = L->frame_lasti + 4;
+    if (L->frame_back + 8 > need) need = L->frame_back + 8;
+    if (L->frame_code + 8 > need) need = L->frame_code + 8;
+    uint8_t buf[BLOCK];
+    if (need > sizeof buf) return -1;
+    uint32_t n = 0;
+    while (frame) {
+        if (n == PY_MAX_DEPTH) {
+            *truncated = true;
+            break;
+        }
+        if (!plausible(frame) || proc_read(pp->pid, frame, buf, need)) return -1;
+        uint32_t code = code_lookup(pp, rd_u64(buf, L->frame_code));
+        if (!code) return -1;
+        int lasti = rd_i32(buf, L->frame_lasti);
+        /* 3.10 counts instructions, earlier versions bytes. */
+        int offset = lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti;
+        pp->frames[n].code = code;
+        pp->frames[n].line = code_line(pp, code, offset);
+        n++;
+        frame = rd_u64(buf, L->frame_back);
+    }
+    *depth = n;
+    return 0;
+}
+
+/* ---- frames, 3.11+: _PyInterpreterFrame in the thread's data stack ---- */
+
+/* Makes [addr, addr+len) available in the window, reading the pages at and
+ * below it in one call. Pages are requested top-down so that a read which
+ * runs into the unmapped start of the stack still returns the upper part. */
+static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
+    if (addr >= pp->win_start && addr + len <= pp->win_end) return pp->window + (addr - pp->win_start);
+    uint64_t top = addr + len;
+    uint64_t start = top > sizeof pp->window ? top - sizeof pp->window : 0;
+    struct iovec local[WINDOW_PAGES + 1], remote[WINDOW_PAGES + 1];
+    int n = 0;
+    uint64_t hi = top;
+    while (hi > start && n < WINDOW_PAGES + 1) {
+        uint64_t lo = (hi - 1) & ~(uint64_t)(PAGE - 1);
+        if (lo < start) lo = start;
+        local[n].iov_base = pp->window + (lo - start);
+        local[n].iov_len = hi - lo;
+        remote[n].iov_base = (void *)(uintptr_t)lo;
+        remote[n].iov_len = hi - lo;
+        n++;
+        hi = lo;
+    }
+    ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+    if (got <= 0) {
+        pp->win_start = pp->win_end = 0;
+        return NULL;
+    }
+    uint64_t low = top;
+    for (int i = 0; i < n && got >= (ssize_t)remote[i].iov_len; i++) {
+        got -= (ssize_t)remote[i].iov_len;
+        low = (uint64_t)(uintptr_t)remote[i].iov_base;
+    }
+    if (low > addr) {
+        pp->win_start = pp->win_end = 0;
+        return NULL;
+    }
+    /* Keep window offsets relative to start so memcpy positions stay valid. */
+    memmove(pp->window, pp->window + (low - start), top - low);
+    pp->win_start = low;
+    pp->win_end = top;
+    return pp->window + (addr - low);
+}
+
+static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
+                                   bool *truncated) {
+    const py_layout *L = &pp->off;
+    uint32_t need = L->iframe_owner + 1;
+    uint32_t fields[] = {L->iframe_previous, L->iframe_code, L->iframe_instr};
+    for (size_t i = 0; i < 3; i++)
+        if (fields[i] + 8 > need) need = fields[i] + 8;
+    uint64_t tag_mask = L->stackref_tag_mask;
+    uint32_t n = 0, steps = 0;
+    pp->win_start = pp->win_end = 0;
+    while (frame) {
+        if (n == PY_MAX_DEPTH || ++steps > 4 * PY_MAX_DEPTH) {
+            *truncated = true;
+            break;
+        }
+        if (!plausible(frame)) return -1;
+        const uint8_t *f = window_get(pp, frame, need);
+        uint8_t single[BLOCK];
+        if (!f) {
+            if (need > sizeof single || proc_read(pp->pid, frame, single, need)) return -1;
+            f = single;
+        }
+        uint64_t prev = rd_u64(f, L->iframe_previous);
+        unsigned owner = f[L->iframe_owner];
+        int shim = (L->owner_cstack && owner + 1 == L->owner_cstack) ||
+                   (L->owner_interpreter && owner + 1 == L->owner_interpreter);
+        if (!shim) {
+            uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
+            uint64_t instr = rd_u64(f, L->iframe_instr);
+            uint32_t code = code_lookup(pp, code_addr);
+            if (!code) {
+                /* From 3.13 a frame may run something that is not a code
+                 * object (e.g. a trampoline); earlier it means a torn read. */
+                if (pp->minor < 13) return -1;
+            } else {
+                int64_t off = (int64_t)(instr - (code_addr + L->code_adaptive));
+                int offset = off < 0 || off > (1 << 24) ? -1 : (int)off;
+                pp->frames[n].code = code;
+                pp->frames[n].line = code_line(pp, code, offset);
+                n++;
+            }
+        }
+        frame = prev;
+    }
+    *depth = n;
+    return 0;
+}
+
+/* ---- attaching ---- */
+
+static int find_runtime(py_process *pp, const proc_maps *maps, char *err, size_t errlen) {
+    char exe[4096], link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)pp->pid);
+    ssize_t el = readlink(link, exe, sizeof exe - 1);
+    exe[el > 0 ? el : 0] = '\0';
+    /* Try libpython first: when present it is the one holding the runtime. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < maps->n; i++) {
+            const char *path = maps->maps[i].path;
+            if (!path || maps->maps[i].offset != 0) continue;
+            int is_lib = strstr(base_name(path), "libpython") != NULL;
+            if (pass == 0 ? !is_lib : is_lib) continue;
+            /* Any python-named file, or the executable itself (a renamed
+             * interpreter); scanning every shared library would be slow. */
+            if (pass == 1 && !strstr(base_name(path), "python") && strcmp(path, exe)) continue;
+            elf_file *e = elf_open(path);
+            if (!e) continue;
+            uint64_t runtime = elf_symbol(e, "_PyRuntime");
+            if (!runtime) {
+                elf_close(e);
+                continue;
+            }
+            uint64_t bias = proc_maps_base(maps, path) - elf_first_load_vaddr(e);
+            pp->runtime = runtime + bias;
+            uint64_t code_type = elf_symbol(e, "PyCode_Type");
+            pp->code_type = code_type ? code_type + bias : 0;
+            uint64_t pyver = elf_symbol(e, "Py_Version");
+            uint32_t hex = 0;
+            int minor = -1;
+            if (pyver && elf_read_vaddr(e, pyver, &hex, sizeof hex) == 0 && (hex >> 24) == 3) {
+                static const char *levels[16] = {[0xA] = "a", [0xB] = "b", [0xC] = "rc"};
+                unsigned level = (hex >> 4) & 0xF;
+                minor = (int)((hex >> 16) & 0xFF);
+                int n = snprintf(pp->version, sizeof pp->version, "3.%d.%u", minor, (hex >> 8) & 0xFF);
+                if (levels[level] && n > 0 && (size_t)n < sizeof pp->version)
+                    snprintf(pp->version + n, sizeof pp->version - (size_t)n, "%s%u",
+                             levels[level], hex & 0xF);
+                pp->hexversion = hex;
+            } else {
+                int hint = minor_from_name(path);
+                if (elf_python_version(e, hint, pp->version, sizeof pp->version) == 0)
+                    minor = atoi(pp->version + 2);
+                else if (hint >= 0)
+                    minor = hint, snprintf(pp->version, sizeof pp->version, "3.%d", hint);
+            }
+            elf_close(e);
+            if (minor < 0) {
+                snprintf(err, errlen, "found _PyRuntime in %s but could not tell its Python version",
+                         path);
+                return -1;
+            }
+            pp->minor = minor;
+            if (!(pp->binary = strdup(path))) return -1;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "no Python interpreter (_PyRuntime) in the process's mappings");
+    return 1;
+}
+
+py_process *py_attach(pid_t pid, py_status *status, char *err, size_t errlen) {
+    err[0] = '\0';
+    proc_maps maps;
+    if (proc_maps_read(pid, &maps)) {
+        *status = errno == ENOENT || errno == ESRCH ? PY_GONE
+                : errno == EACCES || errno == EPERM ? PY_NO_PERMISSION : PY_ERROR;
+        snprintf(err, errlen, "cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
+        return NULL;
+    }
+    py_process *pp = calloc(1, sizeof *pp);
+    if (!pp) {
+        proc_maps_free(&maps);
+        *status = PY_ERROR;
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pp->pid = pid;
+    pp->pthread_tid_off = -1;
+    int rc = find_runtime(pp, &maps, err, errlen);
+    proc_maps_free(&maps);
+    if (rc) {
+        *status = rc > 0 ? PY_NOT_PYTHON : PY_ERROR;
+        py_detach(pp);
+        return NULL;
+    }
+    const py_layout *table = pyoffsets_table(pp->minor);
+    if (!table || pp->minor < 8) {
+        char have[128];
+        pyoffsets_supported(have, sizeof have);
+        snprintf(err, errlen, "Python %s is not supported (supported: %s)", pp->version, have);
+        *status = PY_UNSUPPORTED;
+        py_detach(pp);
+        return NULL;
+    }
+    uint8_t debug[4096];
+    size_t dlen = 0;
+    if (table->debug_offsets_size) {
+        dlen = table->debug_offsets_size < sizeof debug ? table->debug_offsets_size : sizeof debug;
+        if (proc_read(pid, pp->runtime, debug, dlen)) {
+            *status = errno == EPERM ? PY_NO_PERMISSION : errno == ESRCH ? PY_GONE : PY_ERROR;
+            snprintf(err, errlen, "cannot read the target's memory: %s", strerror(errno));
+            py_detach(pp);
+            return NULL;
+        }
+    }
+    if (pyoffsets_resolve(table, dlen ? debug : NULL, dlen, pp->hexversion, &pp->off, err, errlen)) {
+        /* Before the runtime initialises, the block is still zero. */
+        *status = dlen && memcmp(debug, "xdebugpy", 8) ? PY_NOT_READY : PY_UNSUPPORTED;
+        py_detach(pp);
+        return NULL;
+    }
+    uint64_t head = 0;
+    if (proc_read(pid, pp->runtime + pp->off.runtime_interpreters_head, &head, sizeof head)) {
+        *status = errno == EPERM ? PY_NO_PERMISSION : errno == ESRCH ? PY_GONE : PY_ERROR;
+        snprintf(err, errlen, "cannot read the target's memory: %s", strerror(errno));
+        py_detach(pp);
+        return NULL;
+    }
+    if (!head) {
+        *status = PY_NOT_READY;
+        snprintf(err, errlen, "Python %s has not initialised yet", pp->version);
+        py_detach(pp);
+        return NULL;
+    }
+    pp->capcodes = 256;
+    pp->ncodes = 1;
+    pp->code_slot_cap = 1024;
+    pp->codes = calloc(pp->capcodes, sizeof *pp->codes);
+    pp->code_slots = calloc(pp->code_slot_cap, sizeof *pp->code_slots);
+    if (!pp->codes || !pp->code_slots) {
+        *status = PY_ERROR;
+        snprintf(err, errlen, "out of memory");
+        py_detach(pp);
+        return NULL;
+    }
+    *status = PY_OK;
+    return pp;
+}
+
+void py_detach(py_process *pp) {
+    if (!pp) return;
+    if (pp->codes) flush_codes(pp);
+    free(pp->codes);
+    free(pp->code_slots);
+    free(pp->tids);
+    free(pp->binary);
+    free(pp);
+}
+
+const char *py_version(const py_process *pp) { return pp->version; }
+const char *py_binary(const py_process *pp) { return pp->binary; }
+size_t py_cached_codes(const py_process *pp) { return pp->ncodes - 1; }
+
+const py_code_info *py_code_at(const py_process *pp, uint32_t code) {
+    static _Thread_local py_code_info info;
+    if (code == 0 || code >= pp->ncodes) return NULL;
+    const code_entry *c = &pp->codes[code];
+    info = (py_code_info){c->function, c->file, c->first_line};
+    return &info;
+}
+
+/* ---- sampling ---- */
+
+static py_status errno_status(void) {
+    return errno == ESRCH ? PY_GONE : PY_ERROR;
+}
+
+py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result *res) {
+    const py_layout *L = &pp->off;
+    res->threads = res->dropped = 0;
+    uint64_t interp = 0;
+    if (proc_read(pp->pid, pp->runtime + L->runtime_interpreters_head, &interp, sizeof interp))
+        return errno_status();
+    pid_t *tids = NULL;
+    size_t ntids = 0;
+    if (!L->tstate_native_thread_id && proc_threads(pp->pid, &tids, &ntids)) {
+        tids = NULL;
+        ntids = 0;
+    }
+    uint32_t tneed = 0;
+    uint32_t tfields[] = {L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id,
+                          L->tstate_frame};
+    for (size_t i = 0; i < 4; i++)
+        if (tfields[i] + 8 > tneed) tneed = tfields[i] + 8;
+    py_status status = PY_OK;
+    for (int ni = 0; interp && ni < MAX_INTERPRETERS; ni++) {
+        /* These two sit far apart in PyInterpreterState: two small reads. */
+        uint64_t ts = 0, next_interp = 0;
+        if (!plausible(interp) ||
+            proc_read(pp->pid, interp + L->interp_threads_head, &ts, sizeof ts) ||
+            proc_read(pp->pid, interp + L->interp_next, &next_interp, sizeof next_interp)) {
+            status = errno_status();
+            break;
+        }
+        for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
+            uint8_t tbuf[2 * BLOCK];
+            if (!plausible(ts) || tneed > sizeof tbuf || proc_read(pp->pid, ts, tbuf, tneed)) {
+                /* A thread state freed under us: the rest of the list is gone too. */
+                res->dropped++;
+                break;
+            }
+            res->threads++;
+            py_thread_stack st = {.thread_id = rd_u64(tbuf, L->tstate_thread_id)};
+            st.tid = L->tstate_native_thread_id
+                         ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
+                         : tid_of_pthread(pp, st.thread_id, tids, ntids);
+            uint64_t frame = rd_u64(tbuf, L->tstate_frame);
+            int rc = 0;
+            if (pp->minor <= 10) {
+                rc = walk_frame_objects(pp, frame, &st.depth, &st.truncated);
+            } else {
+                if (pp->minor <= 12 && frame) {  /* 3.11/3.12: through _PyCFrame */
+                    uint64_t cur = 0;
+                    rc = !plausible(frame) ||
+                         proc_read(pp->pid, frame + L->cframe_current_frame, &cur, sizeof cur);
+                    frame = cur;
+                }
+                if (!rc) rc = walk_interpreter_frames(pp, frame, &st.depth, &st.truncated);
+            }
+            if (rc) {
+                res->dropped++;
+            } else {
+                st.frames = pp->frames;
+                if (fn(ctx, &st)) {
+                    free(tids);
+                    return PY_OK;
+                }
+            }
+            ts = rd_u64(tbuf, L->tstate_next);
+        }
+        interp = next_interp;
+    }
+    free(tids);
+    return status;
+}

@@ -1,0 +1,357 @@
+/* sampler.c -- the sampling loop. See sampler.h. */
+#include "sampler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "pyreader.h"
+
+#define MAX_PROCESSES 256
+#define REFRESH_NS 100000000LL   /* look for new processes every 100 ms */
+/* A process is checked for Python at every refresh while it is this young
+ * (libpython is mapped, and the runtime initialised, after the exec); later
+ * only when its executable changes. */
+#define YOUNG_NS 3000000000LL
+
+typedef struct {
+    uint64_t key;    /* code id << 24 | line, + 1 so that 0 is empty */
+    uint32_t frame;  /* profile frame index */
+} frame_slot;
+
+typedef struct {
+    uint64_t thread_id;
+    pid_t tid;
+    int prof_thread;
+    int stat_fd;     /* /proc/PID/task/TID/stat kept open: one pread per idle check */
+} thread_entry;
+
+typedef struct {
+    pid_t pid;
+    bool dead;
+    bool reported;       /* attach problem already recorded */
+    int64_t first_seen;  /* ns: young processes are retried until Python shows up */
+    char exe[256];       /* exe when last found not to be Python: retry when it changes */
+    py_process *py;
+    frame_slot *fmap;
+    size_t fmap_cap, fmap_used;
+    thread_entry *threads;
+    size_t nthreads, capthreads;
+} target;
+
+typedef struct {
+    profile *p;
+    const sampler_opts *o;
+    target *targets;
+    size_t ntargets;
+    uint32_t *stack_buf;     /* root-first frame indices for prof_add_stack */
+    sampler_result *res;
+    target *cur;
+    int oom;
+} sampler;
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void target_free(target *t) {
+    py_detach(t->py);
+    free(t->fmap);
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].stat_fd >= 0) close(t->threads[i].stat_fd);
+    free(t->threads);
+}
+
+/* ---- frame and thread interning, per target ---- */
+
+static int frame_index(sampler *s, target *t, const py_frame_ref *fr) {
+    uint64_t key = ((uint64_t)fr->code << 24 | (uint32_t)(fr->line & 0xFFFFFF)) + 1;
+    if ((t->fmap_used + 1) * 2 > t->fmap_cap) {
+        size_t ncap = t->fmap_cap ? t->fmap_cap * 2 : 1024;
+        frame_slot *n = calloc(ncap, sizeof *n);
+        if (!n) return -1;
+        for (size_t i = 0; i < t->fmap_cap; i++) {
+            if (!t->fmap[i].key) continue;
+            size_t pos = (t->fmap[i].key * 0x9E3779B97F4A7C15ULL >> 32) & (ncap - 1);
+            while (n[pos].key) pos = (pos + 1) & (ncap - 1);
+            n[pos] = t->fmap[i];
+        }
+        free(t->fmap);
+        t->fmap = n;
+        t->fmap_cap = ncap;
+    }
+    size_t mask = t->fmap_cap - 1;
+    size_t pos = (key * 0x9E3779B97F4A7C15ULL >> 32) & mask;
+    for (; t->fmap[pos].key; pos = (pos + 1) & mask)
+        if (t->fmap[pos].key == key) return (int)t->fmap[pos].frame;
+    const py_code_info *ci = py_code_at(t->py, fr->code);
+    if (!ci) return -1;
+    int idx = prof_intern_frame(s->p, ci->function, ci->file, fr->line, ci->first_line,
+                                FRAME_PYTHON);
+    if (idx < 0) return -1;
+    t->fmap[pos] = (frame_slot){key, (uint32_t)idx};
+    t->fmap_used++;
+    return idx;
+}
+
+static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st) {
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].thread_id == st->thread_id &&
+            (t->threads[i].tid == st->tid || st->tid == 0))
+            return &t->threads[i];
+    if (t->nthreads == t->capthreads) {
+        size_t ncap = t->capthreads ? t->capthreads * 2 : 8;
+        thread_entry *n = realloc(t->threads, ncap * sizeof *n);
+        if (!n) return NULL;
+        t->threads = n;
+        t->capthreads = ncap;
+    }
+    char name[64] = "";
+    if (st->tid) proc_thread_name(t->pid, st->tid, name, sizeof name);
+    int pt = prof_add_thread(s->p, t->pid, st->tid, name[0] ? name : NULL);
+    if (pt < 0) return NULL;
+    thread_entry *e = &t->threads[t->nthreads++];
+    *e = (thread_entry){st->thread_id, st->tid, pt, -1};
+    if (st->tid) {
+        char path[80];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)t->pid, (int)st->tid);
+        e->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return e;
+}
+
+/* True unless the kernel says the thread is not running or runnable. */
+static bool thread_on_cpu(thread_entry *e) {
+    if (e->stat_fd < 0) return true;
+    char buf[512];
+    ssize_t n = pread(e->stat_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return true;
+    buf[n] = '\0';
+    char st;
+    return proc_stat_state(buf, &st) != 0 || st == 'R';
+}
+
+static int on_thread(void *ctx, const py_thread_stack *st) {
+    sampler *s = ctx;
+    target *t = s->cur;
+    prof_counters *c = prof_counters_of(s->p);
+    if (st->depth == 0) return 0;  /* a thread outside Python code: nothing to attribute */
+    thread_entry *e = thread_of(s, t, st);
+    if (!e) { s->oom = 1; return 1; }
+    bool idle = !thread_on_cpu(e);
+    if (idle) {
+        c->idle++;
+        if (!s->o->idle) return 0;
+    }
+    uint32_t n = 0;
+    if (st->truncated) {
+        int fr = prof_intern_frame(s->p, "[truncated: deeper frames omitted]", NULL, 0, 0,
+                                   FRAME_PYTHON);
+        if (fr < 0) { s->oom = 1; return 1; }
+        s->stack_buf[n++] = (uint32_t)fr;
+    }
+    for (uint32_t d = st->depth; d-- > 0;) {
+        int fr = frame_index(s, t, &st->frames[d]);
+        if (fr < 0) { s->oom = 1; return 1; }
+        s->stack_buf[n++] = (uint32_t)fr;
+    }
+    if (prof_add_stack(s->p, (uint32_t)e->prof_thread, idle, s->stack_buf, n, 1) < 0) {
+        s->oom = 1;
+        return 1;
+    }
+    c->taken++;
+    return 0;
+}
+
+/* ---- targets ---- */
+
+static target *find_target(sampler *s, pid_t pid) {
+    for (size_t i = 0; i < s->ntargets; i++)
+        if (s->targets[i].pid == pid) return &s->targets[i];
+    return NULL;
+}
+
+static void note_error(sampler *s, py_status st, const char *err) {
+    if (s->res->first_error[0]) return;
+    snprintf(s->res->first_error, sizeof s->res->first_error, "%s", err);
+    s->res->first_error_status = (int)st;
+}
+
+/* Attach to pid if it runs Python; quietly retry later while it is not
+ * ready or not (yet) Python: a fork is followed by an exec we may not have
+ * seen yet, and libpython is mapped after the executable. */
+static void try_attach(sampler *s, target *t) {
+    if (t->py || t->dead || t->reported) return;
+    char link[64], exe[256];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
+    ssize_t n = readlink(link, exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char err[256];
+    py_status st;
+    t->py = py_attach(t->pid, &st, err, sizeof err);
+    if (t->py) {
+        char cmd[512] = "";
+        pid_t ppid = 0;
+        proc_cmdline(t->pid, cmd, sizeof cmd);
+        proc_ppid(t->pid, &ppid);
+        if (prof_add_process(s->p, t->pid, ppid, cmd, py_version(t->py)) < 0) s->oom = 1;
+        s->res->python_processes++;
+        prof_meta *m = prof_meta_of(s->p);
+        if (!m->python_version && (prof_set_str(&m->python_version, py_version(t->py)) ||
+                                   prof_set_str(&m->interpreter, py_binary(t->py))))
+            s->oom = 1;
+        return;
+    }
+    if (st == PY_GONE) {
+        t->dead = true;
+    } else if (st == PY_UNSUPPORTED || st == PY_NO_PERMISSION || st == PY_ERROR) {
+        t->reported = true;
+        note_error(s, st, err);
+    } else if (st == PY_NOT_PYTHON) {
+        snprintf(t->exe, sizeof t->exe, "%s", exe);
+    }
+}
+
+static void refresh_targets(sampler *s, pid_t root) {
+    pid_t *pids = NULL;
+    size_t n = 0;
+    if (s->o->subprocesses && proc_descendants(root, &pids, &n)) n = 0;
+    for (size_t i = 0; i <= n; i++) {
+        pid_t pid = i == 0 ? root : pids[i - 1];
+        target *t = find_target(s, pid);
+        if (!t) {
+            if (s->ntargets == MAX_PROCESSES || !proc_alive(pid)) continue;
+            t = &s->targets[s->ntargets++];
+            memset(t, 0, sizeof *t);
+            t->pid = pid;
+            t->first_seen = now_ns();
+        }
+        if (!t->py && t->exe[0] && now_ns() - t->first_seen > YOUNG_NS) {
+            /* Not Python last time: look again only if it exec'd since. */
+            char link[64], exe[256];
+            snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+            ssize_t len = readlink(link, exe, sizeof exe - 1);
+            exe[len > 0 ? len : 0] = '\0';
+            if (!strcmp(exe, t->exe)) continue;
+            t->exe[0] = '\0';
+        }
+        try_attach(s, t);
+    }
+    free(pids);
+}
+
+static void sample_all(sampler *s) {
+    prof_counters *c = prof_counters_of(s->p);
+    for (size_t i = 0; i < s->ntargets && !s->oom; i++) {
+        target *t = &s->targets[i];
+        if (!t->py || t->dead) continue;
+        py_sample_result r;
+        s->cur = t;
+        py_status st = py_sample(t->py, on_thread, s, &r);
+        c->dropped += r.dropped;
+        if (st == PY_GONE) t->dead = true;
+        else if (st != PY_OK) c->dropped++;
+    }
+}
+
+/* ---- the loop ---- */
+
+static int reap_child(pid_t pid, int *status, bool block) {
+    int ws;
+    pid_t r;
+    do r = waitpid(pid, &ws, block ? 0 : WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r != pid) return 0;
+    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : -1;
+    return 1;
+}
+
+int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atomic_t *stop,
+                sampler_result *res) {
+    memset(res, 0, sizeof *res);
+    res->exit_status = -1;
+    sampler s = {.p = p, .o = o, .res = res};
+    s.targets = calloc(MAX_PROCESSES, sizeof *s.targets);
+    s.stack_buf = malloc((PY_MAX_DEPTH + 4) * sizeof *s.stack_buf);
+    if (!s.targets || !s.stack_buf) {
+        free(s.targets);
+        free(s.stack_buf);
+        fprintf(stderr, "csprof: out of memory starting the sampler\n");
+        return -1;
+    }
+    /* Wake-ups within microseconds of the deadline, not the default 50 us slack. */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    prof_counters *c = prof_counters_of(p);
+    int64_t interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000));
+    int64_t start = now_ns(), next = start, last_refresh = 0, end_sampling = 0;
+    double cpu0 = cpu_seconds();
+    bool sampling = true, child_done = false;
+    while (!child_done) {
+        int64_t now = now_ns();
+        if (o->is_child && reap_child(root, &res->exit_status, false)) {
+            child_done = true;
+            break;
+        }
+        if (!o->is_child && (*stop || !proc_alive(root))) break;
+        if (sampling && o->duration > 0 && now - start >= (int64_t)(o->duration * 1e9)) {
+            sampling = false;
+            end_sampling = now;
+            if (!o->is_child) break;
+        }
+        if (!sampling) {
+            /* Duration over: the child runs on untouched; just wait for it. */
+            reap_child(root, &res->exit_status, true);
+            child_done = true;
+            break;
+        }
+        if (now - last_refresh >= REFRESH_NS) {
+            refresh_targets(&s, root);
+            last_refresh = now;
+        }
+        sample_all(&s);
+        c->ticks++;
+        if (s.oom) {
+            fprintf(stderr, "csprof: out of memory while sampling; writing what was collected\n");
+            break;
+        }
+        next += interval;
+        now = now_ns();
+        if (next < now) next = now;  /* fell behind (e.g. a slow attach): don't burst */
+        struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+            if (o->is_child && reap_child(root, &res->exit_status, false)) {
+                child_done = true;
+                break;
+            }
+            if (!o->is_child && *stop) break;
+        }
+    }
+    int64_t stop_ns = end_sampling ? end_sampling : now_ns();
+    res->wall_seconds = (double)(now_ns() - start) / 1e9;
+    res->cpu_seconds = cpu_seconds() - cpu0;
+    double sampled = (double)(stop_ns - start) / 1e9;
+    prof_meta *m = prof_meta_of(p);
+    m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
+    if (s.oom && o->is_child && !child_done) reap_child(root, &res->exit_status, true);
+    for (size_t i = 0; i < s.ntargets; i++) target_free(&s.targets[i]);
+    free(s.targets);
+    free(s.stack_buf);
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* sampler.h -- the sampling loop: ticks at a fixed rate, reads every Python
+ * process of interest through pyreader, and adds the stacks to a profile.
+ *
+ * Idle rule: a thread is idle when its kernel state (/proc/PID/task/TID/stat)
+ * is not 'R' (running or runnable) at the moment of the sample: it is
+ * sleeping, waiting on I/O, a lock or the GIL. Idle samples are counted, and
+ * recorded (marked idle) only with --idle. A thread whose OS id cannot be
+ * determined is treated as active.
+ */
+#ifndef CSPROF_SAMPLER_H
+#define CSPROF_SAMPLER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "profile.h"
+
+typedef struct {
+    double rate_hz;          /* ticks per second */
+    double duration;         /* stop sampling after this many seconds; 0 = until the end */
+    bool idle;               /* record idle threads too */
+    bool subprocesses;       /* follow descendants of the root */
+    bool is_child;           /* root is our child: reap it and report its status */
+} sampler_opts;
+
+typedef struct {
+    int exit_status;         /* child: code or 128+signal; attach: 0; -1 unknown */
+    double wall_seconds;     /* from start to the end of sampling */
+    double cpu_seconds;      /* csprof's own CPU time while sampling */
+    int python_processes;    /* processes where Python was found */
+    char first_error[256];   /* the first attach problem seen, e.g. unsupported version */
+    int first_error_status;  /* its py_status */
+} sampler_result;
+
+/* Samples root (and, with subprocesses, its descendants) into p until the
+ * root exits, the duration passes, or *stop becomes nonzero (in attach mode;
+ * for a child, *stop only ends sampling once the child has been signalled
+ * and exits). Fills p's counters, processes and threads. Returns 0, or -1
+ * on an internal error (already reported). */
+int sampler_run(profile *p, pid_t root, const sampler_opts *o,
+                volatile sig_atomic_t *stop, sampler_result *res);
+
+#endif
