@@ -48,8 +48,12 @@ sources=$(
 
 # Every Dir:: that apt would write to, or read policy from, points inside $dir;
 # the host's update hooks (appstream, packagekit) are cleared so that an
-# update here never refreshes anything of the host's.
+# update here never refreshes anything of the host's. apt reads APT_CONFIG,
+# then the host's apt.conf.d (kept: proxies, validity checks), then
+# Dir::Etc::main, which is this same file again so that it has the last word
+# (e.g. over docker-clean's disabled package cache).
 conf=$(cat <<EOF
+Dir::Etc::main "$dir/apt.conf";
 Dir::Etc::SourceList "$dir/sources.list.d/none.list";
 Dir::Etc::SourceParts "$dir/sources.list.d";
 Dir::Etc::Preferences "$dir/preferences";
@@ -69,6 +73,7 @@ Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
 Acquire::IndexTargets::deb::DEP-11-icons-hidpi::DefaultEnabled "false";
 Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
 APT::Architecture "amd64";
+#clear APT::Architectures;
 APT::Architectures { "amd64"; };
 APT::Get::List-Cleanup "true";
 // apt's _apt download user may not be able to enter the work tree.
