@@ -418,7 +418,7 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
         else if (r->python_processes)
             snprintf(note, sizeof note, "%s", why);
         if (prof_set_str(&m->note, note)) return -1;
-        fprintf(stderr, "csprof: %s\n", note);
+        if (!o->quiet) fprintf(stderr, "csprof: %s\n", note);
     }
     /* Roots keep processes (and threads) apart in every report. */
     size_t threads_with_samples = 0;

@@ -1,0 +1,147 @@
+"""csprof's command line: errors, exit statuses, transparency, signals."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+from common import WORKLOADS, Profile, TempDirTest, csprof_bin, run_csprof, wrapper
+
+PY = "/root/.pyenv/versions/3.12.1/bin/python3.12"
+
+
+def need_python():
+    if not os.path.exists(PY):
+        raise unittest.SkipTest(f"{PY} missing")
+
+
+class TestCliErrors(TempDirTest):
+    def out(self):
+        return os.path.join(self.tmp, "out")
+
+    def test_version(self):
+        r = run_csprof(["--version"])
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^csprof \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)?\)\n$")
+
+    def test_help_lists_every_option(self):
+        r = run_csprof(["record", "--help"])
+        self.assertEqual(r.returncode, 0)
+        for opt in ("--output", "--name", "--rate", "--duration", "--pid", "--subprocesses",
+                    "--idle", "--format", "--help"):
+            self.assertIn(opt, r.stdout)
+
+    def test_command_not_found(self):
+        r = run_csprof(["record", "-o", self.out(), "--", "no-such-command-xyz"])
+        self.assertEqual(r.returncode, 127)
+        self.assertEqual(r.stderr.count("\n"), 1)
+        self.assertIn("command not found", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.out(), "no-such-command-xyz.json")))
+
+    def test_not_executable(self):
+        path = os.path.join(self.tmp, "plain.txt")
+        open(path, "w").close()
+        r = run_csprof(["record", "-o", self.out(), "--", path])
+        self.assertEqual(r.returncode, 126)
+        self.assertIn("not executable", r.stderr)
+
+    def test_unwritable_output(self):
+        blocker = os.path.join(self.tmp, "file")
+        open(blocker, "w").close()
+        r = run_csprof(["record", "-o", os.path.join(blocker, "sub"), "--", "true"])
+        self.assertEqual(r.returncode, 73)
+        self.assertIn("cannot write to output directory", r.stderr)
+
+    def test_bad_options(self):
+        for args in (["--rate", "0"], ["--rate", "abc"], ["--duration", "-1"], ["--bogus"],
+                     ["--format", "svg,nope"], ["--pid", "x"], []):
+            r = run_csprof(["record", "-o", self.out(), *args] + (["--", "true"] if args else []))
+            self.assertEqual(r.returncode, 64, (args, r.stderr))
+            self.assertEqual(r.stderr.count("\n"), 1, (args, r.stderr))
+
+    def test_pid_not_found(self):
+        r = run_csprof(["record", "--pid", "4194000", "-o", self.out()])
+        self.assertEqual(r.returncode, 65)
+        self.assertIn("no process with pid 4194000", r.stderr)
+
+    def test_pid_and_command_conflict(self):
+        r = run_csprof(["record", "--pid", "1", "--", "true"])
+        self.assertEqual(r.returncode, 64)
+
+    def test_unknown_subcommand(self):
+        r = run_csprof(["frobnicate"])
+        self.assertEqual(r.returncode, 64)
+
+
+class TestTransparency(TempDirTest):
+    def test_exit_status_and_output_pass_through(self):
+        cmd = ["sh", "-c", "echo out; echo err >&2; exit 7"]
+        alone = subprocess.run(cmd, capture_output=True, text=True)
+        r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "sh", "--", *cmd])
+        self.assertEqual(r.returncode, 7)
+        self.assertEqual(r.stdout, alone.stdout)
+        self.assertEqual(r.stderr, alone.stderr)
+
+    def test_not_python_still_runs(self):
+        r = run_csprof(["record", "-o", self.tmp, "-n", "sleeper", "--", "sleep", "0.3"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("no Python stacks found", r.stderr)
+        p = Profile(os.path.join(self.tmp, "sleeper.json"))
+        self.assertEqual(p.total, 0)
+        self.assertIn("no Python stacks found", p.data["note"])
+
+    def test_default_name_is_script_stem(self):
+        need_python()
+        r = run_csprof(["record", "-q", "-o", self.tmp, "-f", "json", "--", PY,
+                        os.path.join(WORKLOADS, "instant.py")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "instant.json")))
+
+    def test_killed_by_signal_status(self):
+        r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "k", "--", "sh", "-c", "kill -TERM $$"])
+        self.assertEqual(r.returncode, 128 + signal.SIGTERM)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "k.json")))
+
+    def test_signal_forwarded_and_profile_written(self):
+        need_python()
+        proc = subprocess.Popen(wrapper() + [csprof_bin(), "record", "-q", "-o", self.tmp, "-n", "fwd",
+                                 "-f", "json", "--", PY, os.path.join(WORKLOADS, "attach_target.py"),
+                                 "30"], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(proc.stdout.readline().strip(), "ready")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=60)
+        self.assertEqual(rc, 128 + signal.SIGTERM)
+        p = Profile(os.path.join(self.tmp, "fwd.json"))
+        self.assertEqual(p.data["exit_status"], 128 + signal.SIGTERM)
+        self.assertGreater(p.samples_in("waiting_for_attach"), 0)
+
+    def test_duration_bounds_sampling_not_the_command(self):
+        need_python()
+        r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "dur", "-f", "json", "-d", "0.3",
+                        "--", PY, os.path.join(WORKLOADS, "attach_target.py"), "1.0"])
+        self.assertEqual(r.returncode, 0)
+        p = Profile(os.path.join(self.tmp, "dur.json"))
+        self.assertGreater(p.data["wall_seconds"], 0.9)  # the command ran to its end
+        self.assertLess(p.data["samples"]["ticks"], 600)  # ~300 at 1000 Hz for 0.3 s
+
+    def test_idle_threads(self):
+        need_python()
+        script = os.path.join(WORKLOADS, "sleeper.py")
+        r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "noidle", "-f", "json", "--", PY, script])
+        self.assertEqual(r.returncode, 0)
+        p = Profile(os.path.join(self.tmp, "noidle.json"))
+        self.assertEqual(p.samples_in("nap"), 0)
+        self.assertGreater(p.data["samples"]["idle"], 200)
+        r = run_csprof(["record", "-q", "--idle", "-o", self.tmp, "-n", "idle", "-f", "json", "--",
+                        PY, script])
+        p = Profile(os.path.join(self.tmp, "idle.json"))
+        idle = sum(s["count"] for s in p.stacks if s["idle"])
+        self.assertGreater(p.samples_in("nap"), 200)
+        self.assertGreater(idle, 200)
+        self.assertTrue(p.data["idle_included"])
+
+
+if __name__ == "__main__":
+    unittest.main()
