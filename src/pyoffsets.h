@@ -27,6 +27,7 @@ typedef struct {
     uint32_t frame_back, frame_code, frame_lasti;
     /* _PyInterpreterFrame, 3.11+ */
     uint32_t iframe_previous, iframe_code, iframe_instr, iframe_owner;
+    uint32_t iframe_is_entry;       /* 3.11 only: offset + 1 of is_entry; 0 = absent */
     uint32_t owner_cstack, owner_interpreter;  /* enum value + 1; 0 = none */
     uint32_t stackref_tag_mask;     /* 3.14+: low bits of f_executable to clear */
     /* PyCodeObject */

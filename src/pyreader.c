@@ -343,6 +343,7 @@ static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, b
         int offset = lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti;
         pp->frames[n].code = code;
         pp->frames[n].line = code_line(pp, code, offset);
+        pp->frames[n].entry = true;
         n++;
         frame = rd_u64(buf, L->frame_back);
     }
@@ -397,6 +398,7 @@ static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *dep
                                    bool *truncated) {
     const py_layout *L = &pp->off;
     uint32_t need = L->iframe_owner + 1;
+    if (L->iframe_is_entry > need) need = L->iframe_is_entry;
     uint32_t fields[] = {L->iframe_previous, L->iframe_code, L->iframe_instr};
     for (size_t i = 0; i < 3; i++)
         if (fields[i] + 8 > need) need = fields[i] + 8;
@@ -419,6 +421,9 @@ static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *dep
         unsigned owner = f[L->iframe_owner];
         int shim = (L->owner_cstack && owner + 1 == L->owner_cstack) ||
                    (L->owner_interpreter && owner + 1 == L->owner_interpreter);
+        /* 3.12+: each call of the eval loop pushes a shim frame (owned by the
+         * C stack, or from 3.15 by the interpreter) below its first frame. */
+        if (shim && n > 0) pp->frames[n - 1].entry = true;
         if (!shim) {
             uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
             uint64_t instr = rd_u64(f, L->iframe_instr);
@@ -432,6 +437,7 @@ static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *dep
                 int offset = off < 0 || off > (1 << 24) ? -1 : (int)off;
                 pp->frames[n].code = code;
                 pp->frames[n].line = code_line(pp, code, offset);
+                pp->frames[n].entry = L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0;
                 n++;
             }
         }

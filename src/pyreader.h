@@ -50,6 +50,10 @@ typedef struct {
 typedef struct {
     uint32_t code;         /* id for py_code_at(); stable while the cache lives */
     int line;
+    /* First Python frame run by its own call of the C eval loop: where a
+     * native stack's _PyEval_EvalFrameDefault frame splices in. Always true
+     * before 3.11 (one eval call per frame). */
+    bool entry;
 } py_frame_ref;
 
 typedef struct {

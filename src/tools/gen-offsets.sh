@@ -26,8 +26,10 @@ find_headers() {
 arch_include() {
   local d=$1 minor=$2 root
   root=${d%/usr/include/python3.$minor}
+  # pyconfig.h includes <x86_64-linux-gnu/python3.X/pyconfig.h>: search the
+  # unpacked package's include root for it, after the system's.
   [ "$root" != "$d" ] && [ -d "$root/usr/include/x86_64-linux-gnu/python3.$minor" ] &&
-    echo "-I$root/usr/include/x86_64-linux-gnu/python3.$minor"
+    echo "-idirafter $root/usr/include"
   return 0
 }
 

@@ -32,6 +32,9 @@
 #if PY_MINOR_VERSION >= 14
 #include "internal/pycore_stackref.h"
 #endif
+#if PY_MINOR_VERSION >= 15
+#include "internal/pycore_interpframe_structs.h"
+#endif
 
 #define F(name, value) printf("    .%s = %lu,\n", #name, (unsigned long)(value))
 
@@ -89,6 +92,9 @@ static void static_table(void) {
     F(iframe_code, offsetof(_PyInterpreterFrame, f_code));
     F(iframe_instr, offsetof(_PyInterpreterFrame, prev_instr));
     F(iframe_owner, offsetof(_PyInterpreterFrame, owner));
+#if PY_MINOR_VERSION == 11
+    F(iframe_is_entry, offsetof(_PyInterpreterFrame, is_entry) + 1);
+#endif
     F(code_qualname, offsetof(PyCodeObject, co_qualname));
     F(code_linetable, offsetof(PyCodeObject, co_linetable));
     F(code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
@@ -139,8 +145,11 @@ static void debug_layout(void) {
     D(unicode_ascii_size, unicode_object.asciiobject_size);
     D(debug_free_threaded, free_threaded);
     D(debug_version, version);
-    /* Constants the block does not carry. */
+    /* Constants the block does not carry. 3.15 dropped the C-stack owner:
+     * its eval-loop entry frames are owned by the interpreter. */
+#if PY_MINOR_VERSION <= 14
     F(owner_cstack, FRAME_OWNED_BY_CSTACK + 1);
+#endif
 #if PY_MINOR_VERSION >= 14
     F(owner_interpreter, FRAME_OWNED_BY_INTERPRETER + 1);
     F(stackref_tag_mask, Py_TAG_BITS);
