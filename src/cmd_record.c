@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,47 +21,10 @@
 #include "commands.h"
 #include "output.h"
 #include "proc.h"
+#include "record_args.h"
 #include "pyreader.h"
 #include "sampler.h"
 #include "version.h"
-
-static const char usage[] =
-    "usage: csprof record [options] -- CMD [ARGS...]\n"
-    "       csprof record --pid PID [options]\n"
-    "\n"
-    "Runs CMD exactly as it would run alone (same output, same exit status),\n"
-    "samples the stacks of its Python threads from outside the process, and\n"
-    "writes the profile when it ends.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output DIR      where to write the files (default artifacts/profiling)\n"
-    "  -n, --name NAME       file stem (default: the script's stem, e.g. validate)\n"
-    "  -r, --rate HZ         samples per second, 1-10000 (default 1000)\n"
-    "  -d, --duration SEC    stop sampling after SEC seconds (the command runs on);\n"
-    "                        with --pid, how long to sample\n"
-    "  -p, --pid PID         sample a running process instead of starting one\n"
-    "      --subprocesses    also sample every Python process started by CMD\n"
-    "      --idle            include threads that are not running (sleeping, waiting)\n"
-    "  -f, --format LIST     comma-separated: svg,json,md,text,folded,speedscope,pprof\n"
-    "                        (default svg,json,md)\n"
-    "  -q, --quiet           print nothing but errors\n"
-    "  -h, --help            show this help\n"
-    "\n"
-    "exit status: the command's (128+N when killed by signal N); 64 bad option,\n"
-    "65 no such pid, 69 unsupported Python, 73 output not writable, 77 not\n"
-    "permitted to read the target, 126/127 command not executable / not found.\n";
-
-typedef struct {
-    const char *output;
-    const char *name;
-    double rate;
-    double duration;
-    pid_t pid;
-    bool subprocesses, idle, quiet;
-    const char *formats;
-    char **cmd;
-    int ncmd;
-} record_opts;
 
 static volatile sig_atomic_t stop_requested;
 static volatile pid_t child_pid;
@@ -79,15 +40,6 @@ static void forward_signal(int sig, siginfo_t *info, void *uctx) {
     else if (child_pid > 0 && info && info->si_code != SI_KERNEL && info->si_code <= 0 &&
              info->si_code != SI_USER)
         kill(child_pid, sig);
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
 }
 
 /* The stem of the script a command runs: "python3 scripts/validate.py -x"
@@ -158,77 +110,6 @@ static int find_command(const char *cmd, char *out, size_t len) {
         s = e + 1;
     }
     return found_noexec ? EXIT_CANNOT_EXEC : EXIT_CMD_NOT_FOUND;
-}
-
-static int parse_options(int argc, char **argv, record_opts *o) {
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'},   {"name", required_argument, 0, 'n'},
-        {"rate", required_argument, 0, 'r'},     {"duration", required_argument, 0, 'd'},
-        {"pid", required_argument, 0, 'p'},      {"subprocesses", no_argument, 0, 'S'},
-        {"idle", no_argument, 0, 'I'},           {"format", required_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    *o = (record_opts){.output = "artifacts/profiling", .rate = 1000, .formats = "svg,json,md"};
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "+o:n:r:d:p:f:qh", longopts, NULL)) != -1) {
-        double v;
-        switch (c) {
-        case 'o': o->output = optarg; break;
-        case 'n': o->name = optarg; break;
-        case 'r':
-            if (parse_double(optarg, 1, 10000, &o->rate)) {
-                fprintf(stderr, "csprof record: --rate takes a number from 1 to 10000, not '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'd':
-            if (parse_double(optarg, 0.001, 1e7, &o->duration)) {
-                fprintf(stderr, "csprof record: --duration takes a positive number of seconds, not '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'p':
-            if (parse_double(optarg, 1, 4194304, &v) || v != (double)(pid_t)v) {
-                fprintf(stderr, "csprof record: --pid takes a process id, not '%s'\n", optarg);
-                return EXIT_USAGE;
-            }
-            o->pid = (pid_t)v;
-            break;
-        case 'S': o->subprocesses = true; break;
-        case 'I': o->idle = true; break;
-        case 'f': o->formats = optarg; break;
-        case 'q': o->quiet = true; break;
-        case 'h': fputs(usage, stdout); return -1;
-        default:
-            if (optopt && optopt != '?')
-                fprintf(stderr, "csprof record: option -%c needs a value or is unknown (see --help)\n", optopt);
-            else
-                fprintf(stderr, "csprof record: unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
-    o->cmd = argv + optind;
-    o->ncmd = argc - optind;
-    if (o->pid && o->ncmd) {
-        fprintf(stderr, "csprof record: give either --pid or a command, not both\n");
-        return EXIT_USAGE;
-    }
-    if (!o->pid && !o->ncmd) {
-        fprintf(stderr, "csprof record: no command to run (usage: csprof record [options] -- CMD [ARGS...])\n");
-        return EXIT_USAGE;
-    }
-    char err[160];
-    if (output_check_list(o->formats, err, sizeof err)) {
-        fprintf(stderr, "csprof record: --format: %s\n", err);
-        return EXIT_USAGE;
-    }
-    if (o->name && (!o->name[0] || strchr(o->name, '/'))) {
-        fprintf(stderr, "csprof record: --name must be a non-empty file stem without '/'\n");
-        return EXIT_USAGE;
-    }
-    return 0;
 }
 
 static void iso8601_now(char *buf, size_t len) {
@@ -443,7 +324,7 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
 
 int cmd_record(int argc, char **argv) {
     record_opts o;
-    int rc = parse_options(argc, argv, &o);
+    int rc = record_parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
     if (mkdir_p(o.output)) {
         fprintf(stderr, "csprof record: cannot write to output directory %s: %s\n", o.output,

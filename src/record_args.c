@@ -1,0 +1,118 @@
+/* record_args.c -- option parsing for `csprof record`. */
+#include "record_args.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "output.h"
+
+static const char usage[] =
+    "usage: csprof record [options] -- CMD [ARGS...]\n"
+    "       csprof record --pid PID [options]\n"
+    "\n"
+    "Runs CMD exactly as it would run alone (same output, same exit status),\n"
+    "samples the stacks of its Python threads from outside the process, and\n"
+    "writes the profile when it ends.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output DIR      where to write the files (default artifacts/profiling)\n"
+    "  -n, --name NAME       file stem (default: the script's stem, e.g. validate)\n"
+    "  -r, --rate HZ         samples per second, 1-10000 (default 1000)\n"
+    "  -d, --duration SEC    stop sampling after SEC seconds (the command runs on);\n"
+    "                        with --pid, how long to sample\n"
+    "  -p, --pid PID         sample a running process instead of starting one\n"
+    "      --subprocesses    also sample every Python process started by CMD\n"
+    "      --idle            include threads that are not running (sleeping, waiting)\n"
+    "  -f, --format LIST     comma-separated: svg,json,md,text,folded,speedscope,pprof\n"
+    "                        (default svg,json,md)\n"
+    "  -q, --quiet           print nothing but errors\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "exit status: the command's (128+N when killed by signal N); 64 bad option,\n"
+    "65 no such pid, 69 unsupported Python, 73 output not writable, 77 not\n"
+    "permitted to read the target, 126/127 command not executable / not found.\n";
+
+static int parse_double(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int record_parse_args(int argc, char **argv, record_opts *o) {
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'},   {"name", required_argument, 0, 'n'},
+        {"rate", required_argument, 0, 'r'},     {"duration", required_argument, 0, 'd'},
+        {"pid", required_argument, 0, 'p'},      {"subprocesses", no_argument, 0, 'S'},
+        {"idle", no_argument, 0, 'I'},           {"format", required_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    *o = (record_opts){.output = "artifacts/profiling", .rate = 1000, .formats = "svg,json,md"};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+o:n:r:d:p:f:qh", longopts, NULL)) != -1) {
+        double v;
+        switch (c) {
+        case 'o': o->output = optarg; break;
+        case 'n': o->name = optarg; break;
+        case 'r':
+            if (parse_double(optarg, 1, 10000, &o->rate)) {
+                fprintf(stderr, "csprof record: --rate takes a number from 1 to 10000, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'd':
+            if (parse_double(optarg, 0.001, 1e7, &o->duration)) {
+                fprintf(stderr, "csprof record: --duration takes a positive number of seconds, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'p':
+            if (parse_double(optarg, 1, 4194304, &v) || v != (double)(pid_t)v) {
+                fprintf(stderr, "csprof record: --pid takes a process id, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            o->pid = (pid_t)v;
+            break;
+        case 'S': o->subprocesses = true; break;
+        case 'I': o->idle = true; break;
+        case 'f': o->formats = optarg; break;
+        case 'q': o->quiet = true; break;
+        case 'h': fputs(usage, stdout); return -1;
+        default:
+            if (optopt && optopt != '?')
+                fprintf(stderr, "csprof record: option -%c needs a value or is unknown (see --help)\n", optopt);
+            else
+                fprintf(stderr, "csprof record: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    o->cmd = argv + optind;
+    o->ncmd = argc - optind;
+    if (o->pid && o->ncmd) {
+        fprintf(stderr, "csprof record: give either --pid or a command, not both\n");
+        return EXIT_USAGE;
+    }
+    if (!o->pid && !o->ncmd) {
+        fprintf(stderr, "csprof record: no command to run (usage: csprof record [options] -- CMD [ARGS...])\n");
+        return EXIT_USAGE;
+    }
+    char err[160];
+    if (output_check_list(o->formats, err, sizeof err)) {
+        fprintf(stderr, "csprof record: --format: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (o->name && (!o->name[0] || strchr(o->name, '/'))) {
+        fprintf(stderr, "csprof record: --name must be a non-empty file stem without '/'\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
