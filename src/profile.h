@@ -90,6 +90,7 @@ typedef struct {
     bool idle_included;
     bool subprocesses;
     char *note;             /* e.g. "no Python stacks found", may be NULL */
+    double sampler_cpu_seconds;  /* csprof's own CPU time while sampling */
 } prof_meta;
 
 prof_meta *prof_meta_of(profile *p);
