@@ -1,0 +1,389 @@
+/* test_compare.c -- the statistics behind `csprof diff`. Reference values
+ * were computed independently (Python's math.erfc for the z-test, the
+ * textbook step-up/step-down definitions for BH and Holm, by hand). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "compare.h"
+#include "profile.h"
+
+#define NEAR(a, b, eps) (fabs((double)(a) - (double)(b)) <= (eps))
+
+/* ---- building profiles ---- */
+
+/* A profile whose only thread runs main() -> one of the given leaf
+ * functions; counts[i] samples end in leaf i. */
+static profile *make_profile(const char *ws, double wall, size_t n, const char *const *leaves,
+                             const char *const *files, const uint64_t *counts) {
+    profile *p = prof_new();
+    if (!p) return NULL;
+    prof_meta *m = prof_meta_of(p);
+    m->wall_seconds = wall;
+    m->rate_hz = 1000;
+    if (prof_set_str(&m->workspace, ws)) goto fail;
+    int th = prof_add_thread(p, 100, 100, "MainThread");
+    int root = prof_intern_frame(p, "process 100 (python x.py)", "", 0, 0, FRAME_PROCESS);
+    int mainf = prof_intern_frame(p, "main", "/ws/app.py", 40, 38, FRAME_PYTHON);
+    if (th < 0 || root < 0 || mainf < 0) goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (!counts[i]) continue;
+        int leaf = prof_intern_frame(p, leaves[i], files ? files[i] : "/ws/app.py", 10 + (int)i,
+                                     9 + (int)i, FRAME_PYTHON);
+        if (leaf < 0) goto fail;
+        uint32_t frames[3] = {(uint32_t)root, (uint32_t)mainf, (uint32_t)leaf};
+        if (prof_add_stack(p, (uint32_t)th, false, frames, 3, counts[i]) < 0) goto fail;
+    }
+    return p;
+fail:
+    prof_free(p);
+    return NULL;
+}
+
+static const cmp_func *find(const cmp_result *r, const char *name) {
+    for (size_t i = 0; i < r->nfuncs; i++)
+        if (r->funcs[i].function && !strcmp(r->funcs[i].function, name)) return &r->funcs[i];
+    return NULL;
+}
+
+/* xorshift64*: a fixed-seed generator so the noise test is deterministic. */
+static uint64_t rng_next(uint64_t *s) {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* Draws n samples from the distribution w (sums to 1) into counts. */
+static void draw(uint64_t *seed, const double *w, size_t k, uint64_t n, uint64_t *counts) {
+    for (size_t i = 0; i < k; i++) counts[i] = 0;
+    for (uint64_t s = 0; s < n; s++) {
+        double u = (double)(rng_next(seed) >> 11) / 9007199254740992.0;
+        size_t i = 0;
+        double acc = w[0];
+        while (u >= acc && i + 1 < k) acc += w[++i];
+        counts[i]++;
+    }
+}
+
+/* ---- z-test ---- */
+
+TEST(ztest_known_values) {
+    cmp_ztest t;
+    CHECK_EQ_INT(cmp_two_prop(50, 100, 70, 100, &t), 0);
+    CHECK(NEAR(t.z, 2.886751345948128, 1e-9));
+    CHECK(NEAR(t.p, 0.0038924171227786427, 1e-9));
+    CHECK(NEAR(t.diff, 0.2, 1e-12));
+    CHECK(NEAR(t.lo, 0.06706877501808317, 1e-9));
+    CHECK(NEAR(t.hi, 0.33293122498191674, 1e-9));
+
+    CHECK_EQ_INT(cmp_two_prop(120, 1000, 90, 1000, &t), 0);
+    CHECK(NEAR(t.z, -2.1882658846227234, 1e-9));
+    CHECK(NEAR(t.p, 0.028650240398448486, 1e-9));
+    CHECK(NEAR(t.lo, -0.056837912155757356, 1e-9));
+    CHECK(NEAR(t.hi, -0.003162087844242642, 1e-9));
+}
+
+TEST(ztest_edges) {
+    cmp_ztest t;
+    CHECK(NEAR(cmp_p_two_sided(0), 1.0, 1e-12));
+    CHECK(NEAR(cmp_p_two_sided(1.959963984540054), 0.05, 1e-9));
+    CHECK(NEAR(cmp_p_two_sided(-3), 0.0026997960632601913, 1e-12));
+    /* No variance: both zero, both all. */
+    CHECK_EQ_INT(cmp_two_prop(0, 10, 0, 20, &t), 0);
+    CHECK(t.z == 0 && t.p == 1.0);
+    CHECK_EQ_INT(cmp_two_prop(10, 10, 20, 20, &t), 0);
+    CHECK(t.z == 0 && t.p == 1.0);
+    /* Invalid input is refused, not divided by zero. */
+    CHECK_EQ_INT(cmp_two_prop(1, 0, 1, 10, &t), -1);
+    CHECK_EQ_INT(cmp_two_prop(11, 10, 1, 10, &t), -1);
+}
+
+/* ---- multiple comparisons ---- */
+
+TEST(bh_known_values) {
+    double p[4] = {0.01, 0.04, 0.03, 0.005}, q[4];
+    CHECK_EQ_INT(cmp_adjust(p, 4, CMP_BH, q), 0);
+    /* sorted 0.005 0.01 0.03 0.04 -> x4/1 x4/2 x4/3 x4/4 = .02 .02 .04 .04 */
+    CHECK(NEAR(q[0], 0.02, 1e-12));
+    CHECK(NEAR(q[1], 0.04, 1e-12));
+    CHECK(NEAR(q[2], 0.04, 1e-12));
+    CHECK(NEAR(q[3], 0.02, 1e-12));
+    /* The step-up minimum: a larger p can pull a smaller one's q down. */
+    double p2[3] = {0.02, 0.03, 0.031}, q2[3];
+    CHECK_EQ_INT(cmp_adjust(p2, 3, CMP_BH, q2), 0);
+    CHECK(NEAR(q2[0], 0.031, 1e-12));
+    CHECK(NEAR(q2[1], 0.031, 1e-12));
+    CHECK(NEAR(q2[2], 0.031, 1e-12));
+}
+
+TEST(holm_known_values) {
+    double p[4] = {0.01, 0.04, 0.03, 0.005}, q[4];
+    CHECK_EQ_INT(cmp_adjust(p, 4, CMP_HOLM, q), 0);
+    /* sorted 0.005 0.01 0.03 0.04 -> x4 x3 x2 x1 = .02 .03 .06 .04 -> running max */
+    CHECK(NEAR(q[3], 0.02, 1e-12));
+    CHECK(NEAR(q[0], 0.03, 1e-12));
+    CHECK(NEAR(q[2], 0.06, 1e-12));
+    CHECK(NEAR(q[1], 0.06, 1e-12));
+    double big[2] = {0.6, 0.9}, qb[2];
+    CHECK_EQ_INT(cmp_adjust(big, 2, CMP_HOLM, qb), 0);
+    CHECK(qb[0] == 1.0 && qb[1] == 1.0);
+    CHECK_EQ_INT(cmp_adjust(big, 0, CMP_BH, qb), 0);
+}
+
+/* ---- whole profiles ---- */
+
+static const char *const names4[] = {"parse", "validate", "render", "save"};
+
+TEST(identical_profiles_no_alarm) {
+    uint64_t c[4] = {400, 300, 200, 100};
+    profile *a = make_profile("/ws", 1.0, 4, names4, NULL, c);
+    profile *b = make_profile("/ws", 1.0, 4, names4, NULL, c);
+    CHECK(a && b);
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK_EQ_INT(r.nslower, 0);
+    CHECK_EQ_INT(r.nfaster, 0);
+    CHECK(!r.regressed);
+    CHECK(!r.wall_slower && !r.wall_faster);
+    CHECK_EQ_INT(r.base_samples, 1000);
+    CHECK_EQ_INT(r.new_samples, 1000);
+    CHECK_EQ_INT(r.ntested, 5);   /* 4 leaves + main */
+    CHECK_EQ_INT(r.ntests, 10);
+    const cmp_func *m = find(&r, "main");
+    CHECK(m && m->base_total == 1000 && m->new_total == 1000 && m->base_self == 0);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(big_shift_alarms) {
+    uint64_t cb[4] = {200, 300, 300, 200};   /* parse 20% of 1.0 s */
+    uint64_t cn[4] = {800, 300, 300, 200};   /* parse 50% of 1.6 s: 4x the time */
+    profile *a = make_profile("/ws", 1.0, 4, names4, NULL, cb);
+    profile *b = make_profile("/ws", 1.6, 4, names4, NULL, cn);
+    CHECK(a && b);
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(r.regressed);
+    CHECK_EQ_INT(r.nslower, 1);
+    CHECK(r.wall_slower);
+    CHECK(NEAR(r.wall_change_pct, 60.0, 1e-9));
+    CHECK(r.nfuncs > 0 && !strcmp(r.funcs[0].function, "parse"));  /* slower first */
+    const cmp_func *f = find(&r, "parse");
+    CHECK(f && f->dir == CMP_SLOWER && f->self_dir == CMP_SLOWER);
+    CHECK(f && NEAR(f->self.diff, 0.3, 1e-12));
+    CHECK(f && f->self.lo > 0.25 && f->self.hi < 0.35);
+    CHECK(f && f->self_q < 1e-6);
+    CHECK(f && NEAR(f->self_time_ratio, 4.0, 1e-9));
+    /* The others lost share only because parse grew; their time is the same. */
+    const cmp_func *v = find(&r, "validate");
+    CHECK(v && v->dir == CMP_SAME && v->self.diff < 0);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(others_faster_is_not_a_slowdown) {
+    /* render got 2x faster: every other share grows, their time does not. */
+    uint64_t cb[4] = {250, 250, 500, 0};
+    uint64_t cn[4] = {250, 250, 250, 0};
+    const char *const leaves[3] = {"parse", "validate", "render"};
+    profile *a = make_profile("/ws", 1.0, 3, leaves, NULL, cb);
+    profile *b = make_profile("/ws", 0.75, 3, leaves, NULL, cn);
+    cmp_result r;
+    CHECK(a && b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(!r.regressed);
+    CHECK_EQ_INT(r.nslower, 0);
+    const cmp_func *p = find(&r, "parse");
+    CHECK(p && p->self.diff > 0.08 && p->self_q < 0.001);   /* significant share change... */
+    CHECK(p && p->dir == CMP_SAME);                          /* ...but not more time */
+    const cmp_func *rd = find(&r, "render");
+    CHECK(rd && rd->dir == CMP_FASTER);
+    CHECK(r.wall_faster);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(uniformly_slower_runner_is_not_a_regression) {
+    uint64_t c[4] = {400, 300, 200, 100};
+    profile *a = make_profile("/ws", 1.0, 4, names4, NULL, c);
+    profile *b = make_profile("/ws", 1.5, 4, names4, NULL, c);
+    cmp_result r;
+    CHECK(a && b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(!r.regressed);
+    CHECK(r.wall_slower);
+    CHECK_EQ_INT(r.nslower, 0);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(sampling_noise_rarely_alarms) {
+    /* Two runs of one workload = two multinomial draws from the same
+     * distribution, with wall times 5% apart either way. With the default
+     * alpha of 0.01 (BH over ~22 tests) at most about 1% of such pairs may
+     * report anything; the exact count is printed. */
+    const char *const names[10] = {"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"};
+    const double w[10] = {0.30, 0.20, 0.12, 0.10, 0.08, 0.07, 0.05, 0.04, 0.03, 0.01};
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    int alarmed_pairs = 0, pairs = 0, raw_small_p = 0, tests = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t ca[10], cb[10];
+        draw(&seed, w, 10, 3000, ca);
+        draw(&seed, w, 10, 3000, cb);
+        profile *a = make_profile("/ws", 3.0, 10, names, NULL, ca);
+        profile *b = make_profile("/ws", 3.0 * (0.95 + 0.1 * (double)(i % 11) / 10.0), 10, names,
+                                  NULL, cb);
+        cmp_result r;
+        if (!a || !b || cmp_profiles(a, b, NULL, &r)) {
+            CHECK(0);
+            prof_free(a);
+            prof_free(b);
+            break;
+        }
+        pairs++;
+        alarmed_pairs += r.nslower + r.nfaster > 0;
+        for (size_t k = 0; k < r.nfuncs; k++) {
+            if (!r.funcs[k].tested) continue;
+            tests++;
+            if (r.funcs[k].self.p < 0.05) raw_small_p++;
+        }
+        cmp_result_free(&r);
+        prof_free(a);
+        prof_free(b);
+    }
+    CHECK_EQ_INT(pairs, 1000);
+    CHECK(alarmed_pairs <= 10);
+    /* The unadjusted test does fire by chance (about 5% of the tests), which
+     * is what the correction and the minimum effect are for. */
+    CHECK(raw_small_p > tests / 40);
+    printf("  noise: %d of %d unadjusted self p-values < 0.05; %d of %d pairs alarmed\n",
+           raw_small_p, tests, alarmed_pairs, pairs);
+}
+
+TEST(new_function_and_min_samples) {
+    const char *const leaves[3] = {"parse", "hot_new", "rare"};
+    uint64_t cb[3] = {1000, 0, 2};
+    uint64_t cn[3] = {1000, 600, 1};
+    profile *a = make_profile("/ws", 1.0, 3, leaves, NULL, cb);
+    profile *b = make_profile("/ws", 1.6, 3, leaves, NULL, cn);
+    cmp_result r;
+    CHECK(a && b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    const cmp_func *h = find(&r, "hot_new");
+    CHECK(h && h->base_total == 0 && h->dir == CMP_SLOWER && isinf(h->self_time_ratio));
+    const cmp_func *rare = find(&r, "rare");
+    CHECK(rare && !rare->tested && rare->dir == CMP_SAME && rare->self_q == 1.0);
+    CHECK(r.regressed);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(matching_across_machines) {
+    /* Same code, different checkout paths and Python minor versions. */
+    const char *const leaves[3] = {"parse", "loads", "get"};
+    const char *const fa[3] = {"/home/runner/work/r/r/app/parse.py",
+                               "/usr/lib/python3.11/json/__init__.py",
+                               "/opt/venv/lib/python3.11/site-packages/requests/api.py"};
+    const char *const fb[3] = {"/srv/ci/r/app/parse.py", "/opt/py/lib/python3.12/json/__init__.py",
+                               "/x/lib/python3.12/site-packages/requests/api.py"};
+    uint64_t c[3] = {500, 300, 200};
+    profile *a = make_profile("/home/runner/work/r/r", 1.0, 3, leaves, fa, c);
+    profile *b = make_profile("/srv/ci/r/", 1.0, 3, leaves, fb, c);
+    cmp_result r;
+    CHECK(a && b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    const cmp_func *p = find(&r, "parse");
+    CHECK(p && p->base_self == 500 && p->new_self == 500);
+    CHECK(p && !strcmp(p->key_file, "app/parse.py"));
+    const cmp_func *l = find(&r, "loads");
+    CHECK(l && l->base_self == 300 && l->new_self == 300 && !strcmp(l->key_file, "stdlib/json/__init__.py"));
+    const cmp_func *g = find(&r, "get");
+    CHECK(g && g->base_self == 200 && g->new_self == 200 &&
+          !strcmp(g->key_file, "site-packages/requests/api.py"));
+    CHECK_EQ_INT(r.nslower + r.nfaster, 0);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+
+    char *k = cmp_key_file("/ws/a.py", "/ws");
+    CHECK_EQ_STR(k, "a.py");
+    free(k);
+    k = cmp_key_file("/wsx/a.py", "/ws");
+    CHECK_EQ_STR(k, "/wsx/a.py");
+    free(k);
+    k = cmp_key_file("<frozen importlib._bootstrap>", "/ws");
+    CHECK_EQ_STR(k, "<frozen importlib._bootstrap>");
+    free(k);
+    k = cmp_key_file("/usr/lib/python3.13t/x.py", NULL);
+    CHECK_EQ_STR(k, "stdlib/x.py");
+    free(k);
+    k = cmp_key_file("/usr/lib/pythonX/x.py", NULL);
+    CHECK_EQ_STR(k, "/usr/lib/pythonX/x.py");
+    free(k);
+}
+
+TEST(empty_profile_is_explained) {
+    uint64_t c[1] = {10};
+    const char *const leaves[1] = {"f"};
+    profile *a = prof_new();
+    profile *b = make_profile("/ws", 1.0, 1, leaves, NULL, c);
+    cmp_result r;
+    CHECK(a && b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(r.note != NULL);
+    CHECK_EQ_INT(r.ntested, 0);
+    CHECK(!r.regressed);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(holm_is_stricter_than_bh) {
+    /* Several moderate shifts: BH finds at least as many as Holm. */
+    const char *const names[6] = {"a", "b", "c", "d", "e", "f"};
+    uint64_t cb[6] = {300, 300, 100, 100, 100, 100};
+    uint64_t cn[6] = {340, 340, 80, 80, 80, 80};
+    profile *a = make_profile("/ws", 1.0, 6, names, NULL, cb);
+    profile *b = make_profile("/ws", 1.2, 6, names, NULL, cn);
+    cmp_opts o;
+    cmp_opts_init(&o);
+    cmp_result rb, rh;
+    CHECK(a && b);
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &rb), 0);
+    o.correction = CMP_HOLM;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &rh), 0);
+    CHECK(rb.nslower + rb.nfaster >= rh.nslower + rh.nfaster);
+    for (size_t i = 0; i < rb.nfuncs; i++) {
+        const cmp_func *fb = &rb.funcs[i], *fh = find(&rh, fb->function);
+        CHECK(fh && fh->self_q >= fb->self_q - 1e-12);
+    }
+    cmp_result_free(&rb);
+    cmp_result_free(&rh);
+    prof_free(a);
+    prof_free(b);
+}
+
+int main(void) {
+    RUN(ztest_known_values);
+    RUN(ztest_edges);
+    RUN(bh_known_values);
+    RUN(holm_known_values);
+    RUN(identical_profiles_no_alarm);
+    RUN(big_shift_alarms);
+    RUN(others_faster_is_not_a_slowdown);
+    RUN(uniformly_slower_runner_is_not_a_regression);
+    RUN(sampling_noise_rarely_alarms);
+    RUN(new_function_and_min_samples);
+    RUN(matching_across_machines);
+    RUN(empty_profile_is_explained);
+    RUN(holm_is_stricter_than_bh);
+    return check_summary();
+}
