@@ -130,7 +130,9 @@ provision() { # suite version -> one status line
   local policy
   policy=$(apt-cache policy "python$ver" 2>/dev/null)
   if ! grep -qE "[[:space:]]$suite/main " <<<"$policy"; then
-    unavailable "Debian $suite has no python$ver package (apt-cache policy python$ver only in: $(grep -oE '[a-z]+/main' <<<"$policy" | sort -u | paste -sd' ' -))"
+    local where
+    where=$(grep -oE '[a-z]+/main' <<<"$policy" | sort -u | paste -sd' ' -)
+    unavailable "Debian $suite has no python$ver package (apt-cache policy python$ver finds it in: ${where:-no configured suite})"
     return
   fi
   local pkgs

@@ -84,6 +84,10 @@ APT::Sandbox::User "root";
 EOF
 )
 
+# Concurrent callers (a deps build and a test run) take turns.
+exec 9>"$dir/.lock"
+flock 9
+
 # Write only what changed, so an unchanged config keeps fresh lists fresh.
 write_if_changed() { # path content
   if [ ! -e "$1" ] || [ "$(cat "$1")" != "$2" ]; then
