@@ -131,7 +131,7 @@ provision() { # suite version -> one status line
   policy=$(apt-cache policy "python$ver" 2>/dev/null)
   if ! grep -qE "[[:space:]]$suite/main " <<<"$policy"; then
     local where
-    where=$(grep -oE '[a-z]+/main' <<<"$policy" | sort -u | paste -sd' ' -)
+    where=$(grep -oE '[a-z]+/main' <<<"$policy" | sort -u | paste -sd' ' - || true)
     unavailable "Debian $suite has no python$ver package (apt-cache policy python$ver finds it in: ${where:-no configured suite})"
     return
   fi
