@@ -305,11 +305,7 @@ out:
 }
 
 double cmp_effect_pp(const cmp_func *f) {
-    double s = f->tested ? fabs(f->self.diff) * 100.0 : 0.0;
-    double t = f->tested ? fabs(f->total.diff) * 100.0 : 0.0;
-    if (f->self_dir != CMP_SAME && f->total_dir == CMP_SAME) return s;
-    if (f->total_dir != CMP_SAME && f->self_dir == CMP_SAME) return t;
-    return s > t ? s : t;
+    return f->tested ? fabs(f->self.diff) * 100.0 : 0.0;
 }
 
 static int rank_of(const cmp_func *f) {
@@ -351,8 +347,11 @@ static cmp_direction classify(double q, const cmp_ztest *t, double ratio, const 
     return CMP_SAME;
 }
 
-static double time_ratio(double p1, double w1, double p2, double w2) {
-    double a = p1 * w1, b = p2 * w2;
+/* Estimated time new/base of a function: its samples times the time one
+ * sample stands for. Unlike share x wall time this follows CPU time when
+ * the runner is busy (idle samples are not recorded by default). */
+static double time_ratio(uint64_t x1, double spp1, uint64_t x2, double spp2) {
+    double a = (double)x1 * spp1, b = (double)x2 * spp2;
     if (a <= 0) return b > 0 ? INFINITY : 1.0;
     return b / a;
 }
@@ -418,19 +417,21 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     out->nfuncs = t.n;
     out->ntests = ntests;
     if (cmp_adjust(pv, ntests, o->correction, qv)) goto oom;
+    double spp_b = prof_seconds_per_sample(base), spp_n = prof_seconds_per_sample(new_p);
     size_t k = 0;
     for (size_t i = 0; i < t.n; i++) {
         cmp_func *f = &out->funcs[i];
         if (!f->tested) continue;
         f->self_q = qv[k++];
         f->total_q = qv[k++];
-        f->self_time_ratio = time_ratio(f->self.p1, out->base_wall, f->self.p2, out->new_wall);
-        f->total_time_ratio = time_ratio(f->total.p1, out->base_wall, f->total.p2, out->new_wall);
+        f->self_time_ratio = time_ratio(f->base_self, spp_b, f->new_self, spp_n);
+        f->total_time_ratio = time_ratio(f->base_total, spp_b, f->new_total, spp_n);
         f->self_dir = classify(f->self_q, &f->self, f->self_time_ratio, o);
         f->total_dir = classify(f->total_q, &f->total, f->total_time_ratio, o);
-        f->dir = (f->self_dir == CMP_SLOWER || f->total_dir == CMP_SLOWER) ? CMP_SLOWER
-                 : (f->self_dir == CMP_FASTER || f->total_dir == CMP_FASTER) ? CMP_FASTER
-                                                                            : CMP_SAME;
+        /* The verdict follows self time: it is where the time is spent. A
+         * total-only change is a caller of such a function, or a phase
+         * (startup, imports) caught in one run and not the other. */
+        f->dir = f->self_dir;
         if (f->dir == CMP_SLOWER) out->nslower++;
         if (f->dir == CMP_FASTER) out->nfaster++;
     }

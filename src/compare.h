@@ -11,9 +11,12 @@
  *    multiple comparisons (Benjamini-Hochberg by default, or Holm).
  *  - A significant change is reported only when it is also large: at least
  *    min_share_pp percentage points of the samples, and the function's
- *    estimated time (share x wall time) moved by at least threshold_pct in
- *    the same direction. The second condition keeps "f's share grew because
- *    g got faster" from being called a slowdown of f.
+ *    estimated time (its samples x the time one sample stands for) moved by
+ *    at least threshold_pct in the same direction. The second condition keeps
+ *    "f's share grew because g got faster" from being called a slowdown of f.
+ *  - The verdict follows self time (where time is spent); total-share tests
+ *    are reported beside it. A total-only change is a caller of a changed
+ *    function, or a phase (interpreter startup) sampled in one run only.
  *  - Samples of one run are not independent draws (a loop is sampled many
  *    times in a row), so p-values are optimistic; the minimum effect sizes
  *    are what keeps two runs of the same workload from raising an alarm.
@@ -86,7 +89,7 @@ typedef struct {
     double self_q, total_q; /* adjusted p-values (1 when not tested) */
     double self_time_ratio, total_time_ratio; /* estimated time new/base (INFINITY when base 0) */
     cmp_direction self_dir, total_dir;  /* significant and large enough, else SAME */
-    cmp_direction dir;      /* SLOWER if either metric is SLOWER, else FASTER if either is, else SAME */
+    cmp_direction dir;      /* the verdict for this function: self_dir */
 } cmp_func;
 
 typedef struct {
@@ -108,8 +111,8 @@ typedef struct {
 int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out);
 void cmp_result_free(cmp_result *r);
 
-/* The effect size used for sorting and display: the larger absolute share
- * change (percentage points) of the significant metric(s). */
+/* The effect size used for sorting: the absolute self-share change in
+ * percentage points (0 when not tested). */
 double cmp_effect_pp(const cmp_func *f);
 
 /* The machine-independent form of a file path (caller frees), NULL on OOM:
