@@ -181,3 +181,123 @@ int elf_python_version(const elf_file *e, int minor, char *buf, size_t len) {
     }
     return -1;
 }
+
+int elf_offset_to_vaddr(const elf_file *e, uint64_t off, uint64_t *vaddr) {
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(e->data + e->eh->e_phoff);
+    for (size_t i = 0; i < e->eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || off < ph[i].p_offset ||
+            off - ph[i].p_offset >= ph[i].p_filesz)
+            continue;
+        *vaddr = ph[i].p_vaddr + (off - ph[i].p_offset);
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- address -> function ---- */
+
+typedef struct {
+    uint64_t value, size;
+    const char *name;
+    unsigned char rank;   /* lower wins among aliases: global, weak, local */
+} sym_entry;
+
+struct elf_symtab {
+    sym_entry *syms;
+    size_t n;
+};
+
+static unsigned char bind_rank(unsigned char info) {
+    switch (ELF64_ST_BIND(info)) {
+    case STB_GLOBAL: return 0;
+    case STB_WEAK: return 1;
+    default: return 2;
+    }
+}
+
+static int sym_order(const void *a, const void *b) {
+    const sym_entry *x = a, *y = b;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int collect_functions(const elf_file *e, uint32_t type, sym_entry **out, size_t *n,
+                             size_t *cap) {
+    for (size_t i = 0; i < e->eh->e_shnum; i++) {
+        const Elf64_Shdr *sh = section_at(e, i);
+        if (sh->sh_type != type || sh->sh_entsize != sizeof(Elf64_Sym) ||
+            !in_file(e, sh->sh_offset, sh->sh_size))
+            continue;
+        const Elf64_Shdr *strtab = section_at(e, sh->sh_link);
+        const Elf64_Sym *syms = (const Elf64_Sym *)(e->data + sh->sh_offset);
+        size_t count = sh->sh_size / sizeof(Elf64_Sym);
+        for (size_t k = 0; k < count; k++) {
+            unsigned t = ELF64_ST_TYPE(syms[k].st_info);
+            if ((t != STT_FUNC && t != STT_GNU_IFUNC) || syms[k].st_shndx == SHN_UNDEF ||
+                syms[k].st_size == 0 || syms[k].st_value > UINT64_MAX - syms[k].st_size)
+                continue;
+            const char *name = string_at(e, strtab, syms[k].st_name);
+            if (!name || !name[0]) continue;
+            if (*n == *cap) {
+                size_t ncap = *cap ? *cap * 2 : 1024;
+                sym_entry *ns = realloc(*out, ncap * sizeof *ns);
+                if (!ns) return -1;
+                *out = ns;
+                *cap = ncap;
+            }
+            (*out)[(*n)++] = (sym_entry){syms[k].st_value, syms[k].st_size, name,
+                                         bind_rank(syms[k].st_info)};
+        }
+    }
+    return 0;
+}
+
+elf_symtab *elf_symtab_new(const elf_file *e) {
+    elf_symtab *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    size_t cap = 0;
+    if (collect_functions(e, SHT_SYMTAB, &t->syms, &t->n, &cap) ||
+        collect_functions(e, SHT_DYNSYM, &t->syms, &t->n, &cap)) {
+        elf_symtab_free(t);
+        return NULL;
+    }
+    if (t->n) qsort(t->syms, t->n, sizeof *t->syms, sym_order);
+    /* .dynsym repeats what .symtab has, and aliases share an address: keep
+     * the first of each address, which the order made the preferred one. */
+    size_t w = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (w == 0 || t->syms[w - 1].value != t->syms[i].value) t->syms[w++] = t->syms[i];
+    t->n = w;
+    return t;
+}
+
+void elf_symtab_free(elf_symtab *t) {
+    if (!t) return;
+    free(t->syms);
+    free(t);
+}
+
+size_t elf_symtab_count(const elf_symtab *t) { return t->n; }
+
+/* How far back to look for a symbol enclosing vaddr when the nearest one
+ * below it ends too early (a nested local label, an alias of a callee). */
+#define ENCLOSING_LOOKBACK 8
+
+const char *elf_symtab_lookup(const elf_symtab *t, uint64_t vaddr, uint64_t *start) {
+    size_t lo = 0, hi = t->n;   /* first symbol with value > vaddr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->syms[mid].value <= vaddr) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t k = 0; k < ENCLOSING_LOOKBACK && lo > k; k++) {
+        const sym_entry *s = &t->syms[lo - 1 - k];
+        if (vaddr - s->value < s->size) {
+            if (start) *start = s->value;
+            return s->name;
+        }
+    }
+    return NULL;
+}

@@ -1,6 +1,7 @@
 /* elfread.h -- just enough ELF reading to find CPython in a binary on disk:
- * symbol addresses (.symtab, falling back to .dynsym), named sections, and
- * strings in read-only data. Files are mapped read-only; all offsets in the
+ * symbol addresses (.symtab, falling back to .dynsym), named sections,
+ * strings in read-only data, and the function containing an address (for
+ * naming native frames). Files are mapped read-only; all offsets in the
  * file are checked against its size before use.
  */
 #ifndef CSPROF_ELFREAD_H
@@ -27,5 +28,22 @@ int elf_read_vaddr(const elf_file *e, uint64_t vaddr, void *buf, size_t len);
  * .rodata, of the given minor version (or any when minor < 0); writes it to
  * buf. Returns 0 when found. */
 int elf_python_version(const elf_file *e, int minor, char *buf, size_t len);
+
+/* Link-time virtual address of file offset off, through the PT_LOAD
+ * segment holding it. Returns 0 when found, -1 when no segment maps it. */
+int elf_offset_to_vaddr(const elf_file *e, uint64_t off, uint64_t *vaddr);
+
+/* The file's function symbols (.symtab and .dynsym merged), sorted by
+ * address, for address -> name lookups. Names point into the file's
+ * mapping: e must stay open while the table is used. */
+typedef struct elf_symtab elf_symtab;
+elf_symtab *elf_symtab_new(const elf_file *e);
+void elf_symtab_free(elf_symtab *t);
+size_t elf_symtab_count(const elf_symtab *t);
+/* Name of the function whose [value, value + size) holds vaddr, or NULL.
+ * *start receives its address when found. A symbol without a size covers
+ * nothing: guessing from the next symbol would misname static functions
+ * in stripped binaries. */
+const char *elf_symtab_lookup(const elf_symtab *t, uint64_t vaddr, uint64_t *start);
 
 #endif
