@@ -34,7 +34,7 @@ MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lm
 
-.PHONY: all deps asan unit test dist dist-check dist-from-head bench offsets clean example
+.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render offsets clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -99,6 +99,16 @@ dist-from-head:
 
 bench: all
 	$(PYTHON) tests/bench/bench.py
+
+# write_svg on a generated 1,000,000-sample / 100,000-stack profile: median
+# render time and SVG size. Optimised glibc build of just the modules it uses.
+BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/fmt_folded.c src/profile.c src/classify.c
+build/bench/bench_render: $(BENCH_RENDER_SRCS) tests/bench/bench_render.h $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(COMMON) -O2 -Isrc -Itests/bench -o $@ $(BENCH_RENDER_SRCS)
+
+bench-render: build/bench/bench_render
+	build/bench/bench_render 9 build/bench/render.svg
 
 # Regenerate the CPython offset tables from each version's internal headers.
 offsets:
