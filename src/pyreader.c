@@ -21,6 +21,7 @@
 #define WINDOW_PAGES 8
 #define PAGE 4096u
 #define BLOCK 512                /* bytes read for one thread state / frame / code head */
+#define IDENT_FIELDS 6
 
 typedef struct {
     uint64_t addr;
@@ -31,7 +32,19 @@ typedef struct {
     /* Callers sit at the same offset sample after sample: remember a few. */
     int memo_offset[4], memo_line[4];
     unsigned memo_next;
+    /* The fields that identify this code object, as read when it was cached.
+     * A freed code object's address is soon reused by another one, so every
+     * sample re-reads them (all frames in one batched call) and reloads the
+     * entry when they differ. */
+    uint64_t ident[IDENT_FIELDS];
+    uint32_t checked;        /* sample generation in which ident was last verified */
 } code_entry;
+
+typedef struct {
+    uint64_t code_addr;
+    int offset;              /* byte offset of the current instruction; -1 = not started */
+    bool entry;
+} raw_frame;
 
 typedef struct {
     uint64_t thread_id;
@@ -62,6 +75,15 @@ struct py_process {
     uint64_t win_start, win_end;
 
     py_frame_ref frames[PY_MAX_DEPTH];
+    raw_frame raw[PY_MAX_DEPTH];
+    uint32_t resolve_scratch[PY_MAX_DEPTH];
+    uint32_t generation;     /* of samples, for code_entry.checked */
+    uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
+
+    /* Interpreter states, re-read by py_refresh(): sub-interpreters come and
+     * go rarely, so a sample need not walk _PyRuntime every time. */
+    uint64_t interps[MAX_INTERPRETERS];
+    int ninterps;
 };
 
 /* ---- small helpers ---- */
@@ -216,26 +238,56 @@ static int rehash_codes(py_process *pp, size_t ncap) {
     return 0;
 }
 
-/* Returns the cache index of the code object at addr, reading it on a miss;
- * 0 when it is not a readable code object. */
-static uint32_t code_lookup(py_process *pp, uint64_t addr) {
-    if (!plausible(addr)) return 0;
+static void ident_fields(const py_layout *L, uint32_t out[IDENT_FIELDS]) {
+    out[0] = L->ob_type;
+    out[1] = L->code_filename;
+    out[2] = L->code_name;
+    out[3] = L->code_qualname ? L->code_qualname : L->code_name;
+    out[4] = L->code_linetable;
+    out[5] = L->code_firstlineno;  /* an int: the u64 read also covers its neighbour, */
+}                                  /* which is as immutable in every version */
+
+/* The byte span [lo, hi) of a code object holding every identity field. */
+static void ident_span(const py_layout *L, uint32_t *lo, uint32_t *hi) {
+    uint32_t f[IDENT_FIELDS];
+    ident_fields(L, f);
+    *lo = UINT32_MAX;
+    *hi = 0;
+    for (int i = 0; i < IDENT_FIELDS; i++) {
+        if (f[i] < *lo) *lo = f[i];
+        if (f[i] + 8 > *hi) *hi = f[i] + 8;
+    }
+}
+
+static void ident_of(const py_layout *L, const uint8_t *head, uint32_t base, uint64_t *ident) {
+    uint32_t f[IDENT_FIELDS];
+    ident_fields(L, f);
+    for (int i = 0; i < IDENT_FIELDS; i++) ident[i] = rd_u64(head, f[i] - base);
+    ident[5] &= 0xFFFFFFFFu;  /* co_firstlineno is an int: ignore what follows it */
+}
+
+static uint32_t code_find(const py_process *pp, uint64_t addr) {
     size_t mask = pp->code_slot_cap - 1;
     for (size_t s = slot_of(addr, pp->code_slot_cap); pp->code_slots[s]; s = (s + 1) & mask)
         if (pp->codes[pp->code_slots[s]].addr == addr) return pp->code_slots[s];
+    return 0;
+}
 
+/* Reads the code object at addr into a new cache entry, which replaces any
+ * entry for the same address. Returns its index, 0 when it is not a
+ * readable code object. */
+static uint32_t code_load(py_process *pp, uint64_t addr) {
+    if (!plausible(addr)) return 0;
     const py_layout *L = &pp->off;
     uint8_t head[BLOCK];
-    uint32_t need = 0;
-    uint32_t fields[] = {L->ob_type, L->code_firstlineno, L->code_name, L->code_qualname,
-                         L->code_filename, L->code_linetable};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (fields[i] + 8 > need) need = fields[i] + 8;
+    uint32_t lo, need;
+    ident_span(L, &lo, &need);
     /* Partial: a code object near the end of a mapping is still readable. */
     if (need > sizeof head || proc_read_partial(pp->pid, addr, head, sizeof head) < (ssize_t)need)
         return 0;
     if (pp->code_type && rd_u64(head, L->ob_type) != pp->code_type) return 0;
-    code_entry c = {.addr = addr};
+    code_entry c = {.addr = addr, .checked = pp->generation};
+    ident_of(L, head, 0, c.ident);
     c.first_line = rd_i32(head, L->code_firstlineno);
     c.function = read_unicode(pp, rd_u64(head, L->code_qualname ? L->code_qualname : L->code_name));
     c.file = read_unicode(pp, rd_u64(head, L->code_filename));
@@ -246,7 +298,6 @@ static uint32_t code_lookup(py_process *pp, uint64_t addr) {
     }
     for (int i = 0; i < 4; i++) c.memo_offset[i] = -2;
 
-    if (pp->ncodes >= MAX_CODES) flush_codes(pp);
     if (pp->ncodes == pp->capcodes) {
         size_t ncap = pp->capcodes * 2;
         code_entry *nc = realloc(pp->codes, ncap * sizeof *nc);
@@ -260,10 +311,65 @@ static uint32_t code_lookup(py_process *pp, uint64_t addr) {
     }
     uint32_t idx = (uint32_t)pp->ncodes++;
     pp->codes[idx] = c;
-    size_t s = slot_of(addr, pp->code_slot_cap);
-    while (pp->code_slots[s]) s = (s + 1) & (pp->code_slot_cap - 1);
+    size_t mask = pp->code_slot_cap - 1, s = slot_of(addr, pp->code_slot_cap);
+    while (pp->code_slots[s] && pp->codes[pp->code_slots[s]].addr != addr) s = (s + 1) & mask;
+    if (pp->code_slots[s]) {
+        /* A stale entry for a reused address: the slot now names the new one;
+         * the old entry keeps its index (ids are never reused before a
+         * flush) but no longer needs its strings. */
+        code_entry *old = &pp->codes[pp->code_slots[s]];
+        free_code(old);
+        old->function = old->file = NULL;
+        old->linetable = NULL;
+        old->addr = 0;
+    }
     pp->code_slots[s] = idx;
     return idx;
+}
+
+/* Checks, in one process_vm_readv, that every cached code object used by
+ * raw[0..n) still is what we cached (see code_entry.ident); reloads those
+ * that are not. codes[i] holds the entry index of raw[i] (0 = none). */
+static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
+    enum { BATCH = 256 };
+    const py_layout *L = &pp->off;
+    uint32_t lo, hi;
+    ident_span(L, &lo, &hi);
+    uint32_t span = hi - lo;
+    uint8_t buf[BATCH][64];
+    if (span > sizeof buf[0]) return 0;  /* cannot happen with real layouts */
+    struct iovec local[BATCH], remote[BATCH];
+    uint32_t which[BATCH];
+    for (uint32_t start = 0; start < n;) {
+        int k = 0;
+        uint32_t i = start;
+        for (; i < n && k < BATCH; i++) {
+            code_entry *c = codes[i] ? &pp->codes[codes[i]] : NULL;
+            if (!c || c->checked == pp->generation) continue;
+            c->checked = pp->generation;
+            local[k] = (struct iovec){buf[k], span};
+            remote[k] = (struct iovec){(void *)(uintptr_t)(c->addr + lo), span};
+            which[k++] = codes[i];
+        }
+        start = i;
+        if (!k) continue;
+        ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)k, remote,
+                                       (unsigned long)k, 0);
+        for (int j = 0; j < k; j++) {
+            code_entry *c = &pp->codes[which[j]];
+            uint64_t now[IDENT_FIELDS];
+            bool ok = got >= (ssize_t)((size_t)(j + 1) * span);
+            if (ok) {
+                ident_of(L, buf[j], lo, now);
+                ok = memcmp(now, c->ident, sizeof now) == 0;
+            }
+            if (ok) continue;
+            uint32_t fresh = code_load(pp, c->addr);
+            for (uint32_t m = 0; m < n; m++)
+                if (codes[m] == which[j]) codes[m] = fresh;
+        }
+    }
+    return 0;
 }
 
 static int code_line(py_process *pp, uint32_t idx, int offset) {
@@ -336,14 +442,10 @@ static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, b
             break;
         }
         if (!plausible(frame) || proc_read(pp->pid, frame, buf, need)) return -1;
-        uint32_t code = code_lookup(pp, rd_u64(buf, L->frame_code));
-        if (!code) return -1;
         int lasti = rd_i32(buf, L->frame_lasti);
         /* 3.10 counts instructions, earlier versions bytes. */
-        int offset = lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti;
-        pp->frames[n].code = code;
-        pp->frames[n].line = code_line(pp, code, offset);
-        pp->frames[n].entry = true;
+        pp->raw[n] = (raw_frame){rd_u64(buf, L->frame_code),
+                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true};
         n++;
         frame = rd_u64(buf, L->frame_back);
     }
@@ -358,8 +460,11 @@ static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, b
  * runs into the unmapped start of the stack still returns the upper part. */
 static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
     if (addr >= pp->win_start && addr + len <= pp->win_end) return pp->window + (addr - pp->win_start);
+    /* Most stacks fit in the 4 KiB below the end of the leaf frame; only a
+     * stack that outgrew them pays for the full window. */
+    uint64_t span = pp->win_end ? sizeof pp->window : PAGE;
     uint64_t top = addr + len;
-    uint64_t start = top > sizeof pp->window ? top - sizeof pp->window : 0;
+    uint64_t start = top > span ? top - span : 0;
     struct iovec local[WINDOW_PAGES + 1], remote[WINDOW_PAGES + 1];
     int n = 0;
     uint64_t hi = top;
@@ -423,28 +528,45 @@ static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *dep
                    (L->owner_interpreter && owner + 1 == L->owner_interpreter);
         /* 3.12+: each call of the eval loop pushes a shim frame (owned by the
          * C stack, or from 3.15 by the interpreter) below its first frame. */
-        if (shim && n > 0) pp->frames[n - 1].entry = true;
+        if (shim && n > 0) pp->raw[n - 1].entry = true;
         if (!shim) {
             uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
-            uint64_t instr = rd_u64(f, L->iframe_instr);
-            uint32_t code = code_lookup(pp, code_addr);
-            if (!code) {
-                /* From 3.13 a frame may run something that is not a code
-                 * object (e.g. a trampoline); earlier it means a torn read. */
-                if (pp->minor < 13) return -1;
-            } else {
-                int64_t off = (int64_t)(instr - (code_addr + L->code_adaptive));
-                int offset = off < 0 || off > (1 << 24) ? -1 : (int)off;
-                pp->frames[n].code = code;
-                pp->frames[n].line = code_line(pp, code, offset);
-                pp->frames[n].entry = L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0;
-                n++;
-            }
+            int64_t off = (int64_t)(rd_u64(f, L->iframe_instr) - (code_addr + L->code_adaptive));
+            pp->raw[n] = (raw_frame){code_addr, off < 0 || off > (1 << 24) ? -1 : (int)off,
+                                     L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0};
+            n++;
         }
         frame = prev;
     }
     *depth = n;
     return 0;
+}
+
+/* Turns raw[0..n) into frames[]: cached code objects (verified, reloaded
+ * when stale), lines from their tables. Returns the number of frames, or -1
+ * when the stack does not hold together and must be dropped. */
+static int resolve_frames(py_process *pp, uint32_t n) {
+    uint32_t *codes = (uint32_t *)pp->resolve_scratch;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t addr = pp->raw[i].code_addr;
+        codes[i] = plausible(addr) ? code_find(pp, addr) : 0;
+        if (!codes[i] && plausible(addr)) codes[i] = code_load(pp, addr);
+    }
+    verify_codes(pp, codes, n);
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!codes[i]) {
+            /* From 3.13 a frame may run something that is not a code object
+             * (a trampoline); before, it means we read a frame mid-update. */
+            if (pp->minor < 13) return -1;
+            continue;
+        }
+        pp->frames[out].code = codes[i];
+        pp->frames[out].line = code_line(pp, codes[i], pp->raw[i].offset);
+        pp->frames[out].entry = pp->raw[i].entry;
+        out++;
+    }
+    return (int)out;
 }
 
 /* ---- attaching ---- */
@@ -601,6 +723,7 @@ void py_detach(py_process *pp) {
 const char *py_version(const py_process *pp) { return pp->version; }
 const char *py_binary(const py_process *pp) { return pp->binary; }
 size_t py_cached_codes(const py_process *pp) { return pp->ncodes - 1; }
+uint32_t py_cache_epoch(const py_process *pp) { return pp->epoch; }
 
 const py_code_info *py_code_at(const py_process *pp, uint32_t code) {
     static _Thread_local py_code_info info;
@@ -616,12 +739,35 @@ static py_status errno_status(void) {
     return errno == ESRCH ? PY_GONE : PY_ERROR;
 }
 
-py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result *res) {
+py_status py_refresh(py_process *pp) {
     const py_layout *L = &pp->off;
-    res->threads = res->dropped = 0;
     uint64_t interp = 0;
     if (proc_read(pp->pid, pp->runtime + L->runtime_interpreters_head, &interp, sizeof interp))
         return errno_status();
+    int n = 0;
+    while (interp && n < MAX_INTERPRETERS) {
+        if (!plausible(interp)) break;
+        pp->interps[n++] = interp;
+        if (proc_read(pp->pid, interp + L->interp_next, &interp, sizeof interp))
+            return errno_status();
+    }
+    pp->ninterps = n;
+    return PY_OK;
+}
+
+py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result *res) {
+    const py_layout *L = &pp->off;
+    res->threads = res->dropped = 0;
+    if (!pp->ninterps) {
+        py_status st = py_refresh(pp);
+        if (st != PY_OK) return st;
+    }
+    pp->generation++;
+    /* Only here, between stacks, may ids be reused. */
+    if (pp->ncodes >= MAX_CODES) {
+        flush_codes(pp);
+        pp->epoch++;
+    }
     pid_t *tids = NULL;
     size_t ntids = 0;
     if (!L->tstate_native_thread_id && proc_threads(pp->pid, &tids, &ntids)) {
@@ -634,12 +780,11 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
     for (size_t i = 0; i < 4; i++)
         if (tfields[i] + 8 > tneed) tneed = tfields[i] + 8;
     py_status status = PY_OK;
-    for (int ni = 0; interp && ni < MAX_INTERPRETERS; ni++) {
-        /* These two sit far apart in PyInterpreterState: two small reads. */
-        uint64_t ts = 0, next_interp = 0;
-        if (!plausible(interp) ||
-            proc_read(pp->pid, interp + L->interp_threads_head, &ts, sizeof ts) ||
-            proc_read(pp->pid, interp + L->interp_next, &next_interp, sizeof next_interp)) {
+    for (int ni = 0; ni < pp->ninterps; ni++) {
+        uint64_t ts = 0;
+        if (proc_read(pp->pid, pp->interps[ni] + L->interp_threads_head, &ts, sizeof ts)) {
+            /* The interpreter may have been finalised: re-read the list next time. */
+            pp->ninterps = 0;
             status = errno_status();
             break;
         }
@@ -668,6 +813,11 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
                 }
                 if (!rc) rc = walk_interpreter_frames(pp, frame, &st.depth, &st.truncated);
             }
+            if (!rc) {
+                int got = resolve_frames(pp, st.depth);
+                if (got < 0) rc = -1;
+                else st.depth = (uint32_t)got;
+            }
             if (rc) {
                 res->dropped++;
             } else {
@@ -679,7 +829,6 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
             }
             ts = rd_u64(tbuf, L->tstate_next);
         }
-        interp = next_interp;
     }
     free(tids);
     return status;

@@ -77,9 +77,16 @@ typedef struct {
  * (the round is then counted by the caller as one dropped sample). */
 py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result *res);
 
+/* Re-read the list of interpreters (cached between samples). The sampler
+ * calls it a few times a second. */
+py_status py_refresh(py_process *pp);
+
 const py_code_info *py_code_at(const py_process *pp, uint32_t code);
 
 /* Cache sizes, for tests and benchmarks. */
 size_t py_cached_codes(const py_process *pp);
+/* Changes when the code cache was flushed and code ids may mean other code
+ * objects: anything keyed by code id must then be forgotten. */
+uint32_t py_cache_epoch(const py_process *pp);
 
 #endif

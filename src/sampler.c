@@ -43,6 +43,7 @@ typedef struct {
     py_process *py;
     frame_slot *fmap;
     size_t fmap_cap, fmap_used;
+    uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */
     thread_entry *threads;
     size_t nthreads, capthreads;
 } target;
@@ -153,6 +154,12 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     target *t = s->cur;
     prof_counters *c = prof_counters_of(s->p);
     if (st->depth == 0) return 0;  /* a thread outside Python code: nothing to attribute */
+    if (t->fmap_epoch != py_cache_epoch(t->py)) {
+        /* The reader reused code ids: (code, line) keys mean other frames now. */
+        if (t->fmap) memset(t->fmap, 0, t->fmap_cap * sizeof *t->fmap);
+        t->fmap_used = 0;
+        t->fmap_epoch = py_cache_epoch(t->py);
+    }
     thread_entry *e = thread_of(s, t, st);
     if (!e) { s->oom = 1; return 1; }
     bool idle = !thread_on_cpu(e);
@@ -198,7 +205,11 @@ static void note_error(sampler *s, py_status st, const char *err) {
  * ready or not (yet) Python: a fork is followed by an exec we may not have
  * seen yet, and libpython is mapped after the executable. */
 static void try_attach(sampler *s, target *t) {
-    if (t->py || t->dead || t->reported) return;
+    if (t->py) {
+        if (py_refresh(t->py) == PY_GONE) t->dead = true;
+        return;
+    }
+    if (t->dead || t->reported) return;
     char link[64], exe[256];
     snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
     ssize_t n = readlink(link, exe, sizeof exe - 1);
@@ -309,7 +320,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
             child_done = true;
             break;
         }
-        if (!o->is_child && (*stop || !proc_alive(root))) break;
+        if (!o->is_child && *stop) break;
         if (sampling && o->duration > 0 && now - start >= (int64_t)(o->duration * 1e9)) {
             sampling = false;
             end_sampling = now;
@@ -322,6 +333,9 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
             break;
         }
         if (now - last_refresh >= REFRESH_NS) {
+            /* An attached process is not our child: no waitpid tells us it
+             * ended, so look at /proc here, a few times a second. */
+            if (!o->is_child && !proc_alive(root)) break;
             refresh_targets(&s, root);
             last_refresh = now;
         }

@@ -126,6 +126,22 @@ class RecordMixin:
         self.assertEqual(files, {workload(script)})
         self.assertGreater(p.self_share("heiß_grün_计算"), 80.0)
 
+    def test_reused_code_addresses_are_not_confused(self):
+        _, p = self.record("churn.py")
+        pairs = 0
+        for s in p.stacks:
+            names = [p.frames[i]["function"] for i in s["frames"]]
+            files = [p.frames[i]["file"] for i in s["frames"]]
+            outer = [n for n in names if n.startswith("outer_")]
+            inner = [n for n in names if n.startswith("inner_")]
+            for n, f in zip(names, files):
+                if n.startswith(("outer_", "inner_")):
+                    self.assertEqual(f, "<gen%s>" % n.split("_")[1], (n, f))
+            if outer and inner:
+                pairs += s["count"]
+                self.assertEqual(outer[0].split("_")[1], inner[0].split("_")[1], names)
+        self.assertGreater(pairs, 300)
+
     def test_target_exits_at_once(self):
         r, p = self.record("instant.py")
         self.assertEqual(p.data["exit_status"], 0)
