@@ -1,0 +1,391 @@
+/* fmt_pprof.c -- pprof's profile.proto, gzipped (NAME.pb.gz).
+ *
+ * Hand-encoded protobuf: the message is small and fixed, so a varint and
+ * length-delimited encoder of a few lines beats a dependency. Mapping:
+ *   - sample types samples/count and cpu/nanoseconds (default cpu), period
+ *     type cpu/nanoseconds with period = one sample's length in ns;
+ *   - one Function per (name, file, first line), one Location per distinct
+ *     frame (function + line), no Mappings (frames are already symbolized);
+ *     system_name only for native frames (see below);
+ *   - one Sample per stack, locations leaf first; the synthetic process and
+ *     thread roots become labels (pid, tid, thread name) instead of frames,
+ *     and idle stacks carry the label state=idle.
+ * Field numbers follow profile.proto as published by the pprof project. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gzip.h"
+#include "output.h"
+#include "version.h"
+
+/* ---- protobuf encoding ---- */
+
+typedef struct {
+    unsigned char *b;
+    size_t len, cap;
+    int oom;
+} pbuf;
+
+static void pb_raw(pbuf *p, const void *data, size_t n) {
+    if (p->oom || n == 0) return;
+    if (p->len + n > p->cap) {
+        size_t ncap = p->cap ? p->cap : 256;
+        while (ncap < p->len + n) ncap *= 2;
+        unsigned char *nb = realloc(p->b, ncap);
+        if (!nb) {
+            p->oom = 1;
+            return;
+        }
+        p->b = nb;
+        p->cap = ncap;
+    }
+    memcpy(p->b + p->len, data, n);
+    p->len += n;
+}
+
+static void pb_varint(pbuf *p, uint64_t v) {
+    unsigned char tmp[10];
+    int n = 0;
+    do {
+        tmp[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v) tmp[n] |= 0x80;
+        n++;
+    } while (v);
+    pb_raw(p, tmp, (size_t)n);
+}
+
+enum { WT_VARINT = 0, WT_LEN = 2 };
+
+static void pb_tag(pbuf *p, int field, int wt) { pb_varint(p, (uint64_t)field << 3 | (uint64_t)wt); }
+
+/* Scalar field; zero is proto3's default and is left out. Negative int64
+ * values are sent as their two's complement, as protobuf does. */
+static void pb_int(pbuf *p, int field, int64_t v) {
+    if (!v) return;
+    pb_tag(p, field, WT_VARINT);
+    pb_varint(p, (uint64_t)v);
+}
+
+static void pb_bytes(pbuf *p, int field, const void *data, size_t n) {
+    pb_tag(p, field, WT_LEN);
+    pb_varint(p, n);
+    pb_raw(p, data, n);
+}
+
+/* Append sub as an embedded message, then empty it for reuse. */
+static void pb_msg(pbuf *p, int field, pbuf *sub) {
+    if (sub->oom) p->oom = 1;
+    pb_bytes(p, field, sub->b, sub->len);
+    sub->len = 0;
+}
+
+/* ---- interning: strings and functions ---- */
+
+/* Strings are borrowed from the profile, except those added by
+ * intern_copy, which the table owns. */
+typedef struct {
+    const char **strs;
+    size_t n, cap;
+    uint32_t *slots;  /* index+1, 0 = empty */
+    size_t nslots;
+    char **owned;
+    size_t nowned;
+    int oom;
+} strtab;
+
+static uint64_t hash_str(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static int strtab_grow(strtab *t) {
+    size_t ns = t->nslots ? t->nslots * 2 : 1024;
+    uint32_t *slots = calloc(ns, sizeof *slots);
+    if (!slots) return -1;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t pos = hash_str(t->strs[i]) & (ns - 1);
+        while (slots[pos]) pos = (pos + 1) & (ns - 1);
+        slots[pos] = (uint32_t)i + 1;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = ns;
+    return 0;
+}
+
+/* Index of s in the string table, adding it if new (NULL is ""). */
+static int64_t intern(strtab *t, const char *s) {
+    if (!s) s = "";
+    if (t->oom) return 0;
+    if ((t->n + 1) * 2 > t->nslots && strtab_grow(t)) {
+        t->oom = 1;
+        return 0;
+    }
+    size_t mask = t->nslots - 1, pos = hash_str(s) & mask;
+    for (; t->slots[pos]; pos = (pos + 1) & mask)
+        if (!strcmp(t->strs[t->slots[pos] - 1], s)) return t->slots[pos] - 1;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 256;
+        const char **ns = realloc(t->strs, nc * sizeof *ns);
+        if (!ns) {
+            t->oom = 1;
+            return 0;
+        }
+        t->strs = ns;
+        t->cap = nc;
+    }
+    t->strs[t->n] = s;
+    t->slots[pos] = (uint32_t)t->n + 1;
+    return (int64_t)t->n++;
+}
+
+/* For strings built on the fly (comments): the table keeps a copy. */
+static int64_t intern_copy(strtab *t, const char *s) {
+    char *copy = strdup(s);
+    char **no = realloc(t->owned, (t->nowned + 1) * sizeof *no);
+    if (!copy || !no) {
+        free(copy);
+        if (no) t->owned = no;
+        t->oom = 1;
+        return 0;
+    }
+    t->owned = no;
+    t->owned[t->nowned++] = copy;
+    return intern(t, copy);
+}
+
+static void strtab_free(strtab *t) {
+    for (size_t i = 0; i < t->nowned; i++) free(t->owned[i]);
+    free(t->owned);
+    free(t->strs);
+    free(t->slots);
+}
+
+typedef struct {
+    int64_t name, file, start;
+    int native;
+} func_key;
+
+typedef struct {
+    func_key *keys;
+    size_t n, cap;
+    uint32_t *slots;
+    size_t nslots;
+    int oom;
+} functab;
+
+static uint64_t hash_key(const func_key *k) {
+    uint64_t h = (uint64_t)k->name * 0x9E3779B97F4A7C15ULL;
+    h ^= (uint64_t)k->file + 0x7F4A7C15ULL + (h << 6) + (h >> 2);
+    h ^= (uint64_t)k->start + 0x165667B1ULL + (h << 6) + (h >> 2);
+    h ^= (uint64_t)k->native;
+    return h * 0xff51afd7ed558ccdULL;
+}
+
+/* Function id (1-based, as pprof ids are) for key, adding it if new. */
+static uint64_t func_id(functab *t, func_key k) {
+    if (t->oom) return 0;
+    if ((t->n + 1) * 2 > t->nslots) {
+        size_t ns = t->nslots ? t->nslots * 2 : 1024;
+        uint32_t *slots = calloc(ns, sizeof *slots);
+        if (!slots) {
+            t->oom = 1;
+            return 0;
+        }
+        for (size_t i = 0; i < t->n; i++) {
+            size_t pos = hash_key(&t->keys[i]) & (ns - 1);
+            while (slots[pos]) pos = (pos + 1) & (ns - 1);
+            slots[pos] = (uint32_t)i + 1;
+        }
+        free(t->slots);
+        t->slots = slots;
+        t->nslots = ns;
+    }
+    size_t mask = t->nslots - 1, pos = hash_key(&k) & mask;
+    for (; t->slots[pos]; pos = (pos + 1) & mask) {
+        const func_key *e = &t->keys[t->slots[pos] - 1];
+        if (e->name == k.name && e->file == k.file && e->start == k.start &&
+            e->native == k.native)
+            return t->slots[pos];
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 256;
+        func_key *nk = realloc(t->keys, nc * sizeof *nk);
+        if (!nk) {
+            t->oom = 1;
+            return 0;
+        }
+        t->keys = nk;
+        t->cap = nc;
+    }
+    t->keys[t->n] = k;
+    t->slots[pos] = (uint32_t)t->n + 1;
+    return ++t->n;
+}
+
+/* ---- the profile ---- */
+
+/* Seconds since the epoch for an ISO 8601 UTC time such as
+ * 2026-11-24T19:30:00Z or 2026-11-24T19:30:00.123456Z; 0 if unparsable. */
+static int64_t iso_to_ns(const char *s) {
+    if (!s) return 0;
+    struct tm tm = {0};
+    int consumed = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1) return 0;
+    int64_t ns = (int64_t)t * 1000000000LL;
+    const char *frac = s + consumed;
+    if (*frac == '.') {
+        int64_t scale = 100000000LL;
+        for (frac++; *frac >= '0' && *frac <= '9'; frac++, scale /= 10)
+            ns += (*frac - '0') * scale;
+    }
+    return ns;
+}
+
+static int is_synthetic(const prof_frame *f) {
+    return f->type == FRAME_PROCESS || f->type == FRAME_THREAD;
+}
+
+static void value_type(pbuf *out, pbuf *sub, int field, strtab *st, const char *type,
+                       const char *unit) {
+    pb_int(sub, 1, intern(st, type));
+    pb_int(sub, 2, intern(st, unit));
+    pb_msg(out, field, sub);
+}
+
+static void label(pbuf *sample, pbuf *sub, strtab *st, const char *key, const char *str,
+                  int64_t num) {
+    pb_int(sub, 1, intern(st, key));
+    if (str) pb_int(sub, 2, intern(st, str));
+    else pb_int(sub, 3, num);
+    pb_msg(sample, 3, sub);
+}
+
+/* Encodes everything but the string table into msg; the table is filled as
+ * a side effect and written last. */
+static int encode(const profile *p, pbuf *msg, strtab *st) {
+    pbuf sub = {0}, sub2 = {0};
+    functab ft = {0};
+    size_t nframes = prof_nframes(p);
+    uint64_t *loc_of = calloc(nframes ? nframes : 1, sizeof *loc_of);
+    int rc = -1;
+    if (!loc_of) goto out;
+    intern(st, "");  /* string 0 must be the empty string */
+
+    const prof_meta *m = prof_meta_get(p);
+    double sps = prof_seconds_per_sample(p);
+    int64_t period = (int64_t)llround(sps * 1e9);
+    if (period <= 0) period = 1;
+
+    value_type(msg, &sub, 1, st, "samples", "count");
+    value_type(msg, &sub, 1, st, "cpu", "nanoseconds");
+
+    /* Locations: one per real frame, ids in frame order. Functions are
+     * collected on the way and written after. */
+    uint64_t next_loc = 1;
+    for (size_t i = 0; i < nframes; i++) {
+        const prof_frame *f = prof_frame_at(p, i);
+        if (is_synthetic(f)) continue;
+        func_key k = {intern(st, f->function ? f->function : "?"), intern(st, f->file),
+                      f->first_line, f->type == FRAME_NATIVE};
+        uint64_t fid = func_id(&ft, k);
+        loc_of[i] = next_loc;
+        pb_int(&sub, 1, (int64_t)next_loc);
+        pb_int(&sub2, 1, (int64_t)fid);
+        pb_int(&sub2, 2, f->line);
+        pb_msg(&sub, 4, &sub2);
+        pb_msg(msg, 4, &sub);
+        next_loc++;
+    }
+    for (size_t i = 0; i < ft.n; i++) {
+        pb_int(&sub, 1, (int64_t)i + 1);
+        pb_int(&sub, 2, ft.keys[i].name);
+        /* pprof demangles system names and strips <...> from what looks
+         * like C++: a Python "<module>" would vanish. Only native symbols
+         * get a system name; a name without one is shown as it is. */
+        if (ft.keys[i].native) pb_int(&sub, 3, ft.keys[i].name);
+        pb_int(&sub, 4, ft.keys[i].file);
+        pb_int(&sub, 5, ft.keys[i].start);
+        pb_msg(msg, 5, &sub);
+    }
+
+    for (size_t s = 0; s < prof_nstacks(p); s++) {
+        const prof_stack *stk = prof_stack_at(p, s);
+        if (stk->count == 0) continue;
+        /* location ids, leaf first, packed */
+        for (uint32_t d = stk->depth; d-- > 0;) {
+            uint32_t fr = stk->frames[d];
+            if (fr < nframes && loc_of[fr]) pb_varint(&sub2, loc_of[fr]);
+        }
+        if (sub2.len) pb_msg(&sub, 1, &sub2);
+        pb_varint(&sub2, stk->count);
+        pb_varint(&sub2, stk->count * (uint64_t)period);
+        pb_msg(&sub, 2, &sub2);
+        const prof_thread *t = prof_thread_at(p, stk->thread);
+        if (t) {
+            label(&sub, &sub2, st, "pid", NULL, t->pid);
+            label(&sub, &sub2, st, "tid", NULL, t->tid);
+            if (t->name) label(&sub, &sub2, st, "thread", t->name, 0);
+        }
+        if (stk->idle) label(&sub, &sub2, st, "state", "idle", 0);
+        pb_msg(msg, 2, &sub);
+    }
+
+    pb_int(msg, 9, iso_to_ns(m->start_time));
+    if (m->wall_seconds > 0) pb_int(msg, 10, (int64_t)llround(m->wall_seconds * 1e9));
+    value_type(msg, &sub, 11, st, "cpu", "nanoseconds");
+    pb_int(msg, 12, period);
+    char line[512];
+    snprintf(line, sizeof line, "csprof %s", m->csprof_version ? m->csprof_version : CSPROF_VERSION);
+    pb_int(msg, 13, intern_copy(st, line));
+    if (m->argc > 0) {
+        size_t n = 0;
+        line[0] = '\0';
+        for (int i = 0; i < m->argc && n + 1 < sizeof line; i++)
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", i ? " " : "", m->argv[i]);
+        pb_int(msg, 13, intern_copy(st, line));
+    }
+    pb_int(msg, 14, intern(st, "cpu"));
+    rc = (sub.oom || sub2.oom || ft.oom || st->oom || msg->oom) ? -1 : 0;
+out:
+    free(sub.b);
+    free(sub2.b);
+    free(ft.keys);
+    free(ft.slots);
+    free(loc_of);
+    return rc;
+}
+
+int write_pprof(const profile *p, FILE *out, const output_opts *o) {
+    (void)o;
+    pbuf msg = {0};
+    strtab st = {0};
+    unsigned char *gz = NULL;
+    size_t gzlen = 0;
+    int rc = -1;
+    if (encode(p, &msg, &st) == 0) {
+        for (size_t i = 0; i < st.n; i++) pb_bytes(&msg, 6, st.strs[i], strlen(st.strs[i]));
+        if (!msg.oom && gz_compress(msg.b, msg.len, &gz, &gzlen) == 0) rc = 0;
+    }
+    if (rc) {
+        fprintf(stderr, "csprof: out of memory encoding the pprof profile\n");
+    } else if (fwrite(gz, 1, gzlen, out) != gzlen || fflush(out) != 0) {
+        perror("csprof: cannot write the pprof profile");
+        rc = -1;
+    }
+    free(gz);
+    free(msg.b);
+    strtab_free(&st);
+    return rc;
+}
