@@ -73,7 +73,8 @@ static profile *gen_big_profile(uint64_t seed, size_t nfuncs, size_t nstacks, ui
             snprintf(file, sizeof file, "app/module_%zu.py", i % 53);
         } else if (kind < 6) {
             size_t k = i % (sizeof std / sizeof std[0]);
-            snprintf(name, sizeof name, "%s_helper_%zu", std[k] + (k < 3 ? 5 : 0), i);
+            const char *base = strrchr(std[k], '/');
+            snprintf(name, sizeof name, "%s_helper_%zu", base ? base + 1 : std[k], i);
             snprintf(file, sizeof file, "/usr/lib/python3.12/%s.py", std[k]);
         } else if (kind < 9) {
             size_t k = i % (sizeof pkgs / sizeof pkgs[0]);
