@@ -509,6 +509,8 @@ static void names_free(names *nm) {
     free(nm->owned);
 }
 
+/* C11 qsort takes no context; a render runs on one thread, so a static
+ * borrowed for the duration of one sort is enough. */
 static const names *rank_ctx;
 static int rank_cmp(const void *a, const void *b) {
     const fkey *x = &rank_ctx->keys.v[*(const uint32_t *)a];
