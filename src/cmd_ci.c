@@ -1,0 +1,1152 @@
+/* cmd_ci.c -- `csprof ci`: what the GitHub Action runs.
+ *
+ * Reads its settings from CSPROF_* environment variables (action.yml maps
+ * its inputs to them), profiles each listed script with `csprof record`,
+ * compares with the baseline profile of the same name through `csprof
+ * diff` (both run as children of /proc/self/exe, so each keeps its own
+ * process and exit status), and reports: job summary, annotations on the
+ * hottest lines of the user's code, step outputs. Outside GitHub the same
+ * files are written and the GitHub-only parts are skipped.
+ *
+ * A profiler problem never fails the job: it becomes a ::warning:: and a
+ * note in the summary. Only fail-on-regression / fail-on-script-error turn
+ * findings into a failing exit status; invalid settings exit 64.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "commands.h"
+#include "output.h"
+#include "profile.h"
+
+static const char usage[] =
+    "usage: csprof ci\n"
+    "\n"
+    "Profiles the scripts listed in CSPROF_SCRIPTS (one per line; a .py path\n"
+    "runs with $CSPROF_PYTHON, anything else as a command line with simple\n"
+    "shell-like quoting), compares each with its baseline profile, and writes\n"
+    "the GitHub job summary, annotations and step outputs. Settings (all optional\n"
+    "but CSPROF_SCRIPTS):\n"
+    "  CSPROF_PYTHON (python)         CSPROF_RATE (record's default)\n"
+    "  CSPROF_NATIVE (false)          CSPROF_SUBPROCESSES (true)\n"
+    "  CSPROF_IDLE (false)            CSPROF_TOP (3)\n"
+    "  CSPROF_OUTPUT_DIR (artifacts/profiling)   CSPROF_FORMATS (svg,json,md)\n"
+    "  CSPROF_BASELINE (auto | none | path of a profile JSON or a directory)\n"
+    "  CSPROF_BASELINE_DIR (where auto looks)    CSPROF_BASELINE_SAVE_DIR (copy new profiles here)\n"
+    "  CSPROF_REGRESSION_THRESHOLD (10)          CSPROF_FAIL_ON_REGRESSION (false)\n"
+    "  CSPROF_FAIL_ON_SCRIPT_ERROR (false)       CSPROF_ANNOTATIONS (true)\n"
+    "  CSPROF_WORKING_DIRECTORY (where scripts run)\n"
+    "\n"
+    "exit status: 0, or 1 when fail-on-regression / fail-on-script-error ask for\n"
+    "it; 64 invalid settings.\n";
+
+/* The whole job summary stays far below GitHub's 1 MiB per step. */
+#define SUMMARY_BUDGET (256 * 1024)
+#define SCRIPT_MD_MAX (24 * 1024)
+#define DIFF_MD_MAX (16 * 1024)
+#define MAX_ANNOTATIONS 10
+#define ANNOTATIONS_PER_SCRIPT 3
+
+typedef struct {
+    const char *scripts, *python, *rate, *formats, *baseline, *baseline_dir, *save_dir;
+    char *output_dir;  /* absolute, owned */
+    const char *workdir;
+    bool native, subprocesses, idle, fail_on_regression, fail_on_script_error, annotations;
+    int top;
+    double threshold;
+    const char *threshold_str;
+    const char *workspace;   /* GITHUB_WORKSPACE, else the starting directory */
+    char start_dir[PATH_MAX];
+} ci_settings;
+
+typedef struct {
+    char *function, *file;   /* file relative to the workspace */
+    int line;
+    double self_pct, total_pct;
+} hot_spot;
+
+typedef struct {
+    char *line;              /* as written in CSPROF_SCRIPTS */
+    char **argv;             /* what runs */
+    int argc;
+    char name[96];
+    int exit_status;         /* the script's, -1 unknown */
+    bool profiled;           /* a fresh profile was written */
+    bool script_failed;
+    double seconds;
+    char *problem;           /* why it could not be profiled / compared */
+    /* hottest function (self) */
+    char *top_function, *top_file;
+    int top_line;
+    double top_self_pct;
+    hot_spot hot[ANNOTATIONS_PER_SCRIPT];
+    int nhot;
+    /* comparison */
+    bool has_baseline, compared, regressed;
+    char verdict[32];
+    char *diff_md;           /* Since-baseline section, bounded */
+    char *profile_md;        /* the script's own summary, bounded */
+} script_run;
+
+/* ---- small helpers ---- */
+
+static char *xstrdup(const char *s) {
+    char *d = strdup(s ? s : "");
+    if (!d) fprintf(stderr, "csprof ci: out of memory\n");
+    return d;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    if (!s) fprintf(stderr, "csprof ci: out of memory\n");
+    return s;
+}
+
+static const char *env(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static int env_bool(const char *name, bool def, bool *out) {
+    const char *v = env(name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+        *out = true;
+    else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
+             !strcasecmp(v, "off"))
+        *out = false;
+    else {
+        printf("::error title=csprof::%s must be true or false, not '%s'\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* Workflow-command escaping: data keeps %, CR, LF from ending the command;
+ * property values also keep ':' and ',' from ending the property. */
+static void put_escaped(FILE *out, const char *s, bool property) {
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '%': fputs("%25", out); break;
+        case '\r': fputs("%0D", out); break;
+        case '\n': fputs("%0A", out); break;
+        case ':': property ? fputs("%3A", out) : fputc(':', out); break;
+        case ',': property ? fputs("%2C", out) : fputc(',', out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+static void gh_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void gh_warning(const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fputs("::warning title=csprof::", stdout);
+    put_escaped(stdout, buf, false);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+static int mkdir_p(const char *dir) {
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(buf, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+static char *absolute(const char *base, const char *path) {
+    if (path[0] == '/') return xstrdup(path);
+    return xasprintf("%s/%s", base, path);
+}
+
+static bool on_path(const char *prog) {
+    if (strchr(prog, '/')) return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path) return false;
+    for (const char *s = path;;) {
+        const char *e = strchr(s, ':');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        char buf[PATH_MAX];
+        if (snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? s : ".", prog) < (int)sizeof buf &&
+            access(buf, X_OK) == 0)
+            return true;
+        if (!e) return false;
+        s = e + 1;
+    }
+}
+
+/* Reads a whole file (at most max bytes, cut at a line boundary with a
+ * note). NULL when missing; *truncated tells whether it was cut. */
+static char *read_bounded(const char *path, size_t max, bool *truncated) {
+    *truncated = false;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(max + 1);
+    if (!buf) {
+        fclose(f);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, max, f);
+    int more = fgetc(f) != EOF;
+    fclose(f);
+    if (more) {
+        *truncated = true;
+        while (n > 0 && buf[n - 1] != '\n') n--;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* ---- settings ---- */
+
+static int parse_int(const char *name, const char *v, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) {
+        printf("::error title=csprof::%s must be a whole number from %ld to %ld, not '%s'\n", name,
+               lo, hi, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int load_settings(ci_settings *s) {
+    memset(s, 0, sizeof *s);
+    if (!getcwd(s->start_dir, sizeof s->start_dir)) {
+        printf("::error title=csprof::cannot read the current directory: %s\n", strerror(errno));
+        return -1;
+    }
+    s->scripts = env("CSPROF_SCRIPTS");
+    if (!s->scripts) {
+        printf("::error title=csprof::no scripts to profile: set the 'scripts' input (CSPROF_SCRIPTS), one per line\n");
+        return -1;
+    }
+    s->python = env("CSPROF_PYTHON");
+    if (!s->python) s->python = on_path("python") || !on_path("python3") ? "python" : "python3";
+    s->rate = env("CSPROF_RATE");
+    if (s->rate) {
+        long r;
+        if (parse_int("CSPROF_RATE (rate)", s->rate, 1, 10000, &r)) return -1;
+    }
+    if (env_bool("CSPROF_NATIVE", false, &s->native) ||
+        env_bool("CSPROF_SUBPROCESSES", true, &s->subprocesses) ||
+        env_bool("CSPROF_IDLE", false, &s->idle) ||
+        env_bool("CSPROF_FAIL_ON_REGRESSION", false, &s->fail_on_regression) ||
+        env_bool("CSPROF_FAIL_ON_SCRIPT_ERROR", false, &s->fail_on_script_error) ||
+        env_bool("CSPROF_ANNOTATIONS", true, &s->annotations))
+        return -1;
+    long top = 3;
+    if (env("CSPROF_TOP") && parse_int("CSPROF_TOP (top)", env("CSPROF_TOP"), 1, 50, &top)) return -1;
+    s->top = (int)top;
+    s->threshold = 10;
+    s->threshold_str = env("CSPROF_REGRESSION_THRESHOLD");
+    if (s->threshold_str) {
+        char *end;
+        errno = 0;
+        s->threshold = strtod(s->threshold_str, &end);
+        if (errno || end == s->threshold_str || *end || !(s->threshold >= 0 && s->threshold <= 100000)) {
+            printf("::error title=csprof::CSPROF_REGRESSION_THRESHOLD (regression-threshold) must be a percentage, not '%s'\n",
+                   s->threshold_str);
+            return -1;
+        }
+    }
+    s->formats = env("CSPROF_FORMATS");
+    if (!s->formats) s->formats = "svg,json,md";
+    char err[256];
+    if (output_check_list(s->formats, err, sizeof err)) {
+        printf("::error title=csprof::CSPROF_FORMATS (formats): %s\n", err);
+        return -1;
+    }
+    s->baseline = env("CSPROF_BASELINE");
+    if (!s->baseline) s->baseline = "auto";
+    s->baseline_dir = env("CSPROF_BASELINE_DIR");
+    s->save_dir = env("CSPROF_BASELINE_SAVE_DIR");
+    s->workdir = env("CSPROF_WORKING_DIRECTORY");
+    s->workspace = env("GITHUB_WORKSPACE");
+    if (!s->workspace) s->workspace = s->start_dir;
+    const char *out = env("CSPROF_OUTPUT_DIR");
+    s->output_dir = absolute(s->start_dir, out ? out : "artifacts/profiling");
+    return s->output_dir ? 0 : -1;
+}
+
+/* ---- scripts ---- */
+
+/* Splits a line into words: blanks separate; '...' is literal; "..." keeps
+ * blanks and takes \" \\ \$ \` as escapes; a backslash elsewhere escapes
+ * the next character. No expansion of any kind. Returns 0, or -1 with err. */
+static int split_words(const char *line, char ***argv_out, int *argc_out, const char **err) {
+    size_t len = strlen(line);
+    char **argv = calloc(len / 2 + 2, sizeof *argv);
+    char *buf = malloc(len + 1);
+    int argc = 0;
+    *err = "out of memory";
+    if (!argv || !buf) goto fail;
+    const char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) break;
+        size_t n = 0;
+        while (*p && *p != ' ' && *p != '\t') {
+            if (*p == '\'') {
+                const char *e = strchr(p + 1, '\'');
+                if (!e) {
+                    *err = "unterminated ' quote";
+                    goto fail;
+                }
+                memcpy(buf + n, p + 1, (size_t)(e - p - 1));
+                n += (size_t)(e - p - 1);
+                p = e + 1;
+            } else if (*p == '"') {
+                p++;
+                while (*p && *p != '"') {
+                    if (*p == '\\' && p[1] && strchr("\"\\$`", p[1])) p++;
+                    buf[n++] = *p++;
+                }
+                if (*p != '"') {
+                    *err = "unterminated \" quote";
+                    goto fail;
+                }
+                p++;
+            } else if (*p == '\\' && p[1]) {
+                buf[n++] = p[1];
+                p += 2;
+            } else {
+                buf[n++] = *p++;
+            }
+        }
+        buf[n] = '\0';
+        argv[argc] = strdup(buf);
+        if (!argv[argc]) goto fail;
+        argc++;
+    }
+    free(buf);
+    *argv_out = argv;
+    *argc_out = argc;
+    return 0;
+fail:
+    for (int i = 0; argv && i < argc; i++) free(argv[i]);
+    free(argv);
+    free(buf);
+    return -1;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* The report name: the script's stem, "python -m pkg" -> "pkg", else the
+ * program's name; only [A-Za-z0-9._-], unique within the run. */
+static void pick_name(script_run *r, script_run *runs, size_t n) {
+    const char *pick = r->argv[0];
+    bool is_py = ends_with(r->argv[0], ".py");
+    for (int i = 1; i < r->argc && !is_py; i++) {
+        if (!strcmp(r->argv[i], "-m") && i + 1 < r->argc) {
+            pick = r->argv[i + 1];
+            break;
+        }
+        if (ends_with(r->argv[i], ".py")) {
+            pick = r->argv[i];
+            break;
+        }
+    }
+    const char *base = strrchr(pick, '/') ? strrchr(pick, '/') + 1 : pick;
+    char stem[64];
+    snprintf(stem, sizeof stem, "%s", base);
+    if (ends_with(stem, ".py")) stem[strlen(stem) - 3] = '\0';
+    for (char *c = stem; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '_' || *c == '-'))
+            *c = '_';
+    if (!stem[0] || stem[0] == '.') snprintf(stem, sizeof stem, "script");
+    snprintf(r->name, sizeof r->name, "%s", stem);
+    for (int k = 2;; k++) {
+        bool taken = false;
+        for (size_t i = 0; i < n; i++)
+            if (&runs[i] != r && !strcmp(runs[i].name, r->name)) taken = true;
+        if (!taken) break;
+        snprintf(r->name, sizeof r->name, "%s-%d", stem, k);
+    }
+}
+
+/* ---- running children ---- */
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs /proc/self/exe with argv; returns its exit status (128+N for a
+ * signal), or -1 when it could not be started. */
+static int run_self(char *const *argv) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        gh_warning("cannot start csprof %s: fork: %s", argv[1], strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "csprof ci: cannot run /proc/self/exe: %s\n", strerror(errno));
+        _exit(EXIT_SOFTWARE);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            gh_warning("cannot wait for csprof %s: %s", argv[1], strerror(errno));
+            return -1;
+        }
+    }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+static bool fresh_file(const char *path, time_t since) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime >= since;
+}
+
+/* The formats record writes: the user's, plus json (the comparison and the
+ * summary are built from it). */
+static char *record_formats(const char *formats) {
+    bool has_json = false;
+    for (const char *s = formats; *s;) {
+        size_t n = strcspn(s, ",");
+        const char *a = s, *b = s + n;
+        while (a < b && *a == ' ') a++;
+        while (b > a && b[-1] == ' ') b--;
+        if (b - a == 4 && !strncmp(a, "json", 4)) has_json = true;
+        s += n + (s[n] == ',');
+    }
+    return has_json ? xstrdup(formats) : xasprintf("%s,json", formats);
+}
+
+/* File of the user's code relative to the workspace, or NULL. */
+static char *relative_to_workspace(const ci_settings *s, const char *file) {
+    char abs[PATH_MAX];
+    if (file[0] == '/') {
+        snprintf(abs, sizeof abs, "%s", file);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) return NULL;
+        if (snprintf(abs, sizeof abs, "%s/%s", cwd, file) >= (int)sizeof abs) return NULL;
+    }
+    char ws[PATH_MAX];
+    /* Compare real paths so /home/runner/work vs a symlinked workspace agree. */
+    if (!realpath(s->workspace, ws)) snprintf(ws, sizeof ws, "%s", s->workspace);
+    char real[PATH_MAX];
+    const char *a = realpath(abs, real) ? real : abs;
+    size_t n = strlen(ws);
+    while (n > 1 && ws[n - 1] == '/') n--;
+    if (strncmp(a, ws, n) || a[n] != '/') return NULL;
+    return xstrdup(a + n + 1);
+}
+
+static void collect_hot_spots(const ci_settings *s, script_run *r, const profile *p) {
+    prof_func_stat *st = NULL;
+    long n = prof_function_stats(p, &st);
+    if (n < 0) {
+        gh_warning("out of memory summarising %s", r->name);
+        return;
+    }
+    uint64_t total = prof_total_samples(p);
+    if (n > 0 && total > 0) {
+        r->top_function = xstrdup(st[0].function);
+        r->top_file = st[0].file ? relative_to_workspace(s, st[0].file) : NULL;
+        if (!r->top_file) r->top_file = xstrdup(st[0].file);
+        r->top_line = st[0].hot_line > 0 ? st[0].hot_line : st[0].first_line;
+        r->top_self_pct = 100.0 * (double)st[0].self / (double)total;
+    }
+    for (long i = 0; i < n && r->nhot < ANNOTATIONS_PER_SCRIPT && total > 0; i++) {
+        if (!st[i].self || st[i].hot_line <= 0 || !st[i].file) continue;
+        if (classify_func(p, st[i].file, st[i].type) != CODE_YOURS) continue;
+        char *rel = relative_to_workspace(s, st[i].file);
+        if (!rel) continue;
+        hot_spot *h = &r->hot[r->nhot];
+        h->function = xstrdup(st[i].function);
+        h->file = rel;
+        if (!h->function) {
+            free(rel);
+            break;
+        }
+        h->line = st[i].hot_line;
+        h->self_pct = 100.0 * (double)st[i].self / (double)total;
+        h->total_pct = 100.0 * (double)st[i].total / (double)total;
+        r->nhot++;
+    }
+    free(st);
+}
+
+/* Baseline profile for name: auto -> BASELINE_DIR/NAME.json; a directory ->
+ * DIR/NAME.json; a file -> itself when its stem is name or there is only one
+ * script. NULL when there is none. */
+static char *baseline_for(const ci_settings *s, const char *name, size_t nscripts) {
+    const char *b = s->baseline;
+    if (!strcasecmp(b, "none")) return NULL;
+    const char *dir = NULL;
+    char *abs = NULL;
+    if (!strcasecmp(b, "auto")) {
+        if (!s->baseline_dir) return NULL;
+        abs = absolute(s->start_dir, s->baseline_dir);
+    } else {
+        abs = absolute(s->start_dir, b);
+    }
+    if (!abs) return NULL;
+    struct stat st;
+    if (stat(abs, &st) != 0) {
+        free(abs);
+        return NULL;
+    }
+    char *path = NULL;
+    if (S_ISDIR(st.st_mode)) {
+        dir = abs;
+        path = xasprintf("%s/%s.json", dir, name);
+        if (path && access(path, R_OK) != 0) {
+            free(path);
+            path = NULL;
+        }
+    } else {
+        const char *base = strrchr(abs, '/') ? strrchr(abs, '/') + 1 : abs;
+        size_t nl = strlen(name);
+        if (nscripts == 1 || (!strncmp(base, name, nl) && !strcmp(base + nl, ".json")))
+            path = xstrdup(abs);
+    }
+    free(abs);
+    return path;
+}
+
+static int copy_file(const char *from, const char *to) {
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", to) >= (int)sizeof tmp) {
+        close(in);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        close(in);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t n;
+    int rc = 0;
+    while ((n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = -1;
+            break;
+        }
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                rc = -1;
+                break;
+            }
+            off += w;
+        }
+        if (rc) break;
+    }
+    int saved = errno;
+    close(in);
+    if (close(out) != 0 && !rc) rc = -1;
+    if (!rc && rename(tmp, to) != 0) rc = -1;
+    if (rc) {
+        saved = errno ? errno : saved;
+        unlink(tmp);
+        errno = saved;
+    }
+    return rc;
+}
+
+static void compare_with_baseline(const ci_settings *s, script_run *r, const char *profile_json,
+                                  size_t nscripts) {
+    char *base = baseline_for(s, r->name, nscripts);
+    if (!base) return;
+    r->has_baseline = true;
+    char *stem = xasprintf("%s/%s.diff", s->output_dir, r->name);
+    char *threshold = xasprintf("%g", s->threshold);
+    if (!stem || !threshold) goto out;
+    char *argv[] = {"csprof", "diff", base, (char *)profile_json, "-f", "md,json,svg",
+                    "-o", stem, "-n", r->name, "--threshold", threshold, NULL};
+    int rc = run_self(argv);
+    if (rc != 0) {
+        gh_warning("could not compare %s with its baseline %s (csprof diff exited %d)", r->name,
+                   base, rc);
+        free(r->problem);
+        r->problem = xasprintf("could not compare with the baseline (csprof diff exited %d)", rc);
+        goto out;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s.json", stem);
+    json_error_t jerr;
+    json_t *j = json_load_file(path, 0, &jerr);
+    if (!j) {
+        gh_warning("cannot read the comparison %s: %s", path, jerr.text);
+        goto out;
+    }
+    r->compared = true;
+    r->regressed = json_is_true(json_object_get(j, "regressed"));
+    const char *v = json_string_value(json_object_get(j, "verdict"));
+    snprintf(r->verdict, sizeof r->verdict, "%s", v ? v : "");
+    json_decref(j);
+    snprintf(path, sizeof path, "%s.md", stem);
+    bool cut;
+    r->diff_md = read_bounded(path, DIFF_MD_MAX, &cut);
+    if (r->diff_md && cut) {
+        char *more = xasprintf("%s\n_(cut to keep the summary small: the whole comparison is %s.md)_\n",
+                               r->diff_md, r->name);
+        free(r->diff_md);
+        r->diff_md = more;
+    }
+out:
+    free(base);
+    free(stem);
+    free(threshold);
+}
+
+static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
+    printf("::group::csprof: ");
+    put_escaped(stdout, r->line, false);
+    putchar('\n');
+    fflush(stdout);
+
+    char *formats = record_formats(s->formats);
+    int n = 0;
+    char **argv = calloc((size_t)r->argc + 20, sizeof *argv);
+    if (!formats || !argv) {
+        free(formats);
+        free(argv);
+        printf("::endgroup::\n");
+        r->problem = xstrdup("out of memory");
+        return;
+    }
+    argv[n++] = "csprof";
+    argv[n++] = "record";
+    argv[n++] = "-o";
+    argv[n++] = s->output_dir;
+    argv[n++] = "-n";
+    argv[n++] = r->name;
+    argv[n++] = "-f";
+    argv[n++] = formats;
+    if (s->rate) {
+        argv[n++] = "-r";
+        argv[n++] = (char *)s->rate;
+    }
+    if (s->subprocesses) argv[n++] = "--subprocesses";
+    if (s->idle) argv[n++] = "--idle";
+    if (s->native) argv[n++] = "--native";
+    argv[n++] = "--";
+    for (int i = 0; i < r->argc; i++) argv[n++] = r->argv[i];
+    argv[n] = NULL;
+
+    time_t started = time(NULL);
+    double t0 = now_seconds();
+    int rc = run_self(argv);
+    r->seconds = now_seconds() - t0;
+    free(argv);
+    free(formats);
+    printf("::endgroup::\n");
+    fflush(stdout);
+
+    char *json_path = xasprintf("%s/%s.json", s->output_dir, r->name);
+    if (!json_path) return;
+    r->exit_status = rc;
+    r->profiled = rc >= 0 && fresh_file(json_path, started - 1);
+    if (!r->profiled) {
+        /* record's own failures share the exit-status space with the
+         * script's; without a profile only "not found / not executable"
+         * are surely the script's. */
+        if (rc == EXIT_CMD_NOT_FOUND || rc == EXIT_CANNOT_EXEC) {
+            r->script_failed = true;
+            r->problem = xasprintf("the command could not be run (exit status %d: %s)", rc,
+                                   rc == EXIT_CMD_NOT_FOUND ? "not found" : "not executable");
+        } else {
+            r->problem = xasprintf("csprof record wrote no profile (exit status %d)", rc);
+            r->exit_status = -1;
+        }
+        gh_warning("could not profile %s: %s", r->name, r->problem ? r->problem : "");
+        free(json_path);
+        return;
+    }
+    char err[512];
+    profile *p = read_profile_json(json_path, err, sizeof err);
+    if (!p) {
+        r->profiled = false;
+        r->problem = xasprintf("cannot read the profile: %s", err);
+        gh_warning("could not read the profile of %s: %s", r->name, err);
+        free(json_path);
+        return;
+    }
+    const prof_meta *m = prof_meta_get(p);
+    if (m->exit_status >= 0) r->exit_status = m->exit_status;
+    if (m->wall_seconds > 0) r->seconds = m->wall_seconds;
+    r->script_failed = r->exit_status != 0;
+    collect_hot_spots(s, r, p);
+
+    /* The script's own summary, with the requested number of rows and links
+     * into the repository at this commit. */
+    output_opts oo;
+    output_opts_init(&oo);
+    oo.top_n = s->top;
+    oo.server_url = env("GITHUB_SERVER_URL");
+    oo.repository = env("GITHUB_REPOSITORY");
+    oo.sha = env("GITHUB_SHA");
+    if (output_write_all(p, s->output_dir, r->name, "md", &oo, 0) == 0) {
+        char *md = xasprintf("%s/%s.md", s->output_dir, r->name);
+        bool cut = false;
+        r->profile_md = md ? read_bounded(md, SCRIPT_MD_MAX, &cut) : NULL;
+        if (r->profile_md && cut) {
+            char *more = xasprintf("%s\n_(cut to keep the summary small: the whole report is %s.md)_\n",
+                                   r->profile_md, r->name);
+            free(r->profile_md);
+            r->profile_md = more;
+        }
+        free(md);
+    } else {
+        gh_warning("could not write the Markdown summary of %s", r->name);
+    }
+    prof_free(p);
+
+    compare_with_baseline(s, r, json_path, nscripts);
+
+    if (s->save_dir) {
+        char *to = xasprintf("%s/%s.json", s->save_dir, r->name);
+        if (!to || mkdir_p(s->save_dir) != 0 || copy_file(json_path, to) != 0)
+            gh_warning("could not keep %s as the next baseline in %s: %s", r->name, s->save_dir,
+                       strerror(errno));
+        free(to);
+    }
+    free(json_path);
+}
+
+/* ---- reporting ---- */
+
+static void md_cell_code(FILE *out, const char *s) {
+    fputc('`', out);
+    for (size_t n = 0; s && *s && n < 80; s++, n++) {
+        if (*s == '`') fputc('\'', out);
+        else if (*s == '|') fputs("\\|", out);
+        else if ((unsigned char)*s < 0x20) fputc(' ', out);
+        else fputc(*s, out);
+    }
+    fputc('`', out);
+}
+
+static const char *verdict_label(const script_run *r, const ci_settings *s) {
+    if (!r->profiled) return "—";
+    if (!r->has_baseline) return !strcasecmp(s->baseline, "none") ? "—" : "no baseline yet";
+    if (!r->compared) return "⚠️ not compared";
+    if (!strcmp(r->verdict, "regressed")) return "🔴 regression";
+    if (!strcmp(r->verdict, "faster")) return "🟢 faster";
+    if (!strcmp(r->verdict, "wall-slower")) return "🟡 wall time up";
+    if (!strcmp(r->verdict, "not-compared")) return "⚪ not compared";
+    return "⚪ no significant change";
+}
+
+static void fmt_secs(char *buf, size_t len, double sec) {
+    if (sec >= 100) snprintf(buf, len, "%.0f s", sec);
+    else if (sec >= 1) snprintf(buf, len, "%.2f s", sec);
+    else snprintf(buf, len, "%.0f ms", sec * 1000);
+}
+
+/* Renders the whole job summary into a memory buffer (bounded). */
+static char *render_summary(const ci_settings *s, script_run *runs, size_t n, size_t *len) {
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&buf, &size);
+    if (!out) return NULL;
+    fputs("## csprof: where the time went\n\n", out);
+    fputs("| Script | Wall time | Exit | Hottest function (self) | Since baseline |\n"
+          "|---|--:|--:|---|---|\n", out);
+    for (size_t i = 0; i < n; i++) {
+        script_run *r = &runs[i];
+        char t[32];
+        fmt_secs(t, sizeof t, r->seconds);
+        fputs("| ", out);
+        md_cell_code(out, r->name);
+        fprintf(out, " | %s | ", t);
+        if (r->exit_status >= 0) fprintf(out, "%s%d", r->exit_status ? "❌ " : "", r->exit_status);
+        else fputs("?", out);
+        fputs(" | ", out);
+        if (r->top_function) {
+            md_cell_code(out, r->top_function);
+            fprintf(out, " %.1f%%", r->top_self_pct);
+        } else {
+            fputs("—", out);
+        }
+        fprintf(out, " | %s |\n", verdict_label(r, s));
+    }
+    fputc('\n', out);
+    bool budget_hit = false;
+    for (size_t i = 0; i < n; i++) {
+        script_run *r = &runs[i];
+        fflush(out);
+        size_t need = (r->profile_md ? strlen(r->profile_md) : 0) + (r->diff_md ? strlen(r->diff_md) : 0) + 1024;
+        if (size + need > SUMMARY_BUDGET) {
+            if (!budget_hit)
+                fputs("\n_Further details are left out to keep this summary small; every script's "
+                      "NAME.md and NAME.diff.md are in the output directory._\n", out);
+            budget_hit = true;
+            continue;
+        }
+        fputs("\n---\n\n", out);
+        if (r->problem) {
+            fputs("> ⚠️ ", out);
+            md_cell_code(out, r->name);
+            fputs(": ", out);
+            for (const char *c = r->problem; *c; c++) fputc(*c == '\n' ? ' ' : *c, out);
+            fputs("\n\n", out);
+        }
+        if (r->profile_md) {
+            fputs(r->profile_md, out);
+            if (r->profile_md[0] && r->profile_md[strlen(r->profile_md) - 1] != '\n') fputc('\n', out);
+        }
+        if (r->diff_md) {
+            fputc('\n', out);
+            fputs(r->diff_md, out);
+        } else if (r->profiled && !r->has_baseline && strcasecmp(s->baseline, "none")) {
+            fputs("\n_No baseline profile for ", out);
+            md_cell_code(out, r->name);
+            fputs(" yet: with the action, each push to the default branch saves one for later runs to compare with._\n", out);
+        }
+    }
+    if (fclose(out) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
+}
+
+static char *results_json(script_run *runs, size_t n) {
+    json_t *arr = json_array();
+    if (!arr) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        script_run *r = &runs[i];
+        json_t *o = json_pack("{s:s,s:s,s:f,s:b,s:b,s:b,s:b}", "name", r->name, "command", r->line,
+                              "duration_s", r->seconds, "profiled", r->profiled, "baseline",
+                              r->has_baseline, "compared", r->compared, "regressed", r->regressed);
+        if (!o) goto fail;
+        int bad = json_object_set_new(o, "exit_status", r->exit_status >= 0 ? json_integer(r->exit_status) : json_null());
+        bad |= json_object_set_new(o, "verdict", r->compared ? json_string(r->verdict) : json_null());
+        if (r->top_function) {
+            bad |= json_object_set_new(o, "top_function",
+                                       json_pack("{s:s,s:s?,s:i,s:f}", "name", r->top_function, "file",
+                                                 r->top_file, "line", r->top_line, "self_pct",
+                                                 r->top_self_pct));
+        } else {
+            bad |= json_object_set_new(o, "top_function", json_null());
+        }
+        if (bad || json_array_append_new(arr, o)) goto fail;
+    }
+    char *s = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    json_decref(arr);
+    return s;
+fail:
+    json_decref(arr);
+    return NULL;
+}
+
+/* name<<DELIM / value / DELIM, with a delimiter the value cannot contain. */
+static int write_output(FILE *f, const char *name, const char *value) {
+    char delim[64];
+    unsigned long long seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 20);
+    for (int tries = 0;; tries++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        snprintf(delim, sizeof delim, "csprof_%016llx", seed);
+        if (!strstr(value, delim)) break;
+        if (tries > 100) return -1;
+    }
+    return fprintf(f, "%s<<%s\n%s\n%s\n", name, delim, value, delim) < 0 ? -1 : 0;
+}
+
+static void emit_annotations(script_run *runs, size_t n) {
+    int emitted = 0;
+    for (int rank = 0; rank < ANNOTATIONS_PER_SCRIPT && emitted < MAX_ANNOTATIONS; rank++) {
+        for (size_t i = 0; i < n && emitted < MAX_ANNOTATIONS; i++) {
+            if (rank >= runs[i].nhot) continue;
+            const hot_spot *h = &runs[i].hot[rank];
+            /* One annotation per line: the first (hottest rank) wins. */
+            bool dup = false;
+            for (int r2 = 0; r2 <= rank && !dup; r2++)
+                for (size_t j = 0; j < n && !dup; j++) {
+                    if ((r2 == rank && j >= i) || r2 >= runs[j].nhot) continue;
+                    dup = runs[j].hot[r2].line == h->line && !strcmp(runs[j].hot[r2].file, h->file);
+                }
+            if (dup) continue;
+            char title[256], msg[512];
+            snprintf(title, sizeof title, "csprof: %.1f%% of %s's samples", h->self_pct, runs[i].name);
+            snprintf(msg, sizeof msg,
+                     "%s runs here in %.1f%% of the samples of %s (%.1f%% with its callees). "
+                     "Flamegraph: %s.svg in the profiling artifacts.",
+                     h->function, h->self_pct, runs[i].name, h->total_pct, runs[i].name);
+            fputs("::notice file=", stdout);
+            put_escaped(stdout, h->file, true);
+            printf(",line=%d,title=", h->line);
+            put_escaped(stdout, title, true);
+            fputs("::", stdout);
+            put_escaped(stdout, msg, false);
+            fputc('\n', stdout);
+            emitted++;
+        }
+    }
+    fflush(stdout);
+}
+
+static void free_run(script_run *r) {
+    free(r->line);
+    for (int i = 0; r->argv && i < r->argc; i++) free(r->argv[i]);
+    free(r->argv);
+    free(r->problem);
+    free(r->top_function);
+    free(r->top_file);
+    for (int i = 0; i < r->nhot; i++) {
+        free(r->hot[i].function);
+        free(r->hot[i].file);
+    }
+    free(r->diff_md);
+    free(r->profile_md);
+}
+
+/* Splits CSPROF_SCRIPTS into runs; lines that cannot be parsed become runs
+ * with a problem (they count as script errors). */
+static script_run *parse_scripts(const ci_settings *s, size_t *count) {
+    size_t cap = 8, n = 0;
+    script_run *runs = calloc(cap, sizeof *runs);
+    if (!runs) return NULL;
+    for (const char *p = s->scripts; *p;) {
+        size_t len = strcspn(p, "\n");
+        char *line = strndup(p, len);
+        p += len + (p[len] == '\n');
+        if (!line) goto oom;
+        /* trim; skip blanks and comments */
+        char *a = line, *b = line + strlen(line);
+        while (*a == ' ' || *a == '\t' || *a == '\r') a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r')) b--;
+        *b = '\0';
+        if (!*a || *a == '#') {
+            free(line);
+            continue;
+        }
+        if (n == cap) {
+            script_run *more = realloc(runs, cap * 2 * sizeof *runs);
+            if (!more) {
+                free(line);
+                goto oom;
+            }
+            memset(more + cap, 0, cap * sizeof *runs);
+            runs = more;
+            cap *= 2;
+        }
+        script_run *r = &runs[n++];
+        r->exit_status = -1;
+        r->line = strdup(a);
+        free(line);
+        if (!r->line) goto oom;
+        char **words = NULL;
+        int nw = 0;
+        const char *err = "nothing to run";
+        if (split_words(r->line, &words, &nw, &err) || nw == 0) {
+            if (words) free(words);
+            r->problem = xasprintf("cannot read the script line '%s': %s", r->line,
+                                   nw == 0 ? "nothing to run" : err);
+            r->script_failed = true;
+            snprintf(r->name, sizeof r->name, "line-%zu", n);
+            continue;
+        }
+        r->argv = words;
+        r->argc = nw;
+        if (ends_with(words[0], ".py")) {
+            /* name from the script, then put the interpreter in front */
+            pick_name(r, runs, n);
+            char **w = calloc((size_t)nw + 2, sizeof *w);
+            char *py = strdup(s->python);
+            if (!w || !py) {
+                free(w);
+                free(py);
+                goto oom;
+            }
+            w[0] = py;
+            memcpy(w + 1, words, (size_t)nw * sizeof *w);
+            free(words);
+            r->argv = w;
+            r->argc = nw + 1;
+        } else {
+            pick_name(r, runs, n);
+        }
+    }
+    *count = n;
+    return runs;
+oom:
+    for (size_t i = 0; i < n; i++) free_run(&runs[i]);
+    free(runs);
+    fprintf(stderr, "csprof ci: out of memory reading CSPROF_SCRIPTS\n");
+    return NULL;
+}
+
+int cmd_ci(int argc, char **argv) {
+    if (argc > 1) {
+        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        fprintf(stderr, "csprof ci: takes no arguments; settings come from CSPROF_* variables (try: csprof ci --help)\n");
+        return EXIT_USAGE;
+    }
+    ci_settings s;
+    if (load_settings(&s)) {
+        free(s.output_dir);
+        return EXIT_USAGE;
+    }
+    int status = 0;
+    size_t n = 0;
+    script_run *runs = parse_scripts(&s, &n);
+    if (!runs) {
+        free(s.output_dir);
+        return 0;   /* out of memory: a profiler problem, reported above */
+    }
+    if (!n) {
+        printf("::error title=csprof::CSPROF_SCRIPTS (scripts) lists no script, only blank or comment lines\n");
+        free(runs);
+        free(s.output_dir);
+        return EXIT_USAGE;
+    }
+    if (mkdir_p(s.output_dir) != 0) {
+        gh_warning("cannot create the output directory %s: %s; nothing was profiled", s.output_dir,
+                   strerror(errno));
+        for (size_t i = 0; i < n; i++) free_run(&runs[i]);
+        free(runs);
+        free(s.output_dir);
+        return 0;
+    }
+    if (s.workdir && chdir(s.workdir) != 0) {
+        printf("::error title=csprof::cannot enter the working directory %s: %s\n", s.workdir,
+               strerror(errno));
+        for (size_t i = 0; i < n; i++) free_run(&runs[i]);
+        free(runs);
+        free(s.output_dir);
+        return EXIT_USAGE;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        if (runs[i].argv) run_script(&s, &runs[i], n);
+        else gh_warning("%s", runs[i].problem ? runs[i].problem : "cannot read a script line");
+    }
+
+    if (s.annotations) emit_annotations(runs, n);
+
+    size_t len = 0;
+    char *summary = render_summary(&s, runs, n, &len);
+    char *summary_path = xasprintf("%s/summary.md", s.output_dir);
+    if (summary && summary_path) {
+        FILE *f = fopen(summary_path, "wb");
+        if (!f || fwrite(summary, 1, len, f) != len || fclose(f) != 0) {
+            gh_warning("cannot write %s: %s", summary_path, strerror(errno));
+            if (f) fclose(f);
+        }
+        const char *step = env("GITHUB_STEP_SUMMARY");
+        if (step) {
+            FILE *g = fopen(step, "ab");
+            if (!g || fwrite(summary, 1, len, g) != len || fclose(g) != 0) {
+                gh_warning("cannot append to the job summary %s: %s", step, strerror(errno));
+                if (g) fclose(g);
+            }
+        }
+    } else {
+        gh_warning("out of memory writing the summary");
+    }
+
+    bool regressed = false, script_error = false;
+    for (size_t i = 0; i < n; i++) {
+        regressed |= runs[i].regressed;
+        script_error |= runs[i].script_failed;
+    }
+    char *results = results_json(runs, n);
+    const char *gho = env("GITHUB_OUTPUT");
+    if (gho) {
+        FILE *f = fopen(gho, "ab");
+        if (!f || write_output(f, "output-dir", s.output_dir) ||
+            write_output(f, "summary", summary_path ? summary_path : "") ||
+            write_output(f, "regressed", regressed ? "true" : "false") ||
+            write_output(f, "results", results ? results : "[]") || fclose(f) != 0) {
+            gh_warning("cannot write the step outputs to %s: %s", gho, strerror(errno));
+        }
+    }
+    if (regressed) {
+        for (size_t i = 0; i < n; i++)
+            if (runs[i].regressed)
+                printf("%s title=csprof::%s got slower since the baseline (see the job summary)\n",
+                       s.fail_on_regression ? "::error" : "::warning", runs[i].name);
+        if (s.fail_on_regression) status = 1;
+    }
+    if (script_error) {
+        for (size_t i = 0; i < n; i++) {
+            if (!runs[i].script_failed) continue;
+            fputs(s.fail_on_script_error ? "::error title=csprof::" : "::warning title=csprof::", stdout);
+            char msg[512];
+            if (runs[i].exit_status >= 0)
+                snprintf(msg, sizeof msg, "%s exited with status %d", runs[i].line, runs[i].exit_status);
+            else
+                snprintf(msg, sizeof msg, "%s: %s", runs[i].line, runs[i].problem ? runs[i].problem : "failed");
+            put_escaped(stdout, msg, false);
+            fputc('\n', stdout);
+        }
+        if (s.fail_on_script_error) status = 1;
+    }
+    fflush(stdout);
+    free(results);
+    free(summary);
+    free(summary_path);
+    for (size_t i = 0; i < n; i++) free_run(&runs[i]);
+    free(runs);
+    free(s.output_dir);
+    return status;
+}
