@@ -1,7 +1,11 @@
-/* test_pprof.c -- write_pprof output, decompressed by gzip(1) and decoded by
- * a small protobuf reader here, checked against the profile it came from:
+/* test_pprof.c -- the interchange formats against the profile they came from.
+ * pprof: decompressed by gzip(1), decoded by a small protobuf reader here:
  * every sample accounted for, flat and cumulative per-function totals equal
- * prof_function_stats, locations leaf first, labels, period, times. */
+ * prof_function_stats, locations leaf first, labels, period, times.
+ * speedscope: parsed with jansson: structure, indices, weights summing to the
+ * sample count, per-function self weights equal to prof_function_stats.
+ * (speedscope's own importer reads our files in tests/test_interchange.py.) */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -532,7 +536,200 @@ TEST(big_random_profile_accounts_for_every_sample) {
     prof_free(p);
 }
 
+/* ---- speedscope ---- */
+
+static json_t *render_speedscope(const profile *p) {
+    char path[] = "/tmp/csprof-speedscope-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "wb");
+    output_opts o;
+    output_opts_init(&o);
+    int rc = write_speedscope(p, f, &o);
+    fclose(f);
+    json_error_t err;
+    json_t *j = rc ? NULL : json_load_file(path, 0, &err);
+    if (!rc && !j) fprintf(stderr, "  speedscope JSON does not parse: line %d: %s\n", err.line, err.text);
+    unlink(path);
+    return j;
+}
+
+/* Walks every profile: checks structure and indices, returns the summed
+ * weight, and adds each sample's weight to self[leaf frame]. */
+static uint64_t speedscope_walk(json_t *j, uint64_t *self, size_t nself) {
+    json_t *frames = json_object_get(json_object_get(j, "shared"), "frames");
+    json_t *profiles = json_object_get(j, "profiles");
+    CHECK(json_is_array(frames) && json_is_array(profiles));
+    CHECK(json_array_size(profiles) >= 1);
+    CHECK_EQ_STR(json_string_value(json_object_get(j, "$schema")),
+                 "https://www.speedscope.app/file-format-schema.json");
+    size_t nframes = json_array_size(frames), i;
+    json_t *prof;
+    uint64_t sum = 0;
+    json_array_foreach(profiles, i, prof) {
+        CHECK_EQ_STR(json_string_value(json_object_get(prof, "type")), "sampled");
+        CHECK_EQ_STR(json_string_value(json_object_get(prof, "unit")), "nanoseconds");
+        json_t *samples = json_object_get(prof, "samples"), *weights = json_object_get(prof, "weights");
+        CHECK_EQ_INT(json_array_size(samples), json_array_size(weights));
+        uint64_t psum = 0;
+        for (size_t k = 0; k < json_array_size(samples); k++) {
+            json_t *stk = json_array_get(samples, k);
+            uint64_t w = (uint64_t)json_integer_value(json_array_get(weights, k));
+            CHECK(json_array_size(stk) >= 1);
+            for (size_t d = 0; d < json_array_size(stk); d++) {
+                json_int_t fi = json_integer_value(json_array_get(stk, d));
+                CHECK(fi >= 0 && (size_t)fi < nframes);
+            }
+            size_t leaf = (size_t)json_integer_value(json_array_get(stk, json_array_size(stk) - 1));
+            if (leaf < nself) self[leaf] += w;
+            psum += w;
+        }
+        CHECK_EQ_INT(json_integer_value(json_object_get(prof, "endValue")), psum);
+        CHECK_EQ_INT(json_integer_value(json_object_get(prof, "startValue")), 0);
+        sum += psum;
+    }
+    return sum;
+}
+
+TEST(speedscope_small_profile) {
+    profile *p = small_profile();
+    json_t *j = render_speedscope(p);
+    CHECK(j != NULL);
+    if (!j) {
+        prof_free(p);
+        return;
+    }
+    json_t *frames = json_object_get(json_object_get(j, "shared"), "frames");
+    size_t nf = json_array_size(frames);
+    uint64_t *self = calloc(nf, sizeof *self);
+    uint64_t sum = speedscope_walk(j, self, nf);
+    const uint64_t period = 10000000;
+    CHECK_EQ_INT(sum, prof_total_samples(p) * period);
+    /* one profile per thread, named with tid, name and pid; worker has less */
+    json_t *profiles = json_object_get(j, "profiles");
+    CHECK_EQ_INT(json_array_size(profiles), 2);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(profiles, 0), "name")),
+                 "thread 100 (MainThread), pid 100");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(profiles, 1), "name")),
+                 "thread 101 (worker), pid 100");
+    CHECK_EQ_INT(json_integer_value(json_object_get(j, "activeProfileIndex")), 0);
+    /* frames are functions: work (lines 5 and 7) is one frame, with its
+     * first line; no synthetic roots; markers for idle */
+    size_t work = nf, idle = nf;
+    for (size_t i = 0; i < nf; i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(frames, i), "name"));
+        CHECK(name && strncmp(name, "thread ", 7) && strncmp(name, "process ", 8));
+        if (name && !strcmp(name, "work")) {
+            CHECK(work == nf);
+            work = i;
+            CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(frames, i), "line")), 3);
+            CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(frames, i), "file")),
+                         "/w/app.py");
+        }
+        if (name && !strcmp(name, "[idle]")) idle = i;
+    }
+    CHECK(work < nf && idle < nf);
+    if (work < nf) CHECK_EQ_INT(self[work], 40 * period);  /* the idle 11 go to [idle] */
+    if (idle < nf) CHECK_EQ_INT(self[idle], 11 * period);
+    free(self);
+    json_decref(j);
+    prof_free(p);
+}
+
+TEST(speedscope_names_are_valid_json_whatever_the_bytes) {
+    profile *p = prof_new();
+    int t = prof_add_thread(p, 1, 1, "we\"ird\n\x01");
+    uint32_t f[3];
+    f[0] = (uint32_t)prof_intern_frame(p, "quote\"back\\slash", "/w/a.py", 1, 1, FRAME_PYTHON);
+    f[1] = (uint32_t)prof_intern_frame(p, "bad\xff\xfe utf8 \xe2\x82", "/w/\xc0\xaf.py", 2, 1,
+                                       FRAME_PYTHON);
+    f[2] = (uint32_t)prof_intern_frame(p, "ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d", "/w/b.py", 3,
+                                       1, FRAME_PYTHON);
+    prof_add_stack(p, (uint32_t)t, false, f, 3, 5);
+    json_t *j = render_speedscope(p);
+    CHECK(j != NULL);
+    if (j) {
+        json_t *frames = json_object_get(json_object_get(j, "shared"), "frames");
+        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(frames, 0), "name")),
+                     "quote\"back\\slash");
+        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(frames, 1), "name")),
+                     "bad\xef\xbf\xbd\xef\xbf\xbd utf8 \xef\xbf\xbd\xef\xbf\xbd");
+        CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(frames, 2), "name")),
+                     "ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d");
+        json_decref(j);
+    }
+    prof_free(p);
+}
+
+TEST(speedscope_empty_profile_has_one_profile) {
+    profile *p = prof_new();
+    json_t *j = render_speedscope(p);
+    CHECK(j != NULL);
+    if (j) {
+        CHECK_EQ_INT(speedscope_walk(j, NULL, 0), 0);
+        json_decref(j);
+    }
+    prof_free(p);
+}
+
+/* Big random profile without idle stacks: every function's self weight is
+ * its prof_function_stats self count times the period. */
+TEST(speedscope_big_random_profile_matches_stats) {
+    profile *p = prof_new();
+    prof_meta_of(p)->interval_seconds = 0.0123456789;
+    enum { NFUNC = 3000, NSTACK = 8000, NTHREAD = 9 };
+    int threads[NTHREAD];
+    for (int t = 0; t < NTHREAD; t++) threads[t] = prof_add_thread(p, 7, 70 + t, "w");
+    char fn[64], file[64];
+    uint32_t stack[30];
+    for (int s = 0; s < NSTACK; s++) {
+        uint32_t depth = 1 + rnd() % 30;
+        for (uint32_t k = 0; k < depth; k++) {
+            unsigned f = (k > 2 && rnd() % 4 == 0) ? (rnd() % 40) : rnd() % NFUNC;
+            snprintf(fn, sizeof fn, "g%u", f);
+            snprintf(file, sizeof file, "/w/n%u.py", f % 31);
+            stack[k] = (uint32_t)F(p, fn, file, (int)(f % 500) + 1 + (int)(rnd() % 3),
+                                   (int)(f % 500) + 1);
+        }
+        prof_add_stack(p, (uint32_t)threads[rnd() % NTHREAD], false, stack, depth, 1 + rnd() % 20);
+    }
+    CHECK(prof_add_roots(p, true, true) == 0);
+    json_t *j = render_speedscope(p);
+    CHECK(j != NULL);
+    if (j) {
+        json_t *frames = json_object_get(json_object_get(j, "shared"), "frames");
+        size_t nf = json_array_size(frames);
+        uint64_t *self = calloc(nf, sizeof *self);
+        const uint64_t period = 12345679;  /* round(0.0123456789 s in ns) */
+        CHECK_EQ_INT(speedscope_walk(j, self, nf), prof_total_samples(p) * period);
+        prof_func_stat *st = NULL;
+        long n = prof_function_stats(p, &st);
+        /* frames: one per function, plus the two markers */
+        CHECK_EQ_INT(nf, n + 2);
+        for (long i = 0; i < n; i++) {
+            size_t k = 0;
+            for (; k < nf; k++) {
+                json_t *fr = json_array_get(frames, k);
+                if (!strcmp(json_string_value(json_object_get(fr, "name")), st[i].function) &&
+                    !strcmp(json_string_value(json_object_get(fr, "file")), st[i].file) &&
+                    json_integer_value(json_object_get(fr, "line")) == st[i].first_line)
+                    break;
+            }
+            CHECK(k < nf);
+            if (k < nf) CHECK_EQ_INT(self[k], st[i].self * period);
+        }
+        free(st);
+        free(self);
+        json_decref(j);
+    }
+    prof_free(p);
+}
+
 int main(void) {
+    RUN(speedscope_small_profile);
+    RUN(speedscope_names_are_valid_json_whatever_the_bytes);
+    RUN(speedscope_empty_profile_has_one_profile);
+    RUN(speedscope_big_random_profile_matches_stats);
     RUN(small_profile_decodes);
     RUN(empty_profile_is_valid);
     RUN(big_random_profile_accounts_for_every_sample);
