@@ -36,6 +36,7 @@ typedef struct {
     /* objects */
     uint32_t ob_type, bytes_size, bytes_sval;
     uint32_t unicode_state, unicode_length, unicode_ascii_size, unicode_compact_size;
+    uint32_t unicode_hash;          /* cached hash of a str (-1 until computed) */
     uint32_t state_kind_shift, state_kind_mask, state_compact_bit, state_ascii_bit;
 } py_layout;
 

@@ -22,6 +22,8 @@
 #define PAGE 4096u
 #define BLOCK 512                /* bytes read for one thread state / frame / code head */
 #define IDENT_FIELDS 6
+#define VERIFY_BATCH 256         /* code objects checked per process_vm_readv */
+#define VERIFY_SPAN 256          /* bytes of a code object holding its identity fields */
 
 typedef struct {
     uint64_t addr;
@@ -37,6 +39,10 @@ typedef struct {
      * sample re-reads them (all frames in one batched call) and reloads the
      * entry when they differ. */
     uint64_t ident[IDENT_FIELDS];
+    /* Strings die with their code object and are reused at the same
+     * addresses too, so the name's cached hash (set when it was interned)
+     * is compared as well. */
+    uint64_t name_addr, name_hash;
     uint32_t checked;        /* sample generation in which ident was last verified */
 } code_entry;
 
@@ -77,6 +83,7 @@ struct py_process {
     py_frame_ref frames[PY_MAX_DEPTH];
     raw_frame raw[PY_MAX_DEPTH];
     uint32_t resolve_scratch[PY_MAX_DEPTH];
+    uint8_t verify_buf[VERIFY_BATCH][VERIFY_SPAN];
     uint32_t generation;     /* of samples, for code_entry.checked */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
 
@@ -289,7 +296,10 @@ static uint32_t code_load(py_process *pp, uint64_t addr) {
     code_entry c = {.addr = addr, .checked = pp->generation};
     ident_of(L, head, 0, c.ident);
     c.first_line = rd_i32(head, L->code_firstlineno);
-    c.function = read_unicode(pp, rd_u64(head, L->code_qualname ? L->code_qualname : L->code_name));
+    c.name_addr = rd_u64(head, L->code_qualname ? L->code_qualname : L->code_name);
+    if (proc_read(pp->pid, c.name_addr + L->unicode_hash, &c.name_hash, sizeof c.name_hash))
+        return 0;
+    c.function = read_unicode(pp, c.name_addr);
     c.file = read_unicode(pp, rd_u64(head, L->code_filename));
     c.linetable = read_bytes(pp, rd_u64(head, L->code_linetable), &c.linetable_len);
     if (!c.function || !c.file || c.first_line < 0) {
@@ -331,13 +341,13 @@ static uint32_t code_load(py_process *pp, uint64_t addr) {
  * raw[0..n) still is what we cached (see code_entry.ident); reloads those
  * that are not. codes[i] holds the entry index of raw[i] (0 = none). */
 static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
-    enum { BATCH = 256 };
+    enum { BATCH = VERIFY_BATCH };
     const py_layout *L = &pp->off;
     uint32_t lo, hi;
     ident_span(L, &lo, &hi);
     uint32_t span = hi - lo;
-    uint8_t buf[BATCH][64];
-    if (span > sizeof buf[0]) return 0;  /* cannot happen with real layouts */
+    uint8_t (*buf)[VERIFY_SPAN] = pp->verify_buf;
+    if (span > VERIFY_SPAN) return -1;  /* cannot happen with real layouts */
     struct iovec local[BATCH], remote[BATCH];
     uint32_t which[BATCH];
     for (uint32_t start = 0; start < n;) {
@@ -355,15 +365,35 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
         if (!k) continue;
         ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)k, remote,
                                        (unsigned long)k, 0);
+        /* Second read, of the names' hashes, for the entries that passed. */
+        uint64_t hashes[BATCH];
+        int ok[BATCH], nh = 0;
+        struct iovec hl[BATCH], hr[BATCH];
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
             uint64_t now[IDENT_FIELDS];
-            bool ok = got >= (ssize_t)((size_t)(j + 1) * span);
-            if (ok) {
+            ok[j] = got >= (ssize_t)((size_t)(j + 1) * span);
+            if (ok[j]) {
                 ident_of(L, buf[j], lo, now);
-                ok = memcmp(now, c->ident, sizeof now) == 0;
+                ok[j] = memcmp(now, c->ident, sizeof now) == 0;
             }
-            if (ok) continue;
+            if (ok[j]) {
+                hl[nh] = (struct iovec){&hashes[nh], sizeof hashes[0]};
+                hr[nh] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash),
+                                        sizeof hashes[0]};
+                nh++;
+            }
+        }
+        ssize_t hgot = nh ? process_vm_readv(pp->pid, hl, (unsigned long)nh, hr,
+                                             (unsigned long)nh, 0) : 0;
+        for (int j = 0, h = 0; j < k; j++) {
+            code_entry *c = &pp->codes[which[j]];
+            if (ok[j]) {
+                ok[j] = hgot >= (ssize_t)((size_t)(h + 1) * sizeof hashes[0]) &&
+                        hashes[h] == c->name_hash;
+                h++;
+            }
+            if (ok[j]) continue;
             uint32_t fresh = code_load(pp, c->addr);
             for (uint32_t m = 0; m < n; m++)
                 if (codes[m] == which[j]) codes[m] = fresh;
@@ -552,7 +582,7 @@ static int resolve_frames(py_process *pp, uint32_t n) {
         codes[i] = plausible(addr) ? code_find(pp, addr) : 0;
         if (!codes[i] && plausible(addr)) codes[i] = code_load(pp, addr);
     }
-    verify_codes(pp, codes, n);
+    if (verify_codes(pp, codes, n)) return -1;
     uint32_t out = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (!codes[i]) {

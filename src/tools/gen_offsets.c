@@ -68,6 +68,7 @@ static void unicode_state_bits(void) {
 
 static void common_objects(void) {
     F(ob_type, offsetof(PyObject, ob_type));
+    F(unicode_hash, offsetof(PyASCIIObject, hash));
     F(bytes_size, offsetof(PyVarObject, ob_size));
     F(bytes_sval, offsetof(PyBytesObject, ob_sval));
     unicode_state_bits();
