@@ -17,9 +17,14 @@
  *    the interpreter (its executable or libpython): _PyFunction_Vectorcall
  *    and friends are plumbing, while qsort, libffi and a C extension's own
  *    code calling back into Python are what the reader needs to see;
- *  - native frames after the last eval loop call (the time spent in C,
- *    whether in an extension or in the interpreter, e.g. list_sort) are all
- *    kept.
+ *  - native frames after the last eval loop call (the time spent in C)
+ *    are kept, with one exception: interpreter frames that only lead to
+ *    non-interpreter code (_PyObject_MakeTpCall before a ctypes or C
+ *    extension function) are dropped as between eval calls, so that an
+ *    extension function sits directly under its Python caller whether or
+ *    not it is calling back into Python at that moment. Interpreter frames
+ *    after the last non-interpreter one are the work itself (list_sort,
+ *    PyLong_FromLong called by an extension) and stay.
  *
  * When the native stack is complete (the unwinder reached the thread's
  * first frame), the number of eval loop frames must equal the number of

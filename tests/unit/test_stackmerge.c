@@ -76,8 +76,25 @@ TEST(extension_leaf_under_python_caller) {
     sm_native nat[] = {EVAL, I("cfunction_vectorcall_O"), X("fast_hash", EXT),
                        X("sha256_block", "/lib/libcrypto.so.3")};
     pyf py[] = {{"<module>", true}, {"digest", false}};
-    CHECK_EQ_STR(merge(nat, N(nat), true, py, N(py)),
-                 "<module>;digest;[cfunction_vectorcall_O];[fast_hash];[sha256_block]");
+    CHECK_EQ_STR(merge(nat, N(nat), true, py, N(py)), "<module>;digest;[fast_hash];[sha256_block]");
+}
+
+/* The same extension call, with and without a Python callback running,
+ * hangs under its Python caller the same way; the interpreter work an
+ * extension asks for (PyLong_FromLong) is kept at the leaf. */
+TEST(extension_path_same_with_and_without_callback) {
+    sm_native busy[] = {EVAL, I("_PyObject_MakeTpCall"), X("PyCFuncPtr_call", EXT),
+                        X("qsort_r", LIBC), X("_CallPythonObject", EXT), I("_PyObject_Call"), EVAL};
+    sm_native quiet[] = {EVAL, I("_PyObject_MakeTpCall"), X("PyCFuncPtr_call", EXT),
+                         X("qsort_r", LIBC), X("_CallPythonObject", EXT), I("PyLong_FromLong"),
+                         I("_PyObject_Malloc")};
+    pyf two[] = {{"sort_it", true}, {"py_cmp", true}};
+    pyf one[] = {{"sort_it", true}};
+    CHECK_EQ_STR(merge(busy, N(busy), true, two, N(two)),
+                 "sort_it;[PyCFuncPtr_call];[qsort_r];[_CallPythonObject];py_cmp");
+    CHECK_EQ_STR(merge(quiet, N(quiet), true, one, N(one)),
+                 "sort_it;[PyCFuncPtr_call];[qsort_r];[_CallPythonObject];[PyLong_FromLong];"
+                 "[_PyObject_Malloc]");
 }
 
 TEST(thread_in_eval_loop_has_python_leaf) {
@@ -168,6 +185,7 @@ int main(void) {
     RUN(several_frames_per_eval_call_311);
     RUN(leaf_tail_kept_including_interpreter);
     RUN(extension_leaf_under_python_caller);
+    RUN(extension_path_same_with_and_without_callback);
     RUN(thread_in_eval_loop_has_python_leaf);
     RUN(eval_symbol_names);
     RUN(count_mismatch_falls_back);
