@@ -43,6 +43,7 @@ $(DEPS_STAMP): src/tools/build-deps.sh
 
 MUSL_OBJS := $(patsubst src/%.c,build/obj/musl/%.o,$(SRCS))
 ASAN_OBJS := $(patsubst src/%.c,build/obj/asan/%.o,$(SRCS))
+VG_OBJS := $(patsubst src/%.c,build/obj/vg/%.o,$(SRCS))
 
 # Objects carry CSPROF_COMMIT, so they are rebuilt when it changes (else a
 # `make dist` after a commit would keep the old stamp in the binary).
@@ -60,6 +61,15 @@ build/obj/asan/%.o: src/%.c $(HDRS)
 build/csprof: $(MUSL_OBJS)
 	$(CC_MUSL) $(MUSL_LDFLAGS) -o $@ $^ $(shell cat $(DEPS)/libs 2>/dev/null)
 
+# A third flavour for valgrind: glibc, no sanitizers (they and valgrind exclude
+# each other), same warnings.
+build/obj/vg/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(COMMON) -O1 -g -c $< -o $@
+
+build/csprof-vg: $(VG_OBJS)
+	$(CC) -o $@ $^ $(ASAN_LIBS)
+
 asan: build/csprof-asan
 build/csprof-asan: $(ASAN_OBJS)
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(ASAN_LIBS)
@@ -75,7 +85,7 @@ build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_ASAN_OBJS)
 unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)
 
-test: all asan unit
+test: all asan build/csprof-vg unit
 	$(PYTHON) tests/run.py
 
 # dist/ must be reproducible from the committed tree, so a dirty src/ (which
@@ -114,7 +124,7 @@ bench-render: build/bench/bench_render
 offsets:
 	bash src/tools/gen-offsets.sh > src/pyoffsets_gen.h.new && mv src/pyoffsets_gen.h.new src/pyoffsets_gen.h
 
-example: all
+example:
 	bash tests/example.sh
 
 clean:
