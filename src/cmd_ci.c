@@ -264,7 +264,13 @@ static int load_settings(ci_settings *s) {
         return -1;
     }
     s->python = env("CSPROF_PYTHON");
-    if (!s->python) s->python = on_path("python") || !on_path("python3") ? "python" : "python3";
+    if (!s->python) s->python = "python";
+    /* "python" is the action's default; a runner or machine that has only
+     * python3 still runs the scripts. */
+    if (!strcmp(s->python, "python") && !on_path("python") && on_path("python3")) {
+        printf("::notice title=csprof::no 'python' on PATH: .py scripts run with python3\n");
+        s->python = "python3";
+    }
     s->rate = env("CSPROF_RATE");
     if (s->rate) {
         long r;

@@ -464,6 +464,26 @@ class Emulated(unittest.TestCase):
         self.assertEqual(arts["performance-profiles-py3"]["with"]["retention-days"], "3")
         self.assertEqual(len(json.loads(run["outputs"]["results"])), 2)
 
+    def test_default_python_falls_back_to_python3(self):
+        """The python input's default is "python"; where only python3 exists
+        (Debian, some runners) .py scripts still run."""
+        if shutil.which("python", path="/usr/bin:/bin") or not shutil.which("python3", path="/usr/bin:/bin"):
+            self.skipTest("needs a PATH with python3 and no python (/usr/bin here has python)")
+        inputs = {"scripts": SCRIPT_LINE, "baseline": "none"}
+        cls = type(self)
+        cls.runs += 1
+        base = os.path.join(cls.root, f"run{cls.runs}")
+        ws = os.path.join(base, "workspace")
+        os.makedirs(os.path.join(ws, "bench"))
+        shutil.copy(WORKLOAD, os.path.join(ws, "bench", "workload.py"))
+        r = emu.Runner(cls.action_dir, ws, os.path.join(cls.root, "runner-temp"), cls.cache,
+                       env_overrides={"PATH": "/usr/bin:/bin"})
+        results, outputs, ok = r.run(cls.action, inputs)
+        run = {"runner": r, "results": results, "outputs": outputs, "ok": ok, "ws": ws}
+        self.assertTrue(ok, self.explain(run))
+        self.assertIn("no 'python' on PATH", [n["message"] for n in self.commands(run, "notice")][0])
+        self.assertEqual(json.loads(outputs["results"])[0]["exit_status"], 0)
+
     def test_invalid_setting_is_an_error(self):
         run = self.run_action({"scripts": SCRIPT_LINE, "top": "lots", "baseline": "none"})
         self.assertFalse(run["ok"])
