@@ -24,6 +24,7 @@
 #include "record_args.h"
 #include "pyreader.h"
 #include "sampler.h"
+#include "unwind.h"
 #include "version.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -279,6 +280,7 @@ static int fill_meta(profile *p, const record_opts *o, const char *name, const c
     }
     m->rate_hz = o->rate;
     m->idle_included = o->idle;
+    m->native = o->native;
     m->subprocesses = o->subprocesses;
     return rc ? -1 : 0;
 }
@@ -300,7 +302,9 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
         else if (r->python_processes)
             snprintf(note, sizeof note, "%s", why);
         if (prof_set_str(&m->note, note)) return -1;
-        if (!o->quiet) fprintf(stderr, "csprof: %s\n", note);
+        /* An attach problem (unsupported version, no permission) is an error:
+         * said even with --quiet. */
+        if (!o->quiet || r->first_error[0]) fprintf(stderr, "csprof: %s\n", note);
     }
     /* Roots keep processes (and threads) apart in every report. */
     size_t threads_with_samples = 0;
@@ -319,6 +323,10 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
                 (unsigned long long)c->taken, (unsigned long long)c->dropped,
                 (unsigned long long)c->idle, threads_with_samples, r->wall_seconds, o->rate,
                 r->wall_seconds > 0 ? 100.0 * r->cpu_seconds / r->wall_seconds : 0.0);
+        if (o->native)
+            fprintf(stderr, "csprof: --native: %llu thread samples merged with their C frames, "
+                    "%llu kept Python-only (the two stacks did not line up)\n",
+                    (unsigned long long)r->native_merged, (unsigned long long)r->native_mismatch);
     }
     return rc;
 }
@@ -343,6 +351,16 @@ int cmd_record(int argc, char **argv) {
     } else {
         rc = check_attach(o.pid);
         if (rc) return rc;
+        if (o.native) {
+            /* Stopping threads needs more than reading memory: a debugger
+             * already attached, or a seccomp policy, may refuse it. */
+            char why[400];
+            int err = native_probe(o.pid, false, why, sizeof why);
+            if (err) {
+                fprintf(stderr, "csprof record: %s\n", why);
+                return err == ESRCH ? EXIT_NO_PID : EXIT_NOPERM;
+            }
+        }
     }
     char name[256];
     const char *script = NULL;
@@ -376,7 +394,8 @@ int cmd_record(int argc, char **argv) {
         child_pid = root;
     }
     sampler_opts so = {.rate_hz = o.rate, .duration = o.duration, .idle = o.idle,
-                       .subprocesses = o.subprocesses, .is_child = o.ncmd > 0};
+                       .subprocesses = o.subprocesses, .is_child = o.ncmd > 0,
+                       .native = o.native};
     sampler_result res;
     if (sampler_run(p, root, &so, &stop_requested, &res)) {
         if (o.ncmd) {

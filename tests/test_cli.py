@@ -126,6 +126,28 @@ class TestTransparency(TempDirTest):
         self.assertGreater(p.data["wall_seconds"], 0.9)  # the command ran to its end
         self.assertLess(p.data["samples"]["ticks"], 600)  # ~300 at 1000 Hz for 0.3 s
 
+    def test_unsupported_python_named(self):
+        old = "/root/.pyenv/versions/3.7.16/bin/python3.7"
+        if not os.path.exists(old):
+            self.skipTest(f"{old} missing: no unsupported interpreter to try")
+        script = os.path.join(WORKLOADS, "attach_target.py")
+        r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "old", "-f", "json", "--", old,
+                        script, "0.5"])
+        self.assertEqual(r.returncode, 0)  # the command ran, and its status is ours
+        self.assertIn("Python 3.7.16 is not supported", r.stderr)
+        p = Profile(os.path.join(self.tmp, "old.json"))
+        self.assertIn("Python 3.7.16 is not supported", p.data["note"])
+        target = subprocess.Popen([old, script, "5"], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(target.stdout.readline().strip(), "ready")
+            r = run_csprof(["record", "--pid", str(target.pid), "-o", self.tmp])
+            self.assertEqual(r.returncode, 69)
+            self.assertEqual(r.stderr.count("\n"), 1)
+            self.assertIn("Python 3.7.16 is not supported (supported: 3.8,", r.stderr)
+        finally:
+            target.kill()
+            target.wait()
+
     def test_idle_threads(self):
         need_python()
         script = os.path.join(WORKLOADS, "sleeper.py")
