@@ -444,6 +444,18 @@ class Emulated(unittest.TestCase):
         self.assertTrue(any("does not match dist/SHA256SUMS" in w for w in warnings), warnings)
         self.assertFalse(self.step(run, "profile").ran)
 
+    def test_binary_that_cannot_run_is_skipped(self):
+        broken = os.path.join(self.root, "broken-bin")
+        with open(broken, "w") as f:
+            f.write("#!/bin/sh\nexit 126\n")
+        bad = emu.make_action_dir(ROOT, broken, os.path.join(self.root, "broken"))
+        run = self.run_action({"scripts": SCRIPT_LINE}, action_dir=bad)
+        self.assertTrue(run["ok"], self.explain(run))
+        warnings = [w["message"] for w in self.commands(run, "warning")]
+        self.assertTrue(any("does not run on this runner" in w for w in warnings), warnings)
+        self.assertIn("Not profiled", run["runner"].summary)
+        self.assertFalse(self.step(run, "profile").ran)
+
     def test_inputs_reach_csprof(self):
         """top, formats, working-directory, annotations, artifact-suffix,
         retention-days and output-dir are honoured."""
