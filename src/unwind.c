@@ -1,0 +1,503 @@
+/* unwind.c -- native stacks through ptrace + libunwind. See unwind.h.
+ *
+ * ptrace(2) facts this relies on:
+ *  - PTRACE_SEIZE attaches without stopping and without sending a signal;
+ *    PTRACE_INTERRUPT then stops the thread, reported to waitpid as a
+ *    PTRACE_EVENT_STOP (status >> 16). A signal arriving first is reported
+ *    as a signal-delivery-stop instead: it must be handed back on detach or
+ *    the thread never gets it.
+ *  - PTRACE_DETACH works only on a stopped tracee; a seized thread that was
+ *    not stopped can therefore only be released by stopping it first, which
+ *    is why every seized thread is waited for before anything else.
+ *  - A traced thread that exits must be reaped by its tracer (us), except
+ *    that the exit of a process that is also our child is its parent's
+ *    (the sampler's) to collect: it is only peeked at (WNOWAIT).
+ *  - Stopping a thread interrupts a blocking system call; most are
+ *    restarted transparently on resume, a few (epoll_wait...) return EINTR
+ *    as after SIGSTOP/SIGCONT, which programs retry.
+ *  - When the tracer exits, the kernel detaches its tracees and resumes
+ *    them: a csprof crash never leaves the target stopped.
+ */
+#include "unwind.h"
+
+#include <errno.h>
+#include <libunwind-ptrace.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "elfread.h"
+#include "proc.h"
+
+typedef enum { TH_IDLE, TH_STOPPED } th_state;
+
+typedef struct {
+    pid_t tid;
+    th_state state;
+    int inject;       /* signal to hand back on detach */
+    void *upt;        /* libunwind's per-thread ptrace state, kept across samples */
+} thread_slot;
+
+typedef struct {
+    char *path;
+    bool tried;       /* opened (or failed to) already */
+    elf_file *elf;
+    elf_symtab *syms;
+} object_entry;
+
+struct native_unwinder {
+    pid_t pid;
+    uint32_t generation;  /* new per stop window: cached memory is stale after it */
+    bool our_child;
+    char *interp;
+    unw_addr_space_t as;
+    thread_slot *threads;
+    size_t nthreads, capthreads;
+    bool window;          /* between native_stop and native_resume */
+    sigset_t saved_mask;
+    int last_error;
+    pid_t last_error_tid;
+    proc_maps maps;
+    bool maps_fresh;      /* re-read since the last stop window */
+    object_entry *objects;
+    size_t nobjects, capobjects;
+};
+
+/* ---- target memory for libunwind ----
+ *
+ * libunwind-ptrace reads the target one word per PTRACE_PEEKDATA: a few
+ * hundred system calls per stack. The words it wants sit in a few pages
+ * (the stack, the code around each pc, the unwind tables), so whole pages
+ * are read with process_vm_readv and kept until the threads run again.
+ * libunwind hands access_mem the _UPT handle, not ours, so the unwinder at
+ * work is found through `unwinding` (csprof unwinds one thread at a time,
+ * from one thread). Only reads: a write request is refused. */
+
+#define PAGE_SIZE_ 4096u
+#define MEM_PAGES 32
+
+typedef struct {
+    pid_t pid;
+    uint32_t generation;
+    uint64_t page;          /* address / PAGE_SIZE_ + 1; 0 = empty */
+    uint8_t data[PAGE_SIZE_];
+} mem_page;
+
+static mem_page mem_cache[MEM_PAGES];
+static native_unwinder *unwinding;
+static uint32_t generations;   /* unique across unwinders: a pid may be reused */
+
+static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+                       void *arg) {
+    if (write) return -UNW_EINVAL;
+    native_unwinder *u = unwinding;
+    uint64_t off = addr % PAGE_SIZE_;
+    if (!u || off > PAGE_SIZE_ - sizeof *val) return _UPT_access_mem(as, addr, val, 0, arg);
+    uint64_t page = addr / PAGE_SIZE_ + 1;
+    mem_page *m = &mem_cache[(page ^ (page >> 6)) % MEM_PAGES];
+    if (m->page != page || m->pid != u->pid || m->generation != u->generation) {
+        struct iovec local = {m->data, PAGE_SIZE_};
+        struct iovec remote = {(void *)(uintptr_t)(addr - off), PAGE_SIZE_};
+        m->page = 0;
+        /* Pages without read permission are still open to PEEKDATA. */
+        if (process_vm_readv(u->pid, &local, 1, &remote, 1, 0) != (ssize_t)PAGE_SIZE_)
+            return _UPT_access_mem(as, addr, val, 0, arg);
+        m->page = page;
+        m->pid = u->pid;
+        m->generation = u->generation;
+    }
+    memcpy(val, m->data + off, sizeof *val);
+    return 0;
+}
+
+/* ---- lifetime ---- */
+
+native_unwinder *native_new(pid_t pid, const char *interp, bool our_child) {
+    native_unwinder *u = calloc(1, sizeof *u);
+    if (!u) return NULL;
+    u->pid = pid;
+    u->our_child = our_child;
+    u->interp = interp ? strdup(interp) : NULL;
+    unw_accessors_t acc = _UPT_accessors;
+    acc.access_mem = cached_read;
+    u->as = unw_create_addr_space(&acc, 0);
+    if ((interp && !u->interp) || !u->as) {
+        native_free(u);
+        return NULL;
+    }
+    /* Return addresses repeat sample after sample: libunwind then skips the
+     * DWARF lookup (file mapping, table search) for every cached one. */
+    unw_set_caching_policy(u->as, UNW_CACHE_GLOBAL);
+    unw_set_cache_size(u->as, 4096, 0);
+    return u;
+}
+
+void native_free(native_unwinder *u) {
+    if (!u) return;
+    if (u->window) native_resume(u);
+    for (size_t i = 0; i < u->nthreads; i++)
+        if (u->threads[i].upt) _UPT_destroy(u->threads[i].upt);
+    free(u->threads);
+    for (size_t i = 0; i < u->nobjects; i++) {
+        elf_symtab_free(u->objects[i].syms);
+        elf_close(u->objects[i].elf);
+        free(u->objects[i].path);
+    }
+    free(u->objects);
+    proc_maps_free(&u->maps);
+    if (u->as) unw_destroy_addr_space(u->as);
+    free(u->interp);
+    free(u);
+}
+
+/* ---- stopping and resuming ---- */
+
+static thread_slot *slot_of(const native_unwinder *u, pid_t tid) {
+    for (size_t i = 0; i < u->nthreads; i++)
+        if (u->threads[i].tid == tid) return &u->threads[i];
+    return NULL;
+}
+
+static thread_slot *slot_add(native_unwinder *u, pid_t tid) {
+    thread_slot *s = slot_of(u, tid);
+    if (s) return s;
+    if (u->nthreads == u->capthreads) {
+        size_t ncap = u->capthreads ? u->capthreads * 2 : 16;
+        thread_slot *n = realloc(u->threads, ncap * sizeof *n);
+        if (!n) return NULL;
+        u->threads = n;
+        u->capthreads = ncap;
+    }
+    s = &u->threads[u->nthreads++];
+    *s = (thread_slot){.tid = tid};
+    return s;
+}
+
+/* A thread that is gone: forget it (its tid may be reused by another). */
+static void slot_drop(native_unwinder *u, thread_slot *s) {
+    if (s->upt) _UPT_destroy(s->upt);
+    *s = u->threads[--u->nthreads];
+}
+
+static void sleep_us(long us) {
+    struct timespec ts = {0, us * 1000};
+    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+}
+
+/* Collects a traced thread's exit, unless it is the exit of our own child's
+ * main thread, which the sampler's waitpid must see. Bounded: the thread is
+ * dying, but its final notification may lag behind the stop we saw. */
+static void reap_exit(const native_unwinder *u, pid_t tid) {
+    if (u->our_child && tid == u->pid) return;
+    for (int i = 0; i < 200; i++) {
+        int st;
+        pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
+        if (r == tid || (r < 0 && errno == ECHILD)) return;
+        sleep_us(500);
+    }
+}
+
+/* Waits for the interrupt to stop the thread. Returns 0 when stopped; -1
+ * when it exited instead (then reaped as reap_exit says). */
+static int wait_stopped(native_unwinder *u, thread_slot *s) {
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        /* Peek first: an exit may not be ours to collect. */
+        if (waitid(P_PID, (id_t)s->tid, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT)) {
+            if (errno == EINTR) continue;
+            return -1;   /* ECHILD: not (or no longer) traced by us */
+        }
+        if (si.si_code != CLD_TRAPPED && si.si_code != CLD_STOPPED) {
+            reap_exit(u, s->tid);
+            return -1;
+        }
+        int st;
+        pid_t r;
+        do r = waitpid(s->tid, &st, __WALL);
+        while (r < 0 && errno == EINTR);
+        if (r != s->tid) return -1;
+        if (!WIFSTOPPED(st)) return -1;   /* died between the peek and now: already reaped */
+        /* PTRACE_EVENT_STOP is our interrupt, or a group stop that detaching
+         * leaves in place; anything else is a signal on its way in. */
+        s->inject = (st >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(st);
+        s->state = TH_STOPPED;
+        return 0;
+    }
+}
+
+static void block_signals(native_unwinder *u) {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU,
+                               SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM,
+                               SIGPROF};
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&set, sigs[i]);
+    sigprocmask(SIG_BLOCK, &set, &u->saved_mask);
+}
+
+size_t native_stop(native_unwinder *u, const pid_t *tids, size_t n) {
+    if (!u->window) {
+        block_signals(u);
+        u->window = true;
+        u->maps_fresh = false;
+        u->generation = ++generations;
+    }
+    /* Seize and interrupt them all first, so they stop in parallel. */
+    size_t seized = 0;
+    pid_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) return 0;
+    for (size_t i = 0; i < n; i++) {
+        thread_slot *s = slot_add(u, tids[i]);
+        if (!s || s->state == TH_STOPPED) continue;
+        if (ptrace(PTRACE_SEIZE, tids[i], NULL, NULL)) {
+            if (errno == ESRCH) {
+                slot_drop(u, s);
+            } else {
+                u->last_error = errno;
+                u->last_error_tid = tids[i];
+            }
+            continue;
+        }
+        /* Fails only when the thread died since the seize; the wait below
+         * then collects its exit. */
+        ptrace(PTRACE_INTERRUPT, tids[i], NULL, NULL);
+        order[seized++] = tids[i];
+    }
+    size_t stopped = 0;
+    for (size_t i = 0; i < seized; i++) {
+        thread_slot *s = slot_of(u, order[i]);
+        if (wait_stopped(u, s) == 0) stopped++;
+        else slot_drop(u, s);
+    }
+    free(order);
+    return stopped;
+}
+
+bool native_is_stopped(const native_unwinder *u, pid_t tid) {
+    const thread_slot *s = slot_of(u, tid);
+    return s && s->state == TH_STOPPED;
+}
+
+void native_resume(native_unwinder *u) {
+    for (size_t i = 0; i < u->nthreads;) {
+        thread_slot *s = &u->threads[i];
+        if (s->state != TH_STOPPED) {
+            i++;
+            continue;
+        }
+        s->state = TH_IDLE;
+        if (ptrace(PTRACE_DETACH, s->tid, NULL, (void *)(intptr_t)s->inject) == 0) {
+            i++;
+            continue;
+        }
+        /* Only a thread killed (SIGKILL) while stopped refuses: collect it. */
+        reap_exit(u, s->tid);
+        slot_drop(u, s);
+    }
+    if (u->window) {
+        u->window = false;
+        sigprocmask(SIG_SETMASK, &u->saved_mask, NULL);
+    }
+}
+
+/* ---- error explanations ---- */
+
+static long status_field(pid_t pid, const char *field) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return -1;
+    long v = -1;
+    size_t fl = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, fl) && line[fl] == ':') {
+            v = strtol(line + fl + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+static void explain(pid_t pid, pid_t tid, int err, char *why, size_t len) {
+    if (err == ESRCH) {
+        snprintf(why, len, "process %d exited", (int)pid);
+        return;
+    }
+    if (err != EPERM) {
+        snprintf(why, len, "cannot stop thread %d of process %d with ptrace: %s", (int)tid,
+                 (int)pid, strerror(err));
+        return;
+    }
+    long tracer = status_field(tid, "TracerPid");
+    if (tracer > 0 && tracer != getpid()) {
+        char comm[64] = "?";
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%ld/comm", tracer);
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (!fgets(comm, sizeof comm, f)) snprintf(comm, sizeof comm, "?");
+            comm[strcspn(comm, "\n")] = '\0';
+            fclose(f);
+        }
+        snprintf(why, len, "--native cannot stop process %d: it is already traced by process %ld "
+                 "(%s); detach that debugger or tracer, or record without --native",
+                 (int)pid, tracer, comm);
+        return;
+    }
+    int scope = -1;
+    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+    if (f) {
+        if (fscanf(f, "%d", &scope) != 1) scope = -1;
+        fclose(f);
+    }
+    if (scope >= 1)
+        snprintf(why, len, "not permitted to stop process %d for --native: "
+                 "kernel.yama.ptrace_scope=%d only lets a parent trace its children; run as "
+                 "root, grant CAP_SYS_PTRACE, or use 'csprof record -- CMD' to start the "
+                 "process under csprof", (int)pid, scope);
+    else if (status_field(getpid(), "Seccomp") == 2)
+        snprintf(why, len, "not permitted to stop process %d for --native: csprof runs under a "
+                 "seccomp filter that forbids ptrace (a container's default profile?); allow "
+                 "ptrace (e.g. docker --cap-add SYS_PTRACE) or record without --native", (int)pid);
+    else
+        snprintf(why, len, "not permitted to stop process %d for --native: it belongs to "
+                 "another user; run as that user or with CAP_SYS_PTRACE", (int)pid);
+}
+
+int native_last_error(const native_unwinder *u, char *why, size_t len) {
+    if (u->last_error && why) explain(u->pid, u->last_error_tid, u->last_error, why, len);
+    return u->last_error;
+}
+
+int native_probe(pid_t pid, bool our_child, char *why, size_t len) {
+    native_unwinder *u = native_new(pid, NULL, our_child);
+    if (!u) {
+        snprintf(why, len, "out of memory");
+        return ENOMEM;
+    }
+    size_t stopped = native_stop(u, &pid, 1);
+    native_resume(u);
+    int err = stopped ? 0 : u->last_error ? u->last_error : ESRCH;
+    if (err) explain(pid, pid, err, why, len);
+    native_free(u);
+    return err;
+}
+
+/* ---- unwinding ---- */
+
+int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *complete) {
+    *complete = false;
+    thread_slot *s = slot_of(u, tid);
+    if (!s || s->state != TH_STOPPED || max <= 0) return -1;
+    if (!s->upt && !(s->upt = _UPT_create(tid))) return -1;
+    unw_cursor_t c;
+    unwinding = u;
+    if (unw_init_remote(&c, u->as, s->upt) < 0) {
+        unwinding = NULL;
+        return -1;
+    }
+    int n = 0;
+    bool exact = true;   /* the leaf, and the frame a signal interrupted, hold no return address */
+    while (n < max) {
+        unw_word_t ip;
+        if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0) {
+            /* A zero return address is how the outermost frame ends. */
+            *complete = n > 0 && ip == 0;
+            break;
+        }
+        pcs[n++] = exact ? ip : ip - 1;
+        exact = unw_is_signal_frame(&c) > 0;
+        int r = unw_step(&c);
+        if (r == 0) {
+            *complete = true;
+            break;
+        }
+        if (r < 0) break;
+    }
+    unwinding = NULL;
+    return n;
+}
+
+/* ---- symbols ---- */
+
+static const proc_map *map_of(const proc_maps *m, uint64_t pc) {
+    size_t lo = 0, hi = m->n;   /* maps are sorted by address, as the kernel lists them */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->maps[mid].end <= pc) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < m->n && m->maps[lo].start <= pc ? &m->maps[lo] : NULL;
+}
+
+static object_entry *object_of(native_unwinder *u, const char *path) {
+    for (size_t i = 0; i < u->nobjects; i++)
+        if (!strcmp(u->objects[i].path, path)) return &u->objects[i];
+    if (u->nobjects == u->capobjects) {
+        size_t ncap = u->capobjects ? u->capobjects * 2 : 16;
+        object_entry *n = realloc(u->objects, ncap * sizeof *n);
+        if (!n) return NULL;
+        u->objects = n;
+        u->capobjects = ncap;
+    }
+    object_entry *o = &u->objects[u->nobjects];
+    *o = (object_entry){.path = strdup(path)};
+    if (!o->path) return NULL;
+    u->nobjects++;
+    return o;
+}
+
+static const char *base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
+    memset(out, 0, sizeof *out);
+    out->object = "[unknown]";
+    const proc_map *m = map_of(&u->maps, pc);
+    if ((!m || !m->path) && !u->maps_fresh) {
+        /* A library loaded since the maps were read: read them again, at
+         * most once per stop window. */
+        proc_maps fresh;
+        if (proc_maps_read(u->pid, &fresh) == 0) {
+            proc_maps_free(&u->maps);
+            u->maps = fresh;
+        }
+        u->maps_fresh = true;
+        m = map_of(&u->maps, pc);
+    }
+    uint64_t addr = pc;   /* shown when nothing better is known */
+    object_entry *o = m && m->path ? object_of(u, m->path) : NULL;
+    if (o) {
+        out->object = o->path;
+        out->interp = u->interp && !strcmp(o->path, u->interp);
+        if (!o->tried) {
+            o->tried = true;
+            o->elf = elf_open(o->path);
+            o->syms = o->elf ? elf_symtab_new(o->elf) : NULL;
+        }
+        uint64_t vaddr;
+        if (o->elf && elf_offset_to_vaddr(o->elf, pc - m->start + m->offset, &vaddr) == 0) {
+            addr = vaddr;
+            const char *name = o->syms ? elf_symtab_lookup(o->syms, vaddr, NULL) : NULL;
+            if (name) {
+                out->function = name;
+                out->known = true;
+                return;
+            }
+        } else {
+            addr = pc - m->start + m->offset;
+        }
+    }
+    snprintf(out->buf, sizeof out->buf, "0x%llx (%.60s)", (unsigned long long)addr,
+             base_name(out->object));
+    out->function = out->buf;
+}

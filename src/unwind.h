@@ -1,0 +1,79 @@
+/* unwind.h -- native (C) stacks of another process's threads, for --native.
+ *
+ * A thread's registers can only be read while it is stopped, so unlike the
+ * Python reader this module stops threads, briefly: native_stop() seizes
+ * each thread with ptrace (PTRACE_SEIZE, no options: nothing else about the
+ * target changes) and interrupts it; native_unwind() walks a stopped
+ * thread's stack with libunwind's remote API; native_resume() detaches
+ * every thread again. Between native_stop() and native_resume() the
+ * termination and job-control signals (INT, TERM, HUP, QUIT, TSTP...) are
+ * blocked in csprof, so they are handled only once the target runs again;
+ * if csprof dies anyway, the kernel detaches the threads itself. A signal
+ * that reached a thread while it was stopped is handed back to it on
+ * detach, and a thread stopped by job control stays stopped.
+ *
+ * Program counters are turned into (object, function) with the target's
+ * /proc/PID/maps and the objects' ELF symbol tables, cached per object.
+ */
+#ifndef CSPROF_UNWIND_H
+#define CSPROF_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NATIVE_MAX_DEPTH 512   /* frames per unwind; deeper stacks are cut at the root side */
+
+typedef struct native_unwinder native_unwinder;
+
+/* For process pid. interp: the file holding the interpreter (its frames are
+ * flagged interp). our_child: pid is csprof's own child, whose exit status
+ * belongs to the caller's waitpid(pid) and must not be collected here.
+ * NULL on allocation failure. */
+native_unwinder *native_new(pid_t pid, const char *interp, bool our_child);
+/* Resumes anything still stopped, then frees. */
+void native_free(native_unwinder *u);
+
+/* Stops the threads tids[0..n) of the process and waits until each is
+ * stopped. Returns how many are stopped; native_resume() must follow in
+ * every case, even when that is 0. A thread that cannot be stopped is
+ * skipped: it exited (ESRCH), or ptrace is refused (EPERM: see
+ * native_last_error()). */
+size_t native_stop(native_unwinder *u, const pid_t *tids, size_t n);
+bool native_is_stopped(const native_unwinder *u, pid_t tid);
+/* Detaches every thread native_stop() stopped and restores the signal mask. */
+void native_resume(native_unwinder *u);
+
+/* The errno of the last refused PTRACE_SEIZE (EPERM...), 0 if none, and a
+ * one-line explanation of it (already traced by another process, a
+ * seccomp policy forbidding ptrace...). */
+int native_last_error(const native_unwinder *u, char *why, size_t len);
+
+/* Unwinds stopped thread tid into pcs[0..return), leaf first. pcs[0] is the
+ * thread's current instruction; the others are return addresses minus one
+ * (inside the call instruction), so that each looks up to its caller even
+ * when a call is a function's last instruction. *complete is set when the
+ * walk reached the outermost frame rather than stopping on an error or the
+ * max bound. Returns -1 when the thread is not stopped or has no usable
+ * registers. */
+int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *complete);
+
+typedef struct {
+    const char *function;  /* symbol, or "0x<address> (<object name>)" when unknown */
+    const char *object;    /* path of the mapped file, or "[unknown]" */
+    bool interp;           /* inside the interpreter file given to native_new */
+    bool known;            /* function is a symbol name */
+    char buf[96];          /* storage for an unknown function's name */
+} native_symbol;
+
+/* Names pc (as returned by native_unwind). The strings live until
+ * native_free() (or in out->buf). Does not need the thread stopped. */
+void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out);
+
+/* Probes whether pid's threads may be stopped: seizes and interrupts its
+ * main thread, and detaches at once. Returns 0, or an errno (EPERM, ESRCH)
+ * with the explanation in why. */
+int native_probe(pid_t pid, bool our_child, char *why, size_t len);
+
+#endif

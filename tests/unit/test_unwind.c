@@ -1,0 +1,169 @@
+/* test_unwind.c -- stopping, unwinding and resuming a child process. */
+#include "check.h"
+#include "unwind.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile unsigned long spin_counter;
+
+/* Not static and not inlined, so that the unwind shows them by name. */
+void unwind_test_leaf(void);
+void unwind_test_middle(void);
+__attribute__((noinline)) void unwind_test_leaf(void) {
+    for (;;) spin_counter++;
+}
+__attribute__((noinline)) void unwind_test_middle(void) {
+    unwind_test_leaf();
+    __asm__ volatile("" ::: "memory");   /* keeps the call from becoming a jump */
+}
+
+__attribute__((noinline)) static pid_t spawn_spinner(void) {
+    fflush(stdout);   /* the child must not print our buffered lines again */
+    pid_t pid = fork();
+    if (pid == 0) {
+        unwind_test_middle();
+        _exit(0);
+    }
+    return pid;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* State letter and TracerPid from /proc/PID/status. */
+static void status_of(pid_t pid, char *state, long *tracer) {
+    char path[64], line[256];
+    *state = '?';
+    *tracer = -1;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "State:", 6)) sscanf(line + 6, " %c", state);
+        if (!strncmp(line, "TracerPid:", 10)) *tracer = strtol(line + 10, NULL, 10);
+    }
+    fclose(f);
+}
+
+static void kill_and_reap(pid_t pid) {
+    kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+}
+
+TEST(unwinds_child_and_leaves_it_running) {
+    pid_t child = spawn_spinner();
+    CHECK(child > 0);
+    sleep_ms(50);
+    native_unwinder *u = native_new(child, NULL, true);
+    CHECK(u != NULL);
+    if (!u) { kill_and_reap(child); return; }
+    uint64_t pcs[NATIVE_MAX_DEPTH];
+    int n = -1;
+    bool complete = false;
+    for (int round = 0; round < 20; round++) {
+        CHECK_EQ_INT(native_stop(u, &child, 1), 1);
+        CHECK(native_is_stopped(u, child));
+        n = native_unwind(u, child, pcs, NATIVE_MAX_DEPTH, &complete);
+        native_resume(u);
+        CHECK(!native_is_stopped(u, child));
+    }
+    CHECK(n >= 3);
+    CHECK(complete);
+    const char *want[] = {"unwind_test_leaf", "unwind_test_middle", "spawn_spinner"};
+    for (int i = 0; i < 3 && i < n; i++) {
+        native_symbol s;
+        native_symbolize(u, pcs[i], &s);
+        CHECK_EQ_STR(s.function, want[i]);
+        CHECK(s.known);
+        CHECK(!s.interp);
+    }
+    char state;
+    long tracer;
+    status_of(child, &state, &tracer);
+    CHECK_EQ_INT(tracer, 0);
+    CHECK(state == 'R' || state == 'S');
+    native_free(u);
+    kill_and_reap(child);
+}
+
+/* A process stopped by job control stays stopped after we let go. */
+TEST(group_stopped_child_stays_stopped) {
+    pid_t child = spawn_spinner();
+    sleep_ms(20);
+    kill(child, SIGSTOP);
+    int st;
+    CHECK(waitpid(child, &st, WUNTRACED) == child && WIFSTOPPED(st));
+    native_unwinder *u = native_new(child, NULL, true);
+    CHECK_EQ_INT(native_stop(u, &child, 1), 1);
+    uint64_t pcs[16];
+    bool complete;
+    CHECK(native_unwind(u, child, pcs, 16, &complete) >= 1);
+    native_resume(u);
+    sleep_ms(20);
+    char state;
+    long tracer;
+    status_of(child, &state, &tracer);
+    CHECK_EQ_INT(tracer, 0);
+    CHECK(state == 'T');
+    kill(child, SIGCONT);
+    sleep_ms(20);
+    status_of(child, &state, &tracer);
+    CHECK(state == 'R' || state == 'S');
+    native_free(u);
+    kill_and_reap(child);
+}
+
+/* The exit of our own child is left for our waitpid. */
+TEST(exited_child_status_left_to_parent) {
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) _exit(7);
+    sleep_ms(50);   /* a zombie by now */
+    native_unwinder *u = native_new(child, NULL, true);
+    CHECK_EQ_INT(native_stop(u, &child, 1), 0);
+    native_resume(u);
+    native_free(u);
+    int st = 0;
+    CHECK(waitpid(child, &st, 0) == child);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+}
+
+TEST(probe_reports_missing_process) {
+    char why[256];
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    int st;
+    waitpid(child, &st, 0);
+    CHECK_EQ_INT(native_probe(child, false, why, sizeof why), ESRCH);
+    CHECK(strstr(why, "exited") != NULL);
+}
+
+TEST(unknown_address_named_by_offset) {
+    native_unwinder *u = native_new(getpid(), NULL, false);
+    native_symbol s;
+    native_symbolize(u, 0x10, &s);
+    CHECK(!s.known);
+    CHECK_EQ_STR(s.object, "[unknown]");
+    CHECK_EQ_STR(s.function, "0x10 ([unknown])");
+    native_free(u);
+}
+
+int main(void) {
+    RUN(unwinds_child_and_leaves_it_running);
+    RUN(group_stopped_child_stays_stopped);
+    RUN(exited_child_status_left_to_parent);
+    RUN(probe_reports_missing_process);
+    RUN(unknown_address_named_by_offset);
+    return check_summary();
+}
