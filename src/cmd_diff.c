@@ -32,6 +32,8 @@ static const char usage[] =
     "      --min-change PP     smallest share change reported, in percentage points (default 1)\n"
     "      --alpha A           significance level on adjusted p-values (default 0.01)\n"
     "      --correction M      bh (Benjamini-Hochberg, default) or holm\n"
+    "      --dispersion F      variance of a share over binomial's, >= 1 (default 2:\n"
+    "                          samples of one run are not independent draws)\n"
     "      --fail-on-regression  exit 1 when a function got significantly slower\n"
     "  -f, --format LIST       text (default), md, json, svg; several comma-separated\n"
     "                          formats need -o STEM and write STEM.txt/.md/.json/.svg\n"
@@ -228,7 +230,8 @@ static int render_md(FILE *out, const diff_ctx *c) {
     fprintf(out,
             "\n<details><summary>How this was decided</summary>\n\n"
             "%llu baseline samples against %llu new ones; %zu functions with at least %llu samples "
-            "were tested (%zu tests: self and total share each) with a two-proportion z-test, "
+            "were tested (%zu tests: self and total share each) with a two-proportion z-test "
+            "whose variance is inflated %g× (samples of one run are not independent draws), "
             "p-values adjusted by %s (q). A function counts as slower or faster when its self "
             "share (samples where it is the running function) changed with q < %g, by at least "
             "%.1f percentage points, and its estimated time (samples × sampling interval) moved "
@@ -237,7 +240,7 @@ static int render_md(FILE *out, const diff_ctx *c) {
             "anywhere on the stack) is shown for context.\n\n"
             "</details>\n",
             (unsigned long long)r->base_samples, (unsigned long long)r->new_samples, r->ntested,
-            (unsigned long long)o->min_samples, r->ntests, correction_name(o->correction),
+            (unsigned long long)o->min_samples, r->ntests, o->dispersion, correction_name(o->correction),
             o->alpha, o->min_share_pp, o->threshold_pct);
     return ferror(out) ? -1 : 0;
 }
@@ -321,7 +324,7 @@ static int render_json(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     const cmp_opts *o = &r->opts;
     json_t *root = json_pack(
-        "{s:s,s:s,s:b,s:{s:f,s:f,s:f,s:f,s:b},s:{s:I,s:I},s:I,s:I,s:{s:s,s:f,s:f,s:f,s:I},s:I,s:I}",
+        "{s:s,s:s,s:b,s:{s:f,s:f,s:f,s:f,s:b},s:{s:I,s:I},s:I,s:I,s:{s:s,s:f,s:f,s:f,s:I,s:f},s:I,s:I}",
         "name", c->name, "verdict", verdict_word(r), "regressed", r->regressed, "wall_seconds",
         "base", r->base_wall, "new", r->new_wall, "change_pct", r->wall_change_pct,
         "threshold_pct", o->threshold_pct, "beyond_threshold", r->wall_slower, "samples", "base",
@@ -329,7 +332,7 @@ static int render_json(FILE *out, const diff_ctx *c) {
         (json_int_t)r->ntested, "tests", (json_int_t)r->ntests, "method", "correction",
         o->correction == CMP_HOLM ? "holm" : "bh", "alpha", o->alpha, "min_change_pp",
         o->min_share_pp, "threshold_pct", o->threshold_pct, "min_samples",
-        (json_int_t)o->min_samples, "slower_count", (json_int_t)r->nslower, "faster_count",
+        (json_int_t)o->min_samples, "dispersion", o->dispersion, "slower_count", (json_int_t)r->nslower, "faster_count",
         (json_int_t)r->nfaster);
     json_t *slower = json_array(), *faster = json_array();
     int bad = !root || !slower || !faster;
@@ -433,13 +436,14 @@ static int write_to(const char *path, const diff_format *f, const diff_ctx *c) {
 }
 
 static int parse_args(int argc, char **argv, diff_opts *o) {
-    enum { O_MIN = 256, O_ALPHA, O_CORR, O_FAIL, O_TOP };
+    enum { O_MIN = 256, O_ALPHA, O_CORR, O_FAIL, O_TOP, O_DISP };
     static const struct option longs[] = {
         {"threshold", required_argument, 0, 't'}, {"min-change", required_argument, 0, O_MIN},
         {"alpha", required_argument, 0, O_ALPHA},  {"correction", required_argument, 0, O_CORR},
         {"fail-on-regression", no_argument, 0, O_FAIL},
         {"format", required_argument, 0, 'f'},     {"output", required_argument, 0, 'o'},
         {"name", required_argument, 0, 'n'},       {"top", required_argument, 0, O_TOP},
+        {"dispersion", required_argument, 0, O_DISP},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -468,6 +472,10 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
             if (!strcasecmp(optarg, "bh")) o->cmp.correction = CMP_BH;
             else if (!strcasecmp(optarg, "holm")) o->cmp.correction = CMP_HOLM;
             else goto bad_value;
+            break;
+        case O_DISP:
+            if (parse_num(optarg, 1, 1000, &v)) goto bad_value;
+            o->cmp.dispersion = v;
             break;
         case O_FAIL: o->fail_on_regression = true; break;
         case 'f': o->formats = optarg; break;

@@ -72,11 +72,23 @@ int cmp_adjust(const double *p, size_t n, cmp_correction method, double *adj) {
     return 0;
 }
 
+/* Quasi-binomial: the variance is dispersion x binomial, so z shrinks and
+ * the interval widens by its square root. */
+static void inflate(cmp_ztest *t, double dispersion) {
+    if (!(dispersion > 1.0)) return;
+    double k = sqrt(dispersion);
+    t->z /= k;
+    if (t->p < 1.0) t->p = cmp_p_two_sided(t->z);
+    t->lo = t->diff - (t->diff - t->lo) * k;
+    t->hi = t->diff + (t->hi - t->diff) * k;
+}
+
 void cmp_opts_init(cmp_opts *o) {
     o->threshold_pct = 10.0;
     o->alpha = 0.01;
     o->min_share_pp = 1.0;
     o->min_samples = 5;
+    o->dispersion = 2.0;
     o->correction = CMP_BH;
 }
 
@@ -130,10 +142,33 @@ char *cmp_key_file(const char *file, const char *workspace) {
     return strdup(file);
 }
 
+char *cmp_key_function(const char *name) {
+    if (!name) return strdup("");
+    static const char *const inner[] = {"<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>",
+                                        "<lambda>"};
+    size_t len = strlen(name);
+    /* Peel "X.<locals>.<genexpr>" (repeatedly: a genexpr in a lambda) down
+     * to X; a bare "<genexpr>" (no qualified names before 3.11) stays. */
+    for (;;) {
+        bool peeled = false;
+        for (size_t i = 0; i < sizeof inner / sizeof inner[0]; i++) {
+            size_t il = strlen(inner[i]), ll = strlen(".<locals>.");
+            if (len > il + ll && !strncmp(name + len - il, inner[i], il) &&
+                !strncmp(name + len - il - ll, ".<locals>.", ll)) {
+                len -= il + ll;
+                peeled = true;
+                break;
+            }
+        }
+        if (!peeled) break;
+    }
+    return strndup(name, len);
+}
+
 /* ---- matching functions across the two profiles ---- */
 
 typedef struct {
-    const char *function;
+    char *function;          /* the key name (owned): comprehensions merged into their function */
     char *key_file;
     frame_type type;
     uint64_t hash;
@@ -142,8 +177,7 @@ typedef struct {
     int hot_line[2], first_line[2];
     uint64_t hot_self[2], hot_total[2];
     const char *file[2];
-    const char *fname[2];
-    bool present[2];
+    bool present[2], own[2];
 } key_entry;
 
 typedef struct {
@@ -177,8 +211,8 @@ static int table_rehash(key_table *t, size_t nslots) {
 }
 
 /* Index of the entry for (function, key_file, type); takes ownership of
- * key_file (freed when the entry already exists). -1 on OOM. */
-static long table_get(key_table *t, const char *function, char *key_file, frame_type type) {
+ * function and key_file (freed when the entry already exists). -1 on OOM. */
+static long table_get(key_table *t, char *function, char *key_file, frame_type type) {
     uint64_t h = fnv(fnv(0xcbf29ce484222325ULL, function), key_file) ^ (uint64_t)type;
     if (t->nslots) {
         for (size_t pos = h & (t->nslots - 1); t->slots[pos]; pos = (pos + 1) & (t->nslots - 1)) {
@@ -186,6 +220,7 @@ static long table_get(key_table *t, const char *function, char *key_file, frame_
             if (e->hash == h && e->type == type && same(e->function, function) &&
                 !strcmp(e->key_file, key_file)) {
                 free(key_file);
+                free(function);
                 return (long)(t->slots[pos] - 1);
             }
         }
@@ -195,6 +230,7 @@ static long table_get(key_table *t, const char *function, char *key_file, frame_
         key_entry *e = realloc(t->e, cap * sizeof *e);
         if (!e) {
             free(key_file);
+            free(function);
             return -1;
         }
         t->e = e;
@@ -211,6 +247,7 @@ static long table_get(key_table *t, const char *function, char *key_file, frame_
         if (table_rehash(t, t->nslots ? t->nslots * 2 : 128)) {
             t->n--;
             free(key_file);
+            free(function);
             return -1;
         }
     } else {
@@ -222,7 +259,10 @@ static long table_get(key_table *t, const char *function, char *key_file, frame_
 }
 
 static void table_free(key_table *t) {
-    for (size_t i = 0; i < t->n; i++) free(t->e[i].key_file);
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->e[i].key_file);
+        free(t->e[i].function);
+    }
     free(t->e);
     free(t->slots);
 }
@@ -248,8 +288,13 @@ static long long add_side(key_table *t, const profile *p, int side) {
         key_of[i] = -1;
         if (synthetic(f)) continue;
         char *kf = cmp_key_file(f->file, ws);
-        if (!kf) goto out;
-        key_of[i] = table_get(t, f->function, kf, f->type);
+        char *kn = f->type == FRAME_PYTHON ? cmp_key_function(f->function) : strdup(f->function ? f->function : "");
+        if (!kf || !kn) {
+            free(kf);
+            free(kn);
+            goto out;
+        }
+        key_of[i] = table_get(t, kn, kf, f->type);
         if (key_of[i] < 0) goto out;
     }
     seen = calloc(t->n ? t->n : 1, sizeof *seen);
@@ -280,11 +325,14 @@ static long long add_side(key_table *t, const profile *p, int side) {
         if (key_of[i] < 0) continue;
         const prof_frame *f = prof_frame_at(p, i);
         key_entry *e = &t->e[key_of[i]];
+        bool own = f->function && !strcmp(f->function, e->function);
+        if (!e->present[side] || (own && !e->own[side])) {
+            e->own[side] = own;
+            e->file[side] = f->file;
+            e->first_line[side] = f->first_line;
+        }
         if (!e->present[side]) {
             e->present[side] = true;
-            e->file[side] = f->file;
-            e->fname[side] = f->function;
-            e->first_line[side] = f->first_line;
             e->hot_line[side] = f->line;
             e->hot_self[side] = fself[i];
             e->hot_total[side] = ftotal[i];
@@ -393,10 +441,11 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
         key_entry *e = &t.e[i];
         cmp_func *f = &out->funcs[i];
         int src = e->present[1] ? 1 : 0;
-        f->function = e->fname[src];
+        f->function = e->function;
         f->file = e->file[src];
         f->key_file = e->key_file;
         e->key_file = NULL;   /* moved */
+        e->function = NULL;
         f->type = e->type;
         f->first_line = e->first_line[src];
         f->hot_line = e->hot_line[src];
@@ -410,6 +459,8 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
         if (!f->tested) continue;
         cmp_two_prop(f->base_self, (uint64_t)nb, f->new_self, (uint64_t)nn, &f->self);
         cmp_two_prop(f->base_total, (uint64_t)nb, f->new_total, (uint64_t)nn, &f->total);
+        inflate(&f->self, o->dispersion);
+        inflate(&f->total, o->dispersion);
         pv[ntests++] = f->self.p;
         pv[ntests++] = f->total.p;
         out->ntested++;
@@ -451,7 +502,10 @@ oom:
 
 void cmp_result_free(cmp_result *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->nfuncs; i++) free(r->funcs[i].key_file);
+    for (size_t i = 0; i < r->nfuncs; i++) {
+        free(r->funcs[i].key_file);
+        free(r->funcs[i].function);
+    }
     free(r->funcs);
     r->funcs = NULL;
     r->nfuncs = 0;

@@ -18,17 +18,27 @@
  *    are reported beside it. A total-only change is a caller of a changed
  *    function, or a phase (interpreter startup) sampled in one run only.
  *  - Samples of one run are not independent draws (a loop is sampled many
- *    times in a row), so p-values are optimistic; the minimum effect sizes
- *    are what keeps two runs of the same workload from raising an alarm.
+ *    times in a row, the scheduler and the sampler's timing vary between
+ *    runs), so shares vary more between identical runs than binomial
+ *    sampling says: 1.2-1.5x the variance, measured over repeated runs of
+ *    tests/action/workload.py on a loaded 2-core machine. The variance is
+ *    therefore inflated by `dispersion` (quasi-binomial; default 2) in the
+ *    tests and intervals of cmp_profiles; cmp_two_prop itself is the plain
+ *    textbook test. The minimum effect sizes do the rest.
  *
  * Functions are matched by (name, file, kind) with the file made comparable
  * across machines: relative to the profile's workspace, or from the
  * interpreter's stdlib / site-packages root on. Line numbers are ignored so
- * an edit above a function does not make it a new one.
+ * an edit above a function does not make it a new one. Generator
+ * expressions, comprehensions and lambdas count as part of the function
+ * that defines them ("f.<locals>.<genexpr>" is "f"): 3.12 inlines list,
+ * dict and set comprehensions into their function (PEP 709) while 3.11 gives
+ * them frames, and a sampler splits time between a function and the
+ * generator it drives unevenly from run to run.
  *
  * Promises: no I/O, no globals; every allocation failure returns -1.
- * Strings in results point into the profiles, which must outlive them
- * (except cmp_func.key_file, owned by the result).
+ * cmp_func.file points into the profiles, which must outlive the result;
+ * cmp_func.function and key_file are owned by it.
  */
 #ifndef CSPROF_COMPARE_H
 #define CSPROF_COMPARE_H
@@ -70,6 +80,7 @@ typedef struct {
     double alpha;           /* on adjusted p-values (0.01) */
     double min_share_pp;    /* smallest share change reported, percentage points (1.0) */
     uint64_t min_samples;   /* functions with fewer samples in both runs together are not tested (5) */
+    double dispersion;      /* variance inflation over binomial (2): see below */
     cmp_correction correction;
 } cmp_opts;
 
@@ -78,7 +89,7 @@ void cmp_opts_init(cmp_opts *o);
 typedef enum { CMP_SAME = 0, CMP_SLOWER = 1, CMP_FASTER = -1 } cmp_direction;
 
 typedef struct {
-    const char *function;   /* borrowed from whichever profile has it (new first) */
+    char *function;         /* the matching name (owned), see cmp_key_function */
     const char *file;       /* as recorded (new first) */
     char *key_file;         /* the machine-independent file used for matching (owned) */
     frame_type type;
@@ -114,6 +125,11 @@ void cmp_result_free(cmp_result *r);
 /* The effect size used for sorting: the absolute self-share change in
  * percentage points (0 when not tested). */
 double cmp_effect_pp(const cmp_func *f);
+
+/* The name a function is matched by (caller frees), NULL on OOM:
+ * "f.<locals>.<genexpr>" / <listcomp> / <dictcomp> / <setcomp> / <lambda>
+ * -> "f"; anything else unchanged. */
+char *cmp_key_function(const char *name);
 
 /* The machine-independent form of a file path (caller frees), NULL on OOM:
  * under workspace -> relative; .../site-packages/X or .../dist-packages/X ->

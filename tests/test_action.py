@@ -20,7 +20,7 @@ ACTION_YML = os.path.join(ROOT, "action.yml")
 WORKFLOWS = os.path.join(ROOT, ".github", "workflows")
 WORKLOAD = os.path.join(ROOT, "tests", "action", "workload.py")
 NODE_BIN = os.path.join(ROOT, "node_modules", ".bin")
-SCRIPT_LINE = "bench/workload.py --size 100000"
+SCRIPT_LINE = "bench/workload.py --size 1000000"
 
 
 def load_action():
@@ -258,8 +258,9 @@ class Emulated(unittest.TestCase):
         self.assertEqual(run["runner"].uses_problems, [])
 
     def explain(self, run):
-        return "\n".join(f"--- {res.step.get('name')} [{res.outcome}]\n{res.stdout}\n{res.stderr}"
-                         for res in run["results"] if res.ran)
+        steps = "\n".join(f"--- {res.step.get('name')} [{res.outcome}]\n{res.stdout}\n{res.stderr}"
+                          for res in run["results"] if res.ran)
+        return f"{steps}\n--- job summary\n{run['runner'].summary}"
 
     # ---- the cases ----
 

@@ -50,7 +50,7 @@ class Diff(unittest.TestCase):
         shutil.copy(WORKLOAD, os.path.join(cls.ws, "workload.py"))
         py = shutil.which("python3") or sys.executable
         r = run_csprof(["record", "-q", "-o", cls.tmp, "-n", "base", "-f", "json", "--", py,
-                        "workload.py", "--size", "150000"], cwd=cls.ws,
+                        "workload.py", "--size", "1000000"], cwd=cls.ws,
                        env={"GITHUB_WORKSPACE": cls.ws})
         if r.returncode != 0:
             raise AssertionError(f"record failed: {r.stderr}")
@@ -123,7 +123,9 @@ class Diff(unittest.TestCase):
         self.assertFalse(j["regressed"])
         self.assertEqual(j["verdict"], "wall-slower")
         self.assertTrue(j["wall_seconds"]["beyond_threshold"])
-        self.assertAlmostEqual(j["wall_seconds"]["change_pct"], 50.0, delta=1.0)
+        w = j["wall_seconds"]
+        self.assertAlmostEqual(w["change_pct"], (w["new"] / w["base"] - 1) * 100, delta=0.01)
+        self.assertAlmostEqual(w["new"] / w["base"], 1.5, delta=0.1)   # counts round
 
     def test_faster(self):
         r, j = self.diff_json("faster", "--fail-on-regression")
@@ -208,7 +210,7 @@ class Diff(unittest.TestCase):
         """A second recording of the same workload: whatever moved is noise."""
         py = shutil.which("python3") or sys.executable
         r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "again", "-f", "json", "--", py,
-                        "workload.py", "--size", "150000"], cwd=self.ws,
+                        "workload.py", "--size", "1000000"], cwd=self.ws,
                        env={"GITHUB_WORKSPACE": self.ws})
         self.assertEqual(r.returncode, 0, r.stderr)
         r = self.diff(self.base, self.path("again.json"), "--fail-on-regression")

@@ -186,6 +186,37 @@ TEST(big_shift_alarms) {
     prof_free(b);
 }
 
+TEST(dispersion_widens_tests_and_intervals) {
+    uint64_t cb[4] = {200, 300, 300, 200};
+    uint64_t cn[4] = {300, 300, 300, 200};
+    profile *a = make_profile("/ws", 1.0, 4, names4, NULL, cb);
+    profile *b = make_profile("/ws", 1.1, 4, names4, NULL, cn);
+    cmp_opts o;
+    cmp_opts_init(&o);
+    CHECK(o.dispersion == 2.0);
+    cmp_result r1, r2;
+    CHECK(a && b);
+    o.dispersion = 1.0;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r1), 0);
+    o.dispersion = 2.0;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r2), 0);
+    const cmp_func *f1 = find(&r1, "parse"), *f2 = find(&r2, "parse");
+    CHECK(f1 && f2);
+    if (f1 && f2) {
+        cmp_ztest plain;
+        CHECK_EQ_INT(cmp_two_prop(200, 1000, 300, 1100, &plain), 0);
+        CHECK(NEAR(f1->self.z, plain.z, 1e-12) && NEAR(f1->self.p, plain.p, 1e-12));
+        CHECK(NEAR(f2->self.z * sqrt(2.0), plain.z, 1e-9));
+        CHECK(NEAR(f2->self.p, cmp_p_two_sided(plain.z / sqrt(2.0)), 1e-12));
+        CHECK(NEAR((f2->self.hi - f2->self.lo), (plain.hi - plain.lo) * sqrt(2.0), 1e-9));
+        CHECK(f2->self.p > f1->self.p);
+    }
+    cmp_result_free(&r1);
+    cmp_result_free(&r2);
+    prof_free(a);
+    prof_free(b);
+}
+
 TEST(others_faster_is_not_a_slowdown) {
     /* render got 2x faster: every other share grows, their time does not. */
     uint64_t cb[4] = {250, 250, 500, 0};
@@ -199,7 +230,7 @@ TEST(others_faster_is_not_a_slowdown) {
     CHECK(!r.regressed);
     CHECK_EQ_INT(r.nslower, 0);
     const cmp_func *p = find(&r, "parse");
-    CHECK(p && p->self.diff > 0.08 && p->self_q < 0.001);   /* significant share change... */
+    CHECK(p && p->self.diff > 0.08 && p->self_q < 0.01);    /* significant share change... */
     CHECK(p && p->dir == CMP_SAME);                          /* ...but not more time */
     const cmp_func *rd = find(&r, "render");
     CHECK(rd && rd->dir == CMP_FASTER);
@@ -252,7 +283,10 @@ TEST(sampling_noise_rarely_alarms) {
         for (size_t k = 0; k < r.nfuncs; k++) {
             if (!r.funcs[k].tested) continue;
             tests++;
-            if (r.funcs[k].self.p < 0.05) raw_small_p++;
+            cmp_ztest plain;   /* the binomial test, before the dispersion */
+            if (!cmp_two_prop(r.funcs[k].base_self, r.base_samples, r.funcs[k].new_self,
+                              r.new_samples, &plain) && plain.p < 0.05)
+                raw_small_p++;
         }
         cmp_result_free(&r);
         prof_free(a);
@@ -330,6 +364,42 @@ TEST(matching_across_machines) {
     free(k);
 }
 
+TEST(comprehensions_belong_to_their_function) {
+    char *k = cmp_key_function("parse.<locals>.<genexpr>");
+    CHECK_EQ_STR(k, "parse");
+    free(k);
+    k = cmp_key_function("A.m.<locals>.<lambda>.<locals>.<listcomp>");
+    CHECK_EQ_STR(k, "A.m");
+    free(k);
+    k = cmp_key_function("outer.<locals>.helper");
+    CHECK_EQ_STR(k, "outer.<locals>.helper");
+    free(k);
+    k = cmp_key_function("<genexpr>");
+    CHECK_EQ_STR(k, "<genexpr>");
+    free(k);
+    k = cmp_key_function("<module>");
+    CHECK_EQ_STR(k, "<module>");
+    free(k);
+    /* The same work split differently between a function and its generator
+     * expression is no change at all. */
+    const char *const leaves[3] = {"parse", "parse.<locals>.<genexpr>", "save"};
+    uint64_t cb[3] = {450, 50, 500};
+    uint64_t cn[3] = {200, 300, 500};
+    profile *a = make_profile("/ws", 1.0, 3, leaves, NULL, cb);
+    profile *b = make_profile("/ws", 1.0, 3, leaves, NULL, cn);
+    cmp_result r;
+    CHECK(a && b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    const cmp_func *p = find(&r, "parse");
+    CHECK(p && p->base_self == 500 && p->new_self == 500);
+    CHECK(p && p->first_line == 9);   /* the function's own def line, not the genexpr's */
+    CHECK(find(&r, "parse.<locals>.<genexpr>") == NULL);
+    CHECK_EQ_INT(r.nslower + r.nfaster, 0);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
 TEST(empty_profile_is_explained) {
     uint64_t c[1] = {10};
     const char *const leaves[1] = {"f"};
@@ -378,11 +448,13 @@ int main(void) {
     RUN(holm_known_values);
     RUN(identical_profiles_no_alarm);
     RUN(big_shift_alarms);
+    RUN(dispersion_widens_tests_and_intervals);
     RUN(others_faster_is_not_a_slowdown);
     RUN(uniformly_slower_runner_is_not_a_regression);
     RUN(sampling_noise_rarely_alarms);
     RUN(new_function_and_min_samples);
     RUN(matching_across_machines);
+    RUN(comprehensions_belong_to_their_function);
     RUN(empty_profile_is_explained);
     RUN(holm_is_stricter_than_bh);
     return check_summary();
