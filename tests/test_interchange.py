@@ -226,14 +226,15 @@ class TestPprof(InterchangeTest):
 
 
 class TestSpeedscope(InterchangeTest):
-    def load(self, path):
+    def load(self, path, totals_only=False):
         node = shutil.which("node")
         if not node:
             self.skipTest("node not found (apt-get install nodejs)")
         script = os.path.join(ROOT, "tests", "node", "speedscope_import.js")
         if not os.path.isdir(os.path.join(ROOT, "node_modules", "speedscope")):
             self.skipTest("the speedscope npm package is not installed (npm ci in the repo root)")
-        r = subprocess.run([node, script, path], capture_output=True, text=True, timeout=300)
+        args = [node, script] + (["--totals"] if totals_only else []) + [path]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout)
 
@@ -329,6 +330,112 @@ class TestMarkdown(InterchangeTest):
               f"300 threads, 100 rows asked")
         self.assertLess(size, 65536)
         self.check_tables(self.render_gfm(md))
+
+
+def huge_profile(nfuncs=100_000, nthreads=1000, seed=4):
+    """nfuncs distinct functions (every one a leaf somewhere), hostile long
+    names and paths, nthreads threads in 3 processes, idle stacks."""
+    rnd = random.Random(seed)
+    frames = []
+    for i in range(nfuncs):
+        frames.append({
+            "function": f"f{i}|`x`|``<b>*_" + ("long " * 30 if i % 7 == 0 else ""),
+            "file": f"/w/src/{'very/deep/path/' * (i % 5)}m{i} | [x].py",
+            "line": 1 + i % 500, "first_line": 1 + i % 400,
+            "kind": "native" if i % 4 == 3 else "python"})
+    threads = [{"pid": 1 + t % 3, "tid": 100 + t, "name": f"worker|{t}`"} for t in range(nthreads)]
+    stacks = []
+    for s in range(nfuncs):
+        fr = [rnd.randrange(nfuncs) for _ in range(1 + rnd.randrange(24))]
+        fr[-1] = s
+        stacks.append({"thread": rnd.randrange(nthreads), "idle": rnd.random() < 0.1,
+                       "frames": fr, "count": 1 + rnd.randrange(5)})
+    return {"schema": "csprof-profile", "schema_version": 1, "name": "huge", "script": "huge.py",
+            "workspace": "/w", "cwd": "/w", "rate_hz": 100, "interval_seconds": PERIOD_S,
+            "idle_included": True, "command": ["python3", "huge.py"], "threads": threads,
+            "frames": frames, "stacks": stacks, "processes": []}
+
+
+class TestHugeProfile(InterchangeTest):
+    """100k distinct functions: the summary stays small and valid, and every
+    sample is accounted for in pprof and speedscope."""
+
+    def test_markdown_under_64k_and_valid(self):
+        path = self.save(huge_profile())
+        md = os.path.join(self.tmp, "huge.md")
+        self.report(path, "-f", "md", "-o", md, "--top", "100")
+        size = os.path.getsize(md)
+        print(f"\n    markdown: {size} bytes for 100000 functions, 1000 threads, top 100")
+        self.assertLess(size, 65536)
+        text = open(md, encoding="utf-8").read()
+        kinds = re.search(r"^Self time by kind of code: (.*)$", text, re.M).group(1)
+        self.assertAlmostEqual(sum(float(x) for x in re.findall(r"([\d.]+)%", kinds)), 100,
+                               delta=0.3)
+        TestMarkdown.check_tables(self, TestMarkdown.render_gfm(self, md))
+
+    def test_pprof_and_speedscope_account_for_every_sample(self):
+        # 20 threads: speedscope's importer copies every shared frame into
+        # each thread's profile, so 1000 threads x 100k frames is slow there
+        doc = huge_profile(nthreads=20)
+        total = sum(s["count"] for s in doc["stacks"])
+        path = self.save(doc)
+        pb = os.path.join(self.tmp, "huge.pb.gz")
+        ss = os.path.join(self.tmp, "huge.speedscope.json")
+        self.report(path, "-f", "pprof", "-o", pb)
+        self.report(path, "-f", "speedscope", "-o", ss)
+        # pprof: decode the sample values ourselves (varints, field 2 of
+        # Sample = values) so this holds without go too
+        raw = gzip.decompress(open(pb, "rb").read())
+        self.assertEqual(pprof_sample_total(raw), total)
+        # speedscope: the weights as written, then as speedscope imports them
+        data = json.load(open(ss, encoding="utf-8"))
+        self.assertEqual(sum(sum(p["weights"]) for p in data["profiles"]), total * PERIOD_NS)
+        group = TestSpeedscope.load(self, ss, totals_only=True)
+        self.assertEqual(len(group["profiles"]), 20)
+        self.assertEqual(sum(p["totalWeight"] for p in group["profiles"]), total * PERIOD_NS)
+
+
+def _varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, i
+
+
+def _fields(b):
+    i = 0
+    while i < len(b):
+        key, i = _varint(b, i)
+        field, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = _varint(b, i)
+            yield field, v
+        elif wt == 2:
+            n, i = _varint(b, i)
+            yield field, b[i:i + n]
+            i += n
+        else:
+            raise ValueError(f"wire type {wt}")
+
+
+def pprof_sample_total(raw):
+    """Sum of the first value (samples/count) over all Samples."""
+    total = 0
+    for field, v in _fields(raw):
+        if field == 2:
+            for f2, v2 in _fields(v):
+                if f2 == 2:
+                    vals = []
+                    j = 0
+                    while j < len(v2):
+                        x, j = _varint(v2, j)
+                        vals.append(x)
+                    total += vals[0]
+    return total
 
 
 class TestReportCli(InterchangeTest):

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// speedscope_import.js FILE.speedscope.json
+// speedscope_import.js [--totals] FILE.speedscope.json
 //
 // Loads FILE with speedscope's own importer -- the function its web app calls
 // for files whose $schema is speedscope's -- taken from the npm package's
 // release bundle, and prints what speedscope made of it as JSON:
 //   {"name", "profiles": [{"name", "unit", "totalWeight",
 //                          "frames": [{"name", "file", "line", "self", "total"}]}]}
+// With --totals, frames are left out (for very large profiles).
 //
 // The bundle is a browser app wrapped in one closure, so its importer is not
 // exported. We find the importer's (minified) name from the code that
@@ -66,15 +67,18 @@ function loadImporter() {
 // not the importer's doing.
 process.on('unhandledRejection', () => {});
 
-const file = process.argv[2];
-if (!file) fail('usage: speedscope_import.js FILE.speedscope.json');
+const args = process.argv.slice(2);
+const totalsOnly = args[0] === '--totals';
+if (totalsOnly) args.shift();
+const file = args[0];
+if (!file) fail('usage: speedscope_import.js [--totals] FILE.speedscope.json');
 const {importer, version} = loadImporter();
 const json = JSON.parse(fs.readFileSync(file, 'utf8'));
 const group = importer(json);
 const out = {speedscope: version, name: group.name, indexToView: group.indexToView, profiles: []};
 for (const p of group.profiles) {
   const frames = [];
-  p.forEachFrame(f => {
+  if (!totalsOnly) p.forEachFrame(f => {
     frames.push({name: f.name, file: f.file === undefined ? null : f.file,
                  line: f.line === undefined ? null : f.line,
                  self: f.getSelfWeight(), total: f.getTotalWeight()});
@@ -82,5 +86,6 @@ for (const p of group.profiles) {
   out.profiles.push({name: p.getName(), unit: p.getWeightUnit(), totalWeight: p.getTotalWeight(),
                      frames});
 }
-process.stdout.write(JSON.stringify(out) + '\n');
+// writeSync: process.exit would cut an asynchronous write to a pipe short
+fs.writeSync(1, JSON.stringify(out) + '\n');
 process.exit(0);
