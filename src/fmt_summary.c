@@ -182,8 +182,10 @@ static void clean(const char *in, size_t max, bool keep_tail, str *out) {
 /* ---- Markdown escaping ---- */
 
 /* Inline code span: the fence is one backtick longer than the longest run
- * inside; '|' is escaped because GFM splits table cells on it even in code. */
-static bool md_code(str *b, const char *name, size_t max) {
+ * inside. In a table cell '|' is escaped, because GFM splits cells on it
+ * even inside code (and shows the escaped pipe as '|'); elsewhere a
+ * backslash in code would show, so it stays as it is. */
+static bool md_code_span(str *b, const char *name, size_t max, bool in_table) {
     str c;
     s_init(&c, (size_t)-1);
     clean(name && *name ? name : "?", max, false, &c);
@@ -199,11 +201,20 @@ static bool md_code(str *b, const char *name, size_t max) {
     fence[nf] = '\0';
     bool pad = longest > 0;  /* a span may not start or end with its fence */
     bool ok = s_puts(b, fence) && (!pad || s_puts(b, " "));
-    for (const char *p = s; ok && *p; p++) ok = *p == '|' ? s_puts(b, "\\|") : s_putn(b, p, 1);
+    for (const char *p = s; ok && *p; p++)
+        ok = *p == '|' && in_table ? s_puts(b, "\\|") : s_putn(b, p, 1);
     ok = ok && (!pad || s_puts(b, " ")) && s_puts(b, fence);
     if (c.oom) b->oom = true;
     s_free(&c);
     return ok;
+}
+
+static bool md_code(str *b, const char *name, size_t max) {
+    return md_code_span(b, name, max, false);
+}
+
+static bool md_code_cell(str *b, const char *name, size_t max) {
+    return md_code_span(b, name, max, true);
 }
 
 /* Plain text with the Markdown-active ASCII punctuation backslash-escaped
@@ -989,7 +1000,7 @@ static void md_row(const summary *S, int rank, const row_info *r, str *b) {
     fmt_secs((double)f->self * S->sps, secs, sizeof secs);
     snprintf(lohi, sizeof lohi, "%.1f–%.1f%%", lo, hi);
     s_printf(b, "| %d | ", rank);
-    md_code(b, f->function, NAME_MAX_CHARS);
+    md_code_cell(b, f->function, NAME_MAX_CHARS);
     s_puts(b, " | ");
     md_location(S, f->file, f->type, f->first_line, b);
     s_printf(b, " | %s · %.1f%% (%s) | %.1f%% | %s | ", secs, share(f->self, S->total), lohi,
@@ -1062,7 +1073,7 @@ static void md_by_total(const summary *S, str *out) {
         fmt_count(f->self, a, sizeof a);
         fmt_count(f->total, b, sizeof b);
         s_printf(&row, "| %d | ", i + 1);
-        md_code(&row, f->function, NAME_MAX_CHARS);
+        md_code_cell(&row, f->function, NAME_MAX_CHARS);
         s_puts(&row, " | ");
         md_location(S, f->file, f->type, f->first_line, &row);
         s_printf(&row, " | %s · %.1f%% | %.1f%% | %s / %s | %s |\n", secs,
@@ -1118,7 +1129,7 @@ static void md_threads(const summary *S, str *out) {
                  share(t->idle, t->samples));
         if (t->busiest >= 0) {
             fmt_count(t->busiest_samples, n, sizeof n);
-            md_code(&row, S->stats[t->busiest].function, 60);
+            md_code_cell(&row, S->stats[t->busiest].function, 60);
             s_printf(&row, " (%s)", n);
         } else {
             s_puts(&row, "—");
