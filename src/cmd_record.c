@@ -325,8 +325,11 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
                 r->wall_seconds > 0 ? 100.0 * r->cpu_seconds / r->wall_seconds : 0.0);
         if (o->native)
             fprintf(stderr, "csprof: --native: %llu thread samples merged with their C frames, "
-                    "%llu kept Python-only (the two stacks did not line up)\n",
-                    (unsigned long long)r->native_merged, (unsigned long long)r->native_mismatch);
+                    "%llu kept Python-only (the two stacks did not line up); threads were held "
+                    "stopped %.0f us per stop on average (%llu stops)\n",
+                    (unsigned long long)r->native_merged, (unsigned long long)r->native_mismatch,
+                    r->native_stops ? 1e6 * r->native_held_seconds / (double)r->native_stops : 0.0,
+                    (unsigned long long)r->native_stops);
     }
     return rc;
 }

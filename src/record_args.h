@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#define NATIVE_DEFAULT_RATE 100
+
 typedef struct {
     const char *output;
     const char *name;
@@ -13,6 +15,7 @@ typedef struct {
     double duration;
     pid_t pid;
     bool subprocesses, idle, quiet;
+    bool native;            /* --native: C frames too (rate defaults to NATIVE_DEFAULT_RATE) */
     const char *formats;
     char **cmd;
     int ncmd;

@@ -14,6 +14,8 @@
 
 #include "proc.h"
 #include "pyreader.h"
+#include "stackmerge.h"
+#include "unwind.h"
 
 #define MAX_PROCESSES 256
 #define REFRESH_NS 100000000LL   /* look for new processes every 100 ms */
@@ -46,7 +48,13 @@ typedef struct {
     uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */
     thread_entry *threads;
     size_t nthreads, capthreads;
+    /* --native */
+    native_unwinder *nu;     /* NULL without --native, or once ptrace was refused */
+    struct native_slot *nmap;   /* pc -> profile frame */
+    size_t nmap_cap, nmap_used;
 } target;
+
+typedef struct native_state native_state;
 
 typedef struct {
     profile *p;
@@ -57,6 +65,8 @@ typedef struct {
     sampler_result *res;
     target *cur;
     int oom;
+    pid_t root;
+    native_state *nat;       /* --native only */
 } sampler;
 
 static int64_t now_ns(void) {
@@ -73,6 +83,8 @@ static double cpu_seconds(void) {
 }
 
 static void target_free(target *t) {
+    native_free(t->nu);   /* after native_account() took its numbers */
+    free(t->nmap);
     py_detach(t->py);
     free(t->fmap);
     for (size_t i = 0; i < t->nthreads; i++)
@@ -187,6 +199,252 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     return 0;
 }
 
+/* ---- --native: C frames merged into the Python stacks ----
+ *
+ * Per tick and process: the threads that are running are stopped (a thread
+ * that is sleeping or waiting has no C work to show, and stopping it could
+ * cut a wait short), both stacks of each are read while it is stopped, the
+ * threads are resumed, and only then are the native frames named and
+ * merged. Threads not stopped (idle, or first seen this tick) are recorded
+ * as without --native. */
+
+struct native_slot {
+    uint64_t pc;             /* 0 = empty */
+    uint32_t frame;          /* profile frame index */
+    bool eval, interp;
+};
+
+typedef struct {
+    size_t thread;           /* index into the target's threads */
+    uint32_t depth;
+    bool truncated;
+    py_frame_ref *py;        /* leaf first, as the reader gives them */
+    uint32_t pycap;
+    int nn;
+    bool complete;
+    uint64_t pcs[NATIVE_MAX_DEPTH];
+} native_pending;
+
+struct native_state {
+    native_pending *pending;
+    size_t npending, cappending;
+    pid_t *tids;
+    size_t captids;
+    sm_native *nat;          /* root first */
+    uint32_t *nat_frames;    /* their profile frames */
+    bool *entry;             /* root first */
+    sm_frame *merged;
+    uint32_t *stack;
+};
+
+#define MERGED_MAX (PY_MAX_DEPTH + NATIVE_MAX_DEPTH)
+
+static native_state *native_state_new(void) {
+    native_state *n = calloc(1, sizeof *n);
+    if (!n) return NULL;
+    n->nat = malloc(NATIVE_MAX_DEPTH * sizeof *n->nat);
+    n->nat_frames = malloc(NATIVE_MAX_DEPTH * sizeof *n->nat_frames);
+    n->entry = malloc(PY_MAX_DEPTH * sizeof *n->entry);
+    n->merged = malloc(MERGED_MAX * sizeof *n->merged);
+    n->stack = malloc(MERGED_MAX * sizeof *n->stack);
+    if (!n->nat || !n->nat_frames || !n->entry || !n->merged || !n->stack) {
+        free(n->nat);
+        free(n->nat_frames);
+        free(n->entry);
+        free(n->merged);
+        free(n->stack);
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
+static void native_state_free(native_state *n) {
+    if (!n) return;
+    for (size_t i = 0; i < n->cappending; i++) free(n->pending[i].py);
+    free(n->pending);
+    free(n->tids);
+    free(n->nat);
+    free(n->nat_frames);
+    free(n->entry);
+    free(n->merged);
+    free(n->stack);
+    free(n);
+}
+
+static void native_attach(sampler *s, target *t) {
+    t->nu = native_new(t->pid, py_binary(t->py), s->o->is_child && t->pid == s->root);
+    if (!t->nu) s->oom = 1;
+}
+
+static void native_account(sampler *s, target *t) {
+    if (!t->nu) return;
+    double held;
+    uint64_t stops;
+    native_held(t->nu, &held, &stops);
+    s->res->native_held_seconds += held;
+    s->res->native_stops += stops;
+}
+
+/* ptrace refused (EPERM...): say so once and go on without C frames there. */
+static void native_refused(sampler *s, target *t) {
+    char why[400];
+    if (!native_last_error(t->nu, why, sizeof why)) return;
+    fprintf(stderr, "csprof: %s; recording Python frames only for process %d\n", why, (int)t->pid);
+    s->res->native_refused++;
+    native_account(s, t);
+    native_free(t->nu);
+    t->nu = NULL;
+}
+
+/* The profile frame for a native pc, named on first sight. */
+static const struct native_slot *native_frame(sampler *s, target *t, uint64_t pc) {
+    if ((t->nmap_used + 1) * 2 > t->nmap_cap) {
+        size_t ncap = t->nmap_cap ? t->nmap_cap * 2 : 1024;
+        struct native_slot *n = calloc(ncap, sizeof *n);
+        if (!n) return NULL;
+        for (size_t i = 0; i < t->nmap_cap; i++) {
+            if (!t->nmap[i].pc) continue;
+            size_t pos = (t->nmap[i].pc * 0x9E3779B97F4A7C15ULL >> 32) & (ncap - 1);
+            while (n[pos].pc) pos = (pos + 1) & (ncap - 1);
+            n[pos] = t->nmap[i];
+        }
+        free(t->nmap);
+        t->nmap = n;
+        t->nmap_cap = ncap;
+    }
+    size_t mask = t->nmap_cap - 1;
+    size_t pos = (pc * 0x9E3779B97F4A7C15ULL >> 32) & mask;
+    for (; t->nmap[pos].pc; pos = (pos + 1) & mask)
+        if (t->nmap[pos].pc == pc) return &t->nmap[pos];
+    native_symbol sym;
+    native_symbolize(t->nu, pc, &sym);
+    int idx = prof_intern_frame(s->p, sym.function, sym.object, 0, 0, FRAME_NATIVE);
+    if (idx < 0) return NULL;
+    t->nmap[pos] = (struct native_slot){pc, (uint32_t)idx, sym.known && stackmerge_is_eval(sym.function),
+                                        sym.interp};
+    t->nmap_used++;
+    return &t->nmap[pos];
+}
+
+/* Reader callback while the threads are stopped: copy the Python stack and
+ * unwind the native one now; name and merge later. */
+static int on_thread_native(void *ctx, const py_thread_stack *st) {
+    sampler *s = ctx;
+    target *t = s->cur;
+    native_state *n = s->nat;
+    if (st->depth == 0 || !st->tid || !native_is_stopped(t->nu, st->tid)) return on_thread(ctx, st);
+    thread_entry *e = thread_of(s, t, st);
+    if (!e) { s->oom = 1; return 1; }
+    if (n->npending == n->cappending) {
+        size_t ncap = n->cappending ? n->cappending * 2 : 8;
+        native_pending *np = realloc(n->pending, ncap * sizeof *np);
+        if (!np) { s->oom = 1; return 1; }
+        memset(np + n->cappending, 0, (ncap - n->cappending) * sizeof *np);
+        n->pending = np;
+        n->cappending = ncap;
+    }
+    native_pending *pd = &n->pending[n->npending];
+    if (pd->pycap < st->depth) {
+        py_frame_ref *py = realloc(pd->py, st->depth * sizeof *py);
+        if (!py) { s->oom = 1; return 1; }
+        pd->py = py;
+        pd->pycap = st->depth;
+    }
+    memcpy(pd->py, st->frames, st->depth * sizeof *pd->py);
+    pd->thread = (size_t)(e - t->threads);
+    pd->depth = st->depth;
+    pd->truncated = st->truncated;
+    pd->nn = native_unwind(t->nu, st->tid, pd->pcs, NATIVE_MAX_DEPTH, &pd->complete);
+    n->npending++;
+    return 0;
+}
+
+/* Adds one stopped thread's sample: merged when the stacks line up, else
+ * its Python stack alone (counted). */
+static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
+    native_state *n = s->nat;
+    prof_counters *c = prof_counters_of(s->p);
+    if (t->fmap_epoch != py_cache_epoch(t->py)) {
+        if (t->fmap) memset(t->fmap, 0, t->fmap_cap * sizeof *t->fmap);
+        t->fmap_used = 0;
+        t->fmap_epoch = py_cache_epoch(t->py);
+    }
+    int nn = pd->nn > 0 ? pd->nn : 0;
+    for (int k = 0; k < nn; k++) {
+        const struct native_slot *ns = native_frame(s, t, pd->pcs[nn - 1 - k]);
+        if (!ns) { s->oom = 1; return; }
+        n->nat_frames[k] = ns->frame;
+        n->nat[k] = (sm_native){NULL, NULL, ns->eval, ns->interp};
+    }
+    for (uint32_t d = 0; d < pd->depth; d++) n->entry[d] = pd->py[pd->depth - 1 - d].entry;
+    long m = pd->truncated ? -1
+           : stackmerge(n->nat, (size_t)nn, pd->complete, n->entry, pd->depth, n->merged, MERGED_MAX);
+    uint32_t depth = 0;
+    if (m >= 0) {
+        for (long i = 0; i < m; i++) {
+            const sm_frame *f = &n->merged[i];
+            int fr = f->native ? (int)n->nat_frames[f->index]
+                               : frame_index(s, t, &pd->py[pd->depth - 1 - f->index]);
+            if (fr < 0) { s->oom = 1; return; }
+            n->stack[depth++] = (uint32_t)fr;
+        }
+        s->res->native_merged++;
+    } else {
+        if (pd->truncated) {
+            int fr = prof_intern_frame(s->p, "[truncated: deeper frames omitted]", NULL, 0, 0,
+                                       FRAME_PYTHON);
+            if (fr < 0) { s->oom = 1; return; }
+            n->stack[depth++] = (uint32_t)fr;
+        }
+        for (uint32_t d = pd->depth; d-- > 0;) {
+            int fr = frame_index(s, t, &pd->py[d]);
+            if (fr < 0) { s->oom = 1; return; }
+            n->stack[depth++] = (uint32_t)fr;
+        }
+        s->res->native_mismatch++;
+    }
+    if (prof_add_stack(s->p, (uint32_t)t->threads[pd->thread].prof_thread, false, n->stack,
+                       depth, 1) < 0) {
+        s->oom = 1;
+        return;
+    }
+    c->taken++;
+}
+
+/* Running now, by the stat file opened when the thread was first seen: it
+ * stops answering once that thread is gone, so a tid the kernel has since
+ * given to another process is never stopped. */
+static bool native_stoppable(const thread_entry *e) {
+    if (!e->tid || e->stat_fd < 0) return false;
+    char buf[512];
+    ssize_t len = pread(e->stat_fd, buf, sizeof buf - 1, 0);
+    if (len <= 0) return false;
+    buf[len] = '\0';
+    char st;
+    return proc_stat_state(buf, &st) == 0 && st == 'R';
+}
+
+static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
+    native_state *n = s->nat;
+    if (n->captids < t->nthreads) {
+        pid_t *nt = realloc(n->tids, t->nthreads * sizeof *nt);
+        if (!nt) { s->oom = 1; return PY_ERROR; }
+        n->tids = nt;
+        n->captids = t->nthreads;
+    }
+    size_t ntids = 0;
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (native_stoppable(&t->threads[i])) n->tids[ntids++] = t->threads[i].tid;
+    native_stop(t->nu, n->tids, ntids);
+    n->npending = 0;
+    py_status st = py_sample(t->py, on_thread_native, s, r);
+    native_resume(t->nu);
+    if (native_last_error(t->nu, NULL, 0) == EPERM) native_refused(s, t);
+    for (size_t i = 0; i < n->npending && !s->oom; i++) add_native_sample(s, t, &n->pending[i]);
+    return st;
+}
+
 /* ---- targets ---- */
 
 static target *find_target(sampler *s, pid_t pid) {
@@ -224,6 +482,7 @@ static void try_attach(sampler *s, target *t) {
         proc_ppid(t->pid, &ppid);
         if (prof_add_process(s->p, t->pid, ppid, cmd, py_version(t->py)) < 0) s->oom = 1;
         s->res->python_processes++;
+        if (s->nat) native_attach(s, t);
         prof_meta *m = prof_meta_of(s->p);
         if (!m->python_version && (prof_set_str(&m->python_version, py_version(t->py)) ||
                                    prof_set_str(&m->interpreter, py_binary(t->py))))
@@ -275,7 +534,7 @@ static void sample_all(sampler *s) {
         if (!t->py || t->dead) continue;
         py_sample_result r;
         s->cur = t;
-        py_status st = py_sample(t->py, on_thread, s, &r);
+        py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, s, &r);
         c->dropped += r.dropped;
         if (st == PY_GONE) t->dead = true;
         else if (st != PY_OK) c->dropped++;
@@ -298,12 +557,14 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
                 sampler_result *res) {
     memset(res, 0, sizeof *res);
     res->exit_status = -1;
-    sampler s = {.p = p, .o = o, .res = res};
+    sampler s = {.p = p, .o = o, .res = res, .root = root};
     s.targets = calloc(MAX_PROCESSES, sizeof *s.targets);
     s.stack_buf = malloc((PY_MAX_DEPTH + 4) * sizeof *s.stack_buf);
-    if (!s.targets || !s.stack_buf) {
+    if (o->native) s.nat = native_state_new();
+    if (!s.targets || !s.stack_buf || (o->native && !s.nat)) {
         free(s.targets);
         free(s.stack_buf);
+        native_state_free(s.nat);
         fprintf(stderr, "csprof: out of memory starting the sampler\n");
         return -1;
     }
@@ -364,8 +625,12 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     prof_meta *m = prof_meta_of(p);
     m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
     if (s.oom && o->is_child && !child_done) reap_child(root, &res->exit_status, true);
-    for (size_t i = 0; i < s.ntargets; i++) target_free(&s.targets[i]);
+    for (size_t i = 0; i < s.ntargets; i++) {
+        native_account(&s, &s.targets[i]);
+        target_free(&s.targets[i]);
+    }
     free(s.targets);
     free(s.stack_buf);
+    native_state_free(s.nat);
     return 0;
 }

@@ -6,6 +6,12 @@
  * sleeping, waiting on I/O, a lock or the GIL. Idle samples are counted, and
  * recorded (marked idle) only with --idle. A thread whose OS id cannot be
  * determined is treated as active.
+ *
+ * With native, each tick stops the running threads of each Python process
+ * (ptrace, unwind.h) for as long as it takes to read both their stacks, and
+ * records C frames merged with the Python ones (stackmerge.h). Idle
+ * threads, and a thread in the tick it is first seen, are not stopped and
+ * are recorded with their Python frames only.
  */
 #ifndef CSPROF_SAMPLER_H
 #define CSPROF_SAMPLER_H
@@ -22,6 +28,7 @@ typedef struct {
     bool idle;               /* record idle threads too */
     bool subprocesses;       /* follow descendants of the root */
     bool is_child;           /* root is our child: reap it and report its status */
+    bool native;             /* merge C frames in (unwind.h): stops running threads per tick */
 } sampler_opts;
 
 typedef struct {
@@ -31,6 +38,14 @@ typedef struct {
     int python_processes;    /* processes where Python was found */
     char first_error[256];   /* the first attach problem seen, e.g. unsupported version */
     int first_error_status;  /* its py_status */
+    /* --native: thread samples merged with their C frames, kept Python-only
+     * because the two stacks did not line up (stackmerge.h), and processes
+     * where ptrace was refused (already said on stderr). */
+    uint64_t native_merged, native_mismatch;
+    int native_refused;
+    /* --native: thread stops, and the time threads spent stopped in total. */
+    uint64_t native_stops;
+    double native_held_seconds;
 } sampler_result;
 
 /* Samples root (and, with subprocesses, its descendants) into p until the

@@ -41,6 +41,7 @@ typedef struct {
     pid_t tid;
     th_state state;
     int inject;       /* signal to hand back on detach */
+    int64_t stopped_at;   /* ns, when the stop was seen */
     void *upt;        /* libunwind's per-thread ptrace state, kept across samples */
 } thread_slot;
 
@@ -67,6 +68,8 @@ struct native_unwinder {
     bool maps_fresh;      /* re-read since the last stop window */
     object_entry *objects;
     size_t nobjects, capobjects;
+    int64_t held_ns;      /* total time threads spent stopped by us */
+    uint64_t holds;
 };
 
 /* ---- target memory for libunwind ----
@@ -185,6 +188,12 @@ static void slot_drop(native_unwinder *u, thread_slot *s) {
     *s = u->threads[--u->nthreads];
 }
 
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void sleep_us(long us) {
     struct timespec ts = {0, us * 1000};
     while (nanosleep(&ts, &ts) && errno == EINTR) {}
@@ -228,6 +237,7 @@ static int wait_stopped(native_unwinder *u, thread_slot *s) {
          * leaves in place; anything else is a signal on its way in. */
         s->inject = (st >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(st);
         s->state = TH_STOPPED;
+        s->stopped_at = now_ns();
         return 0;
     }
 }
@@ -294,6 +304,8 @@ void native_resume(native_unwinder *u) {
         }
         s->state = TH_IDLE;
         if (ptrace(PTRACE_DETACH, s->tid, NULL, (void *)(intptr_t)s->inject) == 0) {
+            u->held_ns += now_ns() - s->stopped_at;
+            u->holds++;
             i++;
             continue;
         }
@@ -369,6 +381,11 @@ static void explain(pid_t pid, pid_t tid, int err, char *why, size_t len) {
     else
         snprintf(why, len, "not permitted to stop process %d for --native: it belongs to "
                  "another user; run as that user or with CAP_SYS_PTRACE", (int)pid);
+}
+
+void native_held(const native_unwinder *u, double *seconds, uint64_t *stops) {
+    *seconds = (double)u->held_ns / 1e9;
+    *stops = u->holds;
 }
 
 int native_last_error(const native_unwinder *u, char *why, size_t len) {

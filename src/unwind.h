@@ -45,6 +45,10 @@ bool native_is_stopped(const native_unwinder *u, pid_t tid);
 /* Detaches every thread native_stop() stopped and restores the signal mask. */
 void native_resume(native_unwinder *u);
 
+/* How long threads were held stopped in total (from the moment each stop
+ * was seen to its detach), and how many stops: the cost to the target. */
+void native_held(const native_unwinder *u, double *seconds, uint64_t *stops);
+
 /* The errno of the last refused PTRACE_SEIZE (EPERM...), 0 if none, and a
  * one-line explanation of it (already traced by another process, a
  * seccomp policy forbidding ptrace...). */
