@@ -164,12 +164,16 @@ int prof_intern_frame(profile *p, const char *function, const char *file,
         }
     }
     if (p->nframes >= INT32_MAX - 1) return -1;
+    size_t oldcap = p->capframes;
     if (grow_array((void **)&p->frames, &p->capframes, p->nframes + 1, sizeof *p->frames))
         return -1;
-    size_t hcap = p->capframes;
-    uint64_t *nh = realloc(p->frame_hash, hcap * sizeof *nh);
-    if (!nh) return -1;
-    p->frame_hash = nh;
+    if (p->capframes != oldcap || !p->frame_hash) {
+        /* Only when the arrays grow: a realloc per frame would make big
+         * profiles quadratic under allocators that always copy. */
+        uint64_t *nh = realloc(p->frame_hash, p->capframes * sizeof *nh);
+        if (!nh) return -1;
+        p->frame_hash = nh;
+    }
     prof_frame f = {.line = line, .first_line = first_line, .type = type};
     if ((function && !(f.function = strdup(function))) || (file && !(f.file = strdup(file)))) {
         free(f.function);
@@ -254,11 +258,14 @@ int prof_add_stack(profile *p, uint32_t thread, bool idle, const uint32_t *frame
         }
     }
     if (p->nstacks >= INT32_MAX - 1) return -1;
+    size_t oldcap = p->capstacks;
     if (grow_array((void **)&p->stacks, &p->capstacks, p->nstacks + 1, sizeof *p->stacks))
         return -1;
-    uint64_t *nh = realloc(p->stack_hash, p->capstacks * sizeof *nh);
-    if (!nh) return -1;
-    p->stack_hash = nh;
+    if (p->capstacks != oldcap || !p->stack_hash) {
+        uint64_t *nh = realloc(p->stack_hash, p->capstacks * sizeof *nh);
+        if (!nh) return -1;
+        p->stack_hash = nh;
+    }
     uint32_t *copy = malloc((depth ? depth : 1) * sizeof *copy);
     if (!copy) return -1;
     if (depth) memcpy(copy, frames, depth * sizeof *frames);
