@@ -425,9 +425,24 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs /proc/self/exe with argv; returns its exit status (128+N for a
+/* Our own executable: the path /proc/self/exe names (under valgrind,
+ * executing /proc/self/exe itself would start the valgrind tool, while the
+ * link is reported as the client), else the link itself. */
+static const char *self_exe(void) {
+    static char path[PATH_MAX];
+    if (!path[0]) {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        path[n > 0 ? n : 0] = '\0';
+        if (n <= 0 || access(path, X_OK) != 0 || strstr(path, " (deleted)"))
+            snprintf(path, sizeof path, "/proc/self/exe");
+    }
+    return path;
+}
+
+/* Runs our own executable with argv; returns its exit status (128+N for a
  * signal), or -1 when it could not be started. */
 static int run_self(char *const *argv) {
+    (void)self_exe();
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -436,8 +451,8 @@ static int run_self(char *const *argv) {
         return -1;
     }
     if (pid == 0) {
-        execv("/proc/self/exe", argv);
-        fprintf(stderr, "csprof ci: cannot run /proc/self/exe: %s\n", strerror(errno));
+        execv(self_exe(), argv);
+        fprintf(stderr, "csprof ci: cannot run %s: %s\n", self_exe(), strerror(errno));
         _exit(EXIT_SOFTWARE);
     }
     int status;
