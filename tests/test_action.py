@@ -457,6 +457,18 @@ class Emulated(unittest.TestCase):
         self.assertIn("Not profiled", run["runner"].summary)
         self.assertFalse(self.step(run, "profile").ran)
 
+    def test_profiler_crash_does_not_fail_the_job(self):
+        crashing = os.path.join(self.root, "crashing-bin")
+        with open(crashing, "w") as f:
+            f.write('#!/bin/sh\n[ "$1" = --version ] && { echo csprof test; exit 0; }\nkill -SEGV $$\n')
+        bad = emu.make_action_dir(ROOT, crashing, os.path.join(self.root, "crashing"))
+        run = self.run_action({"scripts": SCRIPT_LINE}, action_dir=bad)
+        self.assertTrue(run["ok"], self.explain(run))
+        self.assertEqual(self.step(run, "profile").outcome, "success")
+        warnings = [w["message"] for w in self.commands(run, "warning")]
+        self.assertTrue(any("stopped unexpectedly (exit status 139)" in w for w in warnings), warnings)
+        self.assertIn("stopped unexpectedly", run["runner"].summary)
+
     def test_inputs_reach_csprof(self):
         """top, formats, working-directory, annotations, artifact-suffix,
         retention-days and output-dir are honoured."""
