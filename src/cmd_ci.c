@@ -126,6 +126,8 @@ static const char *env(const char *name) {
     return v && *v ? v : NULL;
 }
 
+static void gh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int env_bool(const char *name, bool def, bool *out) {
     const char *v = env(name);
     if (!v) {
@@ -138,7 +140,7 @@ static int env_bool(const char *name, bool def, bool *out) {
              !strcasecmp(v, "off"))
         *out = false;
     else {
-        printf("::error title=csprof::%s must be true or false, not '%s'\n", name, v);
+        gh_error("%s must be true or false, not '%s'", name, v);
         return -1;
     }
     return 0;
@@ -167,6 +169,18 @@ static void gh_warning(const char *fmt, ...) {
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     fputs("::warning title=csprof::", stdout);
+    put_escaped(stdout, buf, false);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+static void gh_error(const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fputs("::error title=csprof::", stdout);
     put_escaped(stdout, buf, false);
     fputc('\n', stdout);
     fflush(stdout);
@@ -244,7 +258,7 @@ static int parse_int(const char *name, const char *v, long lo, long hi, long *ou
     errno = 0;
     long x = strtol(v, &end, 10);
     if (errno || end == v || *end || x < lo || x > hi) {
-        printf("::error title=csprof::%s must be a whole number from %ld to %ld, not '%s'\n", name,
+        gh_error("%s must be a whole number from %ld to %ld, not '%s'", name,
                lo, hi, v);
         return -1;
     }
@@ -255,12 +269,12 @@ static int parse_int(const char *name, const char *v, long lo, long hi, long *ou
 static int load_settings(ci_settings *s) {
     memset(s, 0, sizeof *s);
     if (!getcwd(s->start_dir, sizeof s->start_dir)) {
-        printf("::error title=csprof::cannot read the current directory: %s\n", strerror(errno));
+        gh_error("cannot read the current directory: %s", strerror(errno));
         return -1;
     }
     s->scripts = env("CSPROF_SCRIPTS");
     if (!s->scripts) {
-        printf("::error title=csprof::no scripts to profile: set the 'scripts' input (CSPROF_SCRIPTS), one per line\n");
+        gh_error("no scripts to profile: set the 'scripts' input (CSPROF_SCRIPTS), one per line");
         return -1;
     }
     s->python = env("CSPROF_PYTHON");
@@ -293,7 +307,7 @@ static int load_settings(ci_settings *s) {
         errno = 0;
         s->threshold = strtod(s->threshold_str, &end);
         if (errno || end == s->threshold_str || *end || !(s->threshold >= 0 && s->threshold <= 100000)) {
-            printf("::error title=csprof::CSPROF_REGRESSION_THRESHOLD (regression-threshold) must be a percentage, not '%s'\n",
+            gh_error("CSPROF_REGRESSION_THRESHOLD (regression-threshold) must be a percentage, not '%s'",
                    s->threshold_str);
             return -1;
         }
@@ -302,7 +316,7 @@ static int load_settings(ci_settings *s) {
     if (!s->formats) s->formats = "svg,json,md";
     char err[256];
     if (output_check_list(s->formats, err, sizeof err)) {
-        printf("::error title=csprof::CSPROF_FORMATS (formats): %s\n", err);
+        gh_error("CSPROF_FORMATS (formats): %s", err);
         return -1;
     }
     s->baseline = env("CSPROF_BASELINE");
@@ -1075,7 +1089,7 @@ int cmd_ci(int argc, char **argv) {
         return 0;   /* out of memory: a profiler problem, reported above */
     }
     if (!n) {
-        printf("::error title=csprof::CSPROF_SCRIPTS (scripts) lists no script, only blank or comment lines\n");
+        gh_error("CSPROF_SCRIPTS (scripts) lists no script, only blank or comment lines");
         free(runs);
         free(s.output_dir);
         return EXIT_USAGE;
@@ -1089,7 +1103,7 @@ int cmd_ci(int argc, char **argv) {
         return 0;
     }
     if (s.workdir && chdir(s.workdir) != 0) {
-        printf("::error title=csprof::cannot enter the working directory %s: %s\n", s.workdir,
+        gh_error("cannot enter the working directory %s: %s", s.workdir,
                strerror(errno));
         for (size_t i = 0; i < n; i++) free_run(&runs[i]);
         free(runs);
