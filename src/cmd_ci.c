@@ -1029,10 +1029,11 @@ static script_run *parse_scripts(const ci_settings *s, size_t *count) {
         char **words = NULL;
         int nw = 0;
         const char *err = "nothing to run";
-        if (split_words(r->line, &words, &nw, &err) || nw == 0) {
+        int bad = split_words(r->line, &words, &nw, &err);
+        if (bad || nw == 0) {
             if (words) free(words);
             r->problem = xasprintf("cannot read the script line '%s': %s", r->line,
-                                   nw == 0 ? "nothing to run" : err);
+                                   bad ? err : "nothing to run");
             r->script_failed = true;
             snprintf(r->name, sizeof r->name, "line-%zu", n);
             continue;
@@ -1111,10 +1112,9 @@ int cmd_ci(int argc, char **argv) {
         return EXIT_USAGE;
     }
 
-    for (size_t i = 0; i < n; i++) {
+    /* Lines that could not be read are reported with the script errors. */
+    for (size_t i = 0; i < n; i++)
         if (runs[i].argv) run_script(&s, &runs[i], n);
-        else gh_warning("%s", runs[i].problem ? runs[i].problem : "cannot read a script line");
-    }
 
     if (s.annotations) emit_annotations(runs, n);
 
@@ -1170,7 +1170,7 @@ int cmd_ci(int argc, char **argv) {
             if (runs[i].exit_status >= 0)
                 snprintf(msg, sizeof msg, "%s exited with status %d", runs[i].line, runs[i].exit_status);
             else
-                snprintf(msg, sizeof msg, "%s: %s", runs[i].line, runs[i].problem ? runs[i].problem : "failed");
+                snprintf(msg, sizeof msg, "%s", runs[i].problem ? runs[i].problem : "failed");
             put_escaped(stdout, msg, false);
             fputc('\n', stdout);
         }

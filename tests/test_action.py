@@ -516,6 +516,51 @@ class Emulated(unittest.TestCase):
         self.assertTrue(any("CSPROF_TOP" in e for e in errors), errors)
 
 
+class CiCommand(unittest.TestCase):
+    """csprof ci called directly, outside any runner."""
+
+    def ci(self, d, **env):
+        e = dict(os.environ, CSPROF_OUTPUT_DIR=d, GITHUB_WORKSPACE=d, CSPROF_BASELINE="none")
+        for k in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+            e.pop(k, None)
+        e.update(env)
+        return subprocess.run([csprof_bin(), "ci"], cwd=d, env=e, capture_output=True, text=True,
+                              timeout=120)
+
+    def test_shell_like_quoting(self):
+        py = shutil.which("python3") or sys.executable
+        line = (py + r""" -c "import sys; print(repr(sys.argv[1:]))" 'a b' "c\"d" e\ f '$HOME' "x'y" """)
+        with tempfile.TemporaryDirectory() as d:
+            r = self.ci(d, CSPROF_SCRIPTS=line)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("""['a b', 'c"d', 'e f', '$HOME', "x'y"]""", r.stdout)
+
+    def test_unterminated_quote_is_reported(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = self.ci(d, CSPROF_SCRIPTS="python3 -c 'print(1)\npython3 -c pass")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            warnings = [c["message"] for c in emu.parse_commands(r.stdout) if c["command"] == "warning"]
+            self.assertTrue(any("unterminated ' quote" in w for w in warnings), warnings)
+            r = self.ci(d, CSPROF_SCRIPTS="python3 -c 'print(1)", CSPROF_FAIL_ON_SCRIPT_ERROR="true")
+            self.assertEqual(r.returncode, 1)
+
+    def test_error_messages_are_escaped(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = self.ci(d, CSPROF_SCRIPTS="x", CSPROF_TOP="3\n::notice::injected")
+            self.assertEqual(r.returncode, 64)
+            self.assertEqual(r.stdout.count("\n"), 1, r.stdout)
+            self.assertIn("%0A::notice::injected", r.stdout)
+            cmds = emu.parse_commands(r.stdout)
+            self.assertEqual([c["command"] for c in cmds], ["error"])
+
+    def test_outside_github(self):
+        with tempfile.TemporaryDirectory() as d:
+            r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertTrue(os.path.exists(os.path.join(d, "summary.md")))
+            self.assertTrue(os.path.exists(os.path.join(d, "python3.json")))
+
+
 class WorkflowCommandEscaping(unittest.TestCase):
     def test_title_and_message_escaping(self):
         """A script line with %, :, and , survives as workflow-command data."""
