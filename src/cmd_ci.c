@@ -50,12 +50,15 @@ static const char usage[] =
     "  CSPROF_REGRESSION_THRESHOLD (10)          CSPROF_FAIL_ON_REGRESSION (false)\n"
     "  CSPROF_FAIL_ON_SCRIPT_ERROR (false)       CSPROF_ANNOTATIONS (true)\n"
     "  CSPROF_WORKING_DIRECTORY (where scripts run)\n"
+    "  CSPROF_SUMMARY_MAX_BYTES (262144; the job summary stops adding details there)\n"
     "\n"
     "exit status: 0, or 1 when fail-on-regression / fail-on-script-error ask for\n"
     "it; 64 invalid settings.\n";
 
-/* The whole job summary stays far below GitHub's 1 MiB per step. */
+/* The whole job summary stays far below GitHub's 1 MiB per step
+ * (CSPROF_SUMMARY_MAX_BYTES can lower or raise it, up to 900 KiB). */
 #define SUMMARY_BUDGET (256 * 1024)
+#define SUMMARY_BUDGET_MAX (900 * 1024)
 #define SCRIPT_MD_MAX (24 * 1024)
 #define DIFF_MD_MAX (16 * 1024)
 #define MAX_ANNOTATIONS 10
@@ -67,6 +70,7 @@ typedef struct {
     const char *workdir;
     bool native, subprocesses, idle, fail_on_regression, fail_on_script_error, annotations;
     int top;
+    long summary_max;
     double threshold;
     const char *threshold_str;
     const char *workspace;   /* GITHUB_WORKSPACE, else the starting directory */
@@ -298,6 +302,11 @@ static int load_settings(ci_settings *s) {
         env_bool("CSPROF_ANNOTATIONS", true, &s->annotations))
         return -1;
     long top = 3;
+    s->summary_max = SUMMARY_BUDGET;
+    if (env("CSPROF_SUMMARY_MAX_BYTES") &&
+        parse_int("CSPROF_SUMMARY_MAX_BYTES", env("CSPROF_SUMMARY_MAX_BYTES"), 4096,
+                  SUMMARY_BUDGET_MAX, &s->summary_max))
+        return -1;
     if (env("CSPROF_TOP") && parse_int("CSPROF_TOP (top)", env("CSPROF_TOP"), 1, 50, &top)) return -1;
     s->top = (int)top;
     s->threshold = 10;
@@ -865,7 +874,7 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
         script_run *r = &runs[i];
         fflush(out);
         size_t need = (r->profile_md ? strlen(r->profile_md) : 0) + (r->diff_md ? strlen(r->diff_md) : 0) + 1024;
-        if (size + need > SUMMARY_BUDGET) {
+        if (size + need > (size_t)s->summary_max) {
             if (!budget_hit)
                 fputs("\n_Further details are left out to keep this summary small; every script's "
                       "NAME.md and NAME.diff.md are in the output directory._\n", out);

@@ -553,6 +553,30 @@ class CiCommand(unittest.TestCase):
             cmds = emu.parse_commands(r.stdout)
             self.assertEqual([c["command"] for c in cmds], ["error"])
 
+    def test_summary_stays_bounded(self):
+        """Many scripts: the summary keeps its first table whole, stops
+        adding details at the budget (lowered here so the test stays quick;
+        256 KiB by default), and says so."""
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copy(WORKLOAD, os.path.join(d, "workload.py"))
+            py = shutil.which("python3") or sys.executable
+            summary = os.path.join(d, "step-summary.md")
+            r = self.ci(d, CSPROF_SCRIPTS="\n".join(["workload.py --size 100000"] * 8), CSPROF_TOP="10",
+                        CSPROF_PYTHON=py, GITHUB_STEP_SUMMARY=summary, CSPROF_SUMMARY_MAX_BYTES="8192")
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            with open(summary, encoding="utf-8") as f:
+                text = f.read()
+            mds = [f for f in os.listdir(d) if f.endswith(".md") and f not in ("summary.md", "step-summary.md")]
+            self.assertEqual(len(mds), 8)
+            full = sum(os.path.getsize(os.path.join(d, f)) for f in mds)
+            self.assertGreater(full, 8192, "the reports together must exceed the budget")
+            self.assertLessEqual(len(text.encode()), 8192 + 1024)
+            table = text.split("\n\n")[1]
+            self.assertEqual(len([l for l in table.splitlines() if l.startswith("| `workload")]), 8)
+            self.assertIn("left out to keep this summary small", text)
+            r = self.ci(d, CSPROF_SCRIPTS="workload.py", CSPROF_SUMMARY_MAX_BYTES="10")
+            self.assertEqual(r.returncode, 64)
+
     def test_outside_github(self):
         with tempfile.TemporaryDirectory() as d:
             r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass")
