@@ -527,11 +527,25 @@ static void refresh_targets(sampler *s, pid_t root) {
     free(pids);
 }
 
-static void sample_all(sampler *s) {
+/* Young targets not yet attached are retried every tick, not every refresh:
+ * a short script would otherwise lose its first 100 ms. */
+static void retry_young(sampler *s) {
+    int64_t now = now_ns();
+    for (size_t i = 0; i < s->ntargets; i++) {
+        target *t = &s->targets[i];
+        if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS) continue;
+        try_attach(s, t);
+    }
+}
+
+/* Samples every attached process; returns how many were sampled. */
+static int sample_all(sampler *s) {
     prof_counters *c = prof_counters_of(s->p);
+    int sampled = 0;
     for (size_t i = 0; i < s->ntargets && !s->oom; i++) {
         target *t = &s->targets[i];
         if (!t->py || t->dead) continue;
+        sampled++;
         py_sample_result r;
         s->cur = t;
         py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, s, &r);
@@ -539,6 +553,7 @@ static void sample_all(sampler *s) {
         if (st == PY_GONE) t->dead = true;
         else if (st != PY_OK) c->dropped++;
     }
+    return sampled;
 }
 
 /* ---- the loop ---- */
@@ -572,7 +587,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     prof_counters *c = prof_counters_of(p);
     int64_t interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000));
-    int64_t start = now_ns(), next = start, last_refresh = 0, end_sampling = 0;
+    int64_t start = now_ns(), next = start, last_refresh = 0, end_sampling = 0, first_tick = 0;
     double cpu0 = cpu_seconds();
     bool sampling = true, child_done = false;
     while (!child_done) {
@@ -599,9 +614,15 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
             if (!o->is_child && !proc_alive(root)) break;
             refresh_targets(&s, root);
             last_refresh = now;
+        } else {
+            retry_young(&s);
         }
-        sample_all(&s);
-        c->ticks++;
+        /* A tick counts once there is Python to sample: the time before
+         * (exec, interpreter start-up) is not time we could have sampled. */
+        if (sample_all(&s) > 0) {
+            if (!first_tick) first_tick = now;
+            c->ticks++;
+        }
         if (s.oom) {
             fprintf(stderr, "csprof: out of memory while sampling; writing what was collected\n");
             break;
@@ -621,7 +642,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     int64_t stop_ns = end_sampling ? end_sampling : now_ns();
     res->wall_seconds = (double)(now_ns() - start) / 1e9;
     res->cpu_seconds = cpu_seconds() - cpu0;
-    double sampled = (double)(stop_ns - start) / 1e9;
+    double sampled = first_tick ? (double)(stop_ns - first_tick) / 1e9 : 0;
     prof_meta *m = prof_meta_of(p);
     m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
     if (s.oom && o->is_child && !child_done) reap_child(root, &res->exit_status, true);
