@@ -290,6 +290,7 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     m->wall_seconds = r->wall_seconds;
     m->exit_status = r->exit_status;
     m->sampler_cpu_seconds = r->cpu_seconds;
+    m->sampler_work_seconds = r->work_seconds;
     if (!r->python_processes || prof_total_samples(p) == 0) {
         const char *why = r->first_error[0] ? r->first_error
                         : r->python_processes ? "Python was found but no thread ran Python code while sampled"

@@ -7,7 +7,7 @@
  *     "python": {"version", "interpreter"},
  *     "start_time", "wall_seconds", "exit_status",
  *     "rate_hz", "interval_seconds", "native", "idle_included", "subprocesses",
- *     "note", "sampler_cpu_seconds",
+ *     "note", "sampler_cpu_seconds", "sampler_work_seconds",
  *     "samples": {"ticks", "taken", "dropped", "idle"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
@@ -105,6 +105,7 @@ static json_t *meta_json(const profile *p, int *err) {
     put(o, "subprocesses", json_boolean(m->subprocesses), err);
     put(o, "note", jstr(m->note), err);
     put(o, "sampler_cpu_seconds", json_real(m->sampler_cpu_seconds), err);
+    put(o, "sampler_work_seconds", json_real(m->sampler_work_seconds), err);
     json_t *s = json_object();
     if (s) {
         put(s, "ticks", json_integer((json_int_t)c->ticks), err);
@@ -247,6 +248,7 @@ static int read_meta(profile *p, json_t *root) {
     m->exit_status = (int)get_int(root, "exit_status", -1);
     m->rate_hz = get_num(root, "rate_hz", 0);
     m->sampler_cpu_seconds = get_num(root, "sampler_cpu_seconds", 0);
+    m->sampler_work_seconds = get_num(root, "sampler_work_seconds", 0);
     m->interval_seconds = get_num(root, "interval_seconds", 0);
     m->native = json_is_true(json_object_get(root, "native"));
     m->idle_included = json_is_true(json_object_get(root, "idle_included"));

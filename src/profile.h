@@ -91,6 +91,7 @@ typedef struct {
     bool subprocesses;
     char *note;             /* e.g. "no Python stacks found", may be NULL */
     double sampler_cpu_seconds;  /* csprof's own CPU time while sampling */
+    double sampler_work_seconds; /* of which reading stacks (the rest: wake-ups) */
 } prof_meta;
 
 prof_meta *prof_meta_of(profile *p);

@@ -53,7 +53,7 @@ int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len
     }
     /* Every field that the generated row gives as a position in the block. */
     uint32_t *fields[] = {
-        &out->runtime_interpreters_head, &out->interp_next, &out->interp_threads_head,
+        &out->runtime_interpreters_head, &out->runtime_finalizing, &out->interp_next, &out->interp_threads_head,
         &out->tstate_next, &out->tstate_thread_id, &out->tstate_native_thread_id,
         &out->tstate_frame, &out->iframe_previous, &out->iframe_code, &out->iframe_instr,
         &out->iframe_owner, &out->code_filename, &out->code_name, &out->code_qualname,
@@ -68,5 +68,6 @@ int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len
         }
         *fields[i] = (uint32_t)v;
     }
+    out->runtime_finalizing++;  /* stored as offset + 1, as in the static tables */
     return 0;
 }

@@ -19,6 +19,7 @@ typedef struct {
     uint32_t debug_version, debug_free_threaded;  /* 3.13+: positions inside the block */
     /* _PyRuntimeState, PyInterpreterState, PyThreadState */
     uint32_t runtime_interpreters_head;
+    uint32_t runtime_finalizing;    /* thread state finalizing the runtime; <=3.12: offset + 1 */
     uint32_t interp_next, interp_threads_head;
     uint32_t tstate_next, tstate_thread_id, tstate_native_thread_id;  /* 0 = absent */
     uint32_t tstate_frame;          /* <=3.10 PyFrameObject*, 3.11/12 _PyCFrame*, 3.13+ _PyInterpreterFrame* */

@@ -78,7 +78,8 @@ struct py_process {
 
     /* 3.11+: a copy of the thread's data stack around the frames being walked. */
     uint8_t window[WINDOW_PAGES * PAGE];
-    uint64_t win_start, win_end;
+    uint64_t win_start, win_end;   /* the valid part of window[] */
+    uint64_t win_base;             /* the remote address of window[0] */
 
     py_frame_ref frames[PY_MAX_DEPTH];
     raw_frame raw[PY_MAX_DEPTH];
@@ -348,7 +349,7 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
     uint32_t span = hi - lo;
     uint8_t (*buf)[VERIFY_SPAN] = pp->verify_buf;
     if (span > VERIFY_SPAN) return -1;  /* cannot happen with real layouts */
-    struct iovec local[BATCH], remote[BATCH];
+    struct iovec local[2 * BATCH], remote[2 * BATCH];
     uint32_t which[BATCH];
     for (uint32_t start = 0; start < n;) {
         int k = 0;
@@ -363,37 +364,30 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
         }
         start = i;
         if (!k) continue;
-        ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)k, remote,
-                                       (unsigned long)k, 0);
-        /* Second read, of the names' hashes, for the entries that passed. */
+        /* The names' hashes ride along in the same call: the name address
+         * is the cached one, and if the code object changed, ident differs
+         * anyway. */
         uint64_t hashes[BATCH];
-        int ok[BATCH], nh = 0;
-        struct iovec hl[BATCH], hr[BATCH];
+        for (int j = 0; j < k; j++) {
+            code_entry *c = &pp->codes[which[j]];
+            local[k + j] = (struct iovec){&hashes[j], sizeof hashes[0]};
+            remote[k + j] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash),
+                                           sizeof hashes[0]};
+        }
+        ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)(2 * k), remote,
+                                       (unsigned long)(2 * k), 0);
+        size_t idents = (size_t)k * span;
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
             uint64_t now[IDENT_FIELDS];
-            ok[j] = got >= (ssize_t)((size_t)(j + 1) * span);
-            if (ok[j]) {
+            bool ok = got >= (ssize_t)((size_t)(j + 1) * span);
+            if (ok) {
                 ident_of(L, buf[j], lo, now);
-                ok[j] = memcmp(now, c->ident, sizeof now) == 0;
+                ok = memcmp(now, c->ident, sizeof now) == 0;
             }
-            if (ok[j]) {
-                hl[nh] = (struct iovec){&hashes[nh], sizeof hashes[0]};
-                hr[nh] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash),
-                                        sizeof hashes[0]};
-                nh++;
-            }
-        }
-        ssize_t hgot = nh ? process_vm_readv(pp->pid, hl, (unsigned long)nh, hr,
-                                             (unsigned long)nh, 0) : 0;
-        for (int j = 0, h = 0; j < k; j++) {
-            code_entry *c = &pp->codes[which[j]];
-            if (ok[j]) {
-                ok[j] = hgot >= (ssize_t)((size_t)(h + 1) * sizeof hashes[0]) &&
-                        hashes[h] == c->name_hash;
-                h++;
-            }
-            if (ok[j]) continue;
+            ok = ok && got >= (ssize_t)(idents + (size_t)(j + 1) * sizeof hashes[0]) &&
+                 hashes[j] == c->name_hash;
+            if (ok) continue;
             uint32_t fresh = code_load(pp, c->addr);
             for (uint32_t m = 0; m < n; m++)
                 if (codes[m] == which[j]) codes[m] = fresh;
@@ -489,10 +483,10 @@ static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, b
  * below it in one call. Pages are requested top-down so that a read which
  * runs into the unmapped start of the stack still returns the upper part. */
 static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
-    if (addr >= pp->win_start && addr + len <= pp->win_end) return pp->window + (addr - pp->win_start);
-    /* Most stacks fit in the 4 KiB below the end of the leaf frame; only a
+    if (addr >= pp->win_start && addr + len <= pp->win_end) return pp->window + (addr - pp->win_base);
+    /* Most stacks fit in the 8 KiB below the end of the leaf frame; only a
      * stack that outgrew them pays for the full window. */
-    uint64_t span = pp->win_end ? sizeof pp->window : PAGE;
+    uint64_t span = pp->win_end ? sizeof pp->window : 2 * PAGE;
     uint64_t top = addr + len;
     uint64_t start = top > span ? top - span : 0;
     struct iovec local[WINDOW_PAGES + 1], remote[WINDOW_PAGES + 1];
@@ -522,11 +516,10 @@ static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
         pp->win_start = pp->win_end = 0;
         return NULL;
     }
-    /* Keep window offsets relative to start so memcpy positions stay valid. */
-    memmove(pp->window, pp->window + (low - start), top - low);
+    pp->win_base = start;
     pp->win_start = low;
     pp->win_end = top;
-    return pp->window + (addr - low);
+    return pp->window + (addr - start);
 }
 
 static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
@@ -769,6 +762,32 @@ static py_status errno_status(void) {
     return errno == ESRCH ? PY_GONE : PY_ERROR;
 }
 
+/* Walks and resolves the stack of the thread state copied in tbuf. */
+static int read_stack(py_process *pp, const uint8_t *tbuf, py_thread_stack *st) {
+    const py_layout *L = &pp->off;
+    uint64_t frame = rd_u64(tbuf, L->tstate_frame);
+    int rc = 0;
+    st->depth = 0;
+    st->truncated = false;
+    if (pp->minor <= 10) {
+        rc = walk_frame_objects(pp, frame, &st->depth, &st->truncated);
+    } else {
+        if (pp->minor <= 12 && frame) {  /* 3.11/3.12: through _PyCFrame */
+            uint64_t cur = 0;
+            rc = !plausible(frame) ||
+                 proc_read(pp->pid, frame + L->cframe_current_frame, &cur, sizeof cur);
+            frame = cur;
+        }
+        if (!rc) rc = walk_interpreter_frames(pp, frame, &st->depth, &st->truncated);
+    }
+    if (!rc) {
+        int got = resolve_frames(pp, st->depth);
+        if (got < 0) return -1;
+        st->depth = (uint32_t)got;
+    }
+    return rc;
+}
+
 py_status py_refresh(py_process *pp) {
     const py_layout *L = &pp->off;
     uint64_t interp = 0;
@@ -788,6 +807,7 @@ py_status py_refresh(py_process *pp) {
 py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result *res) {
     const py_layout *L = &pp->off;
     res->threads = res->dropped = 0;
+    res->finalizing = false;
     if (!pp->ninterps) {
         py_status st = py_refresh(pp);
         if (st != PY_OK) return st;
@@ -830,24 +850,10 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
             st.tid = L->tstate_native_thread_id
                          ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
                          : tid_of_pthread(pp, st.thread_id, tids, ntids);
-            uint64_t frame = rd_u64(tbuf, L->tstate_frame);
-            int rc = 0;
-            if (pp->minor <= 10) {
-                rc = walk_frame_objects(pp, frame, &st.depth, &st.truncated);
-            } else {
-                if (pp->minor <= 12 && frame) {  /* 3.11/3.12: through _PyCFrame */
-                    uint64_t cur = 0;
-                    rc = !plausible(frame) ||
-                         proc_read(pp->pid, frame + L->cframe_current_frame, &cur, sizeof cur);
-                    frame = cur;
-                }
-                if (!rc) rc = walk_interpreter_frames(pp, frame, &st.depth, &st.truncated);
-            }
-            if (!rc) {
-                int got = resolve_frames(pp, st.depth);
-                if (got < 0) rc = -1;
-                else st.depth = (uint32_t)got;
-            }
+            /* The target runs on while we read: a stack caught mid-change is
+             * read once more, from a fresh thread state, before it is dropped. */
+            int rc = read_stack(pp, tbuf, &st);
+            if (rc && proc_read(pp->pid, ts, tbuf, tneed) == 0) rc = read_stack(pp, tbuf, &st);
             if (rc) {
                 res->dropped++;
             } else {
@@ -861,5 +867,14 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
         }
     }
     free(tids);
+    /* Stacks torn while the interpreter shuts down are its teardown, not
+     * samples we lost: look only when something failed. */
+    uint64_t fin = 0;
+    if ((res->dropped || status != PY_OK) && L->runtime_finalizing &&
+        proc_read(pp->pid, pp->runtime + L->runtime_finalizing - 1, &fin, sizeof fin) == 0 && fin) {
+        res->dropped = 0;
+        res->finalizing = true;
+        if (status != PY_GONE) status = PY_OK;
+    }
     return status;
 }

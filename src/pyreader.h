@@ -70,6 +70,7 @@ typedef int (*py_thread_fn)(void *ctx, const py_thread_stack *stack);
 typedef struct {
     uint32_t threads;      /* thread states seen */
     uint32_t dropped;      /* stacks dropped as inconsistent */
+    bool finalizing;       /* the runtime is shutting down: failures were not counted */
 } py_sample_result;
 
 /* Sample every thread of every interpreter. Returns PY_OK, PY_GONE when the

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,11 +74,12 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The scheduler's own count, in ns: getrusage() may tick in jiffies, far
+ * coarser than one sample. */
 static double cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void target_free(target *t) {
@@ -549,6 +549,12 @@ static int sample_all(sampler *s) {
         py_sample_result r;
         s->cur = t;
         py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, s, &r);
+        /* A process that is exiting tears its own stacks down under us: what
+         * failed then is its end, not a sample we lost. */
+        if ((r.dropped || st != PY_OK) && !proc_alive(t->pid)) {
+            t->dead = true;
+            continue;
+        }
         c->dropped += r.dropped;
         if (st == PY_GONE) t->dead = true;
         else if (st != PY_OK) c->dropped++;
@@ -588,6 +594,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     prof_counters *c = prof_counters_of(p);
     int64_t interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000));
     int64_t start = now_ns(), next = start, last_refresh = 0, end_sampling = 0, first_tick = 0;
+    int64_t work_ns = 0;  /* monotonic time inside sample_all: CPU-bound syscalls */
     double cpu0 = cpu_seconds();
     bool sampling = true, child_done = false;
     while (!child_done) {
@@ -619,8 +626,14 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
         }
         /* A tick counts once there is Python to sample: the time before
          * (exec, interpreter start-up) is not time we could have sampled. */
-        if (sample_all(&s) > 0) {
-            if (!first_tick) first_tick = now;
+        int64_t t0 = now_ns();
+        int sampled = sample_all(&s);
+        work_ns += now_ns() - t0;
+        if (sampled > 0) {
+            if (!first_tick) {
+                first_tick = now;
+                cpu0 = cpu_seconds();  /* the per-sample cost, not the attach */
+            }
             c->ticks++;
         }
         if (s.oom) {
@@ -642,6 +655,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     int64_t stop_ns = end_sampling ? end_sampling : now_ns();
     res->wall_seconds = (double)(now_ns() - start) / 1e9;
     res->cpu_seconds = cpu_seconds() - cpu0;
+    res->work_seconds = (double)work_ns / 1e9;
     double sampled = first_tick ? (double)(stop_ns - first_tick) / 1e9 : 0;
     prof_meta *m = prof_meta_of(p);
     m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;

@@ -34,7 +34,8 @@ typedef struct {
 typedef struct {
     int exit_status;         /* child: code or 128+signal; attach: 0; -1 unknown */
     double wall_seconds;     /* from start to the end of sampling */
-    double cpu_seconds;      /* csprof's own CPU time while sampling */
+    double cpu_seconds;      /* csprof's own CPU time while sampling (wake-ups included) */
+    double work_seconds;     /* time spent reading stacks: the cost of the samples themselves */
     int python_processes;    /* processes where Python was found */
     char first_error[256];   /* the first attach problem seen, e.g. unsupported version */
     int first_error_status;  /* its py_status */

@@ -145,7 +145,9 @@ class RecordMixin:
     def test_target_exits_at_once(self):
         r, p = self.record("instant.py")
         self.assertEqual(p.data["exit_status"], 0)
-        self.assertEqual(p.data["samples"]["dropped"], 0)
+        # Start-up changes stacks fast; a torn read is retried once, so at
+        # most a stray one may be dropped (and is counted, not guessed).
+        self.assertLessEqual(p.data["samples"]["dropped"], 1)
 
     def test_target_killed_by_sigkill(self):
         _, p = self.record("sigkill.py", expect_rc=128 + signal.SIGKILL)

@@ -77,6 +77,11 @@ static void common_objects(void) {
 #if PY_MINOR_VERSION <= 12
 static void static_table(void) {
     F(runtime_interpreters_head, offsetof(_PyRuntimeState, interpreters.head));
+#if PY_MINOR_VERSION == 8
+    F(runtime_finalizing, offsetof(_PyRuntimeState, finalizing) + 1);
+#else
+    F(runtime_finalizing, offsetof(_PyRuntimeState, _finalizing) + 1);
+#endif
     F(interp_next, offsetof(PyInterpreterState, next));
 #if PY_MINOR_VERSION >= 11
     F(interp_threads_head, offsetof(PyInterpreterState, threads.head));
@@ -125,6 +130,7 @@ static void static_table(void) {
 static void debug_layout(void) {
     F(debug_offsets_size, sizeof(_Py_DebugOffsets));
     D(runtime_interpreters_head, runtime_state.interpreters_head);
+    D(runtime_finalizing, runtime_state.finalizing);
     D(interp_next, interpreter_state.next);
     D(interp_threads_head, interpreter_state.threads_head);
     D(tstate_next, thread_state.next);
