@@ -107,8 +107,9 @@ dist-check:
 dist-from-head:
 	bash src/tools/dist-check.sh --update
 
-bench: all
+bench: all build/bench/bench_render
 	$(PYTHON) tests/bench/bench.py
+	build/bench/bench_render 9 build/bench/render.svg
 
 # write_svg on a generated 1,000,000-sample / 100,000-stack profile: median
 # render time and SVG size. Optimised glibc build of just the modules it uses.
