@@ -151,12 +151,7 @@ static void git_commit(char *buf, size_t len) {
 
 /* Why process_vm_readv on pid is refused, in words a user can act on. */
 static void explain_eperm(pid_t pid, char *buf, size_t len) {
-    int scope = -1;
-    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-    if (f) {
-        if (fscanf(f, "%d", &scope) != 1) scope = -1;
-        fclose(f);
-    }
+    int scope = proc_ptrace_scope();
     if (scope >= 1)
         snprintf(buf, len, "not permitted to read process %d: kernel.yama.ptrace_scope=%d only lets "
                  "a parent read its children; run as root, grant CAP_SYS_PTRACE, or use "

@@ -186,6 +186,16 @@ int proc_thread_on_cpu(pid_t pid, pid_t tid, bool *on_cpu) {
     return 0;
 }
 
+int proc_ptrace_scope(void) {
+    int scope = -1;
+    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+    if (f) {
+        if (fscanf(f, "%d", &scope) != 1) scope = -1;
+        fclose(f);
+    }
+    return scope;
+}
+
 int proc_cmdline(pid_t pid, char *buf, size_t len) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);

@@ -44,6 +44,8 @@ int proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
 int proc_thread_on_cpu(pid_t pid, pid_t tid, bool *on_cpu);
 /* State letter of a /proc/.../stat line ('R', 'S', 'D', 'Z', ...). */
 int proc_stat_state(const char *stat, char *state);
+/* kernel.yama.ptrace_scope (0-3), or -1 when Yama is absent or unreadable. */
+int proc_ptrace_scope(void);
 /* Command line of pid joined with spaces into buf (truncated to len). */
 int proc_cmdline(pid_t pid, char *buf, size_t len);
 /* Parent pid of pid. */

@@ -363,12 +363,7 @@ static void explain(pid_t pid, pid_t tid, int err, char *why, size_t len) {
                  (int)pid, tracer, comm);
         return;
     }
-    int scope = -1;
-    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-    if (f) {
-        if (fscanf(f, "%d", &scope) != 1) scope = -1;
-        fclose(f);
-    }
+    int scope = proc_ptrace_scope();
     if (scope >= 1)
         snprintf(why, len, "not permitted to stop process %d for --native: "
                  "kernel.yama.ptrace_scope=%d only lets a parent trace its children; run as "
