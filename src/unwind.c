@@ -50,6 +50,7 @@ typedef struct {
     bool tried;       /* opened (or failed to) already */
     elf_file *elf;
     elf_symtab *syms;
+    void *upt;        /* libunwind's lookup state for this object (see find_info) */
 } object_entry;
 
 struct native_unwinder {
@@ -94,6 +95,7 @@ typedef struct {
 
 static mem_page mem_cache[MEM_PAGES];
 static native_unwinder *unwinding;
+static void *unwinding_upt;    /* the stopped thread's _UPT handle */
 static uint32_t generations;   /* unique across unwinders: a pid may be reused */
 
 static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
@@ -101,6 +103,9 @@ static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, in
     if (write) return -UNW_EINVAL;
     native_unwinder *u = unwinding;
     uint64_t off = addr % PAGE_SIZE_;
+    /* PEEKDATA needs a thread we stopped: the one being unwound (arg may be
+     * an object's handle, see find_info). */
+    if (u && unwinding_upt) arg = unwinding_upt;
     if (!u || off > PAGE_SIZE_ - sizeof *val) return _UPT_access_mem(as, addr, val, 0, arg);
     uint64_t page = addr / PAGE_SIZE_ + 1;
     mem_page *m = &mem_cache[(page ^ (page >> 6)) % MEM_PAGES];
@@ -119,6 +124,22 @@ static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, in
     return 0;
 }
 
+/* libunwind-ptrace remembers the unwind tables of one object per _UPT
+ * handle and maps the object's file again whenever a pc falls in another:
+ * a stack through libc, libpython and an extension did that several times
+ * per sample. One handle per object keeps each object's tables. */
+static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map **map);
+
+static int find_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need,
+                     void *arg) {
+    native_unwinder *u = unwinding;
+    object_entry *o = u ? object_at(u, ip, NULL) : NULL;
+    if (o && !o->upt) o->upt = _UPT_create(u->pid);
+    if (o && o->upt && _UPT_find_proc_info(as, ip, pi, need, o->upt) >= 0) return 0;
+    /* Not in a file we know (or the main thread is gone): the thread's own. */
+    return _UPT_find_proc_info(as, ip, pi, need, arg);
+}
+
 /* ---- lifetime ---- */
 
 native_unwinder *native_new(pid_t pid, const char *interp, bool our_child) {
@@ -129,6 +150,7 @@ native_unwinder *native_new(pid_t pid, const char *interp, bool our_child) {
     u->interp = interp ? strdup(interp) : NULL;
     unw_accessors_t acc = _UPT_accessors;
     acc.access_mem = cached_read;
+    acc.find_proc_info = find_info;
     u->as = unw_create_addr_space(&acc, 0);
     if ((interp && !u->interp) || !u->as) {
         native_free(u);
@@ -148,6 +170,7 @@ void native_free(native_unwinder *u) {
         if (u->threads[i].upt) _UPT_destroy(u->threads[i].upt);
     free(u->threads);
     for (size_t i = 0; i < u->nobjects; i++) {
+        if (u->objects[i].upt) _UPT_destroy(u->objects[i].upt);
         elf_symtab_free(u->objects[i].syms);
         elf_close(u->objects[i].elf);
         free(u->objects[i].path);
@@ -411,8 +434,10 @@ int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *c
     if (!s->upt && !(s->upt = _UPT_create(tid))) return -1;
     unw_cursor_t c;
     unwinding = u;
+    unwinding_upt = s->upt;
     if (unw_init_remote(&c, u->as, s->upt) < 0) {
         unwinding = NULL;
+        unwinding_upt = NULL;
         return -1;
     }
     int n = 0;
@@ -434,6 +459,7 @@ int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *c
         if (r < 0) break;
     }
     unwinding = NULL;
+    unwinding_upt = NULL;
     return n;
 }
 
@@ -471,9 +497,8 @@ static const char *base_name(const char *path) {
     return s ? s + 1 : path;
 }
 
-void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
-    memset(out, 0, sizeof *out);
-    out->object = "[unknown]";
+/* The mapped file holding pc, or NULL. */
+static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map **map) {
     const proc_map *m = map_of(&u->maps, pc);
     if ((!m || !m->path) && !u->maps_fresh) {
         /* A library loaded since the maps were read: read them again, at
@@ -486,8 +511,16 @@ void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
         u->maps_fresh = true;
         m = map_of(&u->maps, pc);
     }
+    if (map) *map = m;
+    return m && m->path ? object_of(u, m->path) : NULL;
+}
+
+void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
+    memset(out, 0, sizeof *out);
+    out->object = "[unknown]";
+    const proc_map *m = NULL;
     uint64_t addr = pc;   /* shown when nothing better is known */
-    object_entry *o = m && m->path ? object_of(u, m->path) : NULL;
+    object_entry *o = object_at(u, pc, &m);
     if (o) {
         out->object = o->path;
         out->interp = u->interp && !strcmp(o->path, u->interp);
