@@ -1,5 +1,6 @@
 """csprof's command line: errors, exit statuses, transparency, signals."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -64,6 +65,28 @@ class TestCliErrors(TempDirTest):
         r = run_csprof(["record", "--pid", "4194000", "-o", self.out()])
         self.assertEqual(r.returncode, 65)
         self.assertIn("no process with pid 4194000", r.stderr)
+
+    def test_permission_denied_says_why(self):
+        if os.getuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root and setpriv to run csprof as another user")
+        need_python()
+        target = subprocess.Popen([PY, os.path.join(WORKLOADS, "attach_target.py"), "10"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(target.stdout.readline().strip(), "ready")
+            out = os.path.join(self.tmp, "o")
+            os.chmod(self.tmp, 0o777)
+            r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                csprof_bin(), "record", "--pid", str(target.pid), "-o", out],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 77, r.stderr)
+            self.assertEqual(r.stderr.count("\n"), 1)
+            self.assertIn(f"not permitted to read process {target.pid}", r.stderr)
+            self.assertRegex(r.stderr, r"ptrace_scope|another user|CAP_SYS_PTRACE")
+            self.assertIsNone(target.poll())
+        finally:
+            target.kill()
+            target.wait()
 
     def test_pid_and_command_conflict(self):
         r = run_csprof(["record", "--pid", "1", "--", "true"])

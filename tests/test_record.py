@@ -106,6 +106,13 @@ class RecordMixin:
         self.assertEqual(len(child_roots), 1)
         self.assertIn("child.py", next(iter(child_roots)))
 
+    def test_multiprocessing_pool(self):
+        _, p = self.record("pool.py", opts=["--subprocesses"])
+        workers = {p.frames[s["frames"][0]]["function"] for s in p.stacks
+                   if any(p.frames[i]["function"] == "pool_work" for i in s["frames"])}
+        self.assertGreaterEqual(len(workers), 2, "pool_work seen in fewer than 2 worker processes")
+        self.assertGreater(p.samples_in("pool_work"), 500)
+
     def test_recursion_1000_deep(self):
         _, p = self.record("recursion.py")
         deepest = max(sum(1 for i in s["frames"] if p.frames[i]["function"] == "descend")
