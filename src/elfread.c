@@ -8,6 +8,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,10 +19,25 @@ struct elf_file {
     const unsigned char *data;
     size_t size;
     const Elf64_Ehdr *eh;
+    bool heap;      /* data is malloc'd (elf_from_memory), not a file mapping */
 };
 
 static int in_file(const elf_file *e, uint64_t off, uint64_t len) {
     return off <= e->size && len <= e->size - off;
+}
+
+/* Checks the header of e (data and size set); closes it when unusable. */
+static elf_file *elf_check(elf_file *e) {
+    const Elf64_Ehdr *h = e->eh;
+    if (memcmp(h->e_ident, ELFMAG, SELFMAG) || h->e_ident[EI_CLASS] != ELFCLASS64 ||
+        h->e_ident[EI_DATA] != ELFDATA2LSB || h->e_shentsize != sizeof(Elf64_Shdr) ||
+        h->e_phentsize != sizeof(Elf64_Phdr) || h->e_shoff % 8 || h->e_phoff % 8 ||
+        !in_file(e, h->e_shoff, (uint64_t)h->e_shnum * sizeof(Elf64_Shdr)) ||
+        !in_file(e, h->e_phoff, (uint64_t)h->e_phnum * sizeof(Elf64_Phdr))) {
+        elf_close(e);
+        return NULL;
+    }
+    return e;
 }
 
 elf_file *elf_open(const char *path) {
@@ -43,21 +59,30 @@ elf_file *elf_open(const char *path) {
     e->data = map;
     e->size = (size_t)st.st_size;
     e->eh = map;
-    const Elf64_Ehdr *h = e->eh;
-    if (memcmp(h->e_ident, ELFMAG, SELFMAG) || h->e_ident[EI_CLASS] != ELFCLASS64 ||
-        h->e_ident[EI_DATA] != ELFDATA2LSB || h->e_shentsize != sizeof(Elf64_Shdr) ||
-        h->e_phentsize != sizeof(Elf64_Phdr) ||
-        !in_file(e, h->e_shoff, (uint64_t)h->e_shnum * sizeof(Elf64_Shdr)) ||
-        !in_file(e, h->e_phoff, (uint64_t)h->e_phnum * sizeof(Elf64_Phdr))) {
-        elf_close(e);
+    return elf_check(e);
+}
+
+elf_file *elf_from_memory(void *data, size_t size) {
+    if (size < sizeof(Elf64_Ehdr)) {
+        free(data);
         return NULL;
     }
-    return e;
+    elf_file *e = calloc(1, sizeof *e);
+    if (!e) {
+        free(data);
+        return NULL;
+    }
+    e->data = data;
+    e->size = size;
+    e->eh = data;
+    e->heap = true;
+    return elf_check(e);
 }
 
 void elf_close(elf_file *e) {
     if (!e) return;
-    munmap((void *)e->data, e->size);
+    if (e->heap) free((void *)e->data);
+    else munmap((void *)e->data, e->size);
     free(e);
 }
 
@@ -227,7 +252,7 @@ static int collect_functions(const elf_file *e, uint32_t type, sym_entry **out, 
                              size_t *cap) {
     for (size_t i = 0; i < e->eh->e_shnum; i++) {
         const Elf64_Shdr *sh = section_at(e, i);
-        if (sh->sh_type != type || sh->sh_entsize != sizeof(Elf64_Sym) ||
+        if (sh->sh_type != type || sh->sh_entsize != sizeof(Elf64_Sym) || sh->sh_offset % 8 ||
             !in_file(e, sh->sh_offset, sh->sh_size))
             continue;
         const Elf64_Shdr *strtab = section_at(e, sh->sh_link);

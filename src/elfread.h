@@ -13,6 +13,10 @@
 typedef struct elf_file elf_file;
 
 elf_file *elf_open(const char *path);
+/* An image already in memory (the vDSO copied out of a process), malloc'd:
+ * the elf_file owns it from now on, even when NULL is returned. Must be
+ * 8-byte aligned, as malloc returns it. */
+elf_file *elf_from_memory(void *data, size_t size);
 void elf_close(elf_file *e);
 /* Symbol value (link-time virtual address) of name; 0 when absent. */
 uint64_t elf_symbol(const elf_file *e, const char *name);

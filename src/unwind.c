@@ -20,6 +20,7 @@
  */
 #include "unwind.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <libunwind-ptrace.h>
 #include <signal.h>
@@ -71,6 +72,11 @@ struct native_unwinder {
     size_t nobjects, capobjects;
     int64_t held_ns;      /* total time threads spent stopped by us */
     uint64_t holds;
+    bool vdso_tried;
+    unw_dyn_info_t vdso;  /* the vDSO's unwind table; format -1 when none */
+    uint64_t vdso_bias;   /* address in the target - link-time address */
+    elf_file *vdso_elf;   /* its image, for symbol names */
+    elf_symtab *vdso_syms;
 };
 
 /* ---- target memory for libunwind ----
@@ -124,6 +130,98 @@ static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, in
     return 0;
 }
 
+/* ---- the vDSO ----
+ *
+ * clock_gettime and friends run in the kernel's vDSO, an ELF image with no
+ * file behind it, which libunwind-ptrace (opening the path in the maps)
+ * cannot find: without its tables the walk stops right there, and every
+ * sample taken in time.time() or time.perf_counter() lost its Python
+ * callers. Its .eh_frame_hdr search table is read from the target instead
+ * and handed to libunwind's DWARF table search, the same routine its
+ * ptrace accessors use for files (exported for them, though not declared
+ * in the public headers). */
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
+                                              unw_dyn_info_t *di, unw_proc_info_t *pi,
+                                              int need_unwind_info, void *arg);
+
+#define VDSO_MAX (64 * 1024)
+
+/* AT_SYSINFO_EHDR: where the kernel mapped the vDSO in pid; 0 if unknown. */
+static uint64_t vdso_base(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/auxv", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    uint64_t av[2], base = 0;
+    while (fread(av, sizeof av, 1, f) == 1 && av[0] != AT_NULL)
+        if (av[0] == AT_SYSINFO_EHDR) base = av[1];
+    fclose(f);
+    return base;
+}
+
+/* Fills u->vdso from the image in the target. Everything in it is checked
+ * against the bytes read: the target's memory is not trusted. */
+static void vdso_load(native_unwinder *u) {
+    u->vdso_tried = true;
+    u->vdso.format = -1;
+    uint64_t base = vdso_base(u->pid);
+    if (!base) return;
+    uint8_t *img = malloc(VDSO_MAX);
+    if (!img) return;
+    ssize_t got = proc_read_partial(u->pid, base, img, VDSO_MAX);
+    size_t size = got > 0 ? (size_t)got : 0;
+    Elf64_Ehdr eh;
+    if (size < sizeof eh) goto out;
+    memcpy(&eh, img, sizeof eh);
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > size ||
+        (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff)
+        goto out;
+    uint64_t first_vaddr = UINT64_MAX, text_lo = 0, text_hi = 0, hdr_vaddr = 0, hdr_off = 0;
+    bool have_hdr = false;
+    for (size_t i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, img + eh.e_phoff + i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_LOAD && ph.p_vaddr - ph.p_offset < first_vaddr)
+            first_vaddr = ph.p_vaddr - ph.p_offset;
+        if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && ph.p_memsz < VDSO_MAX) {
+            text_lo = ph.p_vaddr;
+            text_hi = ph.p_vaddr + ph.p_memsz;
+        }
+        if (ph.p_type == PT_GNU_EH_FRAME) {
+            hdr_vaddr = ph.p_vaddr;
+            hdr_off = ph.p_offset;
+            have_hdr = true;
+        }
+    }
+    if (!have_hdr || first_vaddr == UINT64_MAX || text_hi <= text_lo || hdr_off > size ||
+        size - hdr_off < 12)
+        goto out;
+    /* The layout every linker writes: version 1, .eh_frame pointer as
+     * pcrel sdata4, the count as udata4, the table as datarel sdata4. */
+    const uint8_t *h = img + hdr_off;
+    uint32_t count;
+    memcpy(&count, h + 8, sizeof count);
+    if (h[0] != 1 || h[1] != 0x1b || h[2] != 0x03 || h[3] != 0x3b ||
+        count > (size - hdr_off - 12) / 8 || count == 0)
+        goto out;
+    uint64_t bias = base - first_vaddr;
+    u->vdso_bias = bias;
+    memset(&u->vdso, 0, sizeof u->vdso);
+    u->vdso.start_ip = bias + text_lo;
+    u->vdso.end_ip = bias + text_hi;
+    u->vdso.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+    u->vdso.u.rti.segbase = bias + hdr_vaddr;
+    u->vdso.u.rti.table_data = bias + hdr_vaddr + 12;
+    u->vdso.u.rti.table_len = (uint64_t)count * 8 / sizeof(unw_word_t);
+    uint8_t *keep = realloc(img, size);
+    if ((u->vdso_elf = elf_from_memory(keep ? keep : img, size)))
+        u->vdso_syms = elf_symtab_new(u->vdso_elf);
+    return;
+out:
+    free(img);
+}
+
 /* libunwind-ptrace remembers the unwind tables of one object per _UPT
  * handle and maps the object's file again whenever a pc falls in another:
  * a stack through libc, libpython and an extension did that several times
@@ -133,6 +231,9 @@ static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map *
 static int find_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need,
                      void *arg) {
     native_unwinder *u = unwinding;
+    if (u && !u->vdso_tried) vdso_load(u);
+    if (u && u->vdso.format != -1 && ip >= u->vdso.start_ip && ip < u->vdso.end_ip)
+        return _Ux86_64_dwarf_search_unwind_table(as, ip, &u->vdso, pi, need, arg);
     object_entry *o = u ? object_at(u, ip, NULL) : NULL;
     if (o && !o->upt) o->upt = _UPT_create(u->pid);
     if (o && o->upt && _UPT_find_proc_info(as, ip, pi, need, o->upt) >= 0) return 0;
@@ -177,6 +278,8 @@ void native_free(native_unwinder *u) {
     }
     free(u->objects);
     proc_maps_free(&u->maps);
+    elf_symtab_free(u->vdso_syms);
+    elf_close(u->vdso_elf);
     if (u->as) unw_destroy_addr_space(u->as);
     free(u->interp);
     free(u);
@@ -520,6 +623,20 @@ void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
     out->object = "[unknown]";
     const proc_map *m = NULL;
     uint64_t addr = pc;   /* shown when nothing better is known */
+    if (!u->vdso_tried) vdso_load(u);
+    if (u->vdso.format != -1 && pc >= u->vdso.start_ip && pc < u->vdso.end_ip) {
+        out->object = "[vdso]";
+        addr = pc - u->vdso_bias;
+        const char *name = u->vdso_syms ? elf_symtab_lookup(u->vdso_syms, addr, NULL) : NULL;
+        if (name) {
+            out->function = name;
+            out->known = true;
+            return;
+        }
+        snprintf(out->buf, sizeof out->buf, "0x%llx ([vdso])", (unsigned long long)addr);
+        out->function = out->buf;
+        return;
+    }
     object_entry *o = object_at(u, pc, &m);
     if (o) {
         out->object = o->path;

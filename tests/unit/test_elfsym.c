@@ -39,6 +39,30 @@ TEST(lookup_finds_containing_function) {
     elf_close(e);
 }
 
+/* The same lookups on an image copied into memory (how the vDSO is read). */
+TEST(image_in_memory) {
+    FILE *f = fopen(self_path, "rb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *data = malloc((size_t)size);
+    CHECK(data && fread(data, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    elf_file *e = elf_from_memory(data, (size_t)size);
+    CHECK(e != NULL);
+    if (!e) return;
+    uint64_t v = elf_symbol(e, "elfsym_marker_function");
+    elf_symtab *t = elf_symtab_new(e);
+    CHECK(v && t);
+    if (t) CHECK_EQ_STR(elf_symtab_lookup(t, v + 1, NULL), "elfsym_marker_function");
+    elf_symtab_free(t);
+    elf_close(e);
+    /* Too small to be ELF: refused, and the buffer is still freed. */
+    CHECK(elf_from_memory(malloc(16), 16) == NULL);
+}
+
 /* File offset <-> link-time address through the program headers. */
 TEST(offset_to_vaddr) {
     elf_file *e = elf_open(self_path);
@@ -99,6 +123,7 @@ int main(void) {
     self_path[n] = '\0';
     RUN(lookup_finds_containing_function);
     RUN(offset_to_vaddr);
+    RUN(image_in_memory);
     RUN(hostile_files_do_not_crash);
     return check_summary();
 }
