@@ -23,10 +23,51 @@
  * only when its executable changes. */
 #define YOUNG_NS 3000000000LL
 
+/* Interning of frames seen in a target, so a warm sample never hashes
+ * strings: Python frames keyed by (code id << 24 | line) + 1, native ones by
+ * pc. Open addressing, at most half full; key 0 = empty. */
 typedef struct {
-    uint64_t key;    /* code id << 24 | line, + 1 so that 0 is empty */
-    uint32_t frame;  /* profile frame index */
+    uint64_t key;
+    uint32_t frame;          /* profile frame index */
+    bool eval, interp;       /* native pcs: the eval loop / the interpreter's own code */
 } frame_slot;
+
+typedef struct {
+    frame_slot *slots;
+    size_t cap, used;
+} frame_map;
+
+static size_t slot_pos(uint64_t key, size_t cap) {
+    return (size_t)(key * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
+}
+
+/* The slot of key: its entry (*found = true), or the empty slot to fill in
+ * (then counted as used). NULL when growing failed. */
+static frame_slot *frame_map_slot(frame_map *m, uint64_t key, bool *found) {
+    if ((m->used + 1) * 2 > m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 1024;
+        frame_slot *n = calloc(ncap, sizeof *n);
+        if (!n) return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slots[i].key) continue;
+            size_t pos = slot_pos(m->slots[i].key, ncap);
+            while (n[pos].key) pos = (pos + 1) & (ncap - 1);
+            n[pos] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = n;
+        m->cap = ncap;
+    }
+    size_t pos = slot_pos(key, m->cap);
+    for (; m->slots[pos].key; pos = (pos + 1) & (m->cap - 1)) {
+        if (m->slots[pos].key == key) {
+            *found = true;
+            return &m->slots[pos];
+        }
+    }
+    *found = false;
+    return &m->slots[pos];
+}
 
 typedef struct {
     uint64_t thread_id;
@@ -42,15 +83,13 @@ typedef struct {
     int64_t first_seen;  /* ns: young processes are retried until Python shows up */
     char exe[256];       /* exe when last found not to be Python: retry when it changes */
     py_process *py;
-    frame_slot *fmap;
-    size_t fmap_cap, fmap_used;
+    frame_map fmap;          /* Python frames */
     uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */
     thread_entry *threads;
     size_t nthreads, capthreads;
     /* --native */
     native_unwinder *nu;     /* NULL without --native, or once ptrace was refused */
-    struct native_slot *nmap;   /* pc -> profile frame */
-    size_t nmap_cap, nmap_used;
+    frame_map nmap;          /* native pcs */
 } target;
 
 typedef struct native_state native_state;
@@ -84,9 +123,9 @@ static double cpu_seconds(void) {
 
 static void target_free(target *t) {
     native_free(t->nu);   /* after native_account() took its numbers */
-    free(t->nmap);
+    free(t->nmap.slots);
     py_detach(t->py);
-    free(t->fmap);
+    free(t->fmap.slots);
     for (size_t i = 0; i < t->nthreads; i++)
         if (t->threads[i].stat_fd >= 0) close(t->threads[i].stat_fd);
     free(t->threads);
@@ -94,33 +133,27 @@ static void target_free(target *t) {
 
 /* ---- frame and thread interning, per target ---- */
 
+/* When the reader reused code ids, (code, line) keys mean other frames. */
+static void forget_stale_frames(target *t) {
+    if (t->fmap_epoch == py_cache_epoch(t->py)) return;
+    if (t->fmap.slots) memset(t->fmap.slots, 0, t->fmap.cap * sizeof *t->fmap.slots);
+    t->fmap.used = 0;
+    t->fmap_epoch = py_cache_epoch(t->py);
+}
+
 static int frame_index(sampler *s, target *t, const py_frame_ref *fr) {
     uint64_t key = ((uint64_t)fr->code << 24 | (uint32_t)(fr->line & 0xFFFFFF)) + 1;
-    if ((t->fmap_used + 1) * 2 > t->fmap_cap) {
-        size_t ncap = t->fmap_cap ? t->fmap_cap * 2 : 1024;
-        frame_slot *n = calloc(ncap, sizeof *n);
-        if (!n) return -1;
-        for (size_t i = 0; i < t->fmap_cap; i++) {
-            if (!t->fmap[i].key) continue;
-            size_t pos = (t->fmap[i].key * 0x9E3779B97F4A7C15ULL >> 32) & (ncap - 1);
-            while (n[pos].key) pos = (pos + 1) & (ncap - 1);
-            n[pos] = t->fmap[i];
-        }
-        free(t->fmap);
-        t->fmap = n;
-        t->fmap_cap = ncap;
-    }
-    size_t mask = t->fmap_cap - 1;
-    size_t pos = (key * 0x9E3779B97F4A7C15ULL >> 32) & mask;
-    for (; t->fmap[pos].key; pos = (pos + 1) & mask)
-        if (t->fmap[pos].key == key) return (int)t->fmap[pos].frame;
+    bool found;
+    frame_slot *slot = frame_map_slot(&t->fmap, key, &found);
+    if (!slot) return -1;
+    if (found) return (int)slot->frame;
     const py_code_info *ci = py_code_at(t->py, fr->code);
     if (!ci) return -1;
     int idx = prof_intern_frame(s->p, ci->function, ci->file, fr->line, ci->first_line,
                                 FRAME_PYTHON);
     if (idx < 0) return -1;
-    t->fmap[pos] = (frame_slot){key, (uint32_t)idx};
-    t->fmap_used++;
+    *slot = (frame_slot){.key = key, .frame = (uint32_t)idx};
+    t->fmap.used++;
     return idx;
 }
 
@@ -166,12 +199,7 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     target *t = s->cur;
     prof_counters *c = prof_counters_of(s->p);
     if (st->depth == 0) return 0;  /* a thread outside Python code: nothing to attribute */
-    if (t->fmap_epoch != py_cache_epoch(t->py)) {
-        /* The reader reused code ids: (code, line) keys mean other frames now. */
-        if (t->fmap) memset(t->fmap, 0, t->fmap_cap * sizeof *t->fmap);
-        t->fmap_used = 0;
-        t->fmap_epoch = py_cache_epoch(t->py);
-    }
+    forget_stale_frames(t);
     thread_entry *e = thread_of(s, t, st);
     if (!e) { s->oom = 1; return 1; }
     bool idle = !thread_on_cpu(e);
@@ -207,12 +235,6 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
  * threads are resumed, and only then are the native frames named and
  * merged. Threads not stopped (idle, or first seen this tick) are recorded
  * as without --native. */
-
-struct native_slot {
-    uint64_t pc;             /* 0 = empty */
-    uint32_t frame;          /* profile frame index */
-    bool eval, interp;
-};
 
 typedef struct {
     size_t thread;           /* index into the target's threads */
@@ -298,33 +320,20 @@ static void native_refused(sampler *s, target *t) {
 }
 
 /* The profile frame for a native pc, named on first sight. */
-static const struct native_slot *native_frame(sampler *s, target *t, uint64_t pc) {
-    if ((t->nmap_used + 1) * 2 > t->nmap_cap) {
-        size_t ncap = t->nmap_cap ? t->nmap_cap * 2 : 1024;
-        struct native_slot *n = calloc(ncap, sizeof *n);
-        if (!n) return NULL;
-        for (size_t i = 0; i < t->nmap_cap; i++) {
-            if (!t->nmap[i].pc) continue;
-            size_t pos = (t->nmap[i].pc * 0x9E3779B97F4A7C15ULL >> 32) & (ncap - 1);
-            while (n[pos].pc) pos = (pos + 1) & (ncap - 1);
-            n[pos] = t->nmap[i];
-        }
-        free(t->nmap);
-        t->nmap = n;
-        t->nmap_cap = ncap;
-    }
-    size_t mask = t->nmap_cap - 1;
-    size_t pos = (pc * 0x9E3779B97F4A7C15ULL >> 32) & mask;
-    for (; t->nmap[pos].pc; pos = (pos + 1) & mask)
-        if (t->nmap[pos].pc == pc) return &t->nmap[pos];
+static const frame_slot *native_frame(sampler *s, target *t, uint64_t pc) {
+    bool found;
+    frame_slot *slot = frame_map_slot(&t->nmap, pc, &found);
+    if (!slot) return NULL;
+    if (found) return slot;
     native_symbol sym;
     native_symbolize(t->nu, pc, &sym);
     int idx = prof_intern_frame(s->p, sym.function, sym.object, 0, 0, FRAME_NATIVE);
     if (idx < 0) return NULL;
-    t->nmap[pos] = (struct native_slot){pc, (uint32_t)idx, sym.known && stackmerge_is_eval(sym.function),
-                                        sym.interp};
-    t->nmap_used++;
-    return &t->nmap[pos];
+    *slot = (frame_slot){.key = pc, .frame = (uint32_t)idx,
+                         .eval = sym.known && stackmerge_is_eval(sym.function),
+                         .interp = sym.interp};
+    t->nmap.used++;
+    return slot;
 }
 
 /* Reader callback while the threads are stopped: copy the Python stack and
@@ -365,14 +374,10 @@ static int on_thread_native(void *ctx, const py_thread_stack *st) {
 static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
     native_state *n = s->nat;
     prof_counters *c = prof_counters_of(s->p);
-    if (t->fmap_epoch != py_cache_epoch(t->py)) {
-        if (t->fmap) memset(t->fmap, 0, t->fmap_cap * sizeof *t->fmap);
-        t->fmap_used = 0;
-        t->fmap_epoch = py_cache_epoch(t->py);
-    }
+    forget_stale_frames(t);
     int nn = pd->nn > 0 ? pd->nn : 0;
     for (int k = 0; k < nn; k++) {
-        const struct native_slot *ns = native_frame(s, t, pd->pcs[nn - 1 - k]);
+        const frame_slot *ns = native_frame(s, t, pd->pcs[nn - 1 - k]);
         if (!ns) { s->oom = 1; return; }
         n->nat_frames[k] = ns->frame;
         n->nat[k] = (sm_native){NULL, NULL, ns->eval, ns->interp};
