@@ -108,7 +108,7 @@ class NativeMixin:
         self.assertTrue(p.data["native"])
         merged, mismatched = native_counts(r.stderr)
         self.assertGreater(merged, 100, r.stderr)
-        self.assertLessEqual(mismatched, 0.1 * (merged + mismatched), r.stderr)
+        self.assertLessEqual(mismatched, 0.05 * (merged + mismatched), r.stderr)
         interp = os.path.realpath(self.exe)
         qsort, deflate, tail = [0, 0], [0, 0], [0, 0]   # [matching, candidates] samples
         for s in p.stacks:
