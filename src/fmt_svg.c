@@ -302,6 +302,18 @@ static int idx_grow(idx_table *t, size_t n, uint64_t (*hash_of)(const void *, ui
     return 0;
 }
 
+/* Index entry n-1 (just appended, hash h) of a table of n entries. On
+ * failure the caller drops the entry again. */
+static int idx_add(idx_table *t, size_t n, uint64_t h,
+                   uint64_t (*hash_of)(const void *, uint32_t), const void *ctx) {
+    if (2 * (t->used + 1) > t->cap) return idx_grow(t, n, hash_of, ctx);
+    size_t mask = t->cap - 1, pos = h & mask;
+    while (t->slots[pos]) pos = (pos + 1) & mask;
+    t->slots[pos] = (uint32_t)(n - 1) + 1;
+    t->used++;
+    return 0;
+}
+
 /* --------------------------------------------------------- string table */
 
 /* Strings are borrowed from the profiles (alive for the whole render) and
@@ -348,16 +360,9 @@ static long str_intern(str_table *t, const char *raw) {
     }
     t->v[t->n] = (str_ent){.raw = raw, .hash = h, .js = NONE};
     t->n++;
-    if (2 * (t->idx.used + 1) > t->idx.cap) {
-        if (idx_grow(&t->idx, t->n, str_hash_of, t)) {
-            t->n--;
-            return -1;
-        }
-    } else {
-        size_t mask = t->idx.cap - 1, pos = h & mask;
-        while (t->idx.slots[pos]) pos = (pos + 1) & mask;
-        t->idx.slots[pos] = (uint32_t)(t->n - 1) + 1;
-        t->idx.used++;
+    if (idx_add(&t->idx, t->n, h, str_hash_of, t)) {
+        t->n--;
+        return -1;
     }
     return (long)(t->n - 1);
 }
@@ -420,16 +425,9 @@ static long key_intern(key_table *t, uint32_t fn, uint32_t file, frame_type type
     t->v[t->n] = (fkey){.fn = fn, .file = file, .type = type, .match = (uint32_t)t->n,
                         .kind = -1, .hash = h};
     t->n++;
-    if (2 * (t->idx.used + 1) > t->idx.cap) {
-        if (idx_grow(&t->idx, t->n, key_hash_of, t)) {
-            t->n--;
-            return -1;
-        }
-    } else {
-        size_t mask = t->idx.cap - 1, pos = h & mask;
-        while (t->idx.slots[pos]) pos = (pos + 1) & mask;
-        t->idx.slots[pos] = (uint32_t)(t->n - 1) + 1;
-        t->idx.used++;
+    if (idx_add(&t->idx, t->n, h, key_hash_of, t)) {
+        t->n--;
+        return -1;
     }
     return (long)(t->n - 1);
 }
@@ -607,16 +605,9 @@ static uint32_t tree_child(tree *t, uint32_t parent, uint32_t key, int create) {
     }
     t->v[t->n] = (tnode){.key = key, .parent = parent, .depth = t->v[parent].depth + 1};
     t->n++;
-    if (2 * (t->idx.used + 1) > t->idx.cap) {
-        if (idx_grow(&t->idx, t->n, node_hash_of, t)) {
-            t->n--;
-            return NONE;
-        }
-    } else {
-        size_t mask = t->idx.cap - 1, pos = h & mask;
-        while (t->idx.slots[pos]) pos = (pos + 1) & mask;
-        t->idx.slots[pos] = (uint32_t)(t->n - 1) + 1;
-        t->idx.used++;
+    if (idx_add(&t->idx, t->n, h, node_hash_of, t)) {
+        t->n--;
+        return NONE;
     }
     return (uint32_t)(t->n - 1);
 }
@@ -642,16 +633,9 @@ static int tree_add_line(tree *t, uint32_t node, int line, uint64_t count) {
         t->caplines = ncap;
     }
     t->lines[t->nlines++] = (line_ent){.node = node, .line = line, .count = count};
-    if (2 * (t->lidx.used + 1) > t->lidx.cap) {
-        if (idx_grow(&t->lidx, t->nlines, line_hash_of, t)) {
-            t->nlines--;
-            return -1;
-        }
-    } else {
-        size_t mask = t->lidx.cap - 1, pos = h & mask;
-        while (t->lidx.slots[pos]) pos = (pos + 1) & mask;
-        t->lidx.slots[pos] = (uint32_t)(t->nlines - 1) + 1;
-        t->lidx.used++;
+    if (idx_add(&t->lidx, t->nlines, h, line_hash_of, t)) {
+        t->nlines--;
+        return -1;
     }
     return 0;
 }
