@@ -414,13 +414,17 @@ static int code_line(py_process *pp, uint32_t idx, int offset) {
 /* Before 3.11 a thread state only knows its pthread_t, which in glibc is the
  * address of the thread's struct pthread. The kernel tid is a field in it
  * whose offset differs between glibc builds, so find it once by looking for
- * a live tid of the process in the first KB of the struct. */
-static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id, const pid_t *tids, size_t ntids) {
+ * a live tid of the process in the first KB of the struct. Known threads
+ * come from the cache; only a new one costs a listing of /proc/PID/task. */
+static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id) {
     for (size_t i = 0; i < pp->ntids; i++)
         if (pp->tids[i].thread_id == thread_id) return pp->tids[i].tid;
-    if (!plausible(thread_id) || ntids == 0) return 0;
     uint8_t buf[1024];
-    if (proc_read(pp->pid, thread_id, buf, sizeof buf)) return 0;
+    pid_t *tids = NULL;
+    size_t ntids = 0;
+    if (!plausible(thread_id) || proc_read(pp->pid, thread_id, buf, sizeof buf) ||
+        proc_threads(pp->pid, &tids, &ntids))
+        return 0;
     pid_t found = 0;
     if (pp->pthread_tid_off >= 0) {
         pid_t t = rd_i32(buf, (uint32_t)pp->pthread_tid_off);
@@ -438,6 +442,7 @@ static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id, const pid_t *tid
             }
         }
     }
+    free(tids);
     if (!found) return 0;
     if (pp->ntids == pp->captids) {
         size_t ncap = pp->captids ? pp->captids * 2 : 16;
@@ -818,12 +823,6 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
         flush_codes(pp);
         pp->epoch++;
     }
-    pid_t *tids = NULL;
-    size_t ntids = 0;
-    if (!L->tstate_native_thread_id && proc_threads(pp->pid, &tids, &ntids)) {
-        tids = NULL;
-        ntids = 0;
-    }
     uint32_t tneed = 0;
     uint32_t tfields[] = {L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id,
                           L->tstate_frame};
@@ -849,7 +848,7 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
             py_thread_stack st = {.thread_id = rd_u64(tbuf, L->tstate_thread_id)};
             st.tid = L->tstate_native_thread_id
                          ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
-                         : tid_of_pthread(pp, st.thread_id, tids, ntids);
+                         : tid_of_pthread(pp, st.thread_id);
             /* The target runs on while we read: a stack caught mid-change is
              * read once more, from a fresh thread state, before it is dropped. */
             int rc = read_stack(pp, tbuf, &st);
@@ -858,15 +857,11 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
                 res->dropped++;
             } else {
                 st.frames = pp->frames;
-                if (fn(ctx, &st)) {
-                    free(tids);
-                    return PY_OK;
-                }
+                if (fn(ctx, &st)) return PY_OK;
             }
             ts = rd_u64(tbuf, L->tstate_next);
         }
     }
-    free(tids);
     /* Stacks torn while the interpreter shuts down are its teardown, not
      * samples we lost: look only when something failed. */
     uint64_t fin = 0;
