@@ -165,51 +165,30 @@ static void put_escaped(FILE *out, const char *s, bool property) {
     }
 }
 
+/* One workflow command (warning or error), its message escaped. */
+static void gh_command(const char *kind, const char *fmt, va_list ap) {
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    printf("::%s title=csprof::", kind);
+    put_escaped(stdout, buf, false);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
 static void gh_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void gh_warning(const char *fmt, ...) {
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    gh_command("warning", fmt, ap);
     va_end(ap);
-    fputs("::warning title=csprof::", stdout);
-    put_escaped(stdout, buf, false);
-    fputc('\n', stdout);
-    fflush(stdout);
 }
 
+static void gh_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void gh_error(const char *fmt, ...) {
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    gh_command("error", fmt, ap);
     va_end(ap);
-    fputs("::error title=csprof::", stdout);
-    put_escaped(stdout, buf, false);
-    fputc('\n', stdout);
-    fflush(stdout);
-}
-
-static int mkdir_p(const char *dir) {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-    struct stat st;
-    if (stat(buf, &st) != 0) return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
 }
 
 static char *absolute(const char *base, const char *path) {
@@ -803,7 +782,7 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
 
     if (s->save_dir) {
         char *to = xasprintf("%s/%s.json", s->save_dir, r->name);
-        if (!to || mkdir_p(s->save_dir) != 0 || copy_file(json_path, to) != 0)
+        if (!to || output_mkdir(s->save_dir) != 0 || copy_file(json_path, to) != 0)
             gh_warning("could not keep %s as the next baseline in %s: %s", r->name, s->save_dir,
                        strerror(errno));
         free(to);
@@ -1104,7 +1083,7 @@ int cmd_ci(int argc, char **argv) {
         free(s.output_dir);
         return EXIT_USAGE;
     }
-    if (mkdir_p(s.output_dir) != 0) {
+    if (output_mkdir(s.output_dir) != 0) {
         gh_warning("cannot create the output directory %s: %s; nothing was profiled", s.output_dir,
                    strerror(errno));
         for (size_t i = 0; i < n; i++) free_run(&runs[i]);

@@ -71,22 +71,6 @@ static void default_name(char **cmd, int n, char *buf, size_t len, const char **
     if (!buf[0]) snprintf(buf, len, "profile");
 }
 
-static int mkdir_p(const char *dir) {
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(path, 0777) && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0777) && errno != EEXIST) return -1;
-    return access(path, W_OK | X_OK);
-}
-
 /* PATH search done up front so "not found" is reported before anything runs. */
 static int find_command(const char *cmd, char *out, size_t len) {
     if (strchr(cmd, '/')) {
@@ -334,7 +318,7 @@ int cmd_record(int argc, char **argv) {
     record_opts o;
     int rc = record_parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
-    if (mkdir_p(o.output)) {
+    if (output_mkdir(o.output)) {
         fprintf(stderr, "csprof record: cannot write to output directory %s: %s\n", o.output,
                 strerror(errno));
         return EXIT_CANTCREAT;

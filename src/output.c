@@ -1,5 +1,8 @@
 /* output.c -- the format registry shared by record, report and ci. */
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,28 @@ static const output_format formats[] = {
     {"speedscope", ".speedscope.json", write_speedscope},
     {"pprof", ".pb.gz", write_pprof},
 };
+
+int output_mkdir(const char *dir) {
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0777) && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(path, 0777) && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(path, &st)) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return access(path, W_OK | X_OK);
+}
 
 void output_opts_init(output_opts *o) {
     memset(o, 0, sizeof *o);

@@ -49,6 +49,10 @@ typedef struct {
 const output_format *output_find(const char *name);
 /* Validate a comma-separated list; on error names the bad entry in err. */
 int output_check_list(const char *list, char *err, size_t errlen);
+/* Create dir and its parents as needed. Returns 0 when dir is a directory
+ * we can write in; else -1 with errno set. */
+int output_mkdir(const char *dir);
+
 /* Write every format in list to DIR/NAME+suffix. Prints each path written
  * to stderr when verbose. Returns 0 if all were written, -1 otherwise
  * (it still tries the others). */

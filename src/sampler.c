@@ -261,6 +261,8 @@ struct native_state {
 
 #define MERGED_MAX (PY_MAX_DEPTH + NATIVE_MAX_DEPTH)
 
+static void native_state_free(native_state *n);
+
 static native_state *native_state_new(void) {
     native_state *n = calloc(1, sizeof *n);
     if (!n) return NULL;
@@ -270,12 +272,7 @@ static native_state *native_state_new(void) {
     n->merged = malloc(MERGED_MAX * sizeof *n->merged);
     n->stack = malloc(MERGED_MAX * sizeof *n->stack);
     if (!n->nat || !n->nat_frames || !n->entry || !n->merged || !n->stack) {
-        free(n->nat);
-        free(n->nat_frames);
-        free(n->entry);
-        free(n->merged);
-        free(n->stack);
-        free(n);
+        native_state_free(n);
         return NULL;
     }
     return n;
