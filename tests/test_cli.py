@@ -177,7 +177,9 @@ class TestTransparency(TempDirTest):
         r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "noidle", "-f", "json", "--", PY, script])
         self.assertEqual(r.returncode, 0)
         p = Profile(os.path.join(self.tmp, "noidle.json"))
-        self.assertEqual(p.samples_in("nap"), 0)
+        # nap runs on the CPU for a moment before time.sleep blocks: a stray
+        # sample there is right; the 600 ms asleep must not be counted.
+        self.assertLessEqual(p.samples_in("nap"), 5)
         self.assertGreater(p.data["samples"]["idle"], 200)
         r = run_csprof(["record", "-q", "--idle", "-o", self.tmp, "-n", "idle", "-f", "json", "--",
                         PY, script])
