@@ -129,15 +129,24 @@ TEST(unwinds_through_the_vdso) {
         native_symbolize(u, pcs[0], &leaf);
         if (strcmp(leaf.object, "[vdso]")) continue;
         caught = 1;
-        CHECK(leaf.known);
-        CHECK(strstr(leaf.function, "clock_gettime") != NULL);
         CHECK(complete);
-        bool found = false;
-        for (int i = 1; i < n; i++) {
+        /* Newer kernels (seen on 6.18) move the clock read into an
+         * out-of-line helper with no symbol of its own: the leaf may be that
+         * unnamed vDSO code, but then its caller must be clock_gettime, named
+         * from the vDSO's own table, and the walk must go on past it. */
+        bool named = false, found = false;
+        int vdso_frames = 0;
+        for (int i = 0; i < n; i++) {
             native_symbol s;
             native_symbolize(u, pcs[i], &s);
+            if (!strcmp(s.object, "[vdso]")) {
+                vdso_frames++;
+                named |= s.known && strstr(s.function, "clock_gettime") != NULL;
+            }
             found |= !strcmp(s.function, "unwind_test_clock_loop");
         }
+        CHECK(vdso_frames <= 2);  /* at most an unnamed helper, then clock_gettime */
+        CHECK(named);
         CHECK(found);
     }
     if (!caught) printf("  (never caught the child inside the vDSO: nothing checked)\n");
