@@ -91,6 +91,8 @@ class Metadata(unittest.TestCase):
                 self.assertIn(f'write_output(f, "{out}"', ci_src, f"csprof ci never writes {out}")
             elif "run" in step:
                 self.assertRegex(step["run"], rf"\b{re.escape(out)}=", f"step {sid} never writes {out}")
+            elif step["uses"].startswith("actions/upload-artifact@"):
+                self.assertIn(out, ("artifact-url", "artifact-id"), f"upload-artifact has no output {out}")
             else:
                 self.fail(f"steps.{sid}.outputs.{out}: outputs of uses: steps are not read here")
 
@@ -304,15 +306,29 @@ class Emulated(unittest.TestCase):
         self.assertIn("::group::csprof: " + SCRIPT_LINE, prof.stdout)
         self.assertIn("checksum ", prof.stdout)
         self.assertIn("::endgroup::", prof.stdout)
-        # Artifacts: SVGs in one, everything else in the other.
+        # Artifacts: SVGs in one, everything else but the page in the other,
+        # and the page alone, unzipped, named after its file.
         arts = run["runner"].artifacts
-        self.assertEqual(set(arts), {"performance-flamegraphs", "performance-profiles"})
+        self.assertEqual(set(arts), {"performance-flamegraphs", "performance-profiles",
+                                     "performance-report.html"})
+        page = arts["performance-report.html"]
+        self.assertEqual(page["with"]["archive"], "false")
+        self.assertEqual([os.path.basename(f) for f in page["files"]], ["performance-report.html"])
+        with open(page["files"][0], encoding="utf-8") as f:
+            html = f.read()
+        self.assertIn('id="s-workload"', html)
+        # The summary links it at the top and from the script's section.
+        url = self.step(run, "html").outputs["artifact-url"]
+        head = summary.split("| Script |")[0]
+        self.assertIn(f"**[📊 Open the flamegraphs]({url})**", head)
+        self.assertIn(f"[Open the flamegraph]({url}#s-workload)", summary)
+        self.assertNotIn("<!--csprof:", summary)
         svgs = [os.path.basename(f) for f in arts["performance-flamegraphs"]["files"]]
         self.assertEqual(svgs, ["workload.svg"])
         prof_files = [os.path.basename(f) for f in arts["performance-profiles"]["files"]]
         self.assertIn("workload.json", prof_files)
         self.assertIn("summary.md", prof_files)
-        self.assertFalse([f for f in prof_files if f.endswith(".svg")])
+        self.assertFalse([f for f in prof_files if f.endswith((".svg", ".html"))])
         self.assertEqual(arts["performance-profiles"]["with"]["if-no-files-found"], "warn")
         # A pull request restores the baseline but never saves one.
         calls = run["runner"].cache_calls
@@ -330,7 +346,7 @@ class Emulated(unittest.TestCase):
         restores = [c for c in run["runner"].cache_calls if c[0] == "restore"]
         self.assertEqual(path, restores[0][3], "saved from the path it is restored to")
         self.assertEqual(key, restores[0][1])
-        self.assertEqual(sorted(os.listdir(saved)), ["workload.json"])
+        self.assertEqual(sorted(os.listdir(saved)), ["workload.history.json", "workload.json"])
         # A push to another branch does not save.
         other = self.run_action({"scripts": SCRIPT_LINE}, event="push", ref="refs/heads/feature",
                                 cache=emu.Cache(os.path.join(self.root, "cache-other")))
@@ -485,7 +501,8 @@ class Emulated(unittest.TestCase):
             self.assertIn(n, names)
         self.assertEqual(self.commands(run, "notice"), [])
         arts = run["runner"].artifacts
-        self.assertEqual(set(arts), {"performance-flamegraphs-py3", "performance-profiles-py3"})
+        self.assertEqual(set(arts), {"performance-flamegraphs-py3", "performance-profiles-py3",
+                                     "performance-report-py3.html"})
         self.assertEqual(arts["performance-profiles-py3"]["with"]["retention-days"], "3")
         self.assertEqual(len(json.loads(run["outputs"]["results"])), 2)
 
@@ -571,7 +588,7 @@ class CiCommand(unittest.TestCase):
             full = sum(os.path.getsize(os.path.join(d, f)) for f in mds)
             self.assertGreater(full, 8192, "the reports together must exceed the budget")
             self.assertLessEqual(len(text.encode()), 8192 + 1024)
-            table = text.split("\n\n")[1]
+            table = text.split("| Script |", 1)[1].split("\n\n")[0]
             self.assertEqual(len([l for l in table.splitlines() if l.startswith("| `workload")]), 8)
             self.assertIn("left out to keep this summary small", text)
             r = self.ci(d, CSPROF_SCRIPTS="workload.py", CSPROF_SUMMARY_MAX_BYTES="10")
