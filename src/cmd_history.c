@@ -48,6 +48,16 @@ static void run_label(const trend *t, size_t i, char *out, size_t len) {
             out[k++] = *c;
     out[k] = '\0';
     if (!k) snprintf(out, len, "run %zu", i + 1);
+    /* Mermaid puts equal category labels on one spot: number repeats
+     * (a commit profiled twice). */
+    int same = 0;
+    for (size_t j = 0; j < i; j++) {
+        char prev[32];
+        run_label(t, j, prev, sizeof prev);
+        if (!strncmp(prev, out, strlen(out)) && (prev[strlen(out)] == '\0' || prev[strlen(out)] == ' '))
+            same++;
+    }
+    if (same && strlen(out) + 8 < len) snprintf(out + strlen(out), len - strlen(out), " (%d)", same + 1);
 }
 
 static void fmt_s(char *buf, size_t len, double sec) {
