@@ -36,8 +36,9 @@ static int trend_of(const history *h, const hist_run *cur, size_t window, trend 
     return 0;
 }
 
-/* A short, Mermaid- and Markdown-safe label for run i. */
-static void run_label(const trend *t, size_t i, char *out, size_t len) {
+/* The commit's first 7 characters (alphanumerics only), "this run" for
+ * the last, "run N" without a commit. */
+static void raw_label(const trend *t, size_t i, char *out, size_t len) {
     if (i == t->n - 1) {
         snprintf(out, len, "this run");
         return;
@@ -48,14 +49,17 @@ static void run_label(const trend *t, size_t i, char *out, size_t len) {
             out[k++] = *c;
     out[k] = '\0';
     if (!k) snprintf(out, len, "run %zu", i + 1);
-    /* Mermaid puts equal category labels on one spot: number repeats
-     * (a commit profiled twice). */
+}
+
+/* A short, Mermaid- and Markdown-safe label for run i. Mermaid puts equal
+ * category labels on one spot, so a commit profiled again is numbered. */
+static void run_label(const trend *t, size_t i, char *out, size_t len) {
+    raw_label(t, i, out, len);
     int same = 0;
     for (size_t j = 0; j < i; j++) {
         char prev[32];
-        run_label(t, j, prev, sizeof prev);
-        if (!strncmp(prev, out, strlen(out)) && (prev[strlen(out)] == '\0' || prev[strlen(out)] == ' '))
-            same++;
+        raw_label(t, j, prev, sizeof prev);
+        same += !strcmp(prev, out);
     }
     if (same && strlen(out) + 8 < len) snprintf(out + strlen(out), len - strlen(out), " (%d)", same + 1);
 }
