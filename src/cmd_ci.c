@@ -957,7 +957,8 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
     for (size_t i = 0; i < n; i++) {
         script_run *r = &runs[i];
         fflush(out);
-        size_t need = (r->profile_md ? strlen(r->profile_md) : 0) + (r->diff_md ? strlen(r->diff_md) : 0) + 1024;
+        size_t need = (r->profile_md ? strlen(r->profile_md) : 0) + (r->diff_md ? strlen(r->diff_md) : 0) +
+                      (r->trend_md ? strlen(r->trend_md) : 0) + 1024;
         if (size + need > (size_t)s->summary_max) {
             if (!budget_hit)
                 fputs("\n_Further details are left out to keep this summary small; every script's "
