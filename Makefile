@@ -26,7 +26,7 @@ COMMIT := unknown
 endif
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-COMMON := $(WARN) -D_GNU_SOURCE -DCSPROF_COMMIT='"$(COMMIT)"' -ffile-prefix-map=$(CURDIR)=.
+COMMON := $(WARN) -Ibuild/gen -D_GNU_SOURCE -DCSPROF_COMMIT='"$(COMMIT)"' -ffile-prefix-map=$(CURDIR)=.
 
 MUSL_CFLAGS := $(COMMON) -O2 -I$(DEPS)/include -fno-asynchronous-unwind-tables
 MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
@@ -42,6 +42,16 @@ $(DEPS_STAMP): src/tools/build-deps.sh
 	bash src/tools/build-deps.sh $(DEPS)
 
 MUSL_OBJS := $(patsubst src/%.c,build/obj/musl/%.o,$(SRCS))
+
+# The HTML report's CSS and JavaScript are real files (the tests lint them),
+# turned into string constants at build time by a generator built here.
+ASSETS_H := build/gen/report_assets.h
+build/gen/embed_text: src/tools/embed_text.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -o $@ $<
+$(ASSETS_H): build/gen/embed_text src/report.css src/report.js
+	build/gen/embed_text $@ report_css=src/report.css report_js=src/report.js
+build/obj/musl/fmt_html.o build/obj/asan/fmt_html.o build/obj/vg/fmt_html.o: $(ASSETS_H)
 ASAN_OBJS := $(patsubst src/%.c,build/obj/asan/%.o,$(SRCS))
 VG_OBJS := $(patsubst src/%.c,build/obj/vg/%.o,$(SRCS))
 

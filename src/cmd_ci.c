@@ -28,8 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ci_links.h"
 #include "classify.h"
 #include "commands.h"
+#include "fmt_html.h"
+#include "history.h"
 #include "output.h"
 #include "profile.h"
 
@@ -51,6 +54,13 @@ static const char usage[] =
     "  CSPROF_FAIL_ON_SCRIPT_ERROR (false)       CSPROF_ANNOTATIONS (true)\n"
     "  CSPROF_WORKING_DIRECTORY (where scripts run)\n"
     "  CSPROF_SUMMARY_MAX_BYTES (262144; the job summary stops adding details there)\n"
+    "  CSPROF_ARTIFACT_SUFFIX (names the HTML report performance-report<SUFFIX>.html)\n"
+    "  CSPROF_SUMMARY_DEFERRED (false; true: summary.md keeps link placeholders and\n"
+    "    `csprof ci --finish` completes it and writes the job summary)\n"
+    "\n"
+    "csprof ci --finish completes a deferred summary: CSPROF_SUMMARY_FILE,\n"
+    "CSPROF_HTML_URL (the upload's artifact-url), CSPROF_HTML_FILE, CSPROF_UPLOAD,\n"
+    "CSPROF_UPLOAD_OUTCOME.\n"
     "\n"
     "exit status: 0, or 1 when fail-on-regression / fail-on-script-error ask for\n"
     "it; 64 invalid settings.\n";
@@ -103,6 +113,9 @@ typedef struct {
     bool has_baseline, compared, regressed;
     char verdict[32];
     char *diff_md;           /* Since-baseline section, bounded */
+    char *base_path;         /* the baseline profile compared with */
+    char *slower, *faster;   /* significantly slower / faster functions, "`a`, `b`" */
+    char *trend_md;          /* the history chart and share table */
     char *profile_md;        /* the script's own summary, bounded */
 } script_run;
 
@@ -419,6 +432,8 @@ static void pick_name(script_run *r, script_run *runs, size_t n) {
     }
 }
 
+static void md_cell_code(FILE *out, const char *s);
+
 /* ---- running children ---- */
 
 static double now_seconds(void) {
@@ -629,6 +644,27 @@ static int copy_file(const char *from, const char *to) {
     return rc;
 }
 
+/* "`a`, `b`, `c`" from the diff JSON's slower/faster list (at most 5). */
+static char *function_list(json_t *arr) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out) return NULL;
+    size_t n = json_array_size(arr);
+    for (size_t i = 0; i < n && i < 5; i++) {
+        const char *f = json_string_value(json_object_get(json_array_get(arr, i), "function"));
+        if (!f) continue;
+        fputs(i ? ", " : "", out);
+        md_cell_code(out, f);
+    }
+    if (n > 5) fprintf(out, " and %zu more", n - 5);
+    if (fclose(out) != 0 || !len) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static void compare_with_baseline(const ci_settings *s, script_run *r, const char *profile_json,
                                   size_t nscripts) {
     char *base = baseline_for(s, r->name, nscripts);
@@ -659,6 +695,8 @@ static void compare_with_baseline(const ci_settings *s, script_run *r, const cha
     r->regressed = json_is_true(json_object_get(j, "regressed"));
     const char *v = json_string_value(json_object_get(j, "verdict"));
     snprintf(r->verdict, sizeof r->verdict, "%s", v ? v : "");
+    r->slower = function_list(json_object_get(j, "slower"));
+    r->faster = function_list(json_object_get(j, "faster"));
     json_decref(j);
     snprintf(path, sizeof path, "%s.md", stem);
     bool cut;
@@ -670,9 +708,47 @@ static void compare_with_baseline(const ci_settings *s, script_run *r, const cha
         r->diff_md = more;
     }
 out:
-    free(base);
+    r->base_path = base;
     free(stem);
     free(threshold);
+}
+
+/* The script's history (history.h): read from the baseline's directory,
+ * shown in the summary with this run, and written with this run appended
+ * next to the new baseline, so it is kept exactly when the baseline is. */
+static void track_history(const ci_settings *s, script_run *r, const profile *p) {
+    hist_run cur;
+    if (hist_run_from_profile(p, env("GITHUB_SHA"), &cur)) {
+        gh_warning("out of memory recording the history of %s", r->name);
+        return;
+    }
+    char *dir = NULL;
+    if (!strcasecmp(s->baseline, "auto") && s->baseline_dir)
+        dir = absolute(s->start_dir, s->baseline_dir);
+    history h;
+    char err[600];
+    char *path = dir ? xasprintf("%s/%s.history.json", dir, r->name) : NULL;
+    int rc = path ? hist_load(path, r->name, &h, err, sizeof err) : hist_init(&h, r->name);
+    if (rc == 1)
+        gh_warning("%s; starting a fresh history of %s (this run is kept)", err, r->name);
+    if (rc >= 0) {
+        char *md = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&md, &len);
+        if (out) {
+            hist_write_trend_md(out, &h, &cur, 30);
+            if (fclose(out) == 0 && len) r->trend_md = md;
+            else free(md);
+        }
+        char *to = s->save_dir ? xasprintf("%s/%s.history.json", s->save_dir, r->name) : NULL;
+        if (to && (output_mkdir(s->save_dir) != 0 || hist_append(&h, &cur) || hist_save(&h, to)))
+            gh_warning("could not keep the history of %s in %s: %s", r->name, to, strerror(errno));
+        free(to);
+    }
+    hist_run_free(&cur);
+    hist_free(&h);
+    free(path);
+    free(dir);
 }
 
 static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
@@ -776,6 +852,7 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
     } else {
         gh_warning("could not write the Markdown summary of %s", r->name);
     }
+    track_history(s, r, p);
     prof_free(p);
 
     compare_with_baseline(s, r, json_path, nscripts);
@@ -820,13 +897,41 @@ static void fmt_secs(char *buf, size_t len, double sec) {
     else snprintf(buf, len, "%.0f ms", sec * 1000);
 }
 
+/* On a pull request the summary leads with the verdict against the
+ * default branch's latest baseline, the functions that changed, and the
+ * differential flamegraph's link. */
+static void write_pr_lead(const ci_settings *s, script_run *runs, size_t n, FILE *out) {
+    const char *event = env("GITHUB_EVENT_NAME");
+    if (!event || strcmp(event, "pull_request")) return;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) any |= runs[i].compared;
+    if (!any) {
+        fputs("**This pull request against the default branch:** no baseline profile to compare "
+              "with yet (a push to the default branch saves one).\n\n", out);
+        return;
+    }
+    fputs("**This pull request against the default branch's latest baseline:**\n\n", out);
+    for (size_t i = 0; i < n; i++) {
+        script_run *r = &runs[i];
+        if (!r->compared) continue;
+        fputs("- ", out);
+        md_cell_code(out, r->name);
+        fprintf(out, ": %s", verdict_label(r, s));
+        if (r->slower) fprintf(out, "; significantly slower: %s", r->slower);
+        if (r->faster) fprintf(out, "; significantly faster: %s", r->faster);
+        fprintf(out, ".\n" CI_LINK_DIFF "%s-->\n", r->name);
+    }
+    fputc('\n', out);
+}
+
 /* Renders the whole job summary into a memory buffer (bounded). */
 static char *render_summary(const ci_settings *s, script_run *runs, size_t n, size_t *len) {
     char *buf = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&buf, &size);
     if (!out) return NULL;
-    fputs("## csprof: where the time went\n\n", out);
+    fputs("## csprof: where the time went\n\n" CI_LINK_REPORT "\n\n", out);
+    write_pr_lead(s, runs, n, out);
     fputs("| Script | Wall time | Exit | Hottest function (self) | Since baseline |\n"
           "|---|--:|--:|---|---|\n", out);
     for (size_t i = 0; i < n; i++) {
@@ -852,7 +957,8 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
     for (size_t i = 0; i < n; i++) {
         script_run *r = &runs[i];
         fflush(out);
-        size_t need = (r->profile_md ? strlen(r->profile_md) : 0) + (r->diff_md ? strlen(r->diff_md) : 0) + 1024;
+        size_t need = (r->profile_md ? strlen(r->profile_md) : 0) + (r->diff_md ? strlen(r->diff_md) : 0) +
+                      (r->trend_md ? strlen(r->trend_md) : 0) + 1024;
         if (size + need > (size_t)s->summary_max) {
             if (!budget_hit)
                 fputs("\n_Further details are left out to keep this summary small; every script's "
@@ -872,14 +978,18 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
             fputs(r->profile_md, out);
             if (r->profile_md[0] && r->profile_md[strlen(r->profile_md) - 1] != '\n') fputc('\n', out);
         }
+        if (r->profiled) fprintf(out, "\n" CI_LINK_FLAME "%s-->\n", r->name);
         if (r->diff_md) {
             fputc('\n', out);
             fputs(r->diff_md, out);
+            if (r->diff_md[0] && r->diff_md[strlen(r->diff_md) - 1] != '\n') fputc('\n', out);
+            fprintf(out, "\n" CI_LINK_DIFF "%s-->\n", r->name);
         } else if (r->profiled && !r->has_baseline && strcasecmp(s->baseline, "none")) {
             fputs("\n_No baseline profile for ", out);
             md_cell_code(out, r->name);
             fputs(" yet: with the action, each push to the default branch saves one for later runs to compare with._\n", out);
         }
+        if (r->trend_md) fputs(r->trend_md, out);
     }
     if (fclose(out) != 0) {
         free(buf);
@@ -887,6 +997,60 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
     }
     *len = size;
     return buf;
+}
+
+/* The HTML report of the run (fmt_html.h): OUTPUT_DIR/performance-report
+ * <artifact-suffix>.html, a name unique per job because an upload without
+ * archive is named after its file. Returns its path, NULL when not written
+ * (with a warning). */
+static char *write_ci_html(const ci_settings *s, script_run *runs, size_t n) {
+    char suffix[64] = "";
+    const char *sfx = env("CSPROF_ARTIFACT_SUFFIX");
+    for (size_t i = 0, k = 0; sfx && sfx[i] && k + 1 < sizeof suffix; i++, k++) {
+        char c = sfx[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        suffix[k] = ok ? c : '_';
+        suffix[k + 1] = '\0';
+    }
+    char *path = xasprintf("%s/performance-report%s.html", s->output_dir, suffix);
+    html_script *hs = calloc(n ? n : 1, sizeof *hs);
+    if (!path || !hs) {
+        free(path);
+        free(hs);
+        gh_warning("out of memory writing the HTML report");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        script_run *r = &runs[i];
+        char err[512];
+        hs[i].name = r->name;
+        hs[i].problem = r->problem;
+        char *json = r->profiled ? xasprintf("%s/%s.json", s->output_dir, r->name) : NULL;
+        if (json) hs[i].p = read_profile_json(json, err, sizeof err);
+        if (r->compared && r->base_path) hs[i].base = read_profile_json(r->base_path, err, sizeof err);
+        if (hs[i].base) hs[i].verdict = verdict_label(r, s);
+        free(json);
+    }
+    char *tmp = xasprintf("%s.tmp", path);
+    FILE *f = tmp ? fopen(tmp, "wb") : NULL;
+    html_opts ho = {.title = "csprof: where the time went", .top_n = s->top > 10 ? s->top : 10};
+    int rc = f ? write_html_report(f, hs, n, &ho) : -1;
+    if (f && fclose(f) != 0) rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0) rc = -1;
+    if (rc) {
+        gh_warning("could not write the HTML report %s: %s", path, strerror(errno));
+        if (tmp) unlink(tmp);
+        free(path);
+        path = NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        prof_free((profile *)hs[i].p);
+        prof_free((profile *)hs[i].base);
+    }
+    free(hs);
+    free(tmp);
+    return path;
 }
 
 static char *results_json(script_run *runs, size_t n) {
@@ -977,6 +1141,10 @@ static void free_run(script_run *r) {
     }
     free(r->diff_md);
     free(r->profile_md);
+    free(r->base_path);
+    free(r->slower);
+    free(r->faster);
+    free(r->trend_md);
 }
 
 /* Splits CSPROF_SCRIPTS into runs; lines that cannot be parsed become runs
@@ -1062,6 +1230,7 @@ int cmd_ci(int argc, char **argv) {
             fputs(usage, stdout);
             return 0;
         }
+        if (!strcmp(argv[1], "--finish") && argc == 2) return ci_links_main();
         fprintf(stderr, "csprof ci: takes no arguments; settings come from CSPROF_* variables (try: csprof ci --help)\n");
         return EXIT_USAGE;
     }
@@ -1106,22 +1275,21 @@ int cmd_ci(int argc, char **argv) {
 
     if (s.annotations) emit_annotations(runs, n);
 
+    char *html_path = write_ci_html(&s, runs, n);
     size_t len = 0;
     char *summary = render_summary(&s, runs, n, &len);
     char *summary_path = xasprintf("%s/summary.md", s.output_dir);
+    bool deferred = false;
+    if (env_bool("CSPROF_SUMMARY_DEFERRED", false, &deferred)) deferred = false;
     if (summary && summary_path) {
         FILE *f = fopen(summary_path, "wb");
         if (!f || fwrite(summary, 1, len, f) != len || fclose(f) != 0) {
             gh_warning("cannot write %s: %s", summary_path, strerror(errno));
             if (f) fclose(f);
-        }
-        const char *step = env("GITHUB_STEP_SUMMARY");
-        if (step) {
-            FILE *g = fopen(step, "ab");
-            if (!g || fwrite(summary, 1, len, g) != len || fclose(g) != 0) {
-                gh_warning("cannot append to the job summary %s: %s", step, strerror(errno));
-                if (g) fclose(g);
-            }
+        } else if (!deferred) {
+            /* Nobody uploads the page: the summary says where it is. */
+            ci_report_link l = {.html_path = html_path, .why = "csprof ci does not upload it"};
+            ci_links_finish(summary_path, env("GITHUB_STEP_SUMMARY"), &l);
         }
     } else {
         gh_warning("out of memory writing the summary");
@@ -1138,6 +1306,7 @@ int cmd_ci(int argc, char **argv) {
         FILE *f = fopen(gho, "ab");
         if (!f || write_output(f, "output-dir", s.output_dir) ||
             write_output(f, "summary", summary_path ? summary_path : "") ||
+            write_output(f, "html", html_path ? html_path : "") ||
             write_output(f, "regressed", regressed ? "true" : "false") ||
             write_output(f, "results", results ? results : "[]") || fclose(f) != 0) {
             gh_warning("cannot write the step outputs to %s: %s", gho, strerror(errno));
@@ -1168,6 +1337,7 @@ int cmd_ci(int argc, char **argv) {
     free(results);
     free(summary);
     free(summary_path);
+    free(html_path);
     for (size_t i = 0; i < n; i++) free_run(&runs[i]);
     free(runs);
     free(s.output_dir);

@@ -11,17 +11,20 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "compare.h"
+#include "fmt_html.h"
 #include "output.h"
 
 static const char usage[] =
     "usage: csprof report PROFILE.json [options]\n"
+    "       csprof report A.json [B.json ...] --format html [--baseline PATH] [-o PATH]\n"
     "\n"
     "Renders a profile saved by `csprof record` (its .json output) again: the\n"
     "bottleneck summary, a flamegraph, or a file for another profiler's viewer.\n"
     "\n"
     "options:\n"
     "  -f, --format LIST   one or more of: text (default), md, svg, speedscope,\n"
-    "                      pprof, folded, json; comma-separated\n"
+    "                      pprof, folded, json, html; comma-separated\n"
     "  -o, --output PATH   where to write:\n"
     "                        -          standard output (one format only; the default\n"
     "                                   for a single format)\n"
@@ -30,11 +33,16 @@ static const char usage[] =
     "                        FILE       the file to write (one format only)\n"
     "                      Several formats without -o write NAME.SUFFIX files in the\n"
     "                      current directory. Suffixes: .txt .md .svg .speedscope.json\n"
-    "                      .pb.gz .folded .json\n"
+    "                      .pb.gz .folded .json .html\n"
+    "                      html takes several profiles at once: one page for all\n"
+    "                      (default file: NAME.html, or report.html for several)\n"
     "  -n, --name NAME     NAME of the files written (default: the profile's name,\n"
     "                      else PROFILE without .json)\n"
     "      --top N         bottleneck rows in text and md (1-100, default 3)\n"
-    "      --title TEXT    flamegraph title (svg)\n"
+    "      --title TEXT    flamegraph title (svg), page title (html)\n"
+    "      --baseline PATH html: a baseline profile JSON (one input), or a directory\n"
+    "                      holding NAME.json per input: adds the verdict and the\n"
+    "                      differential flamegraph\n"
     "  -h, --help          show this help\n"
     "\n"
     "In md, file:line links point at GITHUB_SERVER_URL/GITHUB_REPOSITORY at\n"
@@ -48,8 +56,11 @@ typedef struct {
     const char *output;
     const char *name;
     const char *title;
+    const char *baseline;
     int top;
     const char *input;
+    char **inputs;   /* html: every profile named */
+    int ninputs;
 } report_opts;
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
@@ -60,6 +71,7 @@ static int parse_args(int argc, char **argv, report_opts *o) {
         {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
         {"name", required_argument, 0, 'n'},   {"top", required_argument, 0, 'T'},
         {"title", required_argument, 0, 't'},  {"help", no_argument, 0, 'h'},
+        {"baseline", required_argument, 0, 'B'},
         {0, 0, 0, 0}};
     *o = (report_opts){.formats = "text", .top = 3};
     optind = 1;
@@ -71,6 +83,7 @@ static int parse_args(int argc, char **argv, report_opts *o) {
         case 'o': o->output = optarg; break;
         case 'n': o->name = optarg; break;
         case 't': o->title = optarg; break;
+        case 'B': o->baseline = optarg; break;
         case 'T': {
             char *end;
             errno = 0;
@@ -99,12 +112,20 @@ static int parse_args(int argc, char **argv, report_opts *o) {
                         "[--format LIST] [-o PATH]\n");
         return EXIT_USAGE;
     }
-    if (optind + 1 < argc) {
-        fprintf(stderr, "csprof report: one profile at a time (got '%s' after '%s')\n",
-                argv[optind + 1], argv[optind]);
+    o->input = argv[optind];
+    o->inputs = argv + optind;
+    o->ninputs = argc - optind;
+    bool html = !strcmp(o->formats, "html");
+    if (o->ninputs > 1 && !html) {
+        fprintf(stderr, "csprof report: one profile at a time except with --format html (got '%s' "
+                        "after '%s')\n", argv[optind + 1], argv[optind]);
         return EXIT_USAGE;
     }
-    o->input = argv[optind];
+    if (o->baseline && !html) {
+        fprintf(stderr, "csprof report: --baseline goes with --format html (use csprof diff for the "
+                        "other formats)\n");
+        return EXIT_USAGE;
+    }
     char err[200];
     if (output_check_list(o->formats, err, sizeof err)) {
         fprintf(stderr, "csprof report: %s\n", err);
@@ -215,10 +236,128 @@ static int check_clashes(const char *list, const char *dir, const char *stem, co
     return 0;
 }
 
+/* ---- html: one page for several profiles ---- */
+
+/* The verdict line of the page against a baseline: compare.c's rule. */
+static const char *html_verdict(const profile *base, const profile *p) {
+    cmp_opts co;
+    cmp_opts_init(&co);
+    cmp_result cr;
+    if (cmp_profiles(base, p, &co, &cr)) return "not compared (out of memory)";
+    const char *v = cr.regressed ? "🔴 regression" : cr.nfaster ? "🟢 faster"
+                    : cr.wall_slower ? "🟡 wall time up" : "⚪ no significant change";
+    cmp_result_free(&cr);
+    return v;
+}
+
+/* The baseline of input i: --baseline FILE (one input, or a file named like
+ * the profile), or DIR/NAME.json. NULL when there is none. */
+static profile *html_base(const report_opts *o, const char *name, int *rc) {
+    if (!o->baseline) return NULL;
+    char path[PATH_MAX];
+    if (is_dir(o->baseline)) {
+        if ((size_t)snprintf(path, sizeof path, "%s/%s.json", o->baseline, name) >= sizeof path ||
+            access(path, R_OK) != 0)
+            return NULL;
+    } else {
+        snprintf(path, sizeof path, "%s", o->baseline);
+    }
+    char err[512];
+    profile *b = read_profile_json(path, err, sizeof err);
+    if (!b) {
+        fprintf(stderr, "csprof report: baseline %s\n", err[0] ? err : "cannot be read");
+        *rc = EXIT_NOINPUT;
+    }
+    return b;
+}
+
+static int write_html_file(const char *path, const html_script *s, size_t n, const html_opts *ho) {
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        fprintf(stderr, "csprof report: output path too long: %s\n", path);
+        return EXIT_CANTCREAT;
+    }
+    FILE *out = fopen(tmp, "wb");
+    if (!out) {
+        fprintf(stderr, "csprof report: cannot create %s: %s\n", tmp, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    int rc = write_html_report(out, s, n, ho);
+    if (fclose(out) != 0 && rc == 0) {
+        fprintf(stderr, "csprof report: cannot write %s: %s\n", tmp, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        fprintf(stderr, "csprof report: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
+        rc = -1;
+    }
+    if (rc) remove(tmp);
+    return rc ? EXIT_CANTCREAT : 0;
+}
+
+static int report_html(report_opts *o) {
+    int n = o->ninputs, rc = 0;
+    html_script *s = calloc((size_t)n, sizeof *s);
+    profile **bases = calloc((size_t)n, sizeof *bases);
+    char (*names)[256] = calloc((size_t)n, sizeof *names);
+    if (!s || !bases || !names) {
+        fprintf(stderr, "csprof report: out of memory\n");
+        rc = EXIT_SOFTWARE;
+        goto out;
+    }
+    for (int i = 0; i < n && !rc; i++) {
+        char err[512];
+        profile *p = read_profile_json(o->inputs[i], err, sizeof err);
+        if (!p) {
+            fprintf(stderr, "csprof report: %s\n", err[0] ? err : "cannot read the profile");
+            rc = EXIT_NOINPUT;
+            break;
+        }
+        report_opts one = *o;
+        one.input = o->inputs[i];
+        if (n > 1) one.name = NULL;
+        stem_of(&one, p, names[i], sizeof names[i]);
+        s[i] = (html_script){.name = names[i], .p = p};
+        bases[i] = html_base(o, names[i], &rc);
+        s[i].base = bases[i];
+        if (bases[i]) s[i].verdict = html_verdict(bases[i], p);
+    }
+    if (rc) goto out;
+    html_opts ho = {.title = o->title, .top_n = o->top > 3 ? o->top : 10};
+    char path[PATH_MAX];
+    const char *stem = n == 1 ? names[0] : "report";
+    if (o->output && !strcmp(o->output, "-")) {
+        rc = write_html_report(stdout, s, (size_t)n, &ho) ? EXIT_CANTCREAT : 0;
+        goto out;
+    }
+    size_t olen = o->output ? strlen(o->output) : 0;
+    if (!o->output || is_dir(o->output) || o->output[olen - 1] == '/') {
+        const char *dir = o->output ? o->output : ".";
+        if (!is_dir(dir) && mkdir(dir, 0777) != 0) {
+            fprintf(stderr, "csprof report: cannot create directory %s: %s\n", dir, strerror(errno));
+            rc = EXIT_CANTCREAT;
+            goto out;
+        }
+        snprintf(path, sizeof path, "%s/%s.html", dir, stem);
+    } else {
+        snprintf(path, sizeof path, "%s", o->output);
+    }
+    rc = write_html_file(path, s, (size_t)n, &ho);
+    if (!rc) fprintf(stderr, "csprof: wrote %s\n", path);
+out:
+    for (int i = 0; s && i < n; i++) prof_free((profile *)s[i].p);
+    for (int i = 0; bases && i < n; i++) prof_free(bases[i]);
+    free(s);
+    free(bases);
+    free(names);
+    return rc;
+}
+
 int cmd_report(int argc, char **argv) {
     report_opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
+    if (!strcmp(o.formats, "html")) return report_html(&o);
 
     int nformats = count_formats(o.formats);
     bool to_stdout = (!o.output && nformats == 1) || (o.output && !strcmp(o.output, "-"));

@@ -20,5 +20,6 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_ci(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

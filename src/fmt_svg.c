@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "fmt_svg.h"
 
 #define IMG_W 1200
 #define PAD_X 10
@@ -996,6 +997,7 @@ typedef struct {
     double diff_scale;
     uint32_t njs;           /* strings in the script's table */
     int bottom;             /* y of the bottom edge of the root row */
+    sbuf *data;             /* embedded: the tree as JSON goes here, no script */
 } render;
 
 static uint32_t js_index(render *r, uint32_t str) {
@@ -1195,6 +1197,37 @@ static void write_legend(render *r, sbuf *s, int y) {
               PAD_X, y + 28);
 }
 
+/* The bars in preorder (level, first sample, samples, name, file: F) and
+ * the string table (S), as array elements both JavaScript and JSON read;
+ * between closes F and opens S. */
+static int write_tree_arrays(render *r, sbuf *s, const char *between) {
+    for (size_t v = 0; v < r->L.nvis; v++) {
+        const tnode *nd = &r->t.v[r->L.vis[v]];
+        const fkey *key = &r->nm.keys.v[nd->key];
+        sb_printf(s, "%s%u,%llu,%llu,%u,%u", v ? "," : "", nd->depth - 1,
+                  (unsigned long long)nd->start, (unsigned long long)nd->count,
+                  js_index(r, key->fn), js_index(r, key->file));
+        if (v % 16 == 15) sb_puts(s, "\n");
+    }
+    sb_puts(s, between);
+    /* Strings in js order. */
+    const char **order = calloc(r->njs ? r->njs : 1, sizeof *order);
+    if (!order) {
+        s->oom = 1;
+        return -1;
+    }
+    for (size_t i = 0; i < r->nm.strs.n; i++) {
+        const str_ent *e = &r->nm.strs.v[i];
+        if (e->js != NONE) order[e->js] = e->clean;
+    }
+    for (uint32_t i = 0; i < r->njs; i++) {
+        if (i) sb_puts(s, i % 8 ? "," : ",\n");
+        sb_js_string(s, order[i] ? order[i] : "");
+    }
+    free(order);
+    return s->oom ? -1 : 0;
+}
+
 static int render_svg(render *r, sbuf *s) {
     const prof_meta *m = prof_meta_get(r->p);
     int diff = r->base != NULL;
@@ -1204,8 +1237,8 @@ static int render_svg(render *r, sbuf *s) {
     int foot = top + rows * ROW_H + 20;
     int height = foot + 42;
 
-    sb_printf(s, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-                 "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
+    if (!r->data) sb_puts(s, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
+    sb_printf(s, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
                  "viewBox=\"0 0 %d %d\">\n",
               IMG_W, height, IMG_W, height);
     sb_puts(s, "<title>");
@@ -1276,33 +1309,19 @@ static int render_svg(render *r, sbuf *s) {
     }
     sb_puts(s, ".</text>\n");
 
+    if (r->data) {
+        /* Embedded in a page: the page's own script reads the tree. */
+        sb_puts(s, "</svg>\n");
+        sb_printf(r->data, "{\"W\":%d,\"P\":%d,\"C\":%s,\"T\":%llu,\"F\":[", FRAME_W, PAD_X,
+                  XSTR(CHAR_W), (unsigned long long)r->total);
+        if (write_tree_arrays(r, r->data, "],\"S\":[")) s->oom = 1;
+        sb_puts(r->data, "]}");
+        return s->oom || r->data->oom ? -1 : 0;
+    }
     /* The script's view of the tree. */
     sb_printf(s, "<script type=\"text/ecmascript\"><![CDATA[\nvar W = %d, P = %d, T = %llu;\nvar F = [",
               FRAME_W, PAD_X, (unsigned long long)r->total);
-    for (size_t v = 0; v < r->L.nvis; v++) {
-        const tnode *nd = &r->t.v[r->L.vis[v]];
-        const fkey *key = &r->nm.keys.v[nd->key];
-        sb_printf(s, "%s%u,%llu,%llu,%u,%u", v ? "," : "", nd->depth - 1,
-                  (unsigned long long)nd->start, (unsigned long long)nd->count,
-                  js_index(r, key->fn), js_index(r, key->file));
-        if (v % 16 == 15) sb_puts(s, "\n");
-    }
-    sb_puts(s, "];\nvar S = [");
-    /* Strings in js order. */
-    const char **order = calloc(r->njs ? r->njs : 1, sizeof *order);
-    if (!order) {
-        s->oom = 1;
-        return -1;
-    }
-    for (size_t i = 0; i < r->nm.strs.n; i++) {
-        const str_ent *e = &r->nm.strs.v[i];
-        if (e->js != NONE) order[e->js] = e->clean;
-    }
-    for (uint32_t i = 0; i < r->njs; i++) {
-        if (i) sb_puts(s, i % 8 ? "," : ",\n");
-        sb_js_string(s, order[i] ? order[i] : "");
-    }
-    free(order);
+    if (write_tree_arrays(r, s, "];\nvar S = [")) return -1;
     sb_puts(s, "];\n");
     sb_puts(s, js_code);
     sb_puts(s, "]]></script>\n</svg>\n");
@@ -1329,9 +1348,10 @@ static void diff_prepare(render *r) {
     r->diff_scale = maxabs > 1.0 ? maxabs : 1.0;
 }
 
-int write_svg(const profile *p, FILE *out, const output_opts *o) {
-    render r = {.p = p, .o = o, .base = o ? o->base : NULL};
-    sbuf s = {0};
+/* Renders into s (and, embedded, the tree into data); 0 or -1 after one
+ * line on stderr. */
+static int render_to(const profile *p, const output_opts *o, sbuf *s, sbuf *data) {
+    render r = {.p = p, .o = o, .base = o ? o->base : NULL, .data = data};
     int rc = -1;
     const char *what = "out of memory";
     double min_w = 0.1;
@@ -1357,16 +1377,10 @@ int write_svg(const profile *p, FILE *out, const output_opts *o) {
         if (!(r.bmatch = malloc(r.t.n * sizeof *r.bmatch))) goto done;
         diff_prepare(&r);
     }
-    if (render_svg(&r, &s)) goto done;
-    what = NULL;
-    if (fwrite(s.b, 1, s.n, out) != s.n || fflush(out) != 0 || ferror(out)) {
-        fprintf(stderr, "csprof: cannot write the flamegraph SVG: %s (check disk space and permissions)\n",
-                strerror(errno));
-        goto done;
-    }
+    if (render_svg(&r, s)) goto done;
     rc = 0;
 done:
-    if (rc && what)
+    if (rc)
         fprintf(stderr, "csprof: cannot render the flamegraph SVG: %s\n", what);
     free(map);
     free(bmap);
@@ -1375,6 +1389,35 @@ done:
     tree_free(&r.t);
     tree_free(&r.bt);
     names_free(&r.nm);
+    return rc;
+}
+
+int write_svg(const profile *p, FILE *out, const output_opts *o) {
+    sbuf s = {0};
+    int rc = render_to(p, o, &s, NULL);
+    if (rc == 0 && (fwrite(s.b, 1, s.n, out) != s.n || fflush(out) != 0 || ferror(out))) {
+        fprintf(stderr, "csprof: cannot write the flamegraph SVG: %s (check disk space and permissions)\n",
+                strerror(errno));
+        rc = -1;
+    }
     free(s.b);
     return rc;
+}
+
+int svg_render_embedded(const profile *p, const output_opts *o, svg_embedded *out) {
+    sbuf s = {0}, d = {0};
+    *out = (svg_embedded){0};
+    if (render_to(p, o, &s, &d)) {
+        free(s.b);
+        free(d.b);
+        return -1;
+    }
+    *out = (svg_embedded){.svg = s.b, .svg_len = s.n, .data = d.b, .data_len = d.n};
+    return 0;
+}
+
+void svg_embedded_free(svg_embedded *e) {
+    free(e->svg);
+    free(e->data);
+    *e = (svg_embedded){0};
 }

@@ -13,6 +13,7 @@ static const char usage[] =
     "  report   render a saved profile JSON again (svg, md, text, speedscope, pprof, folded)\n"
     "  diff     compare two profiles: what got slower or faster\n"
     "  ci       profile the scripts an Action run lists and write the job summary\n"
+    "  history  chart a script's wall time over the runs the Action kept\n"
     "\n"
     "  csprof <command> --help   shows that command's options\n"
     "  csprof --version          prints the version and the commit it was built from\n";
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc - 1, argv + 1);
     if (!strcmp(cmd, "ci")) return cmd_ci(argc - 1, argv + 1);
+    if (!strcmp(cmd, "history")) return cmd_history(argc - 1, argv + 1);
     fprintf(stderr, "csprof: unknown command '%s' (try: csprof --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -17,6 +17,7 @@ static const output_format formats[] = {
     {"folded", ".folded", write_folded},
     {"speedscope", ".speedscope.json", write_speedscope},
     {"pprof", ".pb.gz", write_pprof},
+    {"html", ".html", write_html},
 };
 
 int output_mkdir(const char *dir) {
@@ -81,7 +82,7 @@ static int check_one(const char *name, void *ctx) {
     check_ctx *c = ctx;
     if (output_find(name)) return 0;
     snprintf(c->err, c->errlen,
-             "unknown format '%s' (known: svg, json, md, text, folded, speedscope, pprof)", name);
+             "unknown format '%s' (known: svg, json, md, text, folded, speedscope, pprof, html)", name);
     return -1;
 }
 

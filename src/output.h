@@ -34,6 +34,7 @@ int write_markdown(const profile *p, FILE *out, const output_opts *o);
 int write_text(const profile *p, FILE *out, const output_opts *o);
 int write_speedscope(const profile *p, FILE *out, const output_opts *o);
 int write_pprof(const profile *p, FILE *out, const output_opts *o);
+int write_html(const profile *p, FILE *out, const output_opts *o);   /* fmt_html.c */
 
 /* Read a profile JSON written by write_profile_json. On failure returns NULL
  * and puts one line naming the problem into err. */

@@ -91,6 +91,8 @@ class Metadata(unittest.TestCase):
                 self.assertIn(f'write_output(f, "{out}"', ci_src, f"csprof ci never writes {out}")
             elif "run" in step:
                 self.assertRegex(step["run"], rf"\b{re.escape(out)}=", f"step {sid} never writes {out}")
+            elif step["uses"].startswith("actions/upload-artifact@"):
+                self.assertIn(out, ("artifact-url", "artifact-id"), f"upload-artifact has no output {out}")
             else:
                 self.fail(f"steps.{sid}.outputs.{out}: outputs of uses: steps are not read here")
 
@@ -304,15 +306,29 @@ class Emulated(unittest.TestCase):
         self.assertIn("::group::csprof: " + SCRIPT_LINE, prof.stdout)
         self.assertIn("checksum ", prof.stdout)
         self.assertIn("::endgroup::", prof.stdout)
-        # Artifacts: SVGs in one, everything else in the other.
+        # Artifacts: SVGs in one, everything else but the page in the other,
+        # and the page alone, unzipped, named after its file.
         arts = run["runner"].artifacts
-        self.assertEqual(set(arts), {"performance-flamegraphs", "performance-profiles"})
+        self.assertEqual(set(arts), {"performance-flamegraphs", "performance-profiles",
+                                     "performance-report.html"})
+        page = arts["performance-report.html"]
+        self.assertEqual(page["with"]["archive"], "false")
+        self.assertEqual([os.path.basename(f) for f in page["files"]], ["performance-report.html"])
+        with open(page["files"][0], encoding="utf-8") as f:
+            html = f.read()
+        self.assertIn('id="s-workload"', html)
+        # The summary links it at the top and from the script's section.
+        url = self.step(run, "html").outputs["artifact-url"]
+        head = summary.split("| Script |")[0]
+        self.assertIn(f"**[📊 Open the flamegraphs]({url})**", head)
+        self.assertIn(f"[Open the flamegraph]({url}#s-workload)", summary)
+        self.assertNotIn("<!--csprof:", summary)
         svgs = [os.path.basename(f) for f in arts["performance-flamegraphs"]["files"]]
         self.assertEqual(svgs, ["workload.svg"])
         prof_files = [os.path.basename(f) for f in arts["performance-profiles"]["files"]]
         self.assertIn("workload.json", prof_files)
         self.assertIn("summary.md", prof_files)
-        self.assertFalse([f for f in prof_files if f.endswith(".svg")])
+        self.assertFalse([f for f in prof_files if f.endswith((".svg", ".html"))])
         self.assertEqual(arts["performance-profiles"]["with"]["if-no-files-found"], "warn")
         # A pull request restores the baseline but never saves one.
         calls = run["runner"].cache_calls
@@ -330,12 +346,131 @@ class Emulated(unittest.TestCase):
         restores = [c for c in run["runner"].cache_calls if c[0] == "restore"]
         self.assertEqual(path, restores[0][3], "saved from the path it is restored to")
         self.assertEqual(key, restores[0][1])
-        self.assertEqual(sorted(os.listdir(saved)), ["workload.json"])
+        self.assertEqual(sorted(os.listdir(saved)), ["workload.history.json", "workload.json"])
         # A push to another branch does not save.
         other = self.run_action({"scripts": SCRIPT_LINE}, event="push", ref="refs/heads/feature",
                                 cache=emu.Cache(os.path.join(self.root, "cache-other")))
         self.assertTrue(other["ok"], self.explain(other))
         self.assertEqual([c[0] for c in other["runner"].cache_calls], ["restore"])
+
+    # ---- the HTML report's upload and the summary's links ----
+
+    def assert_says_where(self, run, why):
+        summary = run["runner"].summary
+        self.assertTrue(run["ok"], self.explain(run))
+        self.assertNotIn("<!--csprof:", summary)
+        self.assertNotIn("](https://", summary.split("| Script |")[0])
+        self.assertIn("_The flamegraphs are in `performance-report.html`", summary)
+        self.assertIn(why, summary)
+        self.assertIn("_Flamegraph: `workload.svg` in the output directory", summary)
+        with open(run["outputs"]["summary"], encoding="utf-8") as f:
+            self.assertEqual(summary, f.read())
+
+    def test_upload_off_says_where_the_report_is(self):
+        run = self.run_action({"scripts": SCRIPT_LINE, "upload": "false"})
+        self.assertEqual(run["runner"].artifacts, {})
+        self.assertFalse(self.step(run, "html").ran)
+        self.assert_says_where(run, "the upload input is off")
+
+    def test_failed_upload_does_not_fail_the_job(self):
+        run = self.run_action({"scripts": SCRIPT_LINE}, upload_mode="fail")
+        self.assertEqual(self.step(run, "html").outcome, "failure")
+        self.assertIn("performance-flamegraphs", run["runner"].artifacts)
+        self.assert_says_where(run, "its upload did not succeed")
+
+    def test_upload_without_link(self):
+        run = self.run_action({"scripts": SCRIPT_LINE}, upload_mode="nolink")
+        self.assert_says_where(run, "the upload gave no link")
+
+    # ---- the history kept with the baseline ----
+
+    def history_of(self, run, name="workload"):
+        saves = [c for c in run["runner"].cache_calls if c[0] == "save"]
+        self.assertEqual(len(saves), 1, run["runner"].cache_calls)
+        with open(os.path.join(saves[0][3], f"{name}.history.json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def push(self, cache, sha, **inputs):
+        inputs.setdefault("scripts", SCRIPT_LINE)
+        run = self.run_action(inputs, event="push", ref="refs/heads/main", cache=cache, sha=sha)
+        self.assertTrue(run["ok"], self.explain(run))
+        return run
+
+    def seed_history(self, cache, runs=None, text=None):
+        """Replaces the history in the cache's newest entry."""
+        path = os.path.join(cache.entries[-1][2], "workload.history.json")
+        with open(path, "w", encoding="utf-8") as f:
+            if text is not None:
+                f.write(text)
+            else:
+                json.dump({"schema": "csprof-history", "schema_version": 1, "name": "workload",
+                           "runs": runs}, f)
+
+    def test_history_appended_and_bounded(self):
+        cache = emu.Cache(os.path.join(self.root, "cache-history"))
+        first = self.push(cache, "a" * 40)
+        h = self.history_of(first)
+        self.assertEqual([r["commit"] for r in h["runs"]], ["a" * 40])
+        rec = h["runs"][0]
+        self.assertGreater(rec["wall_seconds"], 0)
+        self.assertGreater(rec["samples"], 0)
+        self.assertTrue(rec["date"].endswith("Z"))
+        self.assertIn("slow_part", [f["function"] for f in rec["top"]])
+        self.assertTrue(all(0 < f["self_pct"] <= 100 and f["self_seconds"] > 0 for f in rec["top"]))
+        # A full history of 100 runs: the new run pushes the oldest out.
+        old = [dict(rec, commit=f"{i:040x}", wall_seconds=1.0 + (i % 3) * 0.01) for i in range(100)]
+        self.seed_history(cache, old)
+        second = self.push(cache, "b" * 40)
+        h = self.history_of(second)
+        self.assertEqual(len(h["runs"]), 100)
+        self.assertEqual(h["runs"][0]["commit"], f"{1:040x}")
+        self.assertEqual(h["runs"][-1]["commit"], "b" * 40)
+        # The summary charts the last 30 of them plus this run.
+        summary = second["runner"].summary
+        block = summary.split("```mermaid\n", 1)[1].split("```", 1)[0]
+        self.assertTrue(block.startswith("xychart-beta\n"))
+        xs = re.search(r"x-axis \[(.*)\]", block).group(1).split(", ")
+        self.assertEqual(len(xs), 31)
+        self.assertEqual(xs[-1].strip('"').split(" ")[0:2], ["this", "run"])
+        line = re.search(r"\n    line \[(.*)\]", block).group(1).split(", ")
+        self.assertEqual(len(line), 31)
+        self.assertIn("Usual spread of those 30 runs", summary)
+        self.assertIn("| Function (top 3 now) |", summary)
+        # A pull request shows the trend but never adds to it.
+        pr = self.run_action({"scripts": SCRIPT_LINE}, cache=cache)
+        self.assertTrue(pr["ok"], self.explain(pr))
+        self.assertIn("```mermaid", pr["runner"].summary)
+        self.assertEqual([c[0] for c in pr["runner"].cache_calls], ["restore"])
+
+    def test_corrupt_or_missing_history_starts_afresh(self):
+        cache = emu.Cache(os.path.join(self.root, "cache-corrupt"))
+        self.push(cache, "c" * 40)
+        for bad in ("{not json", '{"schema": "csprof-history", "schema_version": 1, "runs": [{"wall_seconds": -1}]}'):
+            self.seed_history(cache, text=bad)
+            run = self.push(cache, bad and f"{len(bad):040x}")
+            warnings = [w["message"] for w in self.commands(run, "warning")]
+            self.assertTrue(any("starting a fresh history of workload (this run is kept)" in w
+                                for w in warnings), warnings)
+            h = self.history_of(run)
+            self.assertEqual([r["commit"] for r in h["runs"]], [f"{len(bad):040x}"])
+        # Missing: the baseline without a history (an older csprof kept it).
+        os.remove(os.path.join(cache.entries[-1][2], "workload.history.json"))
+        run = self.push(cache, "d" * 40)
+        self.assertEqual([w for w in self.commands(run, "warning") if "history" in w["message"]], [])
+        self.assertEqual(len(self.history_of(run)["runs"]), 1)
+
+    def test_matrix_jobs_keep_separate_histories(self):
+        cache = emu.Cache(os.path.join(self.root, "cache-matrix"))
+        a1 = self.push(cache, "1" * 40, **{"artifact-suffix": "-a"})
+        b1 = self.push(cache, "1" * 40, **{"artifact-suffix": "-b"})
+        self.assertIn("performance-report-a.html", a1["runner"].artifacts)
+        self.assertIn("performance-report-b.html", b1["runner"].artifacts)
+        a2 = self.push(cache, "2" * 40, **{"artifact-suffix": "-a"})
+        self.assertEqual([r["commit"] for r in self.history_of(a2)["runs"]], ["1" * 40, "2" * 40])
+        self.assertEqual([r["commit"] for r in self.history_of(b1)["runs"]], ["1" * 40])
+        self.assertEqual(len({e[0] for e in cache.entries}), 3, "one cache entry per job and commit")
+        b2 = self.push(cache, "2" * 40, **{"artifact-suffix": "-b"})
+        self.assertEqual([r["commit"] for r in self.history_of(b2)["runs"]], ["1" * 40, "2" * 40])
 
     def test_failing_script_does_not_fail_the_job(self):
         run = self.run_action({"scripts": SCRIPT_LINE + " --fail"})
@@ -375,6 +510,15 @@ class Emulated(unittest.TestCase):
         summary = run["runner"].summary
         self.assertIn("### Since baseline: `workload`", summary)
         self.assertIn("🔴 regression", summary)
+        # A pull request's summary leads with the verdict, the functions and
+        # the differential flamegraph's link.
+        lead = summary.split("| Script |")[0]
+        self.assertIn("**This pull request against the default branch's latest baseline:**", lead)
+        self.assertRegex(lead, r"- `workload`: 🔴 regression; significantly slower: [^\n]*`slow_part`")
+        url = self.step(run, "html").outputs["artifact-url"]
+        self.assertIn(f"[Open the differential flamegraph]({url}#d-workload)", lead)
+        with open(run["runner"].artifacts["performance-report.html"]["files"][0], encoding="utf-8") as f:
+            self.assertIn('id="d-workload"', f.read())
         slower = summary.split("**Slower**", 1)[1].split("**Faster**")[0].split("<details>")[0]
         self.assertIn("`slow_part`", slower)
         self.assertEqual(run["outputs"]["regressed"], "true")
@@ -485,7 +629,8 @@ class Emulated(unittest.TestCase):
             self.assertIn(n, names)
         self.assertEqual(self.commands(run, "notice"), [])
         arts = run["runner"].artifacts
-        self.assertEqual(set(arts), {"performance-flamegraphs-py3", "performance-profiles-py3"})
+        self.assertEqual(set(arts), {"performance-flamegraphs-py3", "performance-profiles-py3",
+                                     "performance-report-py3.html"})
         self.assertEqual(arts["performance-profiles-py3"]["with"]["retention-days"], "3")
         self.assertEqual(len(json.loads(run["outputs"]["results"])), 2)
 
@@ -571,7 +716,7 @@ class CiCommand(unittest.TestCase):
             full = sum(os.path.getsize(os.path.join(d, f)) for f in mds)
             self.assertGreater(full, 8192, "the reports together must exceed the budget")
             self.assertLessEqual(len(text.encode()), 8192 + 1024)
-            table = text.split("\n\n")[1]
+            table = text.split("| Script |", 1)[1].split("\n\n")[0]
             self.assertEqual(len([l for l in table.splitlines() if l.startswith("| `workload")]), 8)
             self.assertIn("left out to keep this summary small", text)
             r = self.ci(d, CSPROF_SCRIPTS="workload.py", CSPROF_SUMMARY_MAX_BYTES="10")

@@ -87,6 +87,40 @@ class CheckedRunMixin:
         self.run_checked(["diff", prof, prof, "--format", "md", "-o",
                           os.path.join(self.tmp, "d.md")])
 
+    def test_html_report_history_and_ci_trend(self):
+        interp = next(i for i in interpreters() if i.label == "pyenv-3.12")
+        out, _ = self.record(interp, "calibrated.py", "0.5")
+        prof = os.path.join(out, "calibrated.json")
+        self.run_checked(["report", prof, prof, "--format", "html", "--baseline", prof, "-o",
+                          os.path.join(self.tmp, "r.html")])
+        hist = os.path.join(self.tmp, "hist")
+        os.makedirs(hist)
+        runs = [{"commit": f"{i:040x}", "date": "2026-11-29T20:00:00Z", "wall_seconds": 1 + i / 10,
+                 "samples": 100, "top": [{"function": "f", "file": "a.py", "self_pct": 50.0,
+                                          "self_seconds": 0.5}]} for i in range(120)]
+        with open(os.path.join(hist, "calibrated.history.json"), "w") as f:
+            json.dump({"schema": "csprof-history", "schema_version": 1, "runs": runs}, f)
+        with open(os.path.join(hist, "broken.history.json"), "w") as f:
+            f.write('{"schema": "csprof-history", "schema_version": 1, "runs": [{"top": 7}]}')
+        r = self.run_checked(["history", hist])
+        self.assertIn("broken.history.json: run 1 is malformed", r.stderr)
+        self.assertIn("calibrated: 30 runs", r.stdout)
+        save = os.path.join(self.tmp, "save")
+        env = {"CSPROF_SCRIPTS": " ".join(interp.argv) + " " + os.path.join(WORKLOADS, "calibrated.py") + " 0.3",
+               "CSPROF_OUTPUT_DIR": os.path.join(self.tmp, "ci"), "CSPROF_BASELINE_DIR": hist,
+               "CSPROF_BASELINE_SAVE_DIR": save, "CSPROF_SUMMARY_DEFERRED": "true",
+               "CSPROF_RATE": str(self.rate), "CSPROF_TEST_PYTHON": json.dumps(list(interp.argv))}
+        env.update(interp.env)
+        self.run_checked(["ci"], env=env)
+        env.update({"CSPROF_SUMMARY_FILE": os.path.join(self.tmp, "ci", "summary.md"),
+                    "CSPROF_HTML_URL": "https://example.invalid/a/1",
+                    "GITHUB_STEP_SUMMARY": os.path.join(self.tmp, "step.md")})
+        self.run_checked(["ci", "--finish"], env=env)
+        with open(os.path.join(self.tmp, "step.md"), encoding="utf-8") as f:
+            self.assertIn("```mermaid", f.read())
+        with open(os.path.join(save, "calibrated.history.json")) as f:
+            self.assertEqual(len(json.load(f)["runs"]), 100)
+
     def test_bad_inputs(self):
         bad = os.path.join(self.tmp, "bad.json")
         with open(bad, "w") as f:

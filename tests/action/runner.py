@@ -12,7 +12,13 @@ action.yml's steps the way a hosted runner would:
 - uses: steps checked (pinned major version, known with: inputs) and
   emulated minimally: an in-memory cache keyed like actions/cache (exact key,
   then the newest entry matching a restore-keys prefix) and an artifact
-  store that resolves upload-artifact's path patterns.
+  store that resolves upload-artifact's path patterns; with `archive: false`
+  a single file is uploaded as is, named after the file, and the step's
+  artifact-url output links to it (`upload_mode` "fail" makes such an
+  upload fail, "nolink" gives no artifact-url, as a runner whose
+  upload-artifact predates the option);
+- continue-on-error: a failing step's outcome is failure, its conclusion
+  success, and the job goes on as if it had succeeded.
 """
 import fnmatch
 import glob
@@ -326,7 +332,7 @@ class Cache:
 class Runner:
     def __init__(self, action_dir, workspace, temp, cache, env_overrides=None, event="pull_request",
                  ref="refs/pull/7/merge", default_branch="main", runner_os="Linux", runner_arch="X64",
-                 sha="0123456789abcdef0123456789abcdef01234567"):
+                 sha="0123456789abcdef0123456789abcdef01234567", upload_mode="ok"):
         self.action_dir = action_dir
         self.workspace = workspace
         # Hosted runners have the same RUNNER_TEMP on every run, and the
@@ -337,6 +343,7 @@ class Runner:
         self.temp = temp
         self.cache = cache
         self.artifacts = {}
+        self.upload_mode = upload_mode
         self.cache_calls = []
         self.uses_problems = []
         os.makedirs(temp, exist_ok=True)
@@ -399,10 +406,12 @@ class Runner:
             else:
                 res = self._run_uses(step, ctx)
             results.append(res)
+            coe = str(step.get("continue-on-error", "false")).strip() == "true"
+            conclusion = "success" if coe and res.outcome == "failure" else res.outcome
             if "id" in step:
                 steps_ctx[step["id"]] = {"outputs": res.outputs, "outcome": res.outcome,
-                                         "conclusion": res.outcome}
-            if res.outcome == "failure":
+                                         "conclusion": conclusion}
+            if conclusion == "failure":
                 status = "failure"
         ctx = {"inputs": inp, "steps": steps_ctx, "github": self.github, "runner": self.runner_ctx,
                "env": self.env}
@@ -467,9 +476,31 @@ class Runner:
             rd = w.get("retention-days", "")
             if rd and not (rd.isdigit() and 1 <= int(rd) <= 90):
                 self.uses_problems.append(f"{ref}: bad retention-days {rd!r}")
+            if w.get("archive", "true") not in ("true", "false"):
+                self.uses_problems.append(f"{ref}: bad archive {w.get('archive')!r}")
+            if w.get("archive") == "false":
+                return self._upload_unzipped(step, w)
             if w["name"] in self.artifacts:
                 return StepResult(step, True, "failure", stderr="artifact name already used")
             self.artifacts[w["name"]] = {"files": self._resolve_paths(w["path"]), "with": w}
+        return StepResult(step, True, "success", outputs=outputs)
+
+    def _upload_unzipped(self, step, w):
+        """archive: false takes exactly one file; the artifact is named after it."""
+        files = self._resolve_paths(w["path"])
+        if len(files) != 1:
+            return StepResult(step, True, "failure",
+                              stderr=f"archive: false needs exactly one file, got {files}")
+        name = os.path.basename(files[0])
+        if self.upload_mode == "fail":
+            return StepResult(step, True, "failure", stderr="emulated upload failure")
+        if name in self.artifacts:
+            return StepResult(step, True, "failure", stderr="artifact name already used")
+        self.artifacts[name] = {"files": files, "with": w, "archive": False}
+        outputs = {"artifact-id": str(len(self.artifacts))}
+        if self.upload_mode != "nolink":
+            outputs["artifact-url"] = (f"https://github.com/octo/demo/actions/runs/1/artifacts/"
+                                       f"{len(self.artifacts)}")
         return StepResult(step, True, "success", outputs=outputs)
 
     def _resolve_paths(self, spec):

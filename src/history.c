@@ -1,0 +1,284 @@
+/* history.c -- load, extend, bound and summarise a script's history
+ * (history.h). */
+#include "history.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compare.h"
+
+#define SCHEMA "csprof-history"
+#define SCHEMA_VERSION 1
+#define MAX_STR 1024          /* longer names in a file are refused as corrupt */
+
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+int hist_init(history *h, const char *name) {
+    *h = (history){0};
+    h->name = dup_or_empty(name);
+    return h->name ? 0 : -1;
+}
+
+void hist_run_free(hist_run *r) {
+    free(r->commit);
+    free(r->date);
+    for (size_t i = 0; i < r->ntop; i++) {
+        free(r->top[i].function);
+        free(r->top[i].file);
+    }
+    *r = (hist_run){0};
+}
+
+void hist_free(history *h) {
+    for (size_t i = 0; i < h->n; i++) hist_run_free(&h->runs[i]);
+    free(h->runs);
+    free(h->name);
+    *h = (history){0};
+}
+
+int hist_append(history *h, hist_run *r) {
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        hist_run *v = realloc(h->runs, cap * sizeof *v);
+        if (!v) return -1;
+        h->runs = v;
+        h->cap = cap;
+    }
+    h->runs[h->n++] = *r;
+    *r = (hist_run){0};
+    if (h->n > HIST_MAX_RUNS) {
+        size_t drop = h->n - HIST_MAX_RUNS;
+        for (size_t i = 0; i < drop; i++) hist_run_free(&h->runs[i]);
+        memmove(h->runs, h->runs + drop, HIST_MAX_RUNS * sizeof *h->runs);
+        h->n = HIST_MAX_RUNS;
+    }
+    return 0;
+}
+
+/* A string member: absent or null is "", anything else but a bounded
+ * string is corrupt (NULL with *bad set). */
+static char *member_str(json_t *o, const char *key, bool *bad) {
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) return strdup("");
+    const char *s = json_string_value(v);
+    if (!s || strlen(s) > MAX_STR) {
+        *bad = true;
+        return NULL;
+    }
+    return strdup(s);
+}
+
+static double member_num(json_t *o, const char *key, double lo, double hi, bool *bad) {
+    json_t *v = json_object_get(o, key);
+    double d = json_is_number(v) ? json_number_value(v) : NAN;
+    if (!(d >= lo && d <= hi)) *bad = true;
+    return d;
+}
+
+/* One record from JSON; 0, 1 corrupt, -1 OOM. */
+static int run_from_json(json_t *o, hist_run *r) {
+    bool bad = !json_is_object(o);
+    *r = (hist_run){0};
+    if (bad) return 1;
+    r->commit = member_str(o, "commit", &bad);
+    r->date = member_str(o, "date", &bad);
+    r->wall_seconds = member_num(o, "wall_seconds", 0, 1e9, &bad);
+    r->samples = (uint64_t)member_num(o, "samples", 0, 1e15, &bad);
+    json_t *top = json_object_get(o, "top");
+    if (!bad && (!json_is_array(top) || json_array_size(top) > HIST_TOP)) bad = true;
+    for (size_t i = 0; !bad && i < json_array_size(top); i++) {
+        json_t *f = json_array_get(top, i);
+        hist_func *hf = &r->top[r->ntop];
+        if (!json_is_object(f)) {
+            bad = true;
+            break;
+        }
+        hf->function = member_str(f, "function", &bad);
+        hf->file = member_str(f, "file", &bad);
+        r->ntop++;
+        hf->self_pct = member_num(f, "self_pct", 0, 100, &bad);
+        hf->self_seconds = member_num(f, "self_seconds", 0, 1e9, &bad);
+        if (!bad && (!hf->function || !hf->file)) {
+            hist_run_free(r);
+            return -1;
+        }
+    }
+    if (!bad && (!r->commit || !r->date)) {
+        hist_run_free(r);
+        return -1;
+    }
+    if (bad) hist_run_free(r);
+    return bad ? 1 : 0;
+}
+
+int hist_load(const char *path, const char *name, history *h, char *err, size_t errlen) {
+    err[0] = '\0';
+    if (hist_init(h, name)) return -1;
+    if (access(path, F_OK) != 0 && errno == ENOENT) return 0;
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "%s is not readable JSON (%s, line %d)", path, je.text, je.line);
+        return 1;
+    }
+    int rc = 0;
+    json_t *runs = json_object_get(root, "runs");
+    const char *schema = json_string_value(json_object_get(root, "schema"));
+    if (!schema || strcmp(schema, SCHEMA) ||
+        json_integer_value(json_object_get(root, "schema_version")) != SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s is not a csprof history (schema %s version %d)", path, SCHEMA,
+                 SCHEMA_VERSION);
+        rc = 1;
+    } else if (!json_is_array(runs)) {
+        snprintf(err, errlen, "%s has no list of runs", path);
+        rc = 1;
+    }
+    /* The newest HIST_MAX_RUNS records, whatever a file holds. */
+    size_t n = rc ? 0 : json_array_size(runs);
+    for (size_t i = n > HIST_MAX_RUNS ? n - HIST_MAX_RUNS : 0; i < n && !rc; i++) {
+        hist_run r;
+        rc = run_from_json(json_array_get(runs, i), &r);
+        if (rc == 1) snprintf(err, errlen, "%s: run %zu is malformed", path, i + 1);
+        else if (rc == 0 && hist_append(h, &r)) {
+            hist_run_free(&r);
+            rc = -1;
+        }
+    }
+    json_decref(root);
+    if (rc) {
+        /* Corrupt: start afresh rather than keep half a history. */
+        char *keep = h->name;
+        h->name = NULL;
+        hist_free(h);
+        h->name = keep;
+    }
+    return rc;
+}
+
+static json_t *run_to_json(const hist_run *r) {
+    json_t *top = json_array();
+    for (size_t i = 0; top && i < r->ntop; i++) {
+        const hist_func *f = &r->top[i];
+        if (json_array_append_new(top, json_pack("{s:s,s:s,s:f,s:f}", "function", f->function,
+                                                 "file", f->file, "self_pct", f->self_pct,
+                                                 "self_seconds", f->self_seconds))) {
+            json_decref(top);
+            return NULL;
+        }
+    }
+    if (!top) return NULL;
+    return json_pack("{s:s,s:s,s:f,s:I,s:o}", "commit", r->commit, "date", r->date,
+                     "wall_seconds", r->wall_seconds, "samples", (json_int_t)r->samples, "top", top);
+}
+
+int hist_save(const history *h, const char *path) {
+    json_t *runs = json_array();
+    for (size_t i = 0; runs && i < h->n; i++) {
+        if (json_array_append_new(runs, run_to_json(&h->runs[i]))) {
+            json_decref(runs);
+            runs = NULL;
+        }
+    }
+    json_t *root = runs ? json_pack("{s:s,s:i,s:s,s:o}", "schema", SCHEMA, "schema_version",
+                                    SCHEMA_VERSION, "name", h->name ? h->name : "", "runs", runs)
+                        : NULL;
+    if (!root) {
+        errno = ENOMEM;
+        return -1;
+    }
+    char tmp[4096];
+    int rc = -1;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+    } else if (json_dump_file(root, tmp, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0) {
+        rc = rename(tmp, path);
+        if (rc) unlink(tmp);
+    } else {
+        if (!errno) errno = EIO;
+        unlink(tmp);
+    }
+    json_decref(root);
+    return rc;
+}
+
+int hist_run_from_profile(const profile *p, const char *commit, hist_run *out) {
+    const prof_meta *m = prof_meta_get(p);
+    *out = (hist_run){0};
+    out->commit = dup_or_empty(commit && *commit ? commit : m->git_commit);
+    out->date = dup_or_empty(m->start_time);
+    out->wall_seconds = m->wall_seconds > 0 ? m->wall_seconds : 0;
+    out->samples = prof_total_samples(p);
+    if (!out->commit || !out->date) goto oom;
+    prof_func_stat *st = NULL;
+    long n = prof_function_stats(p, &st);
+    if (n < 0) goto oom;
+    double sps = prof_seconds_per_sample(p);
+    const char *ws = m->workspace ? m->workspace : m->cwd;
+    for (long i = 0; i < n && out->ntop < HIST_TOP && out->samples; i++) {
+        if (!st[i].self) break;
+        hist_func *f = &out->top[out->ntop];
+        f->function = cmp_key_function(st[i].function);
+        f->file = st[i].file ? cmp_key_file(st[i].file, ws) : strdup("");
+        out->ntop++;
+        if (!f->function || !f->file) {
+            free(st);
+            goto oom;
+        }
+        f->self_pct = 100.0 * (double)st[i].self / (double)out->samples;
+        f->self_seconds = (double)st[i].self * sps;
+    }
+    free(st);
+    return 0;
+oom:
+    hist_run_free(out);
+    return -1;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, size_t n) {
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out) {
+    *out = (hist_spread){0};
+    if (to > h->n) to = h->n;
+    if (from >= to) return 0;
+    size_t n = to - from;
+    double *v = malloc(n * sizeof *v);
+    if (!v) return -1;
+    for (size_t i = 0; i < n; i++) v[i] = h->runs[from + i].wall_seconds;
+    out->n = n;
+    out->median = median_of(v, n);
+    for (size_t i = 0; i < n; i++) v[i] = fabs(h->runs[from + i].wall_seconds - out->median);
+    out->mad = median_of(v, n);
+    free(v);
+    /* 1.4826 x MAD estimates the standard deviation of normal noise; the
+     * floor keeps identical runs from making every small change "outside". */
+    double sd = 1.4826 * out->mad;
+    if (sd < 0.01 * out->median) sd = 0.01 * out->median;
+    out->lo = out->median - HIST_SPREAD_K * sd;
+    out->hi = out->median + HIST_SPREAD_K * sd;
+    if (out->lo < 0) out->lo = 0;
+    out->ok = n >= 3;
+    return 0;
+}
+
+bool hist_outside(const hist_spread *s, double wall) {
+    return s->ok && (wall < s->lo || wall > s->hi);
+}
+
+double hist_share(const hist_run *r, const char *function, const char *file) {
+    for (size_t i = 0; i < r->ntop; i++)
+        if (!strcmp(r->top[i].function, function) && !strcmp(r->top[i].file, file))
+            return r->top[i].self_pct;
+    return -1;
+}

@@ -1,0 +1,153 @@
+/* Unit tests for history.c: bounded append, load of missing / corrupt /
+ * oversized files, save + reload, and the spread statistics. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "history.h"
+
+static hist_run make_run(int i, double wall) {
+    hist_run r = {0};
+    char c[48];
+    snprintf(c, sizeof c, "%040x", i);
+    r.commit = strdup(c);
+    r.date = strdup("2026-11-29T20:00:00Z");
+    r.wall_seconds = wall;
+    r.samples = 100 + (uint64_t)i;
+    r.top[0] = (hist_func){strdup("f"), strdup("a.py"), 40.0, 0.4};
+    r.ntop = 1;
+    return r;
+}
+
+static char tmpdir[] = "/tmp/csprof-history-XXXXXX";
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+TEST(append_is_bounded_and_keeps_the_newest) {
+    history h;
+    CHECK_EQ_INT(hist_init(&h, "w"), 0);
+    for (int i = 0; i < HIST_MAX_RUNS + 25; i++) {
+        hist_run r = make_run(i, 1.0);
+        CHECK_EQ_INT(hist_append(&h, &r), 0);
+        CHECK(r.commit == NULL);   /* ownership moved */
+    }
+    CHECK_EQ_INT(h.n, HIST_MAX_RUNS);
+    CHECK_EQ_INT(h.runs[0].samples, 125);
+    CHECK_EQ_INT(h.runs[HIST_MAX_RUNS - 1].samples, 100 + HIST_MAX_RUNS + 24);
+    hist_free(&h);
+}
+
+TEST(save_and_load_round_trip) {
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/w.history.json", tmpdir);
+    history h, back;
+    hist_init(&h, "w");
+    for (int i = 0; i < 3; i++) {
+        hist_run r = make_run(i, 1.0 + i);
+        hist_append(&h, &r);
+    }
+    CHECK_EQ_INT(hist_save(&h, path), 0);
+    CHECK_EQ_INT(hist_load(path, "w", &back, err, sizeof err), 0);
+    CHECK_EQ_INT(back.n, 3);
+    CHECK_EQ_STR(back.runs[2].commit, h.runs[2].commit);
+    CHECK(fabs(back.runs[2].wall_seconds - 3.0) < 1e-9);
+    CHECK_EQ_STR(back.runs[1].top[0].function, "f");
+    CHECK(fabs(hist_share(&back.runs[1], "f", "a.py") - 40.0) < 1e-9);
+    CHECK(hist_share(&back.runs[1], "g", "a.py") < 0);
+    hist_free(&h);
+    hist_free(&back);
+}
+
+TEST(missing_and_corrupt_files_give_a_fresh_history) {
+    char path[128], err[256];
+    history h;
+    snprintf(path, sizeof path, "%s/none.history.json", tmpdir);
+    CHECK_EQ_INT(hist_load(path, "none", &h, err, sizeof err), 0);
+    CHECK_EQ_INT(h.n, 0);
+    hist_free(&h);
+    static const char *bad[] = {
+        "{not json",
+        "{\"schema\": \"other\", \"schema_version\": 1, \"runs\": []}",
+        "{\"schema\": \"csprof-history\", \"schema_version\": 2, \"runs\": []}",
+        "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": {}}",
+        "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": [{\"wall_seconds\": -1, \"samples\": 1, \"top\": []}]}",
+        "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": [{\"wall_seconds\": 1, \"samples\": 1, \"top\": [{\"function\": \"f\", \"self_pct\": 500, \"self_seconds\": 1}]}]}",
+        "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": [{\"wall_seconds\": 1, \"samples\": 1, \"top\": 3}]}",
+    };
+    snprintf(path, sizeof path, "%s/bad.history.json", tmpdir);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(path, bad[i]);
+        err[0] = '\0';
+        CHECK_EQ_INT(hist_load(path, "bad", &h, err, sizeof err), 1);
+        CHECK_EQ_INT(h.n, 0);
+        CHECK(err[0] != '\0');
+        CHECK_EQ_STR(h.name, "bad");
+        /* A fresh history still takes the current run. */
+        hist_run r = make_run(1, 2.0);
+        CHECK_EQ_INT(hist_append(&h, &r), 0);
+        CHECK_EQ_INT(h.n, 1);
+        hist_free(&h);
+    }
+}
+
+TEST(spread_median_mad_and_outside) {
+    history h;
+    hist_init(&h, "w");
+    static const double walls[] = {1.00, 1.02, 0.98, 1.01, 0.99, 3.00, 1.00};
+    for (int i = 0; i < 7; i++) {
+        hist_run r = make_run(i, walls[i]);
+        hist_append(&h, &r);
+    }
+    hist_spread s;
+    CHECK_EQ_INT(hist_wall_spread(&h, 0, h.n, &s), 0);
+    CHECK(s.ok);
+    CHECK_EQ_INT(s.n, 7);
+    CHECK(fabs(s.median - 1.00) < 1e-9);
+    CHECK(fabs(s.mad - 0.01) < 1e-9);
+    /* +-3 robust SD (1.4826 x MAD) around the median. */
+    CHECK(fabs(s.lo - (1.0 - 3 * 1.4826 * 0.01)) < 1e-9);
+    CHECK(fabs(s.hi - (1.0 + 3 * 1.4826 * 0.01)) < 1e-9);
+    CHECK(hist_outside(&s, 3.00));
+    CHECK(!hist_outside(&s, 1.04));
+    CHECK(hist_outside(&s, 1.05));
+    /* Identical runs: the floor (1% of the median) keeps a tiny change in. */
+    history same;
+    hist_init(&same, "s");
+    for (int i = 0; i < 5; i++) {
+        hist_run r = make_run(i, 2.0);
+        hist_append(&same, &r);
+    }
+    CHECK_EQ_INT(hist_wall_spread(&same, 0, same.n, &s), 0);
+    CHECK(fabs(s.mad) < 1e-12);
+    CHECK(!hist_outside(&s, 2.05));
+    CHECK(hist_outside(&s, 2.07));
+    hist_free(&same);
+    CHECK_EQ_INT(hist_wall_spread(&h, 0, 2, &s), 0);
+    CHECK(!s.ok);                  /* two runs: no spread */
+    CHECK(!hist_outside(&s, 100)); /* and nothing is outside it */
+    hist_free(&h);
+}
+
+int main(void) {
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(append_is_bounded_and_keeps_the_newest);
+    RUN(save_and_load_round_trip);
+    RUN(missing_and_corrupt_files_give_a_fresh_history);
+    RUN(spread_median_mad_and_outside);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return check_summary();
+}
