@@ -1063,8 +1063,8 @@ static int write_output(FILE *f, const char *name, const char *value) {
  * name and numbers. */
 static void emit_notice(const script_run *r, const hot_spot *h, const char *flamegraph_where) {
     char title[256], msg[1024];
-    snprintf(title, sizeof title, "csprof %s: %.1f%% of its time is under this line", r->name,
-             h->pct);
+    snprintf(title, sizeof title, "csprof: %.1f%% of %s's time is under this line", h->pct,
+             r->name);
     snprintf(msg, sizeof msg,
              "%s line %d holds %.1f%% of the samples of %s (%.2f s), counting what it calls%s%s. "
              "Flamegraph: %s.svg %s.",

@@ -183,7 +183,7 @@ static void text_beneath(const summary *S, const user_line *L, str *b) {
         }
         s_printf(b, " %.0f%%", share(it->samples, L->samples));
     }
-    if (L->nbeneath_rest)
+    if (L->nbeneath_rest && L->beneath_rest * 200 >= L->samples)
         s_printf(b, ", %d other%s %.0f%%", L->nbeneath_rest,
                  plural((uint64_t)L->nbeneath_rest, "", "s"), share(L->beneath_rest, L->samples));
 }

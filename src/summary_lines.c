@@ -173,6 +173,14 @@ static int fill_beneath(summary *S, const int *rank_of) {
         i = j;
     }
     free(recs);
+    /* what rounds to 0% says nothing: counted with the rest */
+    for (int r = 0; r < S->nlines; r++) {
+        user_line *L = &S->lines[r];
+        while (L->nbeneath > 1 && L->beneath[L->nbeneath - 1].samples * 200 < L->samples) {
+            L->beneath_rest += L->beneath[--L->nbeneath].samples;
+            L->nbeneath_rest++;
+        }
+    }
     return 0;
 }
 
