@@ -825,6 +825,21 @@ static void summarise(const ci_settings *s, script_run *r, const profile *p) {
     free(flame);
 }
 
+/* csprof record wrote no profile. Its own failures share the exit-status
+ * space with the script's; without a profile only "not found / not
+ * executable" are surely the script's. */
+static void no_profile(script_run *r, int rc) {
+    if (rc == EXIT_CMD_NOT_FOUND || rc == EXIT_CANNOT_EXEC) {
+        r->script_failed = true;
+        r->problem = xasprintf("the command could not be run (exit status %d: %s)", rc,
+                               rc == EXIT_CMD_NOT_FOUND ? "not found" : "not executable");
+    } else {
+        r->problem = xasprintf("csprof record wrote no profile (exit status %d)", rc);
+        r->exit_status = -1;
+    }
+    gh_warning("could not profile %s: %s", r->name, r->problem ? r->problem : "");
+}
+
 static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
     printf("::group::csprof: ");
     put_escaped(stdout, r->line, false);
@@ -874,18 +889,7 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
     r->exit_status = rc;
     r->profiled = rc >= 0 && fresh_file(json_path, started - 1);
     if (!r->profiled) {
-        /* record's own failures share the exit-status space with the
-         * script's; without a profile only "not found / not executable"
-         * are surely the script's. */
-        if (rc == EXIT_CMD_NOT_FOUND || rc == EXIT_CANNOT_EXEC) {
-            r->script_failed = true;
-            r->problem = xasprintf("the command could not be run (exit status %d: %s)", rc,
-                                   rc == EXIT_CMD_NOT_FOUND ? "not found" : "not executable");
-        } else {
-            r->problem = xasprintf("csprof record wrote no profile (exit status %d)", rc);
-            r->exit_status = -1;
-        }
-        gh_warning("could not profile %s: %s", r->name, r->problem ? r->problem : "");
+        no_profile(r, rc);
         free(json_path);
         return;
     }
@@ -1282,9 +1286,11 @@ int cmd_ci(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
             if (!runs[i].script_failed) continue;
             fputs(s.fail_on_script_error ? "::error title=csprof::" : "::warning title=csprof::", stdout);
-            char msg[512];
+            char msg[1024];
             if (runs[i].exit_status >= 0)
-                snprintf(msg, sizeof msg, "%s exited with status %d", runs[i].line, runs[i].exit_status);
+                snprintf(msg, sizeof msg, "%s exited with status %d%s%.300s", runs[i].line,
+                         runs[i].exit_status, runs[i].stderr_tail[0] ? ": " : "",
+                         runs[i].stderr_tail);
             else
                 snprintf(msg, sizeof msg, "%s", runs[i].problem ? runs[i].problem : "failed");
             put_escaped(stdout, msg, false);

@@ -153,12 +153,12 @@ class RealisticScripts(unittest.TestCase):
         line = line_of(os.path.join(HERE, name + ".py"), "# PLANTED")
         mine = [n for n in notices if n.startswith(f"::notice file={name}.py,line={line},")]
         self.assertEqual(len(mine), 1, "\n".join(notices))
-        self.assertIn(f"title=csprof {name}%3A ", mine[0])
+        self.assertRegex(mine[0], rf",title=csprof%3A [0-9.]+%25 of {name}'s time is under this line::")
         self.assertIn(f"{func} line {line} holds ", mine[0])
         self.assertIn(f"of the samples of {name} (", mine[0])
         # every notice is titled with the script of its own file
         for n in notices:
-            m = re.match(r"::notice file=([a-z_]+)\.py,line=\d+,title=csprof ([a-z_]+)%3A", n)
+            m = re.match(r"::notice file=([a-z_]+)\.py,line=\d+,title=csprof%3A [0-9.]+%25 of ([a-z_]+)'s ", n)
             self.assertIsNotNone(m, n)
             self.assertEqual(m.group(1), m.group(2), n)
 
@@ -210,6 +210,36 @@ def _add_tests():
 
 
 _add_tests()
+
+
+class FailedScript(unittest.TestCase):
+    """A script that cannot even start (no such file): the summary says so
+    first, with the exit status and the last line of the script's stderr,
+    and has no table of interpreter start-up; stderr still reaches the log."""
+
+    def test_missing_script(self):
+        with tempfile.TemporaryDirectory(prefix="csprof-failed-") as d:
+            env = dict(os.environ)
+            for k in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+                env.pop(k, None)
+            env.update({"GITHUB_WORKSPACE": d, "CSPROF_SCRIPTS": "no_such_script.py",
+                        "CSPROF_PYTHON": PYTHON, "CSPROF_OUTPUT_DIR": os.path.join(d, "out"),
+                        "CSPROF_BASELINE": "none"})
+            r = subprocess.run(wrapper() + [csprof_bin(), "ci"], capture_output=True, text=True,
+                               env=env, cwd=d, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("can't open file", r.stderr)   # passed through
+            with open(os.path.join(d, "out", "summary.md"), encoding="utf-8") as f:
+                md = f.read()
+            self.assertIn("### csprof: `no_such_script.py` failed before doing any work", md)
+            self.assertRegex(md, r"> ❌ It failed before doing any work worth ranking: exit status 2"
+                                 r"[^\n]*The last line of its stderr: [^\n]*can't open file")
+            self.assertNotIn("| # |", md)
+            self.assertNotIn("What to try", md)
+            self.assertRegex(md, r"\| `no_such_script` \| [0-9.]+ m?s \| ❌ 2 \| — \|")
+            warn = [l for l in r.stdout.splitlines() if l.startswith("::warning")]
+            self.assertTrue(any("exited with status 2: " in w and "can't open file" in w
+                                for w in warn), warn)
 
 
 if __name__ == "__main__":
