@@ -636,6 +636,12 @@ static void collect_hot_spots(const ci_settings *s, script_run *r, const profile
         const prof_func_stat *f = &S.stats[L->func];
         if (share(L->samples, S.total) < ANNOTATE_MIN_PCT) break;
         char *rel = f->file ? relative_to_workspace(s, f->file) : NULL;
+        /* one notice per line (a comprehension shares its function's line) */
+        for (int k = 0; rel && k < r->nhot; k++)
+            if (r->hot[k].line == L->line && !strcmp(r->hot[k].file, rel)) {
+                free(rel);
+                rel = NULL;
+            }
         if (!rel) continue;
         hot_spot *h = &r->hot[r->nhot];
         h->function = xstrdup(f->function);
