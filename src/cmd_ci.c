@@ -599,9 +599,11 @@ static char *beneath_text(const summary *S, const user_line *L) {
             s_puts(&t, "the line itself");
         } else {
             clean(S->stats[it->func].function, 80, false, &t);
-            s_puts(&t, " (");
-            summary_owner_label(S, it->func, &t);
-            s_puts(&t, ")");
+            str owner;
+            s_init(&owner, 200);
+            summary_owner_label(S, it->func, &owner);
+            if (owner.len) s_printf(&t, " (%s)", s_str(&owner));
+            s_free(&owner);
         }
         s_printf(&t, " %.0f%%", share(it->samples, L->samples));
     }

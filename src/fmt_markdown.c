@@ -195,9 +195,11 @@ static void md_beneath(const summary *S, const user_line *L, str *b) {
             s_init(&owner, 200);
             summary_owner_label(S, it->func, &owner);
             md_code_cell(b, S->stats[it->func].function, 60);
-            s_puts(b, " (");
-            md_text_clean(b, s_str(&owner));
-            s_puts(b, ")");
+            if (owner.len) {
+                s_puts(b, " (");
+                md_text_clean(b, s_str(&owner));
+                s_puts(b, ")");
+            }
             s_free(&owner);
         }
         s_printf(b, " %.0f%%", share(it->samples, L->samples));

@@ -177,9 +177,11 @@ static void text_beneath(const summary *S, const user_line *L, str *b) {
             s_puts(b, "the line itself");
         } else {
             clean(S->stats[it->func].function, 60, false, b);
-            s_puts(b, " (");
-            summary_owner_label(S, it->func, b);
-            s_puts(b, ")");
+            str owner;
+            s_init(&owner, 200);
+            summary_owner_label(S, it->func, &owner);
+            if (owner.len) s_printf(b, " (%s)", s_str(&owner));
+            s_free(&owner);
         }
         s_printf(b, " %.0f%%", share(it->samples, L->samples));
     }

@@ -202,9 +202,12 @@ void summary_thread_label(const summary *S, size_t idx, str *out) {
 
 
 /* Whose code a function is, in a word: the top-level package of a library
- * ("sklearn"), "stdlib", or a native object's file name. */
+ * ("sklearn"), "stdlib", or a native object's file name; nothing for the
+ * import machinery (its frames name the import). */
 void summary_owner_label(const summary *S, long func, str *out) {
     const prof_func_stat *f = &S->stats[func];
+    const prof_frame fi = {.file = (char *)f->file, .type = f->type};
+    if (frame_is_import(&fi)) return;  /* "import numpy" needs no owner */
     code_kind k = classify_func(S->p, f->file, f->type);
     if (k == CODE_STDLIB) {
         s_puts(out, "stdlib");
