@@ -15,7 +15,6 @@ class Calibration:
     def __init__(self, started):
         self.started = started   # perf_counter() at the script's first line
         self.planted = 0.0       # seconds inside the planted calls
-        self.main_started = None # perf_counter() when main() began
 
     def budget(self, imported, factor, minimum=1.0):
         """Seconds to give the planted loop: factor times the import time
@@ -23,16 +22,9 @@ class Calibration:
         planted line outweighs the import line on any machine."""
         return max(minimum, factor * (imported - self.started))
 
-    def begin(self):
-        """main() starts: the planted share is compared within main(), where
-        the script only computes (imports also wait for the disk, and a
-        sampler of running threads does not count waiting)."""
-        self.main_started = time.perf_counter()
-
     def write(self, name):
-        now = time.perf_counter()
-        out = {"planted_seconds": self.planted, "elapsed_seconds": now - self.started,
-               "main_seconds": now - self.main_started}
+        elapsed = time.perf_counter() - self.started
+        out = {"planted_seconds": self.planted, "elapsed_seconds": elapsed}
         where = os.environ.get("CSPROF_CALIBRATION_DIR")
         if where:
             with open(os.path.join(where, name + ".json"), "w", encoding="utf-8") as f:

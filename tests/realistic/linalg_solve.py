@@ -46,7 +46,6 @@ def tune(x0):
 
 
 def main():
-    CAL.begin()
     rng = np.random.default_rng(7)
     budget = CAL.budget(IMPORTED, 1.5)
     blocks = make_blocks(rng, 40, 200, 120)

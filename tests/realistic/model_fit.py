@@ -34,7 +34,6 @@ def propose(gp, rng, n):
 
 
 def main():
-    CAL.begin()
     rng = np.random.default_rng(3)
     X = rng.uniform(-1, 1, size=(120, 2))
     y = objective(X) + 0.05 * rng.standard_normal(len(X))

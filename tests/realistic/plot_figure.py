@@ -40,7 +40,6 @@ def render(fig, deadline):
 
 
 def main():
-    CAL.begin()
     rng = np.random.default_rng(1)
     fig = make_figure(rng)
     sizes = render(fig, time.perf_counter() + CAL.budget(IMPORTED, 1.5))

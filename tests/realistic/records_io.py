@@ -44,7 +44,6 @@ def parse_records(text, deadline):
 
 
 def main():
-    CAL.begin()
     records = make_records(20000)
     values = read_csv(write_csv(records))
     text = json.dumps(records)
