@@ -95,6 +95,10 @@ build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_ASAN_OBJS)
 unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)
 
+# Debian packages tests/test_realistic.py needs (for /usr/bin/python3.11);
+# .ci/run installs them with the rest of its APT_PACKAGES.
+REALISTIC_APT := python3-numpy python3-scipy python3-sklearn python3-torch python3-matplotlib
+
 test: all asan build/csprof-vg unit
 	$(PYTHON) tests/run.py
 

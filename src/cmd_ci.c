@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include "history.h"
 #include "output.h"
 #include "profile.h"
+#include "summary.h"
 
 static const char usage[] =
     "usage: csprof ci\n"
@@ -71,8 +73,15 @@ static const char usage[] =
 #define SUMMARY_BUDGET_MAX (900 * 1024)
 #define SCRIPT_MD_MAX (24 * 1024)
 #define DIFF_MD_MAX (16 * 1024)
-#define MAX_ANNOTATIONS 10
+/* GitHub shows at most 10 notices per step (and 50 per job): the notices
+ * csprof ci prints, settings ones included, stay within that. */
+#define MAX_NOTICES 10
 #define ANNOTATIONS_PER_SCRIPT 3
+/* A line is annotated when at least this share of its script's samples is
+ * charged to it. */
+#define ANNOTATE_MIN_PCT 1.0
+/* The last line of a script's stderr kept for its summary, in bytes. */
+#define STDERR_TAIL_MAX 512
 
 typedef struct {
     const char *scripts, *python, *rate, *formats, *baseline, *baseline_dir, *save_dir;
@@ -87,10 +96,13 @@ typedef struct {
     char start_dir[PATH_MAX];
 } ci_settings;
 
+/* A line of the user's code to annotate: the time charged to it (it and
+ * everything it called) and what that time was spent in. */
 typedef struct {
     char *function, *file;   /* file relative to the workspace */
     int line;
-    double self_pct, total_pct;
+    double pct, seconds;
+    char *beneath;           /* e.g. "fit (sklearn) 85%", may be empty */
 } hot_spot;
 
 typedef struct {
@@ -103,6 +115,7 @@ typedef struct {
     bool script_failed;
     double seconds;
     char *problem;           /* why it could not be profiled / compared */
+    char stderr_tail[STDERR_TAIL_MAX];  /* last line of its stderr, csprof's own aside */
     /* hottest function (self) */
     char *top_function, *top_file;
     int top_line;
@@ -120,6 +133,8 @@ typedef struct {
 } script_run;
 
 /* ---- small helpers ---- */
+
+static int notices_printed;  /* ::notice lines so far, against MAX_NOTICES */
 
 static char *xstrdup(const char *s) {
     char *d = strdup(s ? s : "");
@@ -279,6 +294,7 @@ static int load_settings(ci_settings *s) {
      * python3 still runs the scripts. */
     if (!strcmp(s->python, "python") && !on_path("python") && on_path("python3")) {
         printf("::notice title=csprof::no 'python' on PATH: .py scripts run with python3\n");
+        notices_printed++;
         s->python = "python3";
     }
     s->rate = env("CSPROF_RATE");
@@ -456,24 +472,86 @@ static const char *self_exe(void) {
     return path;
 }
 
+/* Keeps the last line of the child's stderr that is not csprof's own
+ * ("csprof: wrote ..."): what the script said last, typically why it
+ * failed. Lines longer than the tail are cut. */
+typedef struct {
+    char cur[STDERR_TAIL_MAX];
+    size_t n;
+    char *tail;
+} tail_keeper;
+
+static void tail_line_done(tail_keeper *k) {
+    size_t n = k->n;
+    while (n && (k->cur[n - 1] == '\r' || k->cur[n - 1] == ' ')) n--;
+    k->cur[n] = '\0';
+    if (n && strncmp(k->cur, "csprof", 6)) memcpy(k->tail, k->cur, n + 1);
+    k->n = 0;
+}
+
+static void tail_feed(tail_keeper *k, const char *buf, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n') tail_line_done(k);
+        else if (k->n + 1 < sizeof k->cur) k->cur[k->n++] = buf[i];
+    }
+}
+
+/* Passes everything from fd through to our stderr and keeps its tail,
+ * until the child exits (a daemon it left holding the pipe does not keep
+ * us waiting) and the pipe is drained. */
+static void pass_stderr(int fd, pid_t pid, int *status, bool *reaped, tail_keeper *k) {
+    char buf[4096];
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int pr = poll(&pfd, 1, *reaped ? 0 : 100);
+        if (pr < 0 && errno != EINTR) break;
+        ssize_t n = pr > 0 ? read(fd, buf, sizeof buf) : 0;
+        if (n > 0) {
+            if (fwrite(buf, 1, (size_t)n, stderr) != (size_t)n) {}  /* best effort: it's a log */
+            tail_feed(k, buf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) break;
+        if (pr > 0 && n == 0) break;  /* EOF: every writer closed it */
+        if (*reaped) break;           /* exited, and nothing more to read now */
+        pid_t w = waitpid(pid, status, WNOHANG);
+        if (w == pid) *reaped = true;
+        else if (w < 0 && errno != EINTR) break;
+    }
+    if (k->n) tail_line_done(k);
+    fflush(stderr);
+}
+
 /* Runs our own executable with argv; returns its exit status (128+N for a
- * signal), or -1 when it could not be started. */
-static int run_self(char *const *argv) {
+ * signal), or -1 when it could not be started. With tail, the child's
+ * stderr goes through a pipe so its last line can be kept. */
+static int run_self(char *const *argv, char *tail) {
     (void)self_exe();
     fflush(stdout);
     fflush(stderr);
+    int pipefd[2] = {-1, -1};
+    if (tail && pipe2(pipefd, O_CLOEXEC) != 0) pipefd[0] = pipefd[1] = -1;
     pid_t pid = fork();
     if (pid < 0) {
         gh_warning("cannot start csprof %s: fork: %s", argv[1], strerror(errno));
+        if (pipefd[0] >= 0) close(pipefd[0]), close(pipefd[1]);
         return -1;
     }
     if (pid == 0) {
+        if (pipefd[1] >= 0 && dup2(pipefd[1], STDERR_FILENO) < 0) _exit(EXIT_SOFTWARE);
         execv(self_exe(), argv);
         fprintf(stderr, "csprof ci: cannot run %s: %s\n", self_exe(), strerror(errno));
         _exit(EXIT_SOFTWARE);
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
+    int status = 0;
+    bool reaped = false;
+    if (pipefd[0] >= 0) {
+        close(pipefd[1]);
+        tail_keeper k = {.tail = tail};
+        if (fcntl(pipefd[0], F_SETFL, O_NONBLOCK) == 0) pass_stderr(pipefd[0], pid, &status, &reaped, &k);
+        close(pipefd[0]);
+    }
+    while (!reaped && waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             gh_warning("cannot wait for csprof %s: %s", argv[1], strerror(errno));
             return -1;
@@ -525,39 +603,74 @@ static char *relative_to_workspace(const ci_settings *s, const char *file) {
     return xstrdup(a + n + 1);
 }
 
-static void collect_hot_spots(const ci_settings *s, script_run *r, const profile *p) {
-    prof_func_stat *st = NULL;
-    long n = prof_function_stats(p, &st);
-    if (n < 0) {
+/* "fit (sklearn) 85%, the line itself 10%": what a line spent its time in. */
+static char *beneath_text(const summary *S, const user_line *L) {
+    str t;
+    s_init(&t, 600);
+    for (int k = 0; k < L->nbeneath; k++) {
+        const beneath_item *it = &L->beneath[k];
+        if (k) s_puts(&t, ", ");
+        if (it->func < 0) {
+            s_puts(&t, "the line itself");
+        } else {
+            clean(S->stats[it->func].function, 80, false, &t);
+            str owner;
+            s_init(&owner, 200);
+            summary_owner_label(S, it->func, &owner);
+            if (owner.len) s_printf(&t, " (%s)", s_str(&owner));
+            s_free(&owner);
+        }
+        s_printf(&t, " %.0f%%", share(it->samples, L->samples));
+    }
+    char *d = xstrdup(s_str(&t));
+    s_free(&t);
+    return d;
+}
+
+/* The script's headline for the job summary table and the lines of the
+ * user's code to annotate, from the same analysis the summary shows. */
+static void collect_hot_spots(const ci_settings *s, script_run *r, const profile *p,
+                              const output_opts *oo) {
+    summary S;
+    output_opts o = *oo;
+    if (o.top_n < ANNOTATIONS_PER_SCRIPT) o.top_n = ANNOTATIONS_PER_SCRIPT;
+    if (summary_analyse(&S, p, &o)) {
         gh_warning("out of memory summarising %s", r->name);
+        summary_free(&S);
         return;
     }
-    uint64_t total = prof_total_samples(p);
-    if (n > 0 && total > 0) {
-        r->top_function = xstrdup(st[0].function);
-        r->top_file = st[0].file ? relative_to_workspace(s, st[0].file) : NULL;
-        if (!r->top_file) r->top_file = xstrdup(st[0].file);
-        r->top_line = st[0].hot_line > 0 ? st[0].hot_line : st[0].first_line;
-        r->top_self_pct = 100.0 * (double)st[0].self / (double)total;
+    if (!S.failed_early && S.total > 0 && (S.nlines || S.nrows)) {
+        const prof_func_stat *f = S.nlines ? &S.stats[S.lines[0].func] : &S.stats[S.rows[0].idx];
+        uint64_t n = S.nlines ? S.lines[0].samples : f->self;
+        r->top_function = xstrdup(f->function);
+        r->top_file = f->file ? relative_to_workspace(s, f->file) : NULL;
+        if (!r->top_file) r->top_file = xstrdup(f->file);
+        r->top_line = S.nlines ? S.lines[0].line : f->hot_line > 0 ? f->hot_line : f->first_line;
+        r->top_self_pct = share(n, S.total);
     }
-    for (long i = 0; i < n && r->nhot < ANNOTATIONS_PER_SCRIPT && total > 0; i++) {
-        if (!st[i].self || st[i].hot_line <= 0 || !st[i].file) continue;
-        if (classify_func(p, st[i].file, st[i].type) != CODE_YOURS) continue;
-        char *rel = relative_to_workspace(s, st[i].file);
+    for (int i = 0; !S.failed_early && i < S.nlines && r->nhot < ANNOTATIONS_PER_SCRIPT; i++) {
+        const user_line *L = &S.lines[i];
+        const prof_func_stat *f = &S.stats[L->func];
+        if (share(L->samples, S.total) < ANNOTATE_MIN_PCT) break;
+        char *rel = f->file ? relative_to_workspace(s, f->file) : NULL;
+        /* one notice per line (a comprehension shares its function's line) */
+        for (int k = 0; rel && k < r->nhot; k++)
+            if (r->hot[k].line == L->line && !strcmp(r->hot[k].file, rel)) {
+                free(rel);
+                rel = NULL;
+            }
         if (!rel) continue;
         hot_spot *h = &r->hot[r->nhot];
-        h->function = xstrdup(st[i].function);
+        h->function = xstrdup(f->function);
+        h->beneath = beneath_text(&S, L);
         h->file = rel;
-        if (!h->function) {
-            free(rel);
-            break;
-        }
-        h->line = st[i].hot_line;
-        h->self_pct = 100.0 * (double)st[i].self / (double)total;
-        h->total_pct = 100.0 * (double)st[i].total / (double)total;
+        h->line = L->line;
+        h->pct = share(L->samples, S.total);
+        h->seconds = (double)L->samples * S.sps;
         r->nhot++;
+        if (!h->function || !h->beneath) break;
     }
-    free(st);
+    summary_free(&S);
 }
 
 /* Baseline profile for name: auto -> BASELINE_DIR/NAME.json; a directory ->
@@ -675,7 +788,7 @@ static void compare_with_baseline(const ci_settings *s, script_run *r, const cha
     if (!stem || !threshold) goto out;
     char *argv[] = {"csprof", "diff", base, (char *)profile_json, "-f", "md,json,svg",
                     "-o", stem, "-n", r->name, "--threshold", threshold, NULL};
-    int rc = run_self(argv);
+    int rc = run_self(argv, NULL);
     if (rc != 0) {
         gh_warning("could not compare %s with its baseline %s (csprof diff exited %d)", r->name,
                    base, rc);
@@ -751,6 +864,66 @@ static void track_history(const ci_settings *s, script_run *r, const profile *p)
     free(dir);
 }
 
+/* Where the flamegraphs are, as a reader of the job summary finds them. */
+static const char *flamegraph_where(const ci_settings *s) {
+    static char where[PATH_MAX + 128];
+    bool upload = false;
+    if (env("CSPROF_UPLOAD") && env_bool("CSPROF_UPLOAD", false, &upload) != 0) upload = false;
+    if (upload)
+        snprintf(where, sizeof where, "in the performance-flamegraphs%s artifact",
+                 env("CSPROF_ARTIFACT_SUFFIX") ? env("CSPROF_ARTIFACT_SUFFIX") : "");
+    else
+        snprintf(where, sizeof where, "in %s", s->output_dir);
+    return where;
+}
+
+/* The script's own summary, with the requested number of rows, links into
+ * the repository at this commit, where its flamegraph is and the last line
+ * of its stderr; and its lines to annotate. */
+static void summarise(const ci_settings *s, script_run *r, const profile *p) {
+    output_opts oo;
+    output_opts_init(&oo);
+    oo.top_n = s->top;
+    oo.server_url = env("GITHUB_SERVER_URL");
+    oo.repository = env("GITHUB_REPOSITORY");
+    oo.sha = env("GITHUB_SHA");
+    oo.stderr_tail = r->stderr_tail[0] ? r->stderr_tail : NULL;
+    char *flame = output_list_has(s->formats, "svg")
+                      ? xasprintf("%s.svg %s", r->name, flamegraph_where(s)) : NULL;
+    oo.flamegraph = flame;
+    collect_hot_spots(s, r, p, &oo);
+    if (output_write_all(p, s->output_dir, r->name, "md", &oo, 0) == 0) {
+        char *md = xasprintf("%s/%s.md", s->output_dir, r->name);
+        bool cut = false;
+        r->profile_md = md ? read_bounded(md, SCRIPT_MD_MAX, &cut) : NULL;
+        if (r->profile_md && cut) {
+            char *more = xasprintf("%s\n_(cut to keep the summary small: the whole report is %s.md)_\n",
+                                   r->profile_md, r->name);
+            free(r->profile_md);
+            r->profile_md = more;
+        }
+        free(md);
+    } else {
+        gh_warning("could not write the Markdown summary of %s", r->name);
+    }
+    free(flame);
+}
+
+/* csprof record wrote no profile. Its own failures share the exit-status
+ * space with the script's; without a profile only "not found / not
+ * executable" are surely the script's. */
+static void no_profile(script_run *r, int rc) {
+    if (rc == EXIT_CMD_NOT_FOUND || rc == EXIT_CANNOT_EXEC) {
+        r->script_failed = true;
+        r->problem = xasprintf("the command could not be run (exit status %d: %s)", rc,
+                               rc == EXIT_CMD_NOT_FOUND ? "not found" : "not executable");
+    } else {
+        r->problem = xasprintf("csprof record wrote no profile (exit status %d)", rc);
+        r->exit_status = -1;
+    }
+    gh_warning("could not profile %s: %s", r->name, r->problem ? r->problem : "");
+}
+
 static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
     printf("::group::csprof: ");
     put_escaped(stdout, r->line, false);
@@ -788,7 +961,7 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
 
     time_t started = time(NULL);
     double t0 = now_seconds();
-    int rc = run_self(argv);
+    int rc = run_self(argv, r->stderr_tail);
     r->seconds = now_seconds() - t0;
     free(argv);
     free(formats);
@@ -800,18 +973,7 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
     r->exit_status = rc;
     r->profiled = rc >= 0 && fresh_file(json_path, started - 1);
     if (!r->profiled) {
-        /* record's own failures share the exit-status space with the
-         * script's; without a profile only "not found / not executable"
-         * are surely the script's. */
-        if (rc == EXIT_CMD_NOT_FOUND || rc == EXIT_CANNOT_EXEC) {
-            r->script_failed = true;
-            r->problem = xasprintf("the command could not be run (exit status %d: %s)", rc,
-                                   rc == EXIT_CMD_NOT_FOUND ? "not found" : "not executable");
-        } else {
-            r->problem = xasprintf("csprof record wrote no profile (exit status %d)", rc);
-            r->exit_status = -1;
-        }
-        gh_warning("could not profile %s: %s", r->name, r->problem ? r->problem : "");
+        no_profile(r, rc);
         free(json_path);
         return;
     }
@@ -828,30 +990,7 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
     if (m->exit_status >= 0) r->exit_status = m->exit_status;
     if (m->wall_seconds > 0) r->seconds = m->wall_seconds;
     r->script_failed = r->exit_status != 0;
-    collect_hot_spots(s, r, p);
-
-    /* The script's own summary, with the requested number of rows and links
-     * into the repository at this commit. */
-    output_opts oo;
-    output_opts_init(&oo);
-    oo.top_n = s->top;
-    oo.server_url = env("GITHUB_SERVER_URL");
-    oo.repository = env("GITHUB_REPOSITORY");
-    oo.sha = env("GITHUB_SHA");
-    if (output_write_all(p, s->output_dir, r->name, "md", &oo, 0) == 0) {
-        char *md = xasprintf("%s/%s.md", s->output_dir, r->name);
-        bool cut = false;
-        r->profile_md = md ? read_bounded(md, SCRIPT_MD_MAX, &cut) : NULL;
-        if (r->profile_md && cut) {
-            char *more = xasprintf("%s\n_(cut to keep the summary small: the whole report is %s.md)_\n",
-                                   r->profile_md, r->name);
-            free(r->profile_md);
-            r->profile_md = more;
-        }
-        free(md);
-    } else {
-        gh_warning("could not write the Markdown summary of %s", r->name);
-    }
+    summarise(s, r, p);
     track_history(s, r, p);
     prof_free(p);
 
@@ -891,7 +1030,7 @@ static const char *verdict_label(const script_run *r, const ci_settings *s) {
     return "⚪ no significant change";
 }
 
-static void fmt_secs(char *buf, size_t len, double sec) {
+static void ci_secs(char *buf, size_t len, double sec) {
     if (sec >= 100) snprintf(buf, len, "%.0f s", sec);
     else if (sec >= 1) snprintf(buf, len, "%.2f s", sec);
     else snprintf(buf, len, "%.0f ms", sec * 1000);
@@ -932,12 +1071,12 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
     if (!out) return NULL;
     fputs("## csprof: where the time went\n\n" CI_LINK_REPORT "\n\n", out);
     write_pr_lead(s, runs, n, out);
-    fputs("| Script | Wall time | Exit | Hottest function (self) | Since baseline |\n"
+    fputs("| Script | Wall time | Exit | Top bottleneck | Since baseline |\n"
           "|---|--:|--:|---|---|\n", out);
     for (size_t i = 0; i < n; i++) {
         script_run *r = &runs[i];
         char t[32];
-        fmt_secs(t, sizeof t, r->seconds);
+        ci_secs(t, sizeof t, r->seconds);
         fputs("| ", out);
         md_cell_code(out, r->name);
         fprintf(out, " | %s | ", t);
@@ -946,6 +1085,7 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
         fputs(" | ", out);
         if (r->top_function) {
             md_cell_code(out, r->top_function);
+            if (r->top_line > 0) fprintf(out, " line %d", r->top_line);
             fprintf(out, " %.1f%%", r->top_self_pct);
         } else {
             fputs("—", out);
@@ -1095,36 +1235,35 @@ static int write_output(FILE *f, const char *name, const char *value) {
     return fprintf(f, "%s<<%s\n%s\n%s\n", name, delim, value, delim) < 0 ? -1 : 0;
 }
 
-static void emit_annotations(script_run *runs, size_t n) {
-    int emitted = 0;
-    for (int rank = 0; rank < ANNOTATIONS_PER_SCRIPT && emitted < MAX_ANNOTATIONS; rank++) {
-        for (size_t i = 0; i < n && emitted < MAX_ANNOTATIONS; i++) {
+/* One notice on a line of the user's code, titled with its own script's
+ * name and numbers. */
+static void emit_notice(const script_run *r, const hot_spot *h, const char *flamegraph_where) {
+    char title[256], msg[1024];
+    snprintf(title, sizeof title, "csprof: %.1f%% of %s's time is under this line", h->pct,
+             r->name);
+    snprintf(msg, sizeof msg,
+             "%s line %d holds %.1f%% of the samples of %s (%.2f s), counting what it calls%s%s. "
+             "Flamegraph: %s.svg %s.",
+             h->function, h->line, h->pct, r->name, h->seconds, h->beneath[0] ? ": " : "",
+             h->beneath, r->name, flamegraph_where);
+    fputs("::notice file=", stdout);
+    put_escaped(stdout, h->file, true);
+    printf(",line=%d,title=", h->line);
+    put_escaped(stdout, title, true);
+    fputs("::", stdout);
+    put_escaped(stdout, msg, false);
+    fputc('\n', stdout);
+}
+
+/* The hottest lines of each script, best rank of every script first, as
+ * many as GitHub shows. */
+static void emit_annotations(script_run *runs, size_t n, const char *flamegraph_where) {
+    for (int rank = 0; rank < ANNOTATIONS_PER_SCRIPT; rank++)
+        for (size_t i = 0; i < n && notices_printed < MAX_NOTICES; i++) {
             if (rank >= runs[i].nhot) continue;
-            const hot_spot *h = &runs[i].hot[rank];
-            /* One annotation per line: the first (hottest rank) wins. */
-            bool dup = false;
-            for (int r2 = 0; r2 <= rank && !dup; r2++)
-                for (size_t j = 0; j < n && !dup; j++) {
-                    if ((r2 == rank && j >= i) || r2 >= runs[j].nhot) continue;
-                    dup = runs[j].hot[r2].line == h->line && !strcmp(runs[j].hot[r2].file, h->file);
-                }
-            if (dup) continue;
-            char title[256], msg[512];
-            snprintf(title, sizeof title, "csprof: %.1f%% of %s's samples", h->self_pct, runs[i].name);
-            snprintf(msg, sizeof msg,
-                     "%s runs here in %.1f%% of the samples of %s (%.1f%% with its callees). "
-                     "Flamegraph: %s.svg in the profiling artifacts.",
-                     h->function, h->self_pct, runs[i].name, h->total_pct, runs[i].name);
-            fputs("::notice file=", stdout);
-            put_escaped(stdout, h->file, true);
-            printf(",line=%d,title=", h->line);
-            put_escaped(stdout, title, true);
-            fputs("::", stdout);
-            put_escaped(stdout, msg, false);
-            fputc('\n', stdout);
-            emitted++;
+            emit_notice(&runs[i], &runs[i].hot[rank], flamegraph_where);
+            notices_printed++;
         }
-    }
     fflush(stdout);
 }
 
@@ -1138,6 +1277,7 @@ static void free_run(script_run *r) {
     for (int i = 0; i < r->nhot; i++) {
         free(r->hot[i].function);
         free(r->hot[i].file);
+        free(r->hot[i].beneath);
     }
     free(r->diff_md);
     free(r->profile_md);
@@ -1273,17 +1413,17 @@ int cmd_ci(int argc, char **argv) {
     for (size_t i = 0; i < n; i++)
         if (runs[i].argv) run_script(&s, &runs[i], n);
 
-    if (s.annotations) emit_annotations(runs, n);
+    if (s.annotations) emit_annotations(runs, n, flamegraph_where(&s));
 
     char *html_path = write_ci_html(&s, runs, n);
     size_t len = 0;
-    char *summary = render_summary(&s, runs, n, &len);
+    char *job_md = render_summary(&s, runs, n, &len);
     char *summary_path = xasprintf("%s/summary.md", s.output_dir);
     bool deferred = false;
     if (env_bool("CSPROF_SUMMARY_DEFERRED", false, &deferred)) deferred = false;
-    if (summary && summary_path) {
+    if (job_md && summary_path) {
         FILE *f = fopen(summary_path, "wb");
-        if (!f || fwrite(summary, 1, len, f) != len || fclose(f) != 0) {
+        if (!f || fwrite(job_md, 1, len, f) != len || fclose(f) != 0) {
             gh_warning("cannot write %s: %s", summary_path, strerror(errno));
             if (f) fclose(f);
         } else if (!deferred) {
@@ -1323,9 +1463,11 @@ int cmd_ci(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
             if (!runs[i].script_failed) continue;
             fputs(s.fail_on_script_error ? "::error title=csprof::" : "::warning title=csprof::", stdout);
-            char msg[512];
+            char msg[1024];
             if (runs[i].exit_status >= 0)
-                snprintf(msg, sizeof msg, "%s exited with status %d", runs[i].line, runs[i].exit_status);
+                snprintf(msg, sizeof msg, "%s exited with status %d%s%.300s", runs[i].line,
+                         runs[i].exit_status, runs[i].stderr_tail[0] ? ": " : "",
+                         runs[i].stderr_tail);
             else
                 snprintf(msg, sizeof msg, "%s", runs[i].problem ? runs[i].problem : "failed");
             put_escaped(stdout, msg, false);
@@ -1335,7 +1477,7 @@ int cmd_ci(int argc, char **argv) {
     }
     fflush(stdout);
     free(results);
-    free(summary);
+    free(job_md);
     free(summary_path);
     free(html_path);
     for (size_t i = 0; i < n; i++) free_run(&runs[i]);

@@ -295,13 +295,19 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     if (prof_add_roots(p, o->subprocesses, threads_with_samples > 1)) return -1;
     output_opts oo;
     output_opts_init(&oo);
+    /* The summary says where the flamegraph is, when one is written. */
+    char flame[PATH_MAX + 64];
+    if (output_list_has(o->formats, "svg") &&
+        (size_t)snprintf(flame, sizeof flame, "%s.svg in %s", name, o->output) < sizeof flame)
+        oo.flamegraph = flame;
     int rc = output_write_all(p, o->output, name, o->formats, &oo, !o->quiet);
     if (!o->quiet) {
         const prof_counters *c = prof_counters_of(p);
-        fprintf(stderr, "csprof: %llu samples (%llu dropped, %llu idle) in %zu threads over %.2f s"
+        fprintf(stderr, "csprof: %llu samples (%llu dropped, %llu idle) in %zu thread%s over %.2f s"
                 " at %.0f Hz; sampler used %.1f%% of one CPU\n",
                 (unsigned long long)c->taken, (unsigned long long)c->dropped,
-                (unsigned long long)c->idle, threads_with_samples, r->wall_seconds, o->rate,
+                (unsigned long long)c->idle, threads_with_samples,
+                threads_with_samples == 1 ? "" : "s", r->wall_seconds, o->rate,
                 r->wall_seconds > 0 ? 100.0 * r->cpu_seconds / r->wall_seconds : 0.0);
         if (o->native)
             fprintf(stderr, "csprof: --native: %llu thread samples merged with their C frames, "

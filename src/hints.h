@@ -58,9 +58,63 @@ typedef enum {
     HINT_KIND_COUNT
 } hint_kind;
 
+/* What the samples beneath a line of your code were doing, by the module
+ * and name of the frames there (the outermost frame a rule recognises
+ * decides), or the line itself running. */
+typedef enum {
+    WORK_OWN,        /* the line itself: bytecode, or C it calls directly */
+    WORK_WAITING,    /* blocked: sleep, lock, I/O, a child (idle samples) */
+    WORK_IMPORT,
+    WORK_LINALG,     /* numpy.linalg, scipy.linalg, BLAS/LAPACK, dot/matmul/einsum */
+    WORK_OPTIMIZE,   /* scipy.optimize */
+    WORK_FIT,        /* scikit-learn fit* */
+    WORK_NEURAL,     /* torch autograd, optimisers, nn modules */
+    WORK_PLOT,       /* matplotlib */
+    WORK_JSON,
+    WORK_REGEX,
+    WORK_IO,         /* files, csv, compression, numpy text I/O */
+    WORK_LOGGING,
+    WORK_COPY,       /* copy, pickle */
+    WORK_LIBRARY,    /* other third-party code */
+    WORK_STDLIB,     /* other standard library code */
+    WORK_NATIVE,     /* other native code */
+    WORK_COUNT
+} work_kind;
+
+/* The specific kind of work a frame beneath your code stands for, from its
+ * module ("scipy.optimize._minimize", a native object's file name) and its
+ * function name; WORK_COUNT when no specific rule knows it. */
+work_kind work_of_frame(const char *module, const char *function, frame_type type);
+/* "linear algebra", "importing modules", ...: a phrase for a sentence. */
+const char *work_name(work_kind w);
+
+/* Which advice a summary already gave (1-based row, 0 = not yet), so that
+ * no sentence of advice appears twice in one summary: a later row that
+ * needs the same advice refers back to the first instead. */
+typedef struct {
+    int line_row[WORK_COUNT];
+    int func_row[HINT_KIND_COUNT];
+} hint_memory;
+
+/* A line of your code and what the samples charged to it were doing. */
+typedef struct {
+    const char *function;      /* your function */
+    int line;
+    uint64_t samples;          /* charged to this line */
+    const uint64_t *by_work;   /* WORK_COUNT counts, summing to samples */
+    work_kind work;            /* the largest of them */
+    const char *callee;        /* busiest function directly beneath, NULL: none */
+    const char *callee_owner;  /* its package or kind, e.g. "sklearn" */
+    uint64_t callee_samples;
+} line_hint_input;
+
+/* Writes the advice for a line of your code (row is its 1-based rank). */
+void hint_for_line(const line_hint_input *in, int row, hint_memory *mem, char *buf, size_t len);
+
 /* Writes the advice (NUL-terminated, truncated to fit) into buf and returns
- * which rule produced it. */
-hint_kind hint_for(const hint_input *in, char *buf, size_t len);
+ * which rule produced it. row and mem as for hint_for_line; mem may be NULL
+ * (no memory: the full advice every time). */
+hint_kind hint_for(const hint_input *in, int row, hint_memory *mem, char *buf, size_t len);
 
 /* Short stable name of a rule, e.g. "waiting", "json", "hot-loop". */
 const char *hint_kind_name(hint_kind k);

@@ -76,6 +76,12 @@ static int each_entry(const char *list, int (*fn)(const char *name, void *ctx), 
     return 0;
 }
 
+static int is_wanted(const char *name, void *ctx) { return !strcmp(name, (const char *)ctx); }
+
+bool output_list_has(const char *list, const char *name) {
+    return each_entry(list, is_wanted, (void *)name) != 0;
+}
+
 typedef struct { char *err; size_t errlen; } check_ctx;
 
 static int check_one(const char *name, void *ctx) {

@@ -8,6 +8,7 @@
 #ifndef CSPROF_OUTPUT_H
 #define CSPROF_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "profile.h"
 
@@ -21,6 +22,11 @@ typedef struct {
     /* Optional baseline: when set, svg renders a differential flamegraph
      * (this profile's shape, coloured by growth/shrink against base). */
     const profile *base;
+    /* Summary only: where the reader finds this profile's flamegraph (e.g.
+     * "app.svg in the output directory"), NULL when none was written; and the
+     * last line the command wrote to stderr, when the caller captured it. */
+    const char *flamegraph;
+    const char *stderr_tail;
 } output_opts;
 
 void output_opts_init(output_opts *o);
@@ -50,6 +56,8 @@ typedef struct {
 const output_format *output_find(const char *name);
 /* Validate a comma-separated list; on error names the bad entry in err. */
 int output_check_list(const char *list, char *err, size_t errlen);
+/* Whether a comma-separated list of formats names this one. */
+bool output_list_has(const char *list, const char *name);
 /* Create dir and its parents as needed. Returns 0 when dir is a directory
  * we can write in; else -1 with errno set. */
 int output_mkdir(const char *dir);

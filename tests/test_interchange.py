@@ -315,7 +315,7 @@ class TestMarkdown(InterchangeTest):
         self.assertIn("<code>a|b`c&lt;b&gt;*x*_y_[z](u)</code>", html)
         self.assertNotIn("<b>", html)
         # the same outside tables (the hint list): no stray backslash
-        self.assertRegex(html, r"<li><code>a\|b`c&lt;b&gt;\*x\*_y_\[z\]\(u\)</code> —")
+        self.assertRegex(html, r"<li><code>a\|b`c&lt;b&gt;\*x\*_y_\[z\]\(u\)</code> line \d+ —")
         self.assertNotIn("a\\|b", html)
         # your code links to the repository at the commit, with the line
         self.assertRegex(html, r'href="https://github.com/acme/app/blob/feedbeef/app/[^"]+\.py#L\d+"')

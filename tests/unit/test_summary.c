@@ -15,6 +15,7 @@
 #include "check.h"
 #include "hints.h"
 #include "output.h"
+#include "summary.h"
 
 /* Renders with writer into a malloc'd string. */
 static char *render(output_writer w, const profile *p, const output_opts *o) {
@@ -111,6 +112,26 @@ static const char golden_md[] =
     "\n"
     "`python3 app.py --n '3 4'` · exit status 0 · 2.50 s wall · 214 samples at 100 Hz · Python 3.12.1 · 2026-11-24 19:30 UTC · commit [`0123456789ab`](https://github.com/acme/proj/commit/0123456789abcdef0123456789abcdef01234567)\n"
     "\n"
+    "| # | Your code | Line | Time (95% interval) | Spent in |\n"
+    "|--:|---|---|--:|---|\n"
+    "| 1 | `work` | [lib/work.py:12](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/lib/work.py#L12) | 0.60 s · 28.0% (22.4–34.4%) | the line itself 100% |\n"
+    "| 2 | `fib` | [lib/work.py:22](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/lib/work.py#L22) | 0.40 s · 18.7% (14.0–24.4%) | the line itself 100% |\n"
+    "| 3 | `work` | [lib/work.py:14](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/lib/work.py#L14) | 0.34 s · 15.9% (11.6–21.4%) | `dot` (numpy) 59% · `memcpy` (libc.so.6) 41% |\n"
+    "| 4 | `<module>` | [app.py:30](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/app.py#L30) | 0.30 s · 14.0% (10.0–19.3%) | `loads` (stdlib) 100% |\n"
+    "| 5 | `` a\\|b`c*d_<x> `` | [odd \\[x\\].py:3](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/odd%20%5Bx%5D.py#L3) | 0.060 s · 2.8% (1.3–6.0%) | the line itself 100% |\n"
+    "\n"
+    "Time is charged to the innermost line of your code on each sample; 20.6% of the samples had none on the stack.\n"
+    "\n"
+    "**What to try**\n"
+    "\n"
+    "1. `work` line 12 — 100% of the time of line 12 is spent on the line itself (its bytecode, or built-in and C functions it calls directly). If the line runs inside a loop, move the loop into C: vectorise with numpy, or use built-ins (sum, sorted, comprehensions, str.join); or change the algorithm (a dict or set lookup instead of a scan, no nested loops over the same data).\n"
+    "2. `fib` line 22 — 100% of the time of line 22 is spent on the line itself (its bytecode, or built-in and C functions it calls directly). The advice for the line's own work under \\#1 applies to `fib` line 22 as well.\n"
+    "3. `work` line 14 — 59% of the time of line 14 is linear algebra; the busiest call beneath it is `dot` (numpy) with 59%. Reuse a factorisation instead of recomputing it (cho\\_factor or lu\\_factor once, then cho\\_solve or lu\\_solve), solve systems rather than forming inverses, and batch many small products into one large one.\n"
+    "4. `<module>` line 30 — 100% of the time of line 30 is JSON encoding or decoding; the busiest call beneath it is `loads` (stdlib) with 100%. Avoid encoding or parsing the same data repeatedly (parse once and keep the objects); if the volume is inherent, a faster parser such as orjson helps.\n"
+    "5. `` a|b`c*d_<x> `` line 3 — 100% of the time of line 3 is spent on the line itself (its bytecode, or built-in and C functions it calls directly). The advice for the line's own work under \\#1 applies to `` a|b`c*d_<x> `` line 3 as well.\n"
+    "\n"
+    "**Functions by self time** (any code: where the CPU was when sampled)\n"
+    "\n"
     "| # | Function | Location | Self time (95% interval) | Total | Kind | Hottest line |\n"
     "|--:|---|---|--:|--:|---|---|\n"
     "| 1 | `work` | [lib/work.py:10](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/lib/work.py#L10) | 0.60 s · 28.0% (22.4–34.4%) | 43.9% | your code | [12](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/lib/work.py#L12) (100%) |\n"
@@ -118,14 +139,6 @@ static const char golden_md[] =
     "| 3 | `fib` | [lib/work.py:20](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/lib/work.py#L20) | 0.40 s · 18.7% (14.0–24.4%) | 18.7% | your code | [22](https://github.com/acme/proj/blob/0123456789abcdef0123456789abcdef01234567/lib/work.py#L22) (100%) |\n"
     "| 4 | `loads` | json/\\_\\_init\\_\\_.py:299 | 0.30 s · 14.0% (10.0–19.3%) | 14.0% | stdlib | 346 (100%) |\n"
     "| 5 | `dot` | numpy/core/multiarray.py:90 | 0.20 s · 9.3% (6.1–14.0%) | 9.3% | third-party | 100 (100%) |\n"
-    "\n"
-    "**What to try**\n"
-    "\n"
-    "1. `work` — A hot loop in your code: 64% of its time is on its own lines (line 12 is the hottest), not in calls. Move the loop into C: vectorise with numpy, or use built-ins (sum, sorted, comprehensions, str.join); or change the algorithm (a dict or set lookup instead of a scan, no nested loops over the same data).\n"
-    "2. `Condition.wait` — This is waiting, not computing: the thread was blocked (sleep, lock, I/O or a child process). Faster code won't shorten it; wait less often, overlap the waits (threads, asyncio, fewer round trips), or look at what it waits for.\n"
-    "3. `fib` — Recursive: 100% of its samples are inside nested calls of itself. If it computes the same arguments again and again, as naive recursive definitions do, memoise it (functools.cache) or rewrite the recursion as a loop over a table of results.\n"
-    "4. `loads` — JSON encoding/decoding. Avoid encoding or parsing the same data repeatedly (parse once and keep the objects); if the volume is inherent, a faster parser such as orjson helps. 100% of it is reached from your `<module>` (app.py:30): start there.\n"
-    "5. `dot` — Time inside a library (`numpy`). The library itself is rarely what to change; look at the code calling it. 100% of it is reached from your `work` (lib/work.py:14): start there. Make fewer, larger calls (batch or vectorise the work) and avoid converting data back and forth.\n"
     "\n"
     "Self time by kind of code: your code 49.5% · stdlib 14.0% · third-party 9.3% · native 6.5% · idle 20.6%\n"
     "\n"
@@ -178,22 +191,30 @@ static const char golden_txt[] =
     "  started      2026-11-24 19:30 UTC\n"
     "  commit       0123456789ab\n"
     "\n"
+    "  #  your code        location    time  share  spent in\n"
+    "  1  work       lib/work.py:12  0.60 s  28.0%  the line itself 100%\n"
+    "  2  fib        lib/work.py:22  0.40 s  18.7%  the line itself 100%\n"
+    "  3  work       lib/work.py:14  0.34 s  15.9%  dot (numpy) 59%, memcpy (libc.so.6) 41%\n"
+    "  (20.6% of the samples had no line of your code on the stack)\n"
+    "\n"
+    "what to try\n"
+    "  1. work line 12: 100% of the time of line 12 is spent on the line itself (its bytecode, or\n"
+    "     built-in and C functions it calls directly). If the line runs inside a loop, move the loop into\n"
+    "     C: vectorise with numpy, or use built-ins (sum, sorted, comprehensions, str.join); or change\n"
+    "     the algorithm (a dict or set lookup instead of a scan, no nested loops over the same data).\n"
+    "  2. fib line 22: 100% of the time of line 22 is spent on the line itself (its bytecode, or built-in\n"
+    "     and C functions it calls directly). The advice for the line's own work under #1 applies to\n"
+    "     `fib` line 22 as well.\n"
+    "  3. work line 14: 59% of the time of line 14 is linear algebra; the busiest call beneath it is\n"
+    "     `dot` (numpy) with 59%. Reuse a factorisation instead of recomputing it (cho_factor or\n"
+    "     lu_factor once, then cho_solve or lu_solve), solve systems rather than forming inverses, and\n"
+    "     batch many small products into one large one.\n"
+    "\n"
+    "functions by self time (any code: where the CPU was when sampled)\n"
     "  #  function        location            self  share  95% interval  total  kind       hottest line\n"
     "  1  work            lib/work.py:10    0.60 s  28.0%  22.4-34.4%    43.9%  your code  12 (100%)\n"
     "  2  Condition.wait  threading.py:320  0.44 s  20.6%  15.7-26.5%    20.6%  idle       355 (100%)\n"
     "  3  fib             lib/work.py:20    0.40 s  18.7%  14.0-24.4%    18.7%  your code  22 (100%)\n"
-    "\n"
-    "what to try\n"
-    "  1. work: A hot loop in your code: 64% of its time is on its own lines (line 12 is the hottest),\n"
-    "     not in calls. Move the loop into C: vectorise with numpy, or use built-ins (sum, sorted,\n"
-    "     comprehensions, str.join); or change the algorithm (a dict or set lookup instead of a scan, no\n"
-    "     nested loops over the same data).\n"
-    "  2. Condition.wait: This is waiting, not computing: the thread was blocked (sleep, lock, I/O or a\n"
-    "     child process). Faster code won't shorten it; wait less often, overlap the waits (threads,\n"
-    "     asyncio, fewer round trips), or look at what it waits for.\n"
-    "  3. fib: Recursive: 100% of its samples are inside nested calls of itself. If it computes the same\n"
-    "     arguments again and again, as naive recursive definitions do, memoise it (functools.cache) or\n"
-    "     rewrite the recursion as a loop over a table of results.\n"
     "\n"
     "self time by kind of code: your code 49.5%, stdlib 14.0%, third-party 9.3%, native 6.5%, idle 20.6%\n"
     "\n"
@@ -261,31 +282,34 @@ TEST(markdown_links_need_all_three) {
 }
 
 static const char empty_md[] =
-    "### csprof: no bottlenecks found in `job.py`\n"
+    "### csprof: `job.py` failed before doing any work\n"
     "\n"
     "`python3 job.py` · exit status 137 (signal 9) · 0.050 s wall · 0 samples at 250 Hz\n"
+    "\n"
+    "> ❌ It failed before doing any work worth ranking: exit status 137 (signal 9), with no sample in your code.\n"
     "\n"
     "<details>\n"
     "<summary>Notes</summary>\n"
     "\n"
     "- no Python stacks found: the command is not a Python program.\n"
     "- No samples were recorded, so there is nothing to rank.\n"
-    "- Only running threads were sampled; time spent waiting (sleep, I/O, locks) is not counted. "
-    "Record with --idle to include it.\n"
+    "- Only running threads were sampled; time spent waiting (sleep, I/O, locks) is not counted. Record with --idle to include it.\n"
     "- 0 distinct functions in 0 distinct stacks.\n"
-    "- Self time counts samples where the function itself was running; total time, samples where "
-    "it was anywhere on the stack. The 95% interval (Wilson score) covers sampling noise only.\n"
+    "- Self time counts samples where the function itself was running; total time, samples where it was anywhere on the stack. The 95% interval (Wilson score) covers sampling noise only.\n"
     "- Recorded by csprof 0.1.0.\n"
     "\n"
     "</details>\n";
 
 static const char empty_txt[] =
-    "csprof: no bottlenecks found in job.py\n"
+    "csprof: job.py failed before doing any work\n"
     "\n"
     "  command      python3 job.py\n"
     "  exit status  137 (signal 9)\n"
     "  wall time    0.050 s\n"
     "  samples      0 at 250 Hz\n"
+    "\n"
+    "It failed before doing any work worth ranking: exit status 137 (signal 9), with no sample in your\n"
+    "code.\n"
     "\n"
     "notes\n"
     "  - no Python stacks found: the command is not a Python program.\n"
@@ -356,7 +380,7 @@ static int check_tables(const char *md) {
 }
 
 TEST(golden_tables_are_well_formed) {
-    CHECK_EQ_INT(check_tables(golden_md), 3);
+    CHECK_EQ_INT(check_tables(golden_md), 4);
 }
 
 static uint32_t rng = 2463534242u;
@@ -473,7 +497,7 @@ static hint_kind hint(const char *fn, const char *file, frame_type type, code_ki
     hint_input in = {.stat = &st, .kind = kind, .profile_samples = 1000, .ncallees = 1,
                      .user_caller = {"handler", "app/views.py:88", total * 3 / 4},
                      .caller = {"wrapper", "lib/x.py:5", total}};
-    return hint_for(&in, buf, len);
+    return hint_for(&in, 1, NULL, buf, len);
 }
 
 static int has(const char *s, const char *part) { return strstr(s, part) != NULL; }
@@ -534,7 +558,7 @@ TEST(hints_library_names_the_caller) {
     static prof_func_stat st = {.function = "f", .file = "/v/lib/python3.11/site-packages/x.py",
                                 .type = FRAME_PYTHON, .self = 5, .total = 5};
     hint_input in = {.stat = &st, .kind = CODE_THIRD_PARTY};
-    CHECK_EQ_INT(hint_for(&in, b, sizeof b), HINT_LIBRARY);
+    CHECK_EQ_INT(hint_for(&in, 1, NULL, b, sizeof b), HINT_LIBRARY);
     CHECK(has(b, "No caller in your code was sampled") && has(b, "\x01x\x02"));
 }
 
@@ -546,24 +570,24 @@ TEST(hints_your_code) {
     st = (prof_func_stat){.function = "score", .file = "/w/a.py", .self = 90, .total = 100,
                           .hot_line = 7, .hot_line_samples = 60};
     in = (hint_input){.stat = &st, .kind = CODE_YOURS, .ncallees = 2};
-    CHECK_EQ_INT(hint_for(&in, b, sizeof b), HINT_LOOP);
+    CHECK_EQ_INT(hint_for(&in, 1, NULL, b, sizeof b), HINT_LOOP);
     CHECK(has(b, "90% of its time") && has(b, "line 7") && has(b, "numpy"));
     /* many callees, one call site: caching */
     st = (prof_func_stat){.function = "lookup", .file = "/w/a.py", .self = 30, .total = 100,
                           .hot_line = 3};
     in = (hint_input){.stat = &st, .kind = CODE_YOURS, .ncallees = 6,
                       .caller = {"loop", "a.py:40", 90}};
-    CHECK_EQ_INT(hint_for(&in, b, sizeof b), HINT_CACHE);
+    CHECK_EQ_INT(hint_for(&in, 1, NULL, b, sizeof b), HINT_CACHE);
     CHECK(has(b, "90% of it comes through one call site, \x01loop\x02 (a.py:40)") &&
           has(b, "functools.cache"));
     /* mostly recursive: memoisation */
     in.recursive = 70;
-    CHECK_EQ_INT(hint_for(&in, b, sizeof b), HINT_CACHE);
+    CHECK_EQ_INT(hint_for(&in, 1, NULL, b, sizeof b), HINT_CACHE);
     CHECK(has(b, "Recursive: 70%"));
     /* spread over callees, no dominant site */
     in = (hint_input){.stat = &st, .kind = CODE_YOURS, .ncallees = 6,
                       .caller = {"loop", "a.py:40", 50}};
-    CHECK_EQ_INT(hint_for(&in, b, sizeof b), HINT_GENERAL);
+    CHECK_EQ_INT(hint_for(&in, 1, NULL, b, sizeof b), HINT_GENERAL);
     CHECK(has(b, "6 functions it calls") && has(b, "line 3"));
 }
 
@@ -574,7 +598,7 @@ TEST(hints_are_honest_and_safe) {
                                 .type = FRAME_PYTHON, .self = 5, .total = 10};
     hint_input in = {.stat = &st, .kind = CODE_THIRD_PARTY,
                      .user_caller = {"ev\x01il\x02\n\x1b[31m", "w.py:1", 10}};
-    hint_for(&in, b, sizeof b);
+    hint_for(&in, 1, NULL, b, sizeof b);
     int on = 0, off = 0;
     for (const char *q = b; *q; q++) {
         on += *q == HINT_CODE_ON;
@@ -586,7 +610,7 @@ TEST(hints_are_honest_and_safe) {
     CHECK(has(b, "evil[31m"));
     /* a tiny buffer truncates without overflowing */
     char tiny[16];
-    hint_for(&in, tiny, sizeof tiny);
+    hint_for(&in, 1, NULL, tiny, sizeof tiny);
     CHECK_EQ_INT(strlen(tiny), 15);
     /* no rule promises a speed-up figure */
     const char *files[] = {"/w/a.py", "/usr/lib/python3.11/json/x.py", "<frozen importlib._bootstrap>",
@@ -597,6 +621,164 @@ TEST(hints_are_honest_and_safe) {
         CHECK(!has(b, "faster by") && !has(b, "times faster") && !has(b, "x faster") &&
               !has(b, "speedup") && !has(b, "speed-up"));
     }
+}
+
+/* ---- lines of your code ---- */
+
+/* Each sample is charged to the innermost line of your code: work:14
+ * holds the dot (20) and memcpy (14) samples beneath it; the idle worker
+ * thread has no line of yours. Counts by hand from golden_profile. */
+TEST(lines_charge_the_innermost_line_of_your_code) {
+    profile *p = golden_profile();
+    output_opts o;
+    output_opts_init(&o);
+    o.top_n = 10;
+    summary S;
+    CHECK_EQ_INT(summary_analyse(&S, p, &o), 0);
+    CHECK_EQ_INT(S.nlines, 5);
+    CHECK_EQ_INT((int)S.user_samples, 170);
+    CHECK(!S.failed_early);
+    if (S.nlines == 5) {
+        const user_line *L = &S.lines[2];
+        CHECK(!strcmp(S.stats[L->func].function, "work") && L->line == 14);
+        CHECK_EQ_INT((int)L->samples, 34);
+        CHECK_EQ_INT(L->nbeneath, 2);
+        CHECK(!strcmp(S.stats[L->beneath[0].func].function, "dot") && L->beneath[0].samples == 20);
+        CHECK(!strcmp(S.stats[L->beneath[1].func].function, "memcpy") &&
+              L->beneath[1].samples == 14);
+        CHECK_EQ_INT((int)L->by_work[WORK_LINALG], 20);
+        CHECK_EQ_INT((int)L->by_work[WORK_NATIVE], 14);
+        CHECK_EQ_INT(L->work, WORK_LINALG);
+        CHECK_EQ_INT(S.lines[0].line, 12);
+        CHECK_EQ_INT((int)S.lines[0].by_work[WORK_OWN], 60);
+        CHECK_EQ_INT(S.lines[3].work, WORK_JSON);   /* <module>:30 > loads */
+    }
+    summary_free(&S);
+    prof_free(p);
+}
+
+/* Splits text into sentences (". " boundaries, list markers dropped) and
+ * fails on the first one seen twice. */
+static int sentences_unique(const char *text) {
+    char *copy = strdup(text), *seen[400];
+    int n = 0, ok = 1;
+    for (char *s = copy; s && *s && ok;) {
+        char *e = strstr(s, ". ");
+        char *nl = strchr(s, '\n');
+        if (nl && (!e || nl < e)) e = nl;
+        if (e) *e = '\0';
+        while (*s == ' ' || (*s >= '0' && *s <= '9')) s++;
+        if (strlen(s) > 25) {
+            for (int i = 0; i < n && ok; i++)
+                if (!strcmp(seen[i], s)) {
+                    fprintf(stderr, "  repeated sentence: %s\n", s);
+                    ok = 0;
+                }
+            if (n < 400) seen[n++] = s;
+        }
+        s = e ? e + 1 : NULL;
+    }
+    free(copy);
+    return ok;
+}
+
+/* No sentence appears twice in a summary: the lead view here has three
+ * lines of "own work" (work:12, fib:22, odd:3), and a library-only profile
+ * has three library functions leading. */
+TEST(no_sentence_repeats) {
+    profile *p = golden_profile();
+    output_opts o;
+    output_opts_init(&o);
+    o.top_n = 10;
+    char *md = render(write_markdown, p, &o), *txt = render(write_text, p, &o);
+    CHECK(md && sentences_unique(md));
+    CHECK(md && strstr(md, "under \\#1 applies to `fib` line 22"));
+    free(md);
+    free(txt);
+    prof_free(p);
+    p = prof_new();
+    prof_set_str(&prof_meta_of(p)->workspace, "/w");
+    int t = prof_add_thread(p, 1, 1, "main");
+    uint32_t a = fr(p, "solve", "/v/lib/python3.11/site-packages/numpy/linalg/linalg.py", 5, 1, FRAME_PYTHON);
+    uint32_t b = fr(p, "eigh", "/v/lib/python3.11/site-packages/numpy/linalg/linalg.py", 9, 8, FRAME_PYTHON);
+    uint32_t c = fr(p, "norm", "/v/lib/python3.11/site-packages/numpy/linalg/linalg.py", 20, 19, FRAME_PYTHON);
+    prof_add_stack(p, (uint32_t)t, false, (uint32_t[]){a}, 1, 50);
+    prof_add_stack(p, (uint32_t)t, false, (uint32_t[]){b}, 1, 30);
+    prof_add_stack(p, (uint32_t)t, false, (uint32_t[]){c}, 1, 20);
+    md = render(write_markdown, p, &o);
+    CHECK(md && sentences_unique(md) && strstr(md, "same kind of cost as \\#1"));
+    free(md);
+    prof_free(p);
+}
+
+/* A script that failed before doing work: said first, with its stderr's
+ * last line, and no table of interpreter start-up. */
+TEST(failed_early_says_so_and_shows_no_table) {
+    profile *p = prof_new();
+    prof_meta *m = prof_meta_of(p);
+    prof_set_str(&m->script, "nope.py");
+    prof_set_str(&m->workspace, "/w");
+    prof_set_str(&m->cwd, "/w");
+    m->exit_status = 2;
+    m->rate_hz = 1000;
+    m->interval_seconds = 0.001;
+    int t = prof_add_thread(p, 1, 1, "main");
+    uint32_t a = fr(p, "ABCMeta.__new__", "<frozen abc>", 106, 105, FRAME_PYTHON);
+    uint32_t b = fr(p, "<module>", "<frozen site>", 3, 1, FRAME_PYTHON);
+    prof_add_stack(p, (uint32_t)t, false, (uint32_t[]){b, a}, 2, 30);
+    output_opts o;
+    output_opts_init(&o);
+    o.stderr_tail = "python3: can't open file '/w/nope.py': [Errno 2] No such file or directory";
+    char *md = render(write_markdown, p, &o), *txt = render(write_text, p, &o);
+    CHECK(md && strstr(md, "### csprof: `nope.py` failed before doing any work\n"));
+    CHECK(md && strstr(md, "exit status 2, with no sample in your code. The last line of its "
+                           "stderr: python3: can't open file"));
+    CHECK(md && !strstr(md, "| # |") && !strstr(md, "ABCMeta"));
+    CHECK(txt && strstr(txt, "csprof: nope.py failed before doing any work\n"));
+    CHECK(txt && strstr(txt, "Errno 2") && !strstr(txt, "ABCMeta"));
+    free(md);
+    free(txt);
+    /* the same start-up with exit status 0 is ranked as usual */
+    m->exit_status = 0;
+    md = render(write_markdown, p, &o);
+    CHECK(md && strstr(md, "ABCMeta") && !strstr(md, "failed before"));
+    free(md);
+    prof_free(p);
+}
+
+TEST(work_beneath_by_module_and_name) {
+    CHECK_EQ_INT(work_of_frame("numpy.linalg.linalg", "solve", FRAME_PYTHON), WORK_LINALG);
+    CHECK_EQ_INT(work_of_frame("numpy", "concatenate", FRAME_PYTHON), WORK_COUNT);
+    CHECK_EQ_INT(work_of_frame("numpy", "dot", FRAME_PYTHON), WORK_LINALG);
+    CHECK_EQ_INT(work_of_frame("scipy.linalg._decomp_cholesky", "cho_solve", FRAME_PYTHON), WORK_LINALG);
+    CHECK_EQ_INT(work_of_frame("scipy.optimize._minimize", "minimize", FRAME_PYTHON), WORK_OPTIMIZE);
+    CHECK_EQ_INT(work_of_frame("sklearn.gaussian_process._gpr", "GaussianProcessRegressor.fit",
+                               FRAME_PYTHON), WORK_FIT);
+    CHECK_EQ_INT(work_of_frame("sklearn.utils._param_validation", "wrapper", FRAME_PYTHON), WORK_COUNT);
+    CHECK_EQ_INT(work_of_frame("torch.autograd", "backward", FRAME_PYTHON), WORK_NEURAL);
+    CHECK_EQ_INT(work_of_frame("torch.optim.adam", "Adam.step", FRAME_PYTHON), WORK_NEURAL);
+    CHECK_EQ_INT(work_of_frame("matplotlib.figure", "Figure.savefig", FRAME_PYTHON), WORK_PLOT);
+    CHECK_EQ_INT(work_of_frame("importlib._bootstrap", "_find_and_load", FRAME_PYTHON), WORK_IMPORT);
+    CHECK_EQ_INT(work_of_frame("json.decoder", "JSONDecoder.raw_decode", FRAME_PYTHON), WORK_JSON);
+    CHECK_EQ_INT(work_of_frame("jsonschema", "validate", FRAME_PYTHON), WORK_COUNT);
+    CHECK_EQ_INT(work_of_frame("re._compiler", "compile", FRAME_PYTHON), WORK_REGEX);
+    CHECK_EQ_INT(work_of_frame("csv", "DictReader.__next__", FRAME_PYTHON), WORK_IO);
+    CHECK_EQ_INT(work_of_frame("numpy.lib.npyio", "loadtxt", FRAME_PYTHON), WORK_IO);
+    CHECK_EQ_INT(work_of_frame("threading", "Event.wait", FRAME_PYTHON), WORK_WAITING);
+    CHECK_EQ_INT(work_of_frame("libopenblas64_p-r0.3.21.so", "dgemm_", FRAME_NATIVE), WORK_LINALG);
+    CHECK_EQ_INT(work_of_frame("libc.so.6", "memcpy", FRAME_NATIVE), WORK_COUNT);
+    /* module from the path, for frames the names module has not named */
+    prof_frame f = {.function = "solve", .file = "/usr/lib/python3/dist-packages/numpy/linalg/linalg.py",
+                    .type = FRAME_PYTHON};
+    char mod[128];
+    frame_module_from_path(&f, mod, sizeof mod);
+    CHECK(!strcmp(mod, "numpy.linalg.linalg"));
+    f.file = "/usr/lib/python3.11/json/__init__.py";
+    frame_module_from_path(&f, mod, sizeof mod);
+    CHECK(!strcmp(mod, "json"));
+    f.file = "<frozen importlib._bootstrap>";
+    frame_module_from_path(&f, mod, sizeof mod);
+    CHECK(!strcmp(mod, "importlib._bootstrap") && frame_is_import(&f));
 }
 
 int main(void) {
@@ -610,6 +792,10 @@ int main(void) {
     RUN(hints_library_names_the_caller);
     RUN(hints_your_code);
     RUN(hints_are_honest_and_safe);
+    RUN(lines_charge_the_innermost_line_of_your_code);
+    RUN(no_sentence_repeats);
+    RUN(failed_early_says_so_and_shows_no_table);
+    RUN(work_beneath_by_module_and_name);
     RUN(huge_profile_markdown_stays_small);
     return check_summary();
 }

@@ -1,0 +1,402 @@
+/* fmt_text.c -- the bottleneck summary as aligned plain text for terminals
+ * (write_text): the same content as the Markdown (fmt_markdown.c), worked
+ * out by summary.c, laid out in columns with prose wrapped at TEXT_WIDTH.
+ * Every name is cleaned of control characters and invalid UTF-8. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "summary.h"
+
+enum { TEXT_WIDTH = 100 };  /* wrap width of prose */
+
+/* A table of cleaned cells, printed with aligned columns. */
+typedef struct {
+    int ncols;
+    const char *align;  /* per column: 'l' or 'r' */
+    str *cells;         /* row-major */
+    int nrows, caprows;
+} ttable;
+
+static int tt_init(ttable *t, int ncols, const char *align) {
+    *t = (ttable){.ncols = ncols, .align = align};
+    return 0;
+}
+
+/* Adds a row of ncols cells, each a printf-less plain string (cleaned here). */
+static void tt_row(ttable *t, const char *const *cells, const size_t *max) {
+    if (t->nrows == t->caprows) {
+        int nc = t->caprows ? t->caprows * 2 : 16;
+        str *n = realloc(t->cells, (size_t)nc * (size_t)t->ncols * sizeof *n);
+        if (!n) return;
+        t->cells = n;
+        t->caprows = nc;
+    }
+    for (int c = 0; c < t->ncols; c++) {
+        str *cell = &t->cells[t->nrows * t->ncols + c];
+        s_init(cell, (size_t)-1);
+        clean(cells[c], max ? max[c] : 200, false, cell);
+    }
+    t->nrows++;
+}
+
+static void tt_print(const ttable *t, FILE *out, const char *indent) {
+    size_t w[16] = {0};
+    for (int r = 0; r < t->nrows; r++)
+        for (int c = 0; c < t->ncols && c < 16; c++) {
+            size_t cw = width_of(s_str(&t->cells[r * t->ncols + c]));
+            if (cw > w[c]) w[c] = cw;
+        }
+    for (int r = 0; r < t->nrows; r++) {
+        fputs(indent, out);
+        for (int c = 0; c < t->ncols; c++) {
+            const char *s = s_str(&t->cells[r * t->ncols + c]);
+            size_t pad = w[c] - width_of(s);
+            bool last = c == t->ncols - 1;
+            if (t->align[c] == 'r') fprintf(out, "%*s%s", (int)pad, "", s);
+            else fprintf(out, "%s%*s", s, last ? 0 : (int)pad, "");
+            if (!last) fputs("  ", out);
+        }
+        putc('\n', out);
+    }
+}
+
+static void tt_free(ttable *t) {
+    for (int i = 0; i < t->nrows * t->ncols; i++) s_free(&t->cells[i]);
+    free(t->cells);
+}
+
+/* Word-wraps text at TEXT_WIDTH: first line after `first`, the rest after
+ * `rest` (hanging indent). */
+static void wrap(FILE *out, const char *first, const char *rest, const char *text) {
+    size_t col = width_of(first);
+    fputs(first, out);
+    const char *p = text;
+    bool line_start = true;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        char word[2048];
+        size_t n = (size_t)(e - p) < sizeof word - 1 ? (size_t)(e - p) : sizeof word - 1;
+        memcpy(word, p, n);
+        word[n] = '\0';
+        size_t ww = width_of(word);
+        if (!line_start && col + 1 + ww > TEXT_WIDTH) {
+            fprintf(out, "\n%s", rest);
+            col = width_of(rest);
+            line_start = true;
+        }
+        if (!line_start) {
+            putc(' ', out);
+            col++;
+        }
+        fputs(word, out);
+        col += ww;
+        line_start = false;
+        p = e;
+    }
+    putc('\n', out);
+}
+
+/* Hint text for a terminal: code markers become backticks, the rest cleaned. */
+static void text_hint(const char *h, str *out) {
+    str raw;
+    s_init(&raw, (size_t)-1);
+    for (; *h; h++) {
+        if (*h == HINT_CODE_ON || *h == HINT_CODE_OFF) s_putn(&raw, "`", 1);
+        else s_putn(&raw, h, 1);
+    }
+    clean(s_str(&raw), 4000, false, out);
+    s_free(&raw);
+}
+
+static void text_note(void *ctx, const char *text) {
+    FILE *out = ctx;
+    str t;
+    s_init(&t, (size_t)-1);
+    clean(text, 2000, false, &t);
+    wrap(out, "  - ", "    ", s_str(&t));
+    s_free(&t);
+}
+
+static void text_header(const summary *S, FILE *out) {
+    str t;
+    s_init(&t, (size_t)-1);
+    clean(summary_title(S), NAME_MAX_CHARS, false, &t);
+    int n = S->nlines ? S->nlines : S->nrows;
+    if (S->failed_early)
+        fprintf(out, "csprof: %s failed before doing any work\n\n", s_str(&t));
+    else if (n)
+        fprintf(out, "csprof: top %d bottleneck%s in %s\n\n", n, plural((uint64_t)n, "", "s"),
+                s_str(&t));
+    else
+        fprintf(out, "csprof: no bottlenecks found in %s\n\n", s_str(&t));
+    ttable kv;
+    tt_init(&kv, 2, "ll");
+    char buf[200];
+    if (S->m->argc > 0) {
+        t.len = 0;
+        summary_command_line(S, &t);
+        tt_row(&kv, (const char *[]){"command", s_str(&t)}, (size_t[]){20, 300});
+    }
+    summary_exit_text(S->m->exit_status, buf, sizeof buf);
+    tt_row(&kv, (const char *[]){"exit status", buf + strlen("exit status ")}, NULL);
+    if (S->m->wall_seconds > 0) {
+        fmt_secs(S->m->wall_seconds, buf, sizeof buf);
+        tt_row(&kv, (const char *[]){"wall time", buf}, NULL);
+    }
+    summary_rate_text(S, false, buf, sizeof buf);
+    tt_row(&kv, (const char *[]){"samples", buf}, NULL);
+    if (S->m->python_version) tt_row(&kv, (const char *[]){"python", S->m->python_version}, NULL);
+    if (S->m->start_time) {
+        t.len = 0;
+        summary_date_text(S->m->start_time, &t);
+        tt_row(&kv, (const char *[]){"started", s_str(&t)}, NULL);
+    }
+    if (S->m->git_commit) {
+        snprintf(buf, sizeof buf, "%.12s", S->m->git_commit);
+        tt_row(&kv, (const char *[]){"commit", buf}, NULL);
+    }
+    if (S->o->flamegraph) tt_row(&kv, (const char *[]){"flamegraph", S->o->flamegraph}, (size_t[]){20, 300});
+    tt_print(&kv, out, "  ");
+    tt_free(&kv);
+    putc('\n', out);
+    s_free(&t);
+}
+
+
+/* "the line itself 64%, dot (numpy) 21%, 2 others 3%" */
+static void text_beneath(const summary *S, const user_line *L, str *b) {
+    for (int k = 0; k < L->nbeneath; k++) {
+        const beneath_item *it = &L->beneath[k];
+        if (k) s_puts(b, ", ");
+        if (it->func < 0) {
+            s_puts(b, "the line itself");
+        } else {
+            clean(S->stats[it->func].function, 60, false, b);
+            str owner;
+            s_init(&owner, 200);
+            summary_owner_label(S, it->func, &owner);
+            if (owner.len) s_printf(b, " (%s)", s_str(&owner));
+            s_free(&owner);
+        }
+        s_printf(b, " %.0f%%", share(it->samples, L->samples));
+    }
+    if (L->nbeneath_rest && L->beneath_rest * 200 >= L->samples)
+        s_printf(b, ", %d other%s %.0f%%", L->nbeneath_rest,
+                 plural((uint64_t)L->nbeneath_rest, "", "s"), share(L->beneath_rest, L->samples));
+}
+
+/* The lead: lines of your code, then what to try for each. */
+static void text_lines(const summary *S, FILE *out) {
+    ttable t;
+    tt_init(&t, 6, "rlrrrl");
+    tt_row(&t, (const char *[]){"#", "your code", "location", "time", "share", "spent in"}, NULL);
+    const size_t max[6] = {4, 60, 60, 20, 10, 300};
+    for (int i = 0; i < S->nlines; i++) {
+        const user_line *L = &S->lines[i];
+        const prof_func_stat *f = &S->stats[L->func];
+        char rank[16], secs[40], pc[20];
+        str loc, beneath;
+        s_init(&loc, (size_t)-1);
+        s_init(&beneath, (size_t)-1);
+        summary_display_path(S, f->file, f->type, &loc);
+        s_printf(&loc, ":%d", L->line);
+        text_beneath(S, L, &beneath);
+        snprintf(rank, sizeof rank, "%d", i + 1);
+        fmt_secs((double)L->samples * S->sps, secs, sizeof secs);
+        snprintf(pc, sizeof pc, "%.1f%%", share(L->samples, S->total));
+        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, pc,
+                                    s_str(&beneath)},
+               max);
+        s_free(&loc);
+        s_free(&beneath);
+    }
+    tt_print(&t, out, "  ");
+    tt_free(&t);
+    if (S->user_samples < S->total)
+        fprintf(out, "  (%.1f%% of the samples had no line of your code on the stack)\n",
+                share(S->total - S->user_samples, S->total));
+    fputs("\nwhat to try\n", out);
+    for (int i = 0; i < S->nlines; i++) {
+        const user_line *L = &S->lines[i];
+        str name, h, line;
+        s_init(&name, (size_t)-1);
+        s_init(&h, (size_t)-1);
+        s_init(&line, (size_t)-1);
+        clean(S->stats[L->func].function, 60, false, &name);
+        text_hint(L->hint, &h);
+        s_printf(&line, "%s line %d: %s", s_str(&name), L->line, s_str(&h));
+        char first[16];
+        snprintf(first, sizeof first, "  %d. ", i + 1);
+        wrap(out, first, "     ", s_str(&line));
+        s_free(&name);
+        s_free(&h);
+        s_free(&line);
+    }
+}
+
+static void text_failure(const summary *S, FILE *out) {
+    str t;
+    s_init(&t, (size_t)-1);
+    summary_failure_text(S, &t);
+    wrap(out, "", "", s_str(&t));
+    putc('\n', out);
+    s_free(&t);
+}
+
+static void text_top(const summary *S, FILE *out) {
+    ttable t;
+    tt_init(&t, 9, "rllrrlrll");
+    tt_row(&t, (const char *[]){"#", "function", "location", "self", "share", "95% interval",
+                                "total", "kind", "hottest line"},
+           NULL);
+    const size_t max[9] = {4, 60, 60, 20, 10, 20, 10, 20, 20};
+    for (int i = 0; i < S->nrows; i++) {
+        const row_info *r = &S->rows[i];
+        const prof_func_stat *f = &S->stats[r->idx];
+        char rank[16], pc[20], ci[40], secs[40], tot[20], hot[40];
+        double lo, hi;
+        str loc;
+        s_init(&loc, (size_t)-1);
+        summary_display_path(S, f->file, f->type, &loc);
+        if (f->first_line > 0 && f->type != FRAME_NATIVE) s_printf(&loc, ":%d", f->first_line);
+        wilson(f->self, S->total, &lo, &hi);
+        fmt_secs((double)f->self * S->sps, secs, sizeof secs);
+        snprintf(rank, sizeof rank, "%d", i + 1);
+        snprintf(pc, sizeof pc, "%.1f%%", share(f->self, S->total));
+        snprintf(ci, sizeof ci, "%.1f-%.1f%%", lo, hi);
+        snprintf(tot, sizeof tot, "%.1f%%", share(f->total, S->total));
+        if (f->hot_line > 0) snprintf(hot, sizeof hot, "%d (%d%%)", f->hot_line, summary_hot_pct(f));
+        else snprintf(hot, sizeof hot, "-");
+        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, pc, ci,
+                                    tot, code_kind_name(r->kind), hot},
+               max);
+        s_free(&loc);
+    }
+    if (S->nlines) fputs("\nfunctions by self time (any code: where the CPU was when sampled)\n", out);
+    tt_print(&t, out, "  ");
+    tt_free(&t);
+    if (!S->nlines) fputs("\nwhat to try\n", out);
+    for (int i = 0; i < S->nrows && !S->nlines; i++) {
+        const row_info *r = &S->rows[i];
+        str name, h, line;
+        s_init(&name, (size_t)-1);
+        s_init(&h, (size_t)-1);
+        s_init(&line, (size_t)-1);
+        clean(S->stats[r->idx].function, 60, false, &name);
+        text_hint(r->hint, &h);
+        s_printf(&line, "%s: %s", s_str(&name), s_str(&h));
+        char first[16];
+        snprintf(first, sizeof first, "  %d. ", i + 1);
+        wrap(out, first, "     ", s_str(&line));
+        s_free(&name);
+        s_free(&h);
+        s_free(&line);
+    }
+    str k;
+    s_init(&k, (size_t)-1);
+    summary_kinds_items(S, false, &k);
+    fprintf(out, "\nself time by kind of code: %s\n", s_str(&k));
+    s_free(&k);
+}
+
+static void text_by_total(const summary *S, FILE *out) {
+    fprintf(out, "\ntop %d functions by total time\n", S->nby_total);
+    ttable t;
+    tt_init(&t, 8, "rllrrrrl");
+    tt_row(&t, (const char *[]){"#", "function", "location", "total", "share", "self share",
+                                "samples (self / total)", "kind"},
+           NULL);
+    const size_t max[8] = {4, 60, 60, 20, 10, 10, 40, 20};
+    for (int i = 0; i < S->nby_total; i++) {
+        const prof_func_stat *f = &S->stats[S->by_total[i]];
+        char rank[16], secs[40], tot[20], self[20], a[32], b[32], samples[80];
+        str loc;
+        s_init(&loc, (size_t)-1);
+        summary_display_path(S, f->file, f->type, &loc);
+        if (f->first_line > 0 && f->type != FRAME_NATIVE) s_printf(&loc, ":%d", f->first_line);
+        fmt_secs((double)f->total * S->sps, secs, sizeof secs);
+        snprintf(rank, sizeof rank, "%d", i + 1);
+        snprintf(tot, sizeof tot, "%.1f%%", share(f->total, S->total));
+        snprintf(self, sizeof self, "%.1f%%", share(f->self, S->total));
+        fmt_count(f->self, a, sizeof a);
+        fmt_count(f->total, b, sizeof b);
+        snprintf(samples, sizeof samples, "%s / %s", a, b);
+        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, tot,
+                                    self, samples,
+                                    code_kind_name(summary_func_kind(S, S->by_total[i]))},
+               max);
+        s_free(&loc);
+    }
+    tt_print(&t, out, "  ");
+    tt_free(&t);
+}
+
+static void text_threads(const summary *S, FILE *out) {
+    if (!S->nthreads_sampled) return;
+    fprintf(out, "\nthreads (%zu)\n", S->nthreads_sampled);
+    ttable t;
+    tt_init(&t, 5, "lrrrl");
+    tt_row(&t, (const char *[]){"thread", "samples", "share", "idle", "busiest function (self samples)"},
+           NULL);
+    for (size_t i = 0; i < S->nthreads_shown; i++) {
+        const thread_info *ti = &S->threads[i];
+        char n[32], sh[20], idle[20];
+        str label, busy;
+        s_init(&label, (size_t)-1);
+        s_init(&busy, (size_t)-1);
+        summary_thread_label(S, ti->idx, &label);
+        fmt_count(ti->samples, n, sizeof n);
+        snprintf(sh, sizeof sh, "%.1f%%", share(ti->samples, S->total));
+        snprintf(idle, sizeof idle, "%.1f%%", share(ti->idle, ti->samples));
+        if (ti->busiest >= 0) {
+            char c[32];
+            fmt_count(ti->busiest_samples, c, sizeof c);
+            clean(S->stats[ti->busiest].function, 60, false, &busy);
+            s_printf(&busy, " (%s)", c);
+        } else {
+            s_puts(&busy, "-");
+        }
+        tt_row(&t, (const char *[]){s_str(&label), n, sh, idle, s_str(&busy)}, NULL);
+        s_free(&label);
+        s_free(&busy);
+    }
+    tt_print(&t, out, "  ");
+    tt_free(&t);
+    if (S->nthreads_shown < S->nthreads_sampled)
+        fprintf(out, "  ... %zu more %s not shown\n", S->nthreads_sampled - S->nthreads_shown,
+                plural(S->nthreads_sampled - S->nthreads_shown, "thread", "threads"));
+}
+
+int write_text(const profile *p, FILE *out, const output_opts *o) {
+    summary S;
+    if (summary_analyse(&S, p, o)) {
+        fprintf(stderr, "csprof: out of memory writing the text summary\n");
+        summary_free(&S);
+        return -1;
+    }
+    text_header(&S, out);  /* ends with a blank line */
+    if (S.failed_early) {
+        text_failure(&S, out);
+    } else if (S.nrows) {
+        if (S.nlines) text_lines(&S, out);
+        text_top(&S, out);
+        text_by_total(&S, out);
+        text_threads(&S, out);
+        putc('\n', out);
+    } else if (S.total) {
+        fputs("No function had samples of its own.\n\n", out);
+    }
+    fputs("notes\n", out);
+    summary_notes(&S, text_note, out);
+    summary_free(&S);
+    if (fflush(out) != 0 || ferror(out)) {
+        perror("csprof: cannot write the text summary");
+        return -1;
+    }
+    return 0;
+}

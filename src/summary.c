@@ -1,0 +1,427 @@
+/* summary.c -- the analysis behind the bottleneck summary: functions by
+ * self and total time with their hints, threads, and whether the run failed
+ * before doing work. See summary.h; the lines of your code are worked out
+ * in summary_lines.c. */
+#include "summary.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t key_hash(const char *fn, const char *file, int first, frame_type t) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *s = fn ? fn : ""; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    h = (h ^ 0xfe) * 0x100000001b3ULL;
+    for (const char *s = file ? file : ""; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    h = (h ^ (uint32_t)first) * 0x100000001b3ULL;
+    return (h ^ (uint64_t)t) * 0x100000001b3ULL;
+}
+
+static bool str_eq(const char *a, const char *b) {
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Maps every frame to its function's row in stats. */
+static int map_frames(summary *S) {
+    size_t nf = prof_nframes(S->p);
+    size_t ns = 16;
+    while (ns < (size_t)S->nstats * 2 + 2) ns *= 2;
+    uint32_t *slots = calloc(ns, sizeof *slots);
+    S->func_of = malloc((nf ? nf : 1) * sizeof *S->func_of);
+    S->frame_kind = malloc((nf ? nf : 1) * sizeof *S->frame_kind);
+    if (!slots || !S->func_of || !S->frame_kind) {
+        free(slots);
+        return -1;
+    }
+    for (long i = 0; i < S->nstats; i++) {
+        const prof_func_stat *f = &S->stats[i];
+        size_t pos = key_hash(f->function, f->file, f->first_line, f->type) & (ns - 1);
+        while (slots[pos]) pos = (pos + 1) & (ns - 1);
+        slots[pos] = (uint32_t)i + 1;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const prof_frame *f = prof_frame_at(S->p, i);
+        S->frame_kind[i] = classify_frame(S->p, f);
+        S->func_of[i] = UINT32_MAX;
+        if (f->type == FRAME_PROCESS || f->type == FRAME_THREAD) continue;
+        size_t pos = key_hash(f->function, f->file, f->first_line, f->type) & (ns - 1);
+        for (; slots[pos]; pos = (pos + 1) & (ns - 1)) {
+            const prof_func_stat *st = &S->stats[slots[pos] - 1];
+            if (st->first_line == f->first_line && st->type == f->type &&
+                str_eq(st->function, f->function) && str_eq(st->file, f->file)) {
+                S->func_of[i] = slots[pos] - 1;
+                break;
+            }
+        }
+    }
+    free(slots);
+    return 0;
+}
+
+/* Deepest real (non-root) frame position of a stack, or -1. */
+static long leaf_pos(const summary *S, const prof_stack *st) {
+    for (uint32_t d = st->depth; d-- > 0;) {
+        uint32_t fr = st->frames[d];
+        if (fr < prof_nframes(S->p) && S->func_of[fr] != UINT32_MAX) return (long)d;
+    }
+    return -1;
+}
+
+/* Kind of code of a function as the rows show it: idle when most of its
+ * own samples were taken while its thread was idle. */
+code_kind summary_func_kind(const summary *S, long idx) {
+    const prof_func_stat *f = &S->stats[idx];
+    code_kind k = classify_func(S->p, f->file, f->type);
+    if (f->self && S->idle_self[idx] * 2 > f->self) k = CODE_IDLE;
+    return k;
+}
+
+/* ---- paths ---- */
+
+/* Collapses "//", "/./" and "dir/.." in an absolute path, in place. */
+static void normalise(char *path) {
+    char *out = path, *p = path;
+    while (*p) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        char *seg = p;
+        while (*p && *p != '/') p++;
+        size_t n = (size_t)(p - seg);
+        if (n == 1 && seg[0] == '.') continue;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (out > path && *--out != '/') {}
+            continue;
+        }
+        *out++ = '/';
+        memmove(out, seg, n);
+        out += n;
+    }
+    if (out == path) *out++ = '/';
+    *out = '\0';
+}
+
+/* If file (a Python frame's path) lies in the workspace, writes its path
+ * relative to the workspace root into rel and returns true. Relative paths
+ * are relative to the command's cwd. */
+bool summary_workspace_rel(const summary *S, const char *file, char *rel, size_t len) {
+    if (!S->ws[0] || !file || !*file || file[0] == '<') return false;
+    char abs[4096];
+    const char *cwd = S->m->cwd ? S->m->cwd : S->ws;
+    if (file[0] == '/') snprintf(abs, sizeof abs, "%s", file);
+    else if ((size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, file) >= sizeof abs) return false;
+    normalise(abs);
+    size_t n = strlen(S->ws);
+    if (!strcmp(S->ws, "/")) n = 0;
+    if (strncmp(abs, S->ws, n) || abs[n] != '/') return false;
+    snprintf(rel, len, "%s", abs + n + 1);
+    return rel[0] != '\0';
+}
+
+/* The interpreter's import machinery: importlib's bootstrap, frozen or not. */
+bool frame_is_import(const prof_frame *f) {
+    const char *file = f->file;
+    return f->type == FRAME_PYTHON && file &&
+           (strstr(file, "<frozen importlib") || strstr(file, "/importlib/_bootstrap"));
+}
+
+/* Appends a path as a dotted module: "numpy/linalg/linalg.py" ->
+ * "numpy.linalg.linalg", "json/__init__.py" -> "json". */
+static void dotted(const char *path, char *out, size_t len) {
+    size_t n = 0;
+    for (const char *s = path; *s && n + 1 < len; s++) out[n++] = *s == '/' ? '.' : *s;
+    out[n] = '\0';
+    if (n >= 3 && !strcmp(out + n - 3, ".py")) out[n -= 3] = '\0';
+    if (n >= 9 && !strcmp(out + n - 9, ".__init__")) out[n - 9] = '\0';
+}
+
+void frame_module_from_path(const prof_frame *f, char *out, size_t len) {
+    const char *file = f->file ? f->file : "";
+    const char *s;
+    if (len) out[0] = '\0';
+    if (f->type == FRAME_NATIVE) {
+        s = strrchr(file, '/');
+        snprintf(out, len, "%s", s ? s + 1 : file);
+    } else if (!strncmp(file, "<frozen ", 8)) {
+        snprintf(out, len, "%.*s", (int)strcspn(file + 8, ">"), file + 8);
+    } else if (!strcmp(file, "<__array_function__ internals>")) {
+        snprintf(out, len, "numpy");   /* numpy 1.x's generated API wrappers */
+    } else if ((s = strstr(file, "-packages/")) != NULL) {
+        dotted(s + strlen("-packages/"), out, len);
+    } else if ((s = strstr(file, "/lib/python")) != NULL && (s = strchr(s + 1, '/')) != NULL &&
+               (s = strchr(s + 1, '/')) != NULL) {
+        dotted(s + 1, out, len);
+    }
+}
+
+/* A run that exited non-zero having done almost nothing, or nothing in
+ * your code: its samples are interpreter start-up, not bottlenecks. */
+static void flag_failed_early(summary *S) {
+    int st = S->m->exit_status;
+    S->failed_early = st > 0 && (S->user_samples == 0 ||
+                                 (double)S->total * S->sps < FAILED_EARLY_SECONDS);
+}
+
+/* ---- per-row caller analysis ---- */
+
+/* For the function of stats index fn: its busiest immediate call site, its
+ * busiest nearest call site in your code, and how many distinct functions
+ * it calls, over every stack it appears in. Counts go into site/user (per
+ * frame, zeroed again before returning) and mark (per function). */
+static void callers(summary *S, row_info *r, uint64_t *site, uint64_t *user, uint32_t *mark,
+                    uint32_t stamp) {
+    long fn = r->idx;
+    size_t nf = prof_nframes(S->p);
+    uint32_t ncallees = 0;
+    uint64_t recursive = 0;
+    long best_site = -1, best_user = -1;
+    bool want_user = r->kind != CODE_YOURS;
+    for (size_t s = 0; s < prof_nstacks(S->p); s++) {
+        const prof_stack *st = prof_stack_at(S->p, s);
+        long d = -1;
+        for (uint32_t k = st->depth; k-- > 0;) {
+            uint32_t fr = st->frames[k];
+            if (fr < nf && S->func_of[fr] == (uint32_t)fn) {
+                d = (long)k;
+                break;
+            }
+        }
+        if (d < 0 || st->count == 0) continue;
+        for (long k = d - 1; k >= 0; k--) {
+            uint32_t fr = st->frames[k];
+            if (fr < nf && S->func_of[fr] == (uint32_t)fn) {
+                recursive += st->count;
+                break;
+            }
+        }
+        /* callee: the next real frame below, if it's another function */
+        for (uint32_t k = (uint32_t)d + 1; k < st->depth; k++) {
+            uint32_t fr = st->frames[k];
+            if (fr >= nf || S->func_of[fr] == UINT32_MAX) continue;
+            uint32_t g = S->func_of[fr];
+            if (g != (uint32_t)fn && mark[g] != stamp) {
+                mark[g] = stamp;
+                ncallees++;
+            }
+            break;
+        }
+        bool found_site = false;
+        for (long k = d - 1; k >= 0; k--) {
+            uint32_t fr = st->frames[k];
+            if (fr >= nf || S->func_of[fr] == UINT32_MAX || S->func_of[fr] == (uint32_t)fn)
+                continue;  /* roots, and recursion into itself */
+            if (!found_site) {
+                found_site = true;
+                site[fr] += st->count;
+                if (best_site < 0 || site[fr] > site[best_site] ||
+                    (site[fr] == site[best_site] && fr < (uint32_t)best_site))
+                    best_site = fr;
+            }
+            if (!want_user) break;
+            if (S->frame_kind[fr] == CODE_YOURS) {
+                user[fr] += st->count;
+                if (best_user < 0 || user[fr] > user[best_user] ||
+                    (user[fr] == user[best_user] && fr < (uint32_t)best_user))
+                    best_user = fr;
+                break;
+            }
+        }
+    }
+    /* the winners' counts, before the arrays are cleared for the next row */
+    uint64_t site_n = best_site >= 0 ? site[best_site] : 0;
+    uint64_t user_n = best_user >= 0 ? user[best_user] : 0;
+    for (size_t s = 0; s < prof_nstacks(S->p); s++) {
+        const prof_stack *st = prof_stack_at(S->p, s);
+        for (uint32_t k = 0; k < st->depth; k++)
+            if (st->frames[k] < nf) site[st->frames[k]] = user[st->frames[k]] = 0;
+    }
+    r->hin.ncallees = ncallees;
+    r->hin.recursive = recursive;
+    s_init(&r->caller_where, 600);
+    s_init(&r->user_where, 600);
+    if (best_site >= 0) {
+        const prof_frame *f = prof_frame_at(S->p, (size_t)best_site);
+        summary_display_path(S, f->file, f->type, &r->caller_where);
+        if (f->line > 0) s_printf(&r->caller_where, ":%d", f->line);
+        r->hin.caller = (hint_site){f->function, s_str(&r->caller_where), site_n};
+    }
+    if (best_user >= 0) {
+        const prof_frame *f = prof_frame_at(S->p, (size_t)best_user);
+        summary_display_path(S, f->file, f->type, &r->user_where);
+        if (f->line > 0) s_printf(&r->user_where, ":%d", f->line);
+        r->hin.user_caller = (hint_site){f->function, s_str(&r->user_where), user_n};
+    }
+}
+
+static int by_total_cmp(const void *a, const void *b, void *ctx) {
+    const prof_func_stat *st = ctx;
+    const prof_func_stat *x = &st[*(const long *)a], *y = &st[*(const long *)b];
+    if (x->total != y->total) return x->total < y->total ? 1 : -1;
+    if (x->self != y->self) return x->self < y->self ? 1 : -1;
+    return *(const long *)a < *(const long *)b ? -1 : 1;
+}
+
+typedef struct {
+    uint32_t thread;
+    uint32_t func;
+    uint64_t count;
+} leaf_rec;
+
+static int leaf_cmp(const void *a, const void *b) {
+    const leaf_rec *x = a, *y = b;
+    if (x->thread != y->thread) return x->thread < y->thread ? -1 : 1;
+    return (x->func > y->func) - (x->func < y->func);
+}
+
+static int thread_cmp(const void *a, const void *b) {
+    const thread_info *x = a, *y = b;
+    if (x->samples != y->samples) return x->samples < y->samples ? 1 : -1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int analyse_threads(summary *S) {
+    size_t nt = prof_nthreads(S->p), ns = prof_nstacks(S->p);
+    thread_info *ti = calloc(nt + 1, sizeof *ti);
+    leaf_rec *leaves = malloc((ns ? ns : 1) * sizeof *leaves);
+    if (!ti || !leaves) {
+        free(ti);
+        free(leaves);
+        return -1;
+    }
+    size_t nl = 0;
+    for (size_t i = 0; i <= nt; i++) ti[i] = (thread_info){.busiest = -1, .idx = i};
+    for (size_t s = 0; s < ns; s++) {
+        const prof_stack *st = prof_stack_at(S->p, s);
+        uint32_t t = st->thread < nt ? st->thread : (uint32_t)nt;
+        ti[t].samples += st->count;
+        if (st->idle) ti[t].idle += st->count;
+        long d = leaf_pos(S, st);
+        if (d >= 0 && st->count)
+            leaves[nl++] = (leaf_rec){t, S->func_of[st->frames[d]], st->count};
+    }
+    qsort(leaves, nl, sizeof *leaves, leaf_cmp);
+    for (size_t i = 0; i < nl;) {
+        size_t j = i;
+        uint64_t sum = 0;
+        while (j < nl && leaves[j].thread == leaves[i].thread && leaves[j].func == leaves[i].func)
+            sum += leaves[j++].count;
+        thread_info *t = &ti[leaves[i].thread];
+        if (sum > t->busiest_samples) {
+            t->busiest_samples = sum;
+            t->busiest = leaves[i].func;
+        }
+        i = j;
+    }
+    free(leaves);
+    qsort(ti, nt + 1, sizeof *ti, thread_cmp);
+    S->nthreads_sampled = 0;
+    while (S->nthreads_sampled <= nt && ti[S->nthreads_sampled].samples) S->nthreads_sampled++;
+    S->nthreads_shown = S->nthreads_sampled < THREAD_ROWS ? S->nthreads_sampled : THREAD_ROWS;
+    S->threads = ti;
+    /* distinct processes among sampled threads */
+    S->nprocesses_sampled = 0;
+    for (size_t i = 0; i < S->nthreads_sampled; i++) {
+        const prof_thread *t = prof_thread_at(S->p, ti[i].idx);
+        if (!t) continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) {
+            const prof_thread *u = prof_thread_at(S->p, ti[k].idx);
+            seen = u && u->pid == t->pid;
+        }
+        if (!seen) S->nprocesses_sampled++;
+    }
+    return 0;
+}
+
+void summary_free(summary *S) {
+    free(S->lines);
+    for (int i = 0; i < S->nrows; i++) {
+        s_free(&S->rows[i].caller_where);
+        s_free(&S->rows[i].user_where);
+    }
+    free(S->rows);
+    free(S->stats);
+    free(S->func_of);
+    free(S->frame_kind);
+    free(S->idle_self);
+    free(S->by_total);
+    free(S->threads);
+}
+
+int summary_analyse(summary *S, const profile *p, const output_opts *o) {
+    memset(S, 0, sizeof *S);
+    S->p = p;
+    S->o = o;
+    S->m = prof_meta_get(p);
+    S->total = prof_total_samples(p);
+    S->sps = prof_seconds_per_sample(p);
+    const char *ws = S->m->workspace ? S->m->workspace : S->m->cwd;
+    if (ws && ws[0] == '/' && strlen(ws) < sizeof S->ws) {
+        snprintf(S->ws, sizeof S->ws, "%s", ws);
+        normalise(S->ws);
+    }
+    S->nstats = prof_function_stats(p, &S->stats);
+    if (S->nstats < 0) return -1;
+    if (map_frames(S)) return -1;
+    S->idle_self = calloc((size_t)S->nstats + 1, sizeof *S->idle_self);
+    if (!S->idle_self) return -1;
+
+    for (size_t s = 0; s < prof_nstacks(p); s++) {
+        const prof_stack *st = prof_stack_at(p, s);
+        long d = leaf_pos(S, st);
+        if (st->idle) {
+            S->kind_self[CODE_IDLE] += st->count;
+            if (d >= 0) S->idle_self[S->func_of[st->frames[d]]] += st->count;
+        } else if (d >= 0) {
+            S->kind_self[S->frame_kind[st->frames[d]]] += st->count;
+        } else {
+            S->no_frames += st->count;
+        }
+    }
+
+    /* bottleneck rows: by self time, only functions with self samples */
+    int top_n = o->top_n > 0 ? o->top_n : 3;
+    if (top_n > TOP_N_MAX) top_n = TOP_N_MAX;
+    S->rows = calloc((size_t)top_n, sizeof *S->rows);
+    if (!S->rows) return -1;
+    for (long i = 0; i < S->nstats && S->nrows < top_n && S->stats[i].self > 0; i++) {
+        row_info *r = &S->rows[S->nrows++];
+        r->idx = i;
+        r->idle_self = S->idle_self[i];
+        r->kind = summary_func_kind(S, i);
+    }
+    if (S->nrows) {
+        size_t nf = prof_nframes(p);
+        uint64_t *site = calloc(nf ? nf : 1, sizeof *site), *user = calloc(nf ? nf : 1, sizeof *user);
+        uint32_t *mark = calloc((size_t)S->nstats + 1, sizeof *mark);
+        hint_memory mem = {0};
+        if (!site || !user || !mark) {
+            free(site);
+            free(user);
+            free(mark);
+            return -1;
+        }
+        for (int i = 0; i < S->nrows; i++) {
+            row_info *r = &S->rows[i];
+            r->hin.stat = &S->stats[r->idx];
+            r->hin.kind = r->kind;
+            r->hin.profile_samples = S->total;
+            r->hin.idle_self = r->idle_self;
+            callers(S, r, site, user, mark, (uint32_t)i + 1);
+            hint_for(&r->hin, i + 1, &mem, r->hint, sizeof r->hint);
+        }
+        free(site);
+        free(user);
+        free(mark);
+    }
+
+    /* top by total time */
+    long n = S->nstats;
+    S->by_total = malloc(((size_t)n + 1) * sizeof *S->by_total);
+    if (!S->by_total) return -1;
+    for (long i = 0; i < n; i++) S->by_total[i] = i;
+    qsort_r(S->by_total, (size_t)n, sizeof *S->by_total, by_total_cmp, S->stats);
+    S->nby_total = n < BY_TOTAL_ROWS ? (int)n : BY_TOTAL_ROWS;
+    if (analyse_threads(S) || summary_analyse_lines(S, top_n)) return -1;
+    flag_failed_early(S);
+    return 0;
+}

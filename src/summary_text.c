@@ -1,0 +1,242 @@
+/* summary_text.c -- pieces of text both summary writers use: title,
+ * command line, exit status, dates, paths and links, labels, the notes.
+ * See summary.h. */
+#include "summary.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "version.h"
+
+const char *summary_title(const summary *S) {
+    const prof_meta *m = S->m;
+    if (m->script) return m->script;
+    if (m->name) return m->name;
+    if (m->argc > 0) return m->argv[0];
+    return "profile";
+}
+
+/* The command line, arguments with spaces quoted, cut to a readable length. */
+void summary_command_line(const summary *S, str *out) {
+    str raw;
+    s_init(&raw, 4000);
+    for (int i = 0; i < S->m->argc; i++) {
+        const char *a = S->m->argv[i];
+        bool quote = !*a || strpbrk(a, " \t'\"") != NULL;
+        if (i) s_puts(&raw, " ");
+        if (quote) s_puts(&raw, "'");
+        s_puts(&raw, a);
+        if (quote) s_puts(&raw, "'");
+    }
+    clean(s_str(&raw), 200, false, out);
+    s_free(&raw);
+}
+
+void summary_exit_text(int status, char *out, size_t len) {
+    if (status < 0) snprintf(out, len, "exit status unknown");
+    else if (status > 128 && status < 128 + 65)
+        snprintf(out, len, "exit status %d (signal %d)", status, status - 128);
+    else snprintf(out, len, "exit status %d", status);
+}
+
+/* "2026-11-24T19:30:00Z" -> "2026-11-24 19:30 UTC"; other forms as given. */
+void summary_date_text(const char *iso, str *out) {
+    int y, mo, d, h, mi;
+    if (iso && sscanf(iso, "%4d-%2d-%2dT%2d:%2d", &y, &mo, &d, &h, &mi) == 5)
+        s_printf(out, "%04d-%02d-%02d %02d:%02d UTC", y, mo, d, h, mi);
+    else if (iso)
+        clean(iso, 40, false, out);
+}
+
+void summary_rate_text(const summary *S, bool word, char *out, size_t len) {
+    char n[32];
+    fmt_count(S->total, n, sizeof n);
+    const char *w = !word ? "" : S->total == 1 ? " sample" : " samples";
+    if (S->m->rate_hz > 0) snprintf(out, len, "%s%s at %g Hz", n, w, S->m->rate_hz);
+    else snprintf(out, len, "%s%s", n, w);
+}
+
+int summary_hot_pct(const prof_func_stat *f) {
+    uint64_t base = f->self ? f->self : f->total;
+    return base ? (int)(100.0 * (double)f->hot_line_samples / (double)base + 0.5) : 0;
+}
+
+void summary_kinds_items(const summary *S, bool md, str *out) {
+    static const code_kind order[] = {CODE_YOURS, CODE_STDLIB, CODE_THIRD_PARTY, CODE_NATIVE,
+                                      CODE_IDLE};
+    bool first = true;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        uint64_t v = S->kind_self[order[i]];
+        if (!v) continue;
+        s_printf(out, "%s%s %.1f%%", first ? "" : md ? " · " : ", ", code_kind_name(order[i]),
+                 share(v, S->total));
+        first = false;
+    }
+    if (S->no_frames)
+        s_printf(out, "%sno Python frames %.1f%%", first ? "" : md ? " · " : ", ",
+                 share(S->no_frames, S->total));
+}
+
+void summary_notes(const summary *S, note_fn emit, void *ctx) {
+    const prof_meta *m = S->m;
+    const prof_counters *c = prof_counters_of((profile *)S->p);
+    char buf[1200], a[32], b[32];
+    if (m->note) {
+        str t;
+        s_init(&t, 600);
+        clean(m->note, 400, false, &t);
+        snprintf(buf, sizeof buf, "%s.", s_str(&t));
+        s_free(&t);
+        emit(ctx, buf);
+    }
+    if (S->total == 0) emit(ctx, "No samples were recorded, so there is nothing to rank.");
+    if (c->dropped) {
+        fmt_count(c->dropped, a, sizeof a);
+        snprintf(buf, sizeof buf,
+                 "%s thread stacks (%.1f%% of those read) were dropped as torn or inconsistent "
+                 "and are not counted above.",
+                 a, share(c->dropped, c->dropped + S->total));
+        emit(ctx, buf);
+    }
+    if (!m->idle_included)
+        emit(ctx, "Only running threads were sampled; time spent waiting (sleep, I/O, locks) "
+                  "is not counted. Record with --idle to include it.");
+    else if (S->kind_self[CODE_IDLE])
+        emit(ctx, "Idle samples are included (--idle): rows of kind idle are threads waiting, "
+                  "not computing.");
+    if (m->interval_seconds > 0 && m->rate_hz > 0) {
+        snprintf(buf, sizeof buf,
+                 "One sample stands for %.2f ms (the measured interval between samples; "
+                 "requested %g Hz).",
+                 m->interval_seconds * 1000, m->rate_hz);
+        emit(ctx, buf);
+    }
+    if (m->sampler_cpu_seconds > 0 && m->wall_seconds > 0) {
+        snprintf(buf, sizeof buf, "csprof itself used %.2f s of CPU while sampling (%.1f%% of "
+                 "the wall time).", m->sampler_cpu_seconds,
+                 100 * m->sampler_cpu_seconds / m->wall_seconds);
+        emit(ctx, buf);
+    }
+    if (S->nprocesses_sampled > 1) {
+        snprintf(buf, sizeof buf, "Samples come from %d processes (subprocesses were followed).",
+                 S->nprocesses_sampled);
+        emit(ctx, buf);
+    }
+    if (m->native)
+        emit(ctx, "Native (C) frames were recorded along with Python frames.");
+    fmt_count((uint64_t)S->nstats, a, sizeof a);
+    fmt_count(prof_nstacks(S->p), b, sizeof b);
+    snprintf(buf, sizeof buf, "%s distinct functions in %s distinct stacks.", a, b);
+    emit(ctx, buf);
+    emit(ctx, "Self time counts samples where the function itself was running; total time, "
+              "samples where it was anywhere on the stack. The 95% interval (Wilson score) "
+              "covers sampling noise only.");
+    snprintf(buf, sizeof buf, "Recorded by csprof %s%s%s.",
+             m->csprof_version ? m->csprof_version : CSPROF_VERSION,
+             m->csprof_commit ? " commit " : "", m->csprof_commit ? m->csprof_commit : "");
+    emit(ctx, buf);
+}
+
+/* What a reader needs to recognise a file: workspace-relative for your code,
+ * from the package root for site-packages, from the stdlib root for the
+ * standard library, the object's name for native code. */
+void summary_display_path(const summary *S, const char *file, frame_type type, str *out) {
+    char rel[4096];
+    const char *shown = file ? file : "?";
+    if (type == FRAME_NATIVE) {
+        const char *slash = file ? strrchr(file, '/') : NULL;
+        shown = slash ? slash + 1 : shown;
+    } else if (summary_workspace_rel(S, file, rel, sizeof rel)) {
+        shown = rel;
+    } else if (file) {
+        const char *s = strstr(file, "site-packages/");
+        if (!s) s = strstr(file, "dist-packages/");
+        if (s) {
+            shown = s + strlen("site-packages/");
+        } else if ((s = strstr(file, "/lib/python")) != NULL) {
+            const char *e = strchr(s + 1, '/');
+            e = e ? strchr(e + 1, '/') : NULL;
+            if (e && e[1]) shown = e + 1;
+        }
+    }
+    clean(shown, NAME_MAX_CHARS, true, out);
+}
+
+bool summary_can_link(const summary *S) {
+    const output_opts *o = S->o;
+    return o->server_url && *o->server_url && o->repository && *o->repository && o->sha &&
+           *o->sha;
+}
+
+/* The URL of file#Lline on the forge, if linkable. */
+bool summary_file_url(const summary *S, const char *file, frame_type type, int line, str *out) {
+    char rel[4096];
+    if (!summary_can_link(S) || type == FRAME_NATIVE || !summary_workspace_rel(S, file, rel, sizeof rel))
+        return false;
+    const char *srv = S->o->server_url;
+    size_t sl = strlen(srv);
+    while (sl && srv[sl - 1] == '/') sl--;
+    bool ok = s_putn(out, srv, sl) && s_puts(out, "/") && url_path(out, S->o->repository) &&
+              s_puts(out, "/blob/") && url_path(out, S->o->sha) && s_puts(out, "/") &&
+              url_path(out, rel);
+    if (line > 0) ok = ok && s_printf(out, "#L%d", line);
+    /* a URL that long is not worth its bytes in a size-limited summary */
+    return ok && out->len <= 1000;
+}
+
+void summary_thread_label(const summary *S, size_t idx, str *out) {
+    const prof_thread *t = prof_thread_at(S->p, idx);
+    if (!t) {
+        s_puts(out, "unknown thread");
+        return;
+    }
+    if (S->nprocesses_sampled > 1) s_printf(out, "pid %d, ", t->pid);
+    s_printf(out, "%d", t->tid);
+    if (t->name) {
+        s_puts(out, " (");
+        clean(t->name, 60, false, out);
+        s_puts(out, ")");
+    }
+}
+
+
+/* Whose code a function is, in a word: the top-level package of a library
+ * ("sklearn"), "stdlib", or a native object's file name; nothing for the
+ * import machinery (its frames name the import). */
+void summary_owner_label(const summary *S, long func, str *out) {
+    const prof_func_stat *f = &S->stats[func];
+    const prof_frame fi = {.file = (char *)f->file, .type = f->type};
+    if (frame_is_import(&fi)) return;  /* "import numpy" needs no owner */
+    code_kind k = classify_func(S->p, f->file, f->type);
+    if (k == CODE_STDLIB) {
+        s_puts(out, "stdlib");
+        return;
+    }
+    const prof_frame fr = {.function = (char *)f->function, .file = (char *)f->file,
+                           .type = f->type};
+    char mod[256];
+    frame_module_from_path(&fr, mod, sizeof mod);
+    if (f->type != FRAME_NATIVE) mod[strcspn(mod, ".")] = '\0';
+    if (!mod[0]) {
+        s_puts(out, code_kind_name(k));
+        return;
+    }
+    clean(mod, 60, false, out);
+}
+
+/* The headline of a run that failed early: its exit status and the last
+ * line of its stderr when known, cleaned and cut. */
+void summary_failure_text(const summary *S, str *out) {
+    char status[64];
+    summary_exit_text(S->m->exit_status, status, sizeof status);
+    s_printf(out, "It failed before doing any work worth ranking: %s", status);
+    s_puts(out, S->user_samples ? "" : ", with no sample in your code");
+    const char *tail = S->o->stderr_tail;
+    if (tail && *tail) {
+        s_puts(out, ". The last line of its stderr: ");
+        clean(tail, 300, false, out);
+    } else {
+        s_puts(out, ".");
+    }
+}
