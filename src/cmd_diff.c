@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "compare.h"
 #include "output.h"
+#include "runhist.h"
 
 static const char usage[] =
     "usage: csprof diff BASE.json NEW.json [options]\n"
@@ -34,7 +35,13 @@ static const char usage[] =
     "      --correction M      bh (Benjamini-Hochberg, default) or holm\n"
     "      --dispersion F      variance of a share over binomial's, >= 1 (default 2:\n"
     "                          samples of one run are not independent draws)\n"
-    "      --fail-on-regression  exit 1 when a function got significantly slower\n"
+    "      --fail-on-regression[=wall]  exit 1 when a function got significantly slower;\n"
+    "                          =wall: when the wall time grew beyond the threshold instead\n"
+    "                          (the plain duration rule)\n"
+    "      --history FILE      past runs of this script, one JSON object per line with\n"
+    "                          wall_seconds (and cpu_seconds, max_rss_bytes): wall time,\n"
+    "                          CPU time and peak memory are then judged against their\n"
+    "                          usual spread (at least 5 runs)\n"
     "  -f, --format LIST       text (default), md, json, svg; several comma-separated\n"
     "                          formats need -o STEM and write STEM.txt/.md/.json/.svg\n"
     "  -o, --output PATH       file to write (default: standard output)\n"
@@ -43,12 +50,14 @@ static const char usage[] =
     "  -h, --help              show this help\n"
     "\n"
     "exit status: 0 compared (also with a regression, unless --fail-on-regression),\n"
-    "1 regression with --fail-on-regression, 64 bad option, 66 unreadable profile,\n"
+    "1 regression with --fail-on-regression (wall time beyond the threshold with =wall),\n"
+    "64 bad option, 66 unreadable profile,\n"
     "70 internal error, 73 output not writable.\n";
 
 typedef struct {
     cmp_opts cmp;
-    bool fail_on_regression;
+    bool fail_on_regression, fail_on_wall;
+    const char *history;
     const char *formats;
     const char *output;
     const char *name;
@@ -154,9 +163,17 @@ static const char *verdict_word(const cmp_result *r) {
     if (r->note) return "not-compared";
     if (r->regressed) return "regressed";
     if (r->nfaster) return "faster";
-    if (r->wall_slower) return "wall-slower";
-    if (r->wall_faster) return "wall-faster";
+    if (r->wall_flag) return "wall-slower";
     return "same";
+}
+
+static const char *level_word(cmp_level l) {
+    return l == CMP_LEVEL_ABOVE ? "above" : l == CMP_LEVEL_BELOW ? "below" : l == CMP_LEVEL_WITHIN ? "within" : "unknown";
+}
+
+static void fmt_bytes(char *buf, size_t len, double b) {
+    if (b >= 1024.0 * 1024 * 1024) snprintf(buf, len, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+    else snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
 }
 
 static const char *correction_name(cmp_correction c) {
@@ -169,11 +186,229 @@ static void fmt_secs(char *buf, size_t len, double s) {
     else snprintf(buf, len, "%.0f ms", s * 1000);
 }
 
+/* ---- the verdict's sentences (Markdown when md, else plain text) ---- */
+
+static void put_value(FILE *out, double v, bool bytes) {
+    char b[32];
+    if (bytes) fmt_bytes(b, sizeof b, v);
+    else fmt_secs(b, sizeof b, v);
+    fputs(b, out);
+}
+
+/* "Wall time: 1.20 s → 1.25 s (+4.2%): within the usual spread (…)." */
+static void put_resource(FILE *out, const char *label, const cmp_resource *r, bool bytes, double threshold,
+                         bool md) {
+    const char *arrow = md ? "→" : "->";
+    fprintf(out, "%s: ", label);
+    put_value(out, r->base, bytes);
+    fprintf(out, " %s ", arrow);
+    put_value(out, r->new_v, bytes);
+    fprintf(out, " (%+.1f%%): ", r->change_pct);
+    bool out_of = r->level == CMP_LEVEL_ABOVE || r->level == CMP_LEVEL_BELOW;
+    if (r->by_history) {
+        fprintf(out, "%s%s the usual spread%s (", md && out_of ? "**" : "", level_word(r->level),
+                md && out_of ? "**" : "");
+        put_value(out, r->band.lo > 0 ? r->band.lo : 0, bytes);
+        fputs("–", out);
+        put_value(out, r->band.hi, bytes);
+        fprintf(out, " over %zu past runs)", r->band.n);
+    } else {
+        fprintf(out, "%s%s the threshold%s (±%.0f%%; fewer than %d past runs to learn the usual spread from)",
+                md && out_of ? "**" : "", r->level == CMP_LEVEL_WITHIN ? "within" : "beyond",
+                md && out_of ? "**" : "", threshold, CMP_MIN_HISTORY);
+    }
+}
+
+static void put_resources(FILE *out, const cmp_result *r, bool md) {
+    double th = r->opts.threshold_pct;
+    const char *nl = md ? "\n\n" : "\n";
+    if (r->wall.known) {
+        put_resource(out, "Wall time", &r->wall, false, th, md);
+        if (r->wall.level == CMP_LEVEL_ABOVE && r->cpu.known)
+            fputs(r->wall_flag ? ", and the script's CPU time grew too: it did more work"
+                  : r->cpu.by_history ? ", but the script's CPU time stayed within its usual spread: "
+                                        "a slower or busier runner, not more work"
+                                      : ", but the script's CPU time did not grow beyond the threshold: "
+                                        "a slower or busier runner, not more work", out);
+        fprintf(out, ".%s%s", r->wall_flag && md ? " ⚠️" : "", nl);
+    }
+    if (r->cpu.known) {
+        put_resource(out, "CPU time", &r->cpu, false, th, md);
+        fprintf(out, ".%s", nl);
+    }
+    if (r->rss.known) {
+        put_resource(out, "Peak memory", &r->rss, true, th, md);
+        fprintf(out, ".%s", nl);
+    }
+    if (!r->cpu.known)
+        fprintf(out, "%sCPU time and peak memory: not in %s profile (recorded by csprof from this version on, "
+                     "when it starts the script).%s", md ? "_" : "", r->cpu.base > 0 ? "the new" : "the baseline",
+                md ? "_\n\n" : "\n");
+}
+
+static void put_imports(FILE *out, const cmp_result *r, bool md) {
+    const cmp_imports *im = &r->imports;
+    if (!im->base && !im->new_n) return;
+    char b[32], n[32], d[32];
+    fmt_secs(b, sizeof b, im->base_s);
+    fmt_secs(n, sizeof n, im->new_s);
+    fmt_secs(d, sizeof d, fabs(im->new_s - im->base_s));
+    const char *arrow = md ? "→" : "->";
+    if (im->dir == CMP_SLOWER) fprintf(out, "%sImports took %s longer%s (%s %s %s", md ? "**" : "", d, md ? "**" : "", b, arrow, n);
+    else if (im->dir == CMP_FASTER) fprintf(out, "Imports took %s less (%s %s %s", d, b, arrow, n);
+    else fprintf(out, "Imports: %s %s %s (no significant change", b, arrow, n);
+    if (im->top_module && im->dir != CMP_SAME) {
+        char tb[32], tn[32];
+        fmt_secs(tb, sizeof tb, im->top_base_s);
+        fmt_secs(tn, sizeof tn, im->top_new_s);
+        fputs("; most of the change in ", out);
+        if (md) md_code(out, im->top_module, 80);
+        else fputs(im->top_module, out);
+        fprintf(out, ", %s %s %s", tb, arrow, tn);
+    }
+    fputs(")", out);
+    if (im->dir == CMP_SLOWER)
+        fputs(": often a cold cache on the runner; imports are reported on their own and never make a "
+              "regression alone", out);
+    fputs(md ? ".\n\n" : ".\n", out);
+}
+
+/* 1 when version a is newer than b, -1 older, 0 same or not comparable. */
+static int version_order(const char *a, const char *b) {
+    while (a && b && *a && *b) {
+        char *ea, *eb;
+        long x = strtol(a, &ea, 10), y = strtol(b, &eb, 10);
+        if (ea == a || eb == b) return 0;
+        if (x != y) return x > y ? 1 : -1;
+        a = *ea == '.' ? ea + 1 : ea;
+        b = *eb == '.' ? eb + 1 : eb;
+        if (*ea != '.' || *eb != '.') break;
+    }
+    return 0;
+}
+
+static void put_code(FILE *out, const char *s, bool md, size_t max) {
+    if (md) md_code(out, s, max);
+    else fprintf(out, "%.*s", (int)max, s);
+}
+
+/* Which profile is the baseline: commit, date, run, branch, csprof. */
+static void put_provenance(FILE *out, const diff_ctx *c, bool md) {
+    const prof_meta *b = prof_meta_get(c->base), *n = prof_meta_get(c->new_p);
+    fputs(md ? "Baseline: " : "baseline: ", out);
+    if (nonempty(b->git_commit)) {
+        fputs("commit ", out);
+        put_code(out, b->git_commit, md, 12);
+    } else {
+        fputs("commit unknown", out);
+    }
+    if (nonempty(b->git_branch)) {
+        fputs(" on ", out);
+        put_code(out, b->git_branch, md, 80);
+    }
+    if (nonempty(b->start_time)) fprintf(out, ", recorded %.40s", b->start_time);
+    if (nonempty(b->ci_run)) {
+        fputs(", run ", out);
+        if (md && nonempty(b->ci_run_url) && !strncmp(b->ci_run_url, "https://", 8)) {
+            fputc('[', out);
+            md_text(out, b->ci_run, 40);
+            fputs("](", out);
+            url_part(out, b->ci_run_url);
+            fputc(')', out);
+        } else {
+            fprintf(out, "%.40s", b->ci_run);
+        }
+    }
+    fprintf(out, "; csprof %.40s.%s", nonempty(b->csprof_version) ? b->csprof_version : "(unknown version)",
+            md ? "\n\n" : "\n");
+    if (nonempty(b->git_branch) && nonempty(n->git_branch) && strcmp(b->git_branch, n->git_branch)) {
+        fputs(md ? "⚠️ The baseline comes from another branch (" : "note: the baseline comes from another branch (", out);
+        put_code(out, b->git_branch, md, 80);
+        fputs("; this run: ", out);
+        put_code(out, n->git_branch, md, 80);
+        fputs(md ? ").\n\n" : ").\n", out);
+    }
+    int ord = version_order(b->csprof_version, n->csprof_version);
+    bool other_build = !ord && nonempty(b->csprof_commit) && nonempty(n->csprof_commit) &&
+                       strcmp(b->csprof_commit, n->csprof_commit);
+    if (ord || other_build || !nonempty(b->csprof_version))
+        fprintf(out, "%sThe baseline was recorded by %s (%.40s %.16s; this run: %.40s %.16s): names and "
+                     "shares can differ for that reason alone.%s",
+                md ? "⚠️ " : "note: ",
+                !nonempty(b->csprof_version) ? "an older csprof" : ord < 0 ? "an older csprof"
+                                              : ord > 0 ? "a newer csprof" : "another build of csprof",
+                nonempty(b->csprof_version) ? b->csprof_version : "?",
+                nonempty(b->csprof_commit) ? b->csprof_commit : "", nonempty(n->csprof_version) ? n->csprof_version : "?",
+                nonempty(n->csprof_commit) ? n->csprof_commit : "", md ? "\n\n" : "\n");
+}
+
 /* ---- Markdown ---- */
+
+static void md_leads(FILE *out, const diff_ctx *c) {
+    const cmp_result *r = c->r;
+    fputs("\n**Your code that got slower** — innermost first; beneath each, what it calls that grew:\n\n"
+          "| Function | Where | Total share | Total Δ (95% CI) | q | Est. time |\n"
+          "|---|---|--:|--:|--:|--:|\n", out);
+    for (size_t i = 0; i < r->nleads; i++) {
+        const cmp_lead *l = &r->leads[i];
+        const cmp_func *f = &r->funcs[l->func];
+        char q[16], ratio[16];
+        fmt_q(q, sizeof q, f->total_q);
+        fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
+        fputs("| ", out);
+        md_code(out, f->function ? f->function : "?", 80);
+        fputs(" | ", out);
+        md_where(out, c, f);
+        fprintf(out, " | %.1f%% → %.1f%% | **%+.1f pp** (%+.1f … %+.1f) | %s | %s |\n", f->total.p1 * 100,
+                f->total.p2 * 100, f->total.diff * 100, f->total.lo * 100, f->total.hi * 100, q, ratio);
+        for (size_t j = 0; j < l->nbeneath; j++) {
+            const cmp_beneath *b = &l->beneath[j];
+            const cmp_func *g = &r->funcs[b->func];
+            fmt_ratio(ratio, sizeof ratio, b->time_ratio);
+            fputs("| ↳ calls ", out);
+            md_code(out, g->function ? g->function : "?", 80);
+            fputs(" | ", out);
+            md_where(out, c, g);
+            fprintf(out, " | %.1f%% → %.1f%% | | | %s |\n",
+                    r->base_samples ? 100.0 * (double)b->base / (double)r->base_samples : 0.0,
+                    r->new_samples ? 100.0 * (double)b->new_n / (double)r->new_samples : 0.0, ratio);
+        }
+    }
+    if (r->nleads_all > r->nleads)
+        fprintf(out, "\n…and %zu more (see the JSON output).\n", r->nleads_all - r->nleads);
+}
+
+static void md_headline(FILE *out, const diff_ctx *c) {
+    const cmp_result *r = c->r;
+    if (r->note) {
+        fputs("**Verdict: ⚪ not compared** — ", out);
+        md_text(out, r->note, 200);
+        fputs(".\n", out);
+    } else if (r->nleads) {
+        const cmp_func *f = &r->funcs[r->leads[0].func];
+        char ratio[16];
+        fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
+        fputs("**Verdict: 🔴 regression** — your code got slower: ", out);
+        md_code(out, f->function ? f->function : "?", 80);
+        fprintf(out, " takes %s the estimated time, with what it calls", ratio);
+        if (r->nleads_all > 1) fprintf(out, " (and %zu more of your functions)", r->nleads_all - 1);
+        fputs(".\n", out);
+    } else if (r->regressed) {
+        fprintf(out, "**Verdict: 🔴 regression** — %zu function%s take%s a significantly larger share of the samples and more estimated time.\n",
+                r->nslower, r->nslower == 1 ? "" : "s", r->nslower == 1 ? "s" : "");
+    } else if (r->nfaster) {
+        fprintf(out, "**Verdict: 🟢 faster** — %zu function%s take%s a significantly smaller share and less estimated time; nothing got slower.\n",
+                r->nfaster, r->nfaster == 1 ? "" : "s", r->nfaster == 1 ? "s" : "");
+    } else if (r->wall_flag) {
+        fputs("**Verdict: 🟡 no significant shift** — but the wall time and the CPU time grew beyond their usual level: everything slowing evenly, or a slower runner (shares cannot tell these apart).\n", out);
+    } else {
+        fputs("**Verdict: ⚪ no significant change.**\n", out);
+    }
+}
 
 static void md_table(FILE *out, const diff_ctx *c, cmp_direction dir, size_t count) {
     const cmp_result *r = c->r;
-    fprintf(out, "\n**%s**\n\n", dir == CMP_SLOWER ? "Slower" : "Faster");
+    fprintf(out, "\n**%s**%s\n\n", dir == CMP_SLOWER ? "Slower" : "Faster", " (self time: where the time is spent)");
     fputs("| Function | Where | Self share | Self Δ (95% CI) | Total share | Total Δ (95% CI) | q | Est. time |\n"
           "|---|---|--:|--:|--:|--:|--:|--:|\n", out);
     size_t shown = 0;
@@ -203,45 +438,34 @@ static int render_md(FILE *out, const diff_ctx *c) {
     fputs("### Since baseline: ", out);
     md_code(out, c->name, 80);
     fputs("\n\n", out);
-    if (r->note) {
-        fputs("**Verdict: ⚪ not compared** — ", out);
-        md_text(out, r->note, 200);
-        fputs(".\n", out);
-    } else if (r->regressed) {
-        fprintf(out, "**Verdict: 🔴 regression** — %zu function%s take%s a significantly larger share of the samples and more estimated time.\n",
-                r->nslower, r->nslower == 1 ? "" : "s", r->nslower == 1 ? "s" : "");
-    } else if (r->nfaster) {
-        fprintf(out, "**Verdict: 🟢 faster** — %zu function%s take%s a significantly smaller share and less estimated time; nothing got slower.\n",
-                r->nfaster, r->nfaster == 1 ? "" : "s", r->nfaster == 1 ? "s" : "");
-    } else if (r->wall_slower) {
-        fputs("**Verdict: 🟡 no significant shift** — but the wall time grew beyond the threshold: a slower runner, or everything slowing evenly (shares cannot tell these apart).\n", out);
-    } else {
-        fputs("**Verdict: ⚪ no significant change.**\n", out);
-    }
-    char b[32], n[32];
-    fmt_secs(b, sizeof b, r->base_wall);
-    fmt_secs(n, sizeof n, r->new_wall);
-    fprintf(out, "\nWall time: %s → %s (%s%+.1f%%%s, threshold %.0f%%)%s\n", b, n,
-            r->wall_slower || r->wall_faster ? "**" : "", r->wall_change_pct,
-            r->wall_slower || r->wall_faster ? "**" : "", o->threshold_pct,
-            r->wall_slower ? " ⚠️" : "");
+    md_headline(out, c);
+    if (r->nleads) md_leads(out, c);
+    fputc('\n', out);
+    put_imports(out, r, true);
+    put_resources(out, r, true);
+    put_provenance(out, c, true);
     if (r->nslower) md_table(out, c, CMP_SLOWER, r->nslower);
     if (r->nfaster) md_table(out, c, CMP_FASTER, r->nfaster);
     fprintf(out,
             "\n<details><summary>How this was decided</summary>\n\n"
-            "%llu baseline samples against %llu new ones; %zu functions with at least %llu samples "
+            "%llu baseline samples against %llu new ones (samples inside imports are counted apart "
+            "and left out); %zu functions with at least %llu samples "
             "were tested (%zu tests: self and total share each) with a two-proportion z-test "
             "whose variance is inflated %g× (samples of one run are not independent draws), "
             "p-values adjusted by %s (q). A function counts as slower or faster when its self "
             "share (samples where it is the running function) changed with q < %g, by at least "
             "%.1f percentage points, and its estimated time (samples × sampling interval) moved "
-            "at least %.0f%% the same way. Shares are fractions of all samples, so a uniformly "
-            "slower runner does not move them; the total share (samples with the function "
-            "anywhere on the stack) is shown for context.\n\n"
+            "at least %.0f%% the same way. The same rule on the total share (samples with the "
+            "function anywhere on the stack) finds your own functions that got slower; those with "
+            "none of your other such functions beneath them lead the verdict. Shares are fractions "
+            "of all samples, so a uniformly slower runner does not move them. Wall time, CPU time "
+            "and peak memory are judged against the usual spread of at least %d past runs (median "
+            "± 3 robust standard deviations) when known, else against the threshold; a longer wall "
+            "time counts only when the CPU time grew too.\n\n"
             "</details>\n",
             (unsigned long long)r->base_samples, (unsigned long long)r->new_samples, r->ntested,
             (unsigned long long)o->min_samples, r->ntests, o->dispersion, correction_name(o->correction),
-            o->alpha, o->min_share_pp, o->threshold_pct);
+            o->alpha, o->min_share_pp, o->threshold_pct, CMP_MIN_HISTORY);
     return ferror(out) ? -1 : 0;
 }
 
@@ -272,15 +496,28 @@ static int render_text(FILE *out, const diff_ctx *c) {
     const cmp_opts *o = &r->opts;
     fprintf(out, "Since baseline (%s): ", c->name);
     if (r->note) fprintf(out, "not compared: %s\n", r->note);
+    else if (r->nleads) fprintf(out, "REGRESSION: %zu of your functions slower\n", r->nleads_all);
     else if (r->regressed) fprintf(out, "REGRESSION: %zu function%s slower\n", r->nslower, r->nslower == 1 ? "" : "s");
     else if (r->nfaster) fprintf(out, "faster: %zu function%s, none slower\n", r->nfaster, r->nfaster == 1 ? "" : "s");
-    else if (r->wall_slower) fputs("no significant shift, but wall time grew beyond the threshold (slower runner?)\n", out);
+    else if (r->wall_flag) fputs("no significant shift, but wall and CPU time grew beyond their usual level\n", out);
     else fputs("no significant change\n", out);
-    char b[32], n[32];
-    fmt_secs(b, sizeof b, r->base_wall);
-    fmt_secs(n, sizeof n, r->new_wall);
-    fprintf(out, "wall time %s -> %s (%+.1f%%, threshold %.0f%%)\n", b, n, r->wall_change_pct,
-            o->threshold_pct);
+    for (size_t i = 0; i < r->nleads; i++) {
+        const cmp_lead *l = &r->leads[i];
+        const cmp_func *f = &r->funcs[l->func];
+        char ratio[16];
+        fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
+        fprintf(out, "your code: %s  %s:%d  total %.1f%% -> %.1f%%, estimated time %s\n", f->function ? f->function : "?",
+                f->key_file, f->hot_line > 0 ? f->hot_line : f->first_line, f->total.p1 * 100, f->total.p2 * 100, ratio);
+        for (size_t j = 0; j < l->nbeneath; j++) {
+            const cmp_func *g = &r->funcs[l->beneath[j].func];
+            fmt_ratio(ratio, sizeof ratio, l->beneath[j].time_ratio);
+            fprintf(out, "    calls %s  %s  estimated time beneath it %s\n", g->function ? g->function : "?",
+                    g->key_file, ratio);
+        }
+    }
+    put_imports(out, r, false);
+    put_resources(out, r, false);
+    put_provenance(out, c, false);
     if (r->nslower) text_rows(out, c, CMP_SLOWER);
     if (r->nfaster) text_rows(out, c, CMP_FASTER);
     fprintf(out, "%llu -> %llu samples; %zu functions tested (%zu tests, %s, q < %g, >= %.1f pp, >= %.0f%% estimated time)\n",
@@ -320,6 +557,75 @@ static json_t *json_func(const cmp_func *f) {
     return o;
 }
 
+static json_t *json_resource(const cmp_resource *r) {
+    if (!r->known) return json_null();
+    json_t *o = json_pack("{s:f,s:f,s:f,s:s,s:b,s:I}", "base", r->base, "new", r->new_v, "change_pct",
+                          r->change_pct, "level", level_word(r->level), "by_history", r->by_history,
+                          "history_runs", (json_int_t)r->band.n);
+    if (o && r->by_history && json_object_set_new(o, "usual", json_pack("[f,f]", r->band.lo, r->band.hi))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *json_leads(const cmp_result *r) {
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->nleads; i++) {
+        const cmp_lead *l = &r->leads[i];
+        json_t *j = json_func(&r->funcs[l->func]), *under = json_array();
+        int bad = !j || !under;
+        for (size_t k = 0; !bad && k < l->nbeneath; k++) {
+            const cmp_beneath *b = &l->beneath[k];
+            const cmp_func *g = &r->funcs[b->func];
+            bad |= json_array_append_new(under, json_pack("{s:s,s:s,s:I,s:I,s:o}", "function",
+                                                          g->function ? g->function : "", "file", g->key_file,
+                                                          "base_samples", (json_int_t)b->base, "new_samples",
+                                                          (json_int_t)b->new_n, "time_ratio",
+                                                          num_or_null(b->time_ratio)));
+        }
+        if (!bad) {
+            bad = json_object_set_new(j, "beneath", under);
+            under = NULL;
+        }
+        json_decref(under);
+        if (bad || json_array_append_new(arr, j)) {
+            if (bad) json_decref(j);
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *json_origin(const prof_meta *m) {
+    return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "commit", m->git_commit, "date", m->start_time,
+                     "branch", m->git_branch, "run", m->ci_run, "run_url", m->ci_run_url, "csprof_version",
+                     m->csprof_version, "csprof_commit", m->csprof_commit);
+}
+
+/* What the verdict of issue-style comparisons adds: leads, imports, the
+ * resources against their usual spread, and where the two profiles came from. */
+static int json_extras(json_t *root, const diff_ctx *c) {
+    const cmp_result *r = c->r;
+    const cmp_imports *im = &r->imports;
+    json_t *imports = json_pack("{s:I,s:I,s:f,s:f,s:s,s:s?,s:f,s:f}", "base_samples", (json_int_t)im->base,
+                                "new_samples", (json_int_t)im->new_n, "base_seconds", im->base_s,
+                                "new_seconds", im->new_s, "change",
+                                im->dir == CMP_SLOWER ? "slower" : im->dir == CMP_FASTER ? "faster" : "same",
+                                "top_module", im->top_module, "top_base_seconds", im->top_base_s,
+                                "top_new_seconds", im->top_new_s);
+    int bad = json_object_set_new(root, "leads", json_leads(r));
+    bad |= json_object_set_new(root, "imports", imports);
+    bad |= json_object_set_new(root, "wall", json_resource(&r->wall));
+    bad |= json_object_set_new(root, "wall_flag", json_boolean(r->wall_flag));
+    bad |= json_object_set_new(root, "cpu_seconds", json_resource(&r->cpu));
+    bad |= json_object_set_new(root, "max_rss_bytes", json_resource(&r->rss));
+    bad |= json_object_set_new(root, "baseline", json_origin(prof_meta_get(c->base)));
+    bad |= json_object_set_new(root, "new", json_origin(prof_meta_get(c->new_p)));
+    return bad;
+}
+
 static int render_json(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     const cmp_opts *o = &r->opts;
@@ -348,6 +654,7 @@ static int render_json(FILE *out, const diff_ctx *c) {
         bad |= json_object_set_new(root, "faster", faster);
         faster = NULL;
         bad |= json_object_set_new(root, "note", r->note ? json_string(r->note) : json_null());
+        bad |= json_extras(root, c);
     }
     if (!bad) bad = json_dumpf(root, out, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) != 0;
     if (!bad) fputc('\n', out);
@@ -436,11 +743,12 @@ static int write_to(const char *path, const diff_format *f, const diff_ctx *c) {
 }
 
 static int parse_args(int argc, char **argv, diff_opts *o) {
-    enum { O_MIN = 256, O_ALPHA, O_CORR, O_FAIL, O_TOP, O_DISP };
+    enum { O_MIN = 256, O_ALPHA, O_CORR, O_FAIL, O_TOP, O_DISP, O_HIST };
     static const struct option longs[] = {
         {"threshold", required_argument, 0, 't'}, {"min-change", required_argument, 0, O_MIN},
         {"alpha", required_argument, 0, O_ALPHA},  {"correction", required_argument, 0, O_CORR},
-        {"fail-on-regression", no_argument, 0, O_FAIL},
+        {"fail-on-regression", optional_argument, 0, O_FAIL},
+        {"history", required_argument, 0, O_HIST},
         {"format", required_argument, 0, 'f'},     {"output", required_argument, 0, 'o'},
         {"name", required_argument, 0, 'n'},       {"top", required_argument, 0, O_TOP},
         {"dispersion", required_argument, 0, O_DISP},
@@ -477,7 +785,12 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
             if (parse_num(optarg, 1, 1000, &v)) goto bad_value;
             o->cmp.dispersion = v;
             break;
-        case O_FAIL: o->fail_on_regression = true; break;
+        case O_FAIL:
+            if (!optarg) o->fail_on_regression = true;
+            else if (!strcasecmp(optarg, "wall")) o->fail_on_wall = true;
+            else goto bad_value;
+            break;
+        case O_HIST: o->history = optarg; break;
         case 'f': o->formats = optarg; break;
         case 'o': o->output = optarg; break;
         case 'n': o->name = optarg; break;
@@ -545,8 +858,23 @@ int cmd_diff(int argc, char **argv) {
         prof_free(base);
         return EXIT_NOINPUT;
     }
+    runhist hist = {0};
+    cmp_history hview;
+    if (o.history) {
+        if (runhist_read(o.history, &hist, err, sizeof err)) {
+            fprintf(stderr, "csprof diff: %s\n", err);
+            prof_free(base);
+            prof_free(new_p);
+            return EXIT_NOINPUT;
+        }
+        hview = runhist_view(&hist);
+        o.cmp.history = &hview;
+    }
     cmp_result r;
-    if (cmp_profiles(base, new_p, &o.cmp, &r)) {
+    int crc = cmp_profiles(base, new_p, &o.cmp, &r);
+    runhist_free(&hist);
+    o.cmp.history = NULL;
+    if (crc) {
         fprintf(stderr, "csprof diff: out of memory comparing the profiles\n");
         prof_free(base);
         prof_free(new_p);
@@ -582,10 +910,10 @@ int cmd_diff(int argc, char **argv) {
         }
         s += n + (s[n] == ',');
     }
-    bool regressed = r.regressed;
+    bool regressed = (o.fail_on_regression && r.regressed) || (o.fail_on_wall && r.wall_slower);
     cmp_result_free(&r);
     prof_free(base);
     prof_free(new_p);
     if (rc) return rc;
-    return regressed && o.fail_on_regression ? 1 : 0;
+    return regressed ? 1 : 0;
 }
