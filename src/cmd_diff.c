@@ -117,7 +117,7 @@ static void url_part(FILE *out, const char *s) {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~/", c))
+            strchr("-._~/:", c))
             fputc(c, out);
         else
             fprintf(out, "%%%02X", c);
@@ -297,8 +297,10 @@ static void put_provenance(FILE *out, const diff_ctx *c, bool md) {
     const prof_meta *b = prof_meta_get(c->base), *n = prof_meta_get(c->new_p);
     fputs(md ? "Baseline: " : "baseline: ", out);
     if (nonempty(b->git_commit)) {
+        char shortsha[13];
+        snprintf(shortsha, sizeof shortsha, "%s", b->git_commit);
         fputs("commit ", out);
-        put_code(out, b->git_commit, md, 12);
+        put_code(out, shortsha, md, 12);
     } else {
         fputs("commit unknown", out);
     }

@@ -632,6 +632,8 @@ static int find_leads(const lead_ctx *lc, const side_map sm[2], cmp_result *out)
 /* "site-packages/torch/nn/__init__.py" -> "torch.nn" (owned), NULL on OOM. */
 static char *module_of(const char *key_file) {
     const char *s = key_file;
+    size_t kl = strlen(s);
+    if (!strncmp(s, "<frozen ", 8) && kl > 9 && s[kl - 1] == '>') return strndup(s + 8, kl - 9);
     if (!strncmp(s, "site-packages/", 14)) s += 14;
     else if (!strncmp(s, "stdlib/", 7)) s += 7;
     char *m = strdup(s);
