@@ -781,7 +781,13 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
         f->total_time_ratio = time_ratio(f->base_total, spp[0], f->new_total, spp[1]);
         f->self_dir = classify(f->self_q, &f->self, f->self_time_ratio, o);
         f->total_dir = classify(f->total_q, &f->total, f->total_time_ratio, o);
+        /* Self time that grew while the total did not only moved between
+         * the function and its callees (sampling catches a thin wrapper or
+         * its callee alike from run to run): no slowdown of either. */
         f->dir = f->self_dir;
+        if (f->dir != CMP_SAME && (f->self_dir == CMP_SLOWER ? !(f->total.diff > 0) || f->total_time_ratio < 1.0 + o->threshold_pct / 100.0
+                                                             : !(f->total.diff < 0) || f->total_time_ratio > 1.0 / (1.0 + o->threshold_pct / 100.0)))
+            f->dir = CMP_SAME;
         if (f->dir == CMP_SLOWER) out->nslower++;
         if (f->dir == CMP_FASTER) out->nfaster++;
     }

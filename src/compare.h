@@ -14,9 +14,9 @@
  *    estimated time (its samples x the time one sample stands for) moved by
  *    at least threshold_pct in the same direction. The second condition keeps
  *    "f's share grew because g got faster" from being called a slowdown of f.
- *  - The verdict follows self time (where time is spent); total-share tests
- *    are reported beside it. A total-only change is a caller of a changed
- *    function, or a phase (interpreter startup) sampled in one run only.
+ *  - The verdict follows self time (where time is spent), when the total
+ *    time moved the same way beyond the threshold: self time that grew while
+ *    the total did not only moved between a function and its callees.
  *  - Samples of one run are not independent draws (a loop is sampled many
  *    times in a row, the scheduler and the sampler's timing vary between
  *    runs), so shares vary more between identical runs than binomial
