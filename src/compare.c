@@ -91,6 +91,7 @@ void cmp_opts_init(cmp_opts *o) {
     o->min_samples = 5;
     o->dispersion = 2.0;
     o->correction = CMP_BH;
+    o->history = NULL;
 }
 
 static int is_py_version_dir(const char *s) {
