@@ -230,8 +230,14 @@ static void put_resources(FILE *out, const cmp_result *r, bool md) {
 
 static void put_imports(FILE *out, const cmp_result *r, bool md) {
     const cmp_imports *im = &r->imports;
-    if (!im->base && !im->new_n) return;
     char b[32], n[32], d[32];
+    if (im->startup_base || im->startup_new) {
+        fmt_secs(b, sizeof b, im->startup_base_s);
+        fmt_secs(n, sizeof n, im->startup_new_s);
+        fprintf(out, "Interpreter start-up (site, .pth files, before your code runs): %s %s %s.%s", b,
+                md ? "→" : "->", n, md ? "\n\n" : "\n");
+    }
+    if (!im->base && !im->new_n) return;
     fmt_secs(b, sizeof b, im->base_s);
     fmt_secs(n, sizeof n, im->new_s);
     fmt_secs(d, sizeof d, fabs(im->new_s - im->base_s));
@@ -316,7 +322,7 @@ static void put_provenance(FILE *out, const diff_ctx *c, bool md) {
     bool other_build = !ord && nonempty(b->csprof_commit) && nonempty(n->csprof_commit) &&
                        strcmp(b->csprof_commit, n->csprof_commit);
     if (ord || other_build || !nonempty(b->csprof_version))
-        fprintf(out, "%sThe baseline was recorded by %s (%.40s %.16s; this run: %.40s %.16s): names and "
+        fprintf(out, "%sThe baseline was recorded by %s (%.40s %.24s; this run: %.40s %.24s): names and "
                      "shares can differ for that reason alone.%s",
                 md ? "⚠️ " : "note: ",
                 !nonempty(b->csprof_version) ? "an older csprof" : ord < 0 ? "an older csprof"

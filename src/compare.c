@@ -356,7 +356,19 @@ static void add_import(key_table *t, const side_map *m, const prof_stack *st, lo
 /* Adds one profile's counts (side 0 = base, 1 = new) to the table. Returns
  * the samples outside imports with at least one real frame (the
  * denominator of the shares), or -1 on OOM; *imports gets the rest. */
-static long long add_side(key_table *t, side_map *m, int side, uint64_t *imports) {
+/* Interpreter start-up: an import sample whose outermost frame is not the
+ * user's code (site and its .pth files, encodings), as opposed to an
+ * import the user's code made. */
+static bool is_startup(const side_map *m, const prof_stack *st) {
+    size_t nf = prof_nframes(m->p);
+    for (uint32_t d = 0; d < st->depth; d++) {
+        uint32_t fr = st->frames[d];
+        if (fr < nf && m->key_of[fr] >= 0) return !m->yours[fr];
+    }
+    return true;
+}
+
+static long long add_side(key_table *t, side_map *m, int side, uint64_t *imports, uint64_t *startup) {
     const profile *p = m->p;
     size_t nf = prof_nframes(p);
     uint64_t *fself = calloc(nf ? nf : 1, sizeof *fself);
@@ -372,8 +384,12 @@ static long long add_side(key_table *t, side_map *m, int side, uint64_t *imports
         const prof_stack *st = prof_stack_at(p, s);
         long imp = first_import(m, st);
         if (imp >= 0) {
-            *imports += st->count;
-            add_import(t, m, st, imp, side);
+            if (is_startup(m, st)) {
+                *startup += st->count;
+            } else {
+                *imports += st->count;
+                add_import(t, m, st, imp, side);
+            }
             continue;
         }
         long leaf = -1;
@@ -651,6 +667,8 @@ static int judge_imports(const key_table *t, const cmp_opts *o, const double spp
                          uint64_t nn, cmp_imports *im) {
     im->base_s = (double)im->base * spp[0];
     im->new_s = (double)im->new_n * spp[1];
+    im->startup_base_s = (double)im->startup_base * spp[0];
+    im->startup_new_s = (double)im->startup_new * spp[1];
     if (cmp_two_prop(im->base, nb + im->base, im->new_n, nn + im->new_n, &im->share) == 0) {
         inflate(&im->share, o->dispersion);
         im->dir = classify(im->share.p, &im->share, time_ratio(im->base, spp[0], im->new_n, spp[1]), o);
@@ -679,8 +697,8 @@ static double cpu_of(const profile *p) {
 }
 
 static void judge_resources(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out) {
-    out->base_wall = wall_of(base, out->base_samples + out->imports.base);
-    out->new_wall = wall_of(new_p, out->new_samples + out->imports.new_n);
+    out->base_wall = wall_of(base, out->base_samples + out->imports.base + out->imports.startup_base);
+    out->new_wall = wall_of(new_p, out->new_samples + out->imports.new_n + out->imports.startup_new);
     if (out->base_wall > 0)
         out->wall_change_pct = (out->new_wall - out->base_wall) / out->base_wall * 100.0;
     out->wall_slower = out->wall_change_pct > o->threshold_pct;
@@ -736,9 +754,9 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     key_table t = {0};
     side_map sm[2] = {{.p = base}, {.p = new_p}};
     double *pv = NULL, *qv = NULL;
-    long long nb = add_side(&t, &sm[0], 0, &out->imports.base);
+    long long nb = add_side(&t, &sm[0], 0, &out->imports.base, &out->imports.startup_base);
     if (nb < 0) goto oom;
-    long long nn = add_side(&t, &sm[1], 1, &out->imports.new_n);
+    long long nn = add_side(&t, &sm[1], 1, &out->imports.new_n, &out->imports.startup_new);
     if (nn < 0) goto oom;
     out->base_samples = (uint64_t)nb;
     out->new_samples = (uint64_t)nn;

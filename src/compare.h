@@ -27,7 +27,8 @@
  *    textbook test. The minimum effect sizes do the rest.
  *
  *  - Imports are not the user's code: every sample with import machinery on
- *    its stack (cmp_frame_is_import) is counted apart, as the import time,
+ *    its stack (cmp_frame_is_import) is counted apart, as the import time
+ *    (or start-up time when no user code is above the import: site, .pth),
  *    and left out of the function tests and of their shares' denominator,
  *    so a slower import (often a cold cache on the runner) moves no
  *    function and never makes a regression on its own.
@@ -184,8 +185,12 @@ typedef struct {
 
 /* Time in imports (import machinery on the stack). */
 typedef struct {
-    uint64_t base, new_n;          /* samples */
+    uint64_t base, new_n;          /* samples of imports made by the user's code */
     double base_s, new_s;          /* estimated seconds */
+    /* Interpreter start-up (site, .pth files, encodings): imports with no
+     * user code above them; reported, not tested. */
+    uint64_t startup_base, startup_new;
+    double startup_base_s, startup_new_s;
     cmp_ztest share;               /* share of all samples (dispersion applied) */
     cmp_direction dir;             /* significant at alpha (not in the function family) and beyond threshold */
     char *top_module;              /* the import whose time grew most (owned), NULL if none */

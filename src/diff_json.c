@@ -95,6 +95,12 @@ static int json_extras(json_t *root, const diff_ctx *c) {
                                 im->dir == CMP_SLOWER ? "slower" : im->dir == CMP_FASTER ? "faster" : "same",
                                 "top_module", im->top_module, "top_base_seconds", im->top_base_s,
                                 "top_new_seconds", im->top_new_s);
+    if (imports && json_object_set_new(imports, "startup", json_pack("{s:I,s:I,s:f,s:f}", "base_samples",
+                                       (json_int_t)im->startup_base, "new_samples", (json_int_t)im->startup_new,
+                                       "base_seconds", im->startup_base_s, "new_seconds", im->startup_new_s))) {
+        json_decref(imports);
+        imports = NULL;
+    }
     int bad = json_object_set_new(root, "leads", json_leads(r));
     bad |= json_object_set_new(root, "imports", imports);
     bad |= json_object_set_new(root, "wall", json_resource(&r->wall));
