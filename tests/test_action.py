@@ -716,6 +716,28 @@ class CiCommand(unittest.TestCase):
             r = self.ci(d, CSPROF_SCRIPTS="workload.py", CSPROF_SUMMARY_MAX_BYTES="10")
             self.assertEqual(r.returncode, 64)
 
+    def test_history_stays_bounded_and_survives_bad_lines(self):
+        """The run history kept beside the next baseline: the old records
+        (bad lines dropped), then this run, the newest 100 at most."""
+        with tempfile.TemporaryDirectory() as d:
+            base, save = os.path.join(d, "base"), os.path.join(d, "save")
+            os.makedirs(base)
+            r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass", CSPROF_BASELINE_SAVE_DIR=base)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(base, "python3.history.jsonl"), "a") as f:
+                for i in range(150):
+                    f.write(json.dumps({"wall_seconds": 1 + i / 1000, "run": str(i)}) + "\n")
+                f.write("not a record\n")
+            r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass", CSPROF_BASELINE=base, CSPROF_BASELINE_SAVE_DIR=save)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(save, "python3.history.jsonl")) as f:
+                records = [json.loads(l) for l in f]
+            self.assertEqual(len(records), 100)
+            self.assertEqual(records[0]["run"], "51")
+            self.assertEqual(records[-2]["run"], "149")
+            self.assertGreater(records[-1]["cpu_seconds"], 0)
+            self.assertGreater(records[-1]["wall_seconds"], 0)
+
     def test_outside_github(self):
         with tempfile.TemporaryDirectory() as d:
             r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass")
