@@ -968,6 +968,9 @@ static char *results_json(script_run *runs, size_t n) {
         if (!o) goto fail;
         int bad = json_object_set_new(o, "exit_status", r->exit_status >= 0 ? json_integer(r->exit_status) : json_null());
         bad |= json_object_set_new(o, "verdict", r->compared ? json_string(r->verdict) : json_null());
+        bad |= json_object_set_new(o, "cpu_s", r->cpu_seconds > 0 ? json_real(r->cpu_seconds) : json_null());
+        bad |= json_object_set_new(o, "max_rss_bytes",
+                                   r->max_rss_bytes > 0 ? json_integer((json_int_t)r->max_rss_bytes) : json_null());
         if (r->top_function) {
             bad |= json_object_set_new(o, "top_function",
                                        json_pack("{s:s,s:s?,s:i,s:f}", "name", r->top_function, "file",

@@ -644,6 +644,28 @@ static void judge_resources(const profile *base, const profile *new_p, const cmp
 
 /* ---- the comparison ---- */
 
+/* What one sample stands for, for estimated times. With the script's CPU
+ * time known on both sides (wait4) and only running threads sampled, a
+ * sample is its share of that CPU time: on a busy runner a thread waits
+ * runnable and is sampled for time it did not compute, so samples x
+ * interval would call unchanged code slower. Otherwise samples x the
+ * measured interval. */
+static void seconds_per_sample(const profile *base, const profile *new_p, const cmp_result *out,
+                               double spp[2]) {
+    const prof_meta *mb = prof_meta_get(base), *mn = prof_meta_get(new_p);
+    const cmp_imports *im = &out->imports;
+    uint64_t all_b = out->base_samples + im->base + im->startup_base;
+    uint64_t all_n = out->new_samples + im->new_n + im->startup_new;
+    if (mb->rusage_known && mn->rusage_known && !mb->idle_included && !mn->idle_included && all_b && all_n &&
+        cpu_of(base) > 0 && cpu_of(new_p) > 0) {
+        spp[0] = cpu_of(base) / (double)all_b;
+        spp[1] = cpu_of(new_p) / (double)all_n;
+    } else {
+        spp[0] = prof_seconds_per_sample(base);
+        spp[1] = prof_seconds_per_sample(new_p);
+    }
+}
+
 static void fill_func(cmp_func *f, key_entry *e, bool can_test, const cmp_opts *o) {
     int src = e->present[1] ? 1 : 0;
     f->function = e->function;
@@ -687,7 +709,8 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     if (nn < 0) goto oom;
     out->base_samples = (uint64_t)nb;
     out->new_samples = (uint64_t)nn;
-    double spp[2] = {prof_seconds_per_sample(base), prof_seconds_per_sample(new_p)};
+    double spp[2];
+    seconds_per_sample(base, new_p, out, spp);
     judge_resources(base, new_p, o, out);
     if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto oom;
 

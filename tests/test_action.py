@@ -282,6 +282,8 @@ class Emulated(unittest.TestCase):
         self.assertEqual(results[0]["exit_status"], 0)
         self.assertEqual(results[0]["command"], SCRIPT_LINE)
         self.assertGreater(results[0]["duration_s"], 0)
+        self.assertGreater(results[0]["cpu_s"], 0)
+        self.assertGreater(results[0]["max_rss_bytes"], 1 << 20)
         self.assertIn(results[0]["top_function"]["name"],
                       {"parse_rows", "slow_part", "checksum", "parse_rows.<locals>.<genexpr>", "<genexpr>"})
         # The job summary is what csprof wrote to summary.md.
@@ -331,7 +333,7 @@ class Emulated(unittest.TestCase):
         restores = [c for c in run["runner"].cache_calls if c[0] == "restore"]
         self.assertEqual(path, restores[0][3], "saved from the path it is restored to")
         self.assertEqual(key, restores[0][1])
-        self.assertEqual(sorted(os.listdir(saved)), ["workload.json"])
+        self.assertEqual(sorted(os.listdir(saved)), ["workload.history.jsonl", "workload.json"])
         # A push to another branch does not save.
         other = self.run_action({"scripts": SCRIPT_LINE}, event="push", ref="refs/heads/feature",
                                 cache=emu.Cache(os.path.join(self.root, "cache-other")))

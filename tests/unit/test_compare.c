@@ -572,6 +572,30 @@ TEST(self_moved_to_callee_is_no_slowdown) {
     prof_free(b);
 }
 
+TEST(estimated_time_follows_cpu_time) {
+    /* The same work sampled twice as often on a busy runner (threads wait
+     * runnable and are sampled), the same CPU time: nothing is slower. */
+    profile *a = app_profile(300, 300, 100, 0), *b = app_profile(600, 660, 200, 0);
+    CHECK(a && b);
+    prof_meta *ma = prof_meta_of(a), *mb = prof_meta_of(b);
+    ma->rusage_known = mb->rusage_known = true;
+    ma->cpu_user_seconds = mb->cpu_user_seconds = 0.7;
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    const cmp_func *d = find(&r, "dumps");
+    CHECK(d && NEAR(d->total_time_ratio, (660.0 / 1460) / (300.0 / 700), 1e-9));
+    CHECK(!r.regressed);
+    cmp_result_free(&r);
+    /* Without CPU times, samples x interval: twice the samples is slower. */
+    ma->rusage_known = false;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    d = find(&r, "dumps");
+    CHECK(d && d->total_time_ratio > 2.0);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
 int main(void) {
     RUN(ztest_known_values);
     RUN(ztest_edges);
@@ -593,5 +617,6 @@ int main(void) {
     RUN(imports_apart_and_never_a_regression);
     RUN(leads_are_innermost_user_functions);
     RUN(self_moved_to_callee_is_no_slowdown);
+    RUN(estimated_time_follows_cpu_time);
     return check_summary();
 }
