@@ -599,6 +599,8 @@ static int judge_imports(const key_table *t, const cmp_opts *o, const double spp
     if (cmp_two_prop(im->base, nb + im->base, im->new_n, nn + im->new_n, &im->share) == 0) {
         inflate(&im->share, o->dispersion);
         im->dir = classify(im->share.p, &im->share, time_ratio(im->base, spp[0], im->new_n, spp[1]), o);
+        /* Tens of milliseconds of imports are no finding a reader can act on. */
+        if (fabs(im->new_s - im->base_s) < CMP_MIN_IMPORT_CHANGE_S) im->dir = CMP_SAME;
     }
     double best = 0;
     const key_entry *top = NULL;

@@ -182,6 +182,7 @@ typedef struct {
 } cmp_lead;
 
 #define CMP_MAX_LEADS 5
+#define CMP_MIN_IMPORT_CHANGE_S 0.1   /* import time changes below this are not called out */
 
 /* Time in imports (import machinery on the stack). */
 typedef struct {
