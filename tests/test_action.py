@@ -618,7 +618,7 @@ class VerdictLoop(unittest.TestCase):
         self.assertEqual(run["outputs"]["regressed"], "true")
 
     def test_only_an_import_got_slower(self):
-        run = self.run_action({"fail-on-regression": "true"}, env={"VERDICT_IMPORT": "20"})
+        run = self.run_action({"fail-on-regression": "true"}, env={"VERDICT_IMPORT": "60"})
         self.assertTrue(run["ok"], run["runner"].summary)
         summary = run["runner"].summary
         self.assertNotIn("🔴", summary)

@@ -248,7 +248,7 @@ class Verdicts(unittest.TestCase):
     """The verdict on real recordings of tests/action/verdict_app.py: six
     unchanged runs (five of them the history), one user function doing 3x
     the work, json.dumps called 3x as often by one user function, and only
-    an import doing 20x the work."""
+    an import doing 60x the work."""
 
     @classmethod
     def setUpClass(cls):
@@ -264,7 +264,7 @@ class Verdicts(unittest.TestCase):
         pr = dict(main, GITHUB_REF_NAME="feature", GITHUB_HEAD_REF="feature", GITHUB_RUN_ID="2222")
         cls.record("plant", dict(pr, VERDICT_PLANT="3"))
         cls.record("lib", dict(pr, VERDICT_LIB="3"))
-        cls.record("import", dict(pr, VERDICT_IMPORT="20"))
+        cls.record("import", dict(pr, VERDICT_IMPORT="60"))
         cls.history = os.path.join(cls.tmp, "h.history.jsonl")
         with open(cls.history, "w") as f:
             for i in range(5):

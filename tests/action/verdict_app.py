@@ -7,7 +7,7 @@ cache) stays the same:
   VERDICT_PLANT=3   plant() does 3x the work (one user function changed)
   VERDICT_LIB=3     encode_records() calls json.dumps 3x as often (a
                     library function called more by one user function)
-  VERDICT_IMPORT=20 slowmod's import does 20x the work (only an import)
+  VERDICT_IMPORT=60 slowmod's import does 60x the work (only an import)
 """
 import json
 import os
