@@ -207,7 +207,8 @@ static void put_resources(FILE *out, const cmp_result *r, bool md) {
     if (r->wall.known) {
         put_resource(out, "Wall time", &r->wall, false, th, md);
         if (r->wall.level == CMP_LEVEL_ABOVE && r->cpu.known)
-            fputs(r->wall_flag ? ", and the script's CPU time grew too: it did more work"
+            fputs(r->wall_by_imports ? ", and the script's CPU time grew by about what the slower imports took"
+                  : r->wall_flag ? ", and the script's CPU time grew too: it did more work"
                   : r->cpu.by_history ? ", but the script's CPU time stayed within its usual spread: "
                                         "a slower or busier runner, not more work"
                                       : ", but the script's CPU time did not grow beyond the threshold: "

@@ -715,6 +715,15 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     seconds_per_sample(base, new_p, out, spp);
     judge_resources(base, new_p, o, out);
     if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto oom;
+    /* CPU time that grew by no more than the slower imports took is the
+     * imports' (reported on their own line), not everything slowing. */
+    const cmp_resource *cpu = &out->cpu;
+    double cpu_limit = cpu->by_history ? cpu->band.hi : cpu->base * (1.0 + o->threshold_pct / 100.0);
+    if (out->wall_flag && out->imports.dir == CMP_SLOWER &&
+        cpu->new_v - (out->imports.new_s - out->imports.base_s) <= cpu_limit) {
+        out->wall_flag = false;
+        out->wall_by_imports = true;
+    }
 
     out->funcs = calloc(t.n ? t.n : 1, sizeof *out->funcs);
     pv = calloc((t.n ? t.n : 1) * 2, sizeof *pv);

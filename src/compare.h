@@ -205,6 +205,7 @@ typedef struct {
     bool wall_slower, wall_faster;  /* beyond threshold_pct of the baseline (the plain rule) */
     cmp_resource wall, cpu, rss;    /* judged by the history's spread when it is long enough */
     bool wall_flag;                 /* wall above its usual level, and CPU time too (or unknown) */
+    bool wall_by_imports;           /* ...but no more than the slower imports account for */
     cmp_imports imports;
     cmp_lead leads[CMP_MAX_LEADS];  /* lead functions, largest added time first */
     size_t nleads, nleads_all;      /* shown, found */

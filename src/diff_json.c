@@ -105,6 +105,7 @@ static int json_extras(json_t *root, const diff_ctx *c) {
     bad |= json_object_set_new(root, "imports", imports);
     bad |= json_object_set_new(root, "wall", json_resource(&r->wall));
     bad |= json_object_set_new(root, "wall_flag", json_boolean(r->wall_flag));
+    bad |= json_object_set_new(root, "wall_by_imports", json_boolean(r->wall_by_imports));
     bad |= json_object_set_new(root, "cpu_seconds", json_resource(&r->cpu));
     bad |= json_object_set_new(root, "max_rss_bytes", json_resource(&r->rss));
     bad |= json_object_set_new(root, "baseline", json_origin(prof_meta_get(c->base)));
