@@ -37,6 +37,7 @@
 #include "output.h"
 #include "profile.h"
 #include "summary.h"
+#include "runhist.h"
 
 static const char usage[] =
     "usage: csprof ci\n"
@@ -52,7 +53,7 @@ static const char usage[] =
     "  CSPROF_OUTPUT_DIR (artifacts/profiling)   CSPROF_FORMATS (svg,json,md)\n"
     "  CSPROF_BASELINE (auto | none | path of a profile JSON or a directory)\n"
     "  CSPROF_BASELINE_DIR (where auto looks)    CSPROF_BASELINE_SAVE_DIR (copy new profiles here)\n"
-    "  CSPROF_REGRESSION_THRESHOLD (10)          CSPROF_FAIL_ON_REGRESSION (false)\n"
+    "  CSPROF_REGRESSION_THRESHOLD (10)          CSPROF_FAIL_ON_REGRESSION (false | true | wall)\n"
     "  CSPROF_FAIL_ON_SCRIPT_ERROR (false)       CSPROF_ANNOTATIONS (true)\n"
     "  CSPROF_WORKING_DIRECTORY (where scripts run)\n"
     "  CSPROF_SUMMARY_MAX_BYTES (262144; the job summary stops adding details there)\n"
@@ -88,6 +89,7 @@ typedef struct {
     char *output_dir;  /* absolute, owned */
     const char *workdir;
     bool native, subprocesses, idle, fail_on_regression, fail_on_script_error, annotations;
+    bool fail_on_wall;       /* fail-on-regression: wall, the plain duration rule */
     int top;
     long summary_max;
     double threshold;
@@ -114,6 +116,7 @@ typedef struct {
     bool profiled;           /* a fresh profile was written */
     bool script_failed;
     double seconds;
+    double cpu_seconds, max_rss_bytes;   /* the script's own (wait4), 0 unknown */
     char *problem;           /* why it could not be profiled / compared */
     char stderr_tail[STDERR_TAIL_MAX];  /* last line of its stderr, csprof's own aside */
     /* hottest function (self) */
@@ -124,6 +127,8 @@ typedef struct {
     int nhot;
     /* comparison */
     bool has_baseline, compared, regressed;
+    bool wall_beyond;        /* wall time beyond the threshold of the baseline's */
+    double wall_change_pct;
     char verdict[32];
     char *diff_md;           /* Since-baseline section, bounded */
     char *base_path;         /* the baseline profile compared with */
@@ -302,10 +307,14 @@ static int load_settings(ci_settings *s) {
         long r;
         if (parse_int("CSPROF_RATE (rate)", s->rate, 1, 10000, &r)) return -1;
     }
-    if (env_bool("CSPROF_NATIVE", false, &s->native) ||
+    /* fail-on-regression: true (the significance rule), false, or wall
+     * (the plain duration rule: wall time beyond the threshold). */
+    const char *fr = env("CSPROF_FAIL_ON_REGRESSION");
+    s->fail_on_wall = fr && !strcasecmp(fr, "wall");
+    if ((!s->fail_on_wall && env_bool("CSPROF_FAIL_ON_REGRESSION", false, &s->fail_on_regression)) ||
+        env_bool("CSPROF_NATIVE", false, &s->native) ||
         env_bool("CSPROF_SUBPROCESSES", true, &s->subprocesses) ||
         env_bool("CSPROF_IDLE", false, &s->idle) ||
-        env_bool("CSPROF_FAIL_ON_REGRESSION", false, &s->fail_on_regression) ||
         env_bool("CSPROF_FAIL_ON_SCRIPT_ERROR", false, &s->fail_on_script_error) ||
         env_bool("CSPROF_ANNOTATIONS", true, &s->annotations))
         return -1;
@@ -339,6 +348,19 @@ static int load_settings(ci_settings *s) {
     s->baseline = env("CSPROF_BASELINE");
     if (!s->baseline) s->baseline = "auto";
     s->baseline_dir = env("CSPROF_BASELINE_DIR");
+    if (strcasecmp(s->baseline, "auto") && strcasecmp(s->baseline, "none")) {
+        /* An explicit baseline names what to compare with: missing is an
+         * error of the workflow, not "no baseline yet". */
+        char *abs = absolute(s->start_dir, s->baseline);
+        struct stat st;
+        if (!abs || stat(abs, &st) != 0) {
+            gh_error("the baseline %s does not exist (baseline input, CSPROF_BASELINE): give the path of "
+                     "a profile JSON or a directory of them, auto, or none", abs ? abs : s->baseline);
+            free(abs);
+            return -1;
+        }
+        free(abs);
+    }
     s->save_dir = env("CSPROF_BASELINE_SAVE_DIR");
     s->workdir = env("CSPROF_WORKING_DIRECTORY");
     s->workspace = env("GITHUB_WORKSPACE");
@@ -778,6 +800,33 @@ static char *function_list(json_t *arr) {
     return buf;
 }
 
+/* The history beside a baseline profile: NAME.json -> NAME.history.jsonl
+ * (runhist.h). NULL when there is none. */
+static char *history_of(const char *baseline_json) {
+    if (!baseline_json) return NULL;
+    size_t n = strlen(baseline_json);
+    if (n > 5 && !strcmp(baseline_json + n - 5, ".json")) n -= 5;
+    char *h = xasprintf("%.*s.history.jsonl", (int)n, baseline_json);
+    if (h && access(h, R_OK) != 0) {
+        free(h);
+        h = NULL;
+    }
+    return h;
+}
+
+/* The baseline history with this run appended, kept beside the profile
+ * saved for the next runs (bounded to RUNHIST_MAX records). */
+static void keep_history(const ci_settings *s, const script_run *r, const profile *p, size_t nscripts) {
+    char *base = baseline_for(s, r->name, nscripts);
+    char *old = history_of(base);
+    char *to = xasprintf("%s/%s.history.jsonl", s->save_dir, r->name);
+    if (to && (output_mkdir(s->save_dir) != 0 || runhist_append(old, to, p) != 0))
+        gh_warning("could not keep the run history of %s in %s: %s", r->name, s->save_dir, strerror(errno));
+    free(base);
+    free(old);
+    free(to);
+}
+
 static void compare_with_baseline(const ci_settings *s, script_run *r, const char *profile_json,
                                   size_t nscripts) {
     char *base = baseline_for(s, r->name, nscripts);
@@ -785,9 +834,11 @@ static void compare_with_baseline(const ci_settings *s, script_run *r, const cha
     r->has_baseline = true;
     char *stem = xasprintf("%s/%s.diff", s->output_dir, r->name);
     char *threshold = xasprintf("%g", s->threshold);
+    char *hist = history_of(base);
     if (!stem || !threshold) goto out;
     char *argv[] = {"csprof", "diff", base, (char *)profile_json, "-f", "md,json,svg",
-                    "-o", stem, "-n", r->name, "--threshold", threshold, NULL};
+                    "-o", stem, "-n", r->name, "--threshold", threshold,
+                    hist ? "--history" : NULL, hist, NULL};
     int rc = run_self(argv, NULL);
     if (rc != 0) {
         gh_warning("could not compare %s with its baseline %s (csprof diff exited %d)", r->name,
@@ -806,6 +857,9 @@ static void compare_with_baseline(const ci_settings *s, script_run *r, const cha
     }
     r->compared = true;
     r->regressed = json_is_true(json_object_get(j, "regressed"));
+    json_t *w = json_object_get(j, "wall_seconds");
+    r->wall_beyond = json_is_true(json_object_get(w, "beyond_threshold"));
+    r->wall_change_pct = json_number_value(json_object_get(w, "change_pct"));
     const char *v = json_string_value(json_object_get(j, "verdict"));
     snprintf(r->verdict, sizeof r->verdict, "%s", v ? v : "");
     r->slower = function_list(json_object_get(j, "slower"));
@@ -824,6 +878,7 @@ out:
     r->base_path = base;
     free(stem);
     free(threshold);
+    free(hist);
 }
 
 /* The script's history (history.h): read from the baseline's directory,
@@ -989,6 +1044,11 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
     const prof_meta *m = prof_meta_get(p);
     if (m->exit_status >= 0) r->exit_status = m->exit_status;
     if (m->wall_seconds > 0) r->seconds = m->wall_seconds;
+    if (m->rusage_known) {
+        r->cpu_seconds = m->cpu_user_seconds + m->cpu_system_seconds;
+        r->max_rss_bytes = m->max_rss_bytes;
+    }
+    if (s->save_dir) keep_history(s, r, p, nscripts);
     r->script_failed = r->exit_status != 0;
     summarise(s, r, p);
     track_history(s, r, p);
@@ -1025,7 +1085,7 @@ static const char *verdict_label(const script_run *r, const ci_settings *s) {
     if (!r->compared) return "⚠️ not compared";
     if (!strcmp(r->verdict, "regressed")) return "🔴 regression";
     if (!strcmp(r->verdict, "faster")) return "🟢 faster";
-    if (!strcmp(r->verdict, "wall-slower")) return "🟡 wall time up";
+    if (!strcmp(r->verdict, "wall-slower")) return "🟡 wall and CPU time up";
     if (!strcmp(r->verdict, "not-compared")) return "⚪ not compared";
     return "⚪ no significant change";
 }
@@ -1071,8 +1131,8 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
     if (!out) return NULL;
     fputs("## csprof: where the time went\n\n" CI_LINK_REPORT "\n\n", out);
     write_pr_lead(s, runs, n, out);
-    fputs("| Script | Wall time | Exit | Top bottleneck | Since baseline |\n"
-          "|---|--:|--:|---|---|\n", out);
+    fputs("| Script | Wall time | CPU time | Peak RSS | Exit | Top bottleneck | Since baseline |\n"
+          "|---|--:|--:|--:|--:|---|---|\n", out);
     for (size_t i = 0; i < n; i++) {
         script_run *r = &runs[i];
         char t[32];
@@ -1080,6 +1140,14 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
         fputs("| ", out);
         md_cell_code(out, r->name);
         fprintf(out, " | %s | ", t);
+        if (r->cpu_seconds > 0) {
+            ci_secs(t, sizeof t, r->cpu_seconds);
+            fprintf(out, "%s | ", t);
+        } else {
+            fputs("— | ", out);
+        }
+        if (r->max_rss_bytes > 0) fprintf(out, "%.1f MiB | ", r->max_rss_bytes / (1024.0 * 1024.0));
+        else fputs("— | ", out);
         if (r->exit_status >= 0) fprintf(out, "%s%d", r->exit_status ? "❌ " : "", r->exit_status);
         else fputs("?", out);
         fputs(" | ", out);
@@ -1204,6 +1272,9 @@ static char *results_json(script_run *runs, size_t n) {
         if (!o) goto fail;
         int bad = json_object_set_new(o, "exit_status", r->exit_status >= 0 ? json_integer(r->exit_status) : json_null());
         bad |= json_object_set_new(o, "verdict", r->compared ? json_string(r->verdict) : json_null());
+        bad |= json_object_set_new(o, "cpu_s", r->cpu_seconds > 0 ? json_real(r->cpu_seconds) : json_null());
+        bad |= json_object_set_new(o, "max_rss_bytes",
+                                   r->max_rss_bytes > 0 ? json_integer((json_int_t)r->max_rss_bytes) : json_null());
         if (r->top_function) {
             bad |= json_object_set_new(o, "top_function",
                                        json_pack("{s:s,s:s?,s:i,s:f}", "name", r->top_function, "file",
@@ -1458,6 +1529,14 @@ int cmd_ci(int argc, char **argv) {
                 printf("%s title=csprof::%s got slower since the baseline (see the job summary)\n",
                        s.fail_on_regression ? "::error" : "::warning", runs[i].name);
         if (s.fail_on_regression) status = 1;
+    }
+    /* The plain duration rule, for teams that ask for it. */
+    for (size_t i = 0; s.fail_on_wall && i < n; i++) {
+        if (!runs[i].wall_beyond) continue;
+        printf("::error title=csprof::%s took %+.1f%% wall time against its baseline, beyond the "
+               "%g%% threshold (fail-on-regression: wall)\n", runs[i].name, runs[i].wall_change_pct,
+               s.threshold);
+        status = 1;
     }
     if (script_error) {
         for (size_t i = 0; i < n; i++) {

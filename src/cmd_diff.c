@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,9 @@
 #include "classify.h"
 #include "commands.h"
 #include "compare.h"
+#include "diff_report.h"
 #include "output.h"
+#include "runhist.h"
 
 static const char usage[] =
     "usage: csprof diff BASE.json NEW.json [options]\n"
@@ -34,7 +35,13 @@ static const char usage[] =
     "      --correction M      bh (Benjamini-Hochberg, default) or holm\n"
     "      --dispersion F      variance of a share over binomial's, >= 1 (default 2:\n"
     "                          samples of one run are not independent draws)\n"
-    "      --fail-on-regression  exit 1 when a function got significantly slower\n"
+    "      --fail-on-regression[=wall]  exit 1 when a function got significantly slower;\n"
+    "                          =wall: when the wall time grew beyond the threshold instead\n"
+    "                          (the plain duration rule)\n"
+    "      --history FILE      past runs of this script, one JSON object per line with\n"
+    "                          wall_seconds (and cpu_seconds, max_rss_bytes): wall time,\n"
+    "                          CPU time and peak memory are then judged against their\n"
+    "                          usual spread (at least 5 runs)\n"
     "  -f, --format LIST       text (default), md, json, svg; several comma-separated\n"
     "                          formats need -o STEM and write STEM.txt/.md/.json/.svg\n"
     "  -o, --output PATH       file to write (default: standard output)\n"
@@ -43,26 +50,10 @@ static const char usage[] =
     "  -h, --help              show this help\n"
     "\n"
     "exit status: 0 compared (also with a regression, unless --fail-on-regression),\n"
-    "1 regression with --fail-on-regression, 64 bad option, 66 unreadable profile,\n"
+    "1 regression with --fail-on-regression (wall time beyond the threshold with =wall),\n"
+    "64 bad option, 66 unreadable profile,\n"
     "70 internal error, 73 output not writable.\n";
 
-typedef struct {
-    cmp_opts cmp;
-    bool fail_on_regression;
-    const char *formats;
-    const char *output;
-    const char *name;
-    int top;
-    const char *base_path, *new_path;
-} diff_opts;
-
-typedef struct {
-    const diff_opts *o;
-    const profile *base, *new_p;
-    const cmp_result *r;
-    const char *name;
-    const char *server_url, *repository, *sha;
-} diff_ctx;
 
 static int parse_num(const char *s, double lo, double hi, double *out) {
     char *end;
@@ -108,7 +99,7 @@ static void url_part(FILE *out, const char *s) {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~/", c))
+            strchr("-._~/:", c))
             fputc(c, out);
         else
             fprintf(out, "%%%02X", c);
@@ -150,13 +141,21 @@ static void fmt_ratio(char *buf, size_t len, double r) {
     else snprintf(buf, len, "×%.2f", r);
 }
 
-static const char *verdict_word(const cmp_result *r) {
+const char *diff_verdict_word(const cmp_result *r) {
     if (r->note) return "not-compared";
     if (r->regressed) return "regressed";
     if (r->nfaster) return "faster";
-    if (r->wall_slower) return "wall-slower";
-    if (r->wall_faster) return "wall-faster";
+    if (r->wall_flag) return "wall-slower";
     return "same";
+}
+
+const char *diff_level_word(cmp_level l) {
+    return l == CMP_LEVEL_ABOVE ? "above" : l == CMP_LEVEL_BELOW ? "below" : l == CMP_LEVEL_WITHIN ? "within" : "unknown";
+}
+
+static void fmt_bytes(char *buf, size_t len, double b) {
+    if (b >= 1024.0 * 1024 * 1024) snprintf(buf, len, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+    else snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
 }
 
 static const char *correction_name(cmp_correction c) {
@@ -169,11 +168,238 @@ static void fmt_secs(char *buf, size_t len, double s) {
     else snprintf(buf, len, "%.0f ms", s * 1000);
 }
 
+/* ---- the verdict's sentences (Markdown when md, else plain text) ---- */
+
+static void put_value(FILE *out, double v, bool bytes) {
+    char b[32];
+    if (bytes) fmt_bytes(b, sizeof b, v);
+    else fmt_secs(b, sizeof b, v);
+    fputs(b, out);
+}
+
+/* "Wall time: 1.20 s → 1.25 s (+4.2%): within the usual spread (…)." */
+static void put_resource(FILE *out, const char *label, const cmp_resource *r, bool bytes, double threshold,
+                         bool md) {
+    const char *arrow = md ? "→" : "->";
+    fprintf(out, "%s: ", label);
+    put_value(out, r->base, bytes);
+    fprintf(out, " %s ", arrow);
+    put_value(out, r->new_v, bytes);
+    fprintf(out, " (%+.1f%%): ", r->change_pct);
+    bool out_of = r->level == CMP_LEVEL_ABOVE || r->level == CMP_LEVEL_BELOW;
+    if (r->by_history) {
+        fprintf(out, "%s%s the usual spread%s (", md && out_of ? "**" : "", diff_level_word(r->level),
+                md && out_of ? "**" : "");
+        put_value(out, r->band.lo > 0 ? r->band.lo : 0, bytes);
+        fputs("–", out);
+        put_value(out, r->band.hi, bytes);
+        fprintf(out, " over %zu past runs)", r->band.n);
+    } else {
+        fprintf(out, "%s%s the threshold%s (±%.0f%%; fewer than %d past runs to learn the usual spread from)",
+                md && out_of ? "**" : "", r->level == CMP_LEVEL_WITHIN ? "within" : "beyond",
+                md && out_of ? "**" : "", threshold, CMP_MIN_HISTORY);
+    }
+}
+
+static void put_resources(FILE *out, const cmp_result *r, bool md) {
+    double th = r->opts.threshold_pct;
+    const char *nl = md ? "\n\n" : "\n";
+    if (r->wall.known) {
+        put_resource(out, "Wall time", &r->wall, false, th, md);
+        if (r->wall.level == CMP_LEVEL_ABOVE && r->cpu.known)
+            fputs(r->wall_by_imports ? ", and the script's CPU time grew by about what the slower imports took"
+                  : r->wall_flag ? ", and the script's CPU time grew too: it did more work"
+                  : r->cpu.by_history ? ", but the script's CPU time stayed within its usual spread: "
+                                        "a slower or busier runner, not more work"
+                                      : ", but the script's CPU time did not grow beyond the threshold: "
+                                        "a slower or busier runner, not more work", out);
+        fprintf(out, ".%s%s", r->wall_flag && md ? " ⚠️" : "", nl);
+    }
+    if (r->cpu.known) {
+        put_resource(out, "CPU time", &r->cpu, false, th, md);
+        fprintf(out, ".%s", nl);
+    }
+    if (r->rss.known) {
+        put_resource(out, "Peak memory", &r->rss, true, th, md);
+        fprintf(out, ".%s", nl);
+    }
+    if (!r->cpu.known)
+        fprintf(out, "%sCPU time and peak memory: not in %s profile (recorded by csprof from this version on, "
+                     "when it starts the script).%s", md ? "_" : "", r->cpu.base > 0 ? "the new" : "the baseline",
+                md ? "_\n\n" : "\n");
+}
+
+static void put_imports(FILE *out, const cmp_result *r, bool md) {
+    const cmp_imports *im = &r->imports;
+    char b[32], n[32], d[32];
+    if (im->startup_base || im->startup_new) {
+        fmt_secs(b, sizeof b, im->startup_base_s);
+        fmt_secs(n, sizeof n, im->startup_new_s);
+        fprintf(out, "Interpreter start-up (site, .pth files, before your code runs): %s %s %s.%s", b,
+                md ? "→" : "->", n, md ? "\n\n" : "\n");
+    }
+    if (!im->base && !im->new_n) return;
+    fmt_secs(b, sizeof b, im->base_s);
+    fmt_secs(n, sizeof n, im->new_s);
+    fmt_secs(d, sizeof d, fabs(im->new_s - im->base_s));
+    const char *arrow = md ? "→" : "->";
+    if (im->dir == CMP_SLOWER) fprintf(out, "%sImports took %s longer%s (%s %s %s", md ? "**" : "", d, md ? "**" : "", b, arrow, n);
+    else if (im->dir == CMP_FASTER) fprintf(out, "Imports took %s less (%s %s %s", d, b, arrow, n);
+    else fprintf(out, "Imports: %s %s %s (no significant change", b, arrow, n);
+    if (im->top_module && im->dir != CMP_SAME) {
+        char tb[32], tn[32];
+        fmt_secs(tb, sizeof tb, im->top_base_s);
+        fmt_secs(tn, sizeof tn, im->top_new_s);
+        fputs("; most of the change in ", out);
+        if (md) md_code(out, im->top_module, 80);
+        else fputs(im->top_module, out);
+        fprintf(out, ", %s %s %s", tb, arrow, tn);
+    }
+    fputs(")", out);
+    if (im->dir == CMP_SLOWER)
+        fputs(": often a cold cache on the runner; imports are reported on their own and never make a "
+              "regression alone", out);
+    fputs(md ? ".\n\n" : ".\n", out);
+}
+
+/* 1 when version a is newer than b, -1 older, 0 same or not comparable. */
+static int version_order(const char *a, const char *b) {
+    while (a && b && *a && *b) {
+        char *ea, *eb;
+        long x = strtol(a, &ea, 10), y = strtol(b, &eb, 10);
+        if (ea == a || eb == b) return 0;
+        if (x != y) return x > y ? 1 : -1;
+        a = *ea == '.' ? ea + 1 : ea;
+        b = *eb == '.' ? eb + 1 : eb;
+        if (*ea != '.' || *eb != '.') break;
+    }
+    return 0;
+}
+
+static void put_code(FILE *out, const char *s, bool md, size_t max) {
+    if (md) md_code(out, s, max);
+    else fprintf(out, "%.*s", (int)max, s);
+}
+
+/* Which profile is the baseline: commit, date, run, branch, csprof. */
+static void put_provenance(FILE *out, const diff_ctx *c, bool md) {
+    const prof_meta *b = prof_meta_get(c->base), *n = prof_meta_get(c->new_p);
+    fputs(md ? "Baseline: " : "baseline: ", out);
+    if (nonempty(b->git_commit)) {
+        char shortsha[13];
+        snprintf(shortsha, sizeof shortsha, "%s", b->git_commit);
+        fputs("commit ", out);
+        put_code(out, shortsha, md, 12);
+    } else {
+        fputs("commit unknown", out);
+    }
+    if (nonempty(b->git_branch)) {
+        fputs(" on ", out);
+        put_code(out, b->git_branch, md, 80);
+    }
+    if (nonempty(b->start_time)) fprintf(out, ", recorded %.40s", b->start_time);
+    if (nonempty(b->ci_run)) {
+        fputs(", run ", out);
+        if (md && nonempty(b->ci_run_url) && !strncmp(b->ci_run_url, "https://", 8)) {
+            fputc('[', out);
+            md_text(out, b->ci_run, 40);
+            fputs("](", out);
+            url_part(out, b->ci_run_url);
+            fputc(')', out);
+        } else {
+            fprintf(out, "%.40s", b->ci_run);
+        }
+    }
+    fprintf(out, "; csprof %.40s.%s", nonempty(b->csprof_version) ? b->csprof_version : "(unknown version)",
+            md ? "\n\n" : "\n");
+    if (nonempty(b->git_branch) && nonempty(n->git_branch) && strcmp(b->git_branch, n->git_branch)) {
+        fputs(md ? "⚠️ The baseline comes from another branch (" : "note: the baseline comes from another branch (", out);
+        put_code(out, b->git_branch, md, 80);
+        fputs("; this run: ", out);
+        put_code(out, n->git_branch, md, 80);
+        fputs(md ? ").\n\n" : ").\n", out);
+    }
+    int ord = version_order(b->csprof_version, n->csprof_version);
+    bool other_build = !ord && nonempty(b->csprof_commit) && nonempty(n->csprof_commit) &&
+                       strcmp(b->csprof_commit, n->csprof_commit);
+    if (ord || other_build || !nonempty(b->csprof_version))
+        fprintf(out, "%sThe baseline was recorded by %s (%.40s %.24s; this run: %.40s %.24s): names and "
+                     "shares can differ for that reason alone.%s",
+                md ? "⚠️ " : "note: ",
+                !nonempty(b->csprof_version) ? "an older csprof" : ord < 0 ? "an older csprof"
+                                              : ord > 0 ? "a newer csprof" : "another build of csprof",
+                nonempty(b->csprof_version) ? b->csprof_version : "?",
+                nonempty(b->csprof_commit) ? b->csprof_commit : "", nonempty(n->csprof_version) ? n->csprof_version : "?",
+                nonempty(n->csprof_commit) ? n->csprof_commit : "", md ? "\n\n" : "\n");
+}
+
 /* ---- Markdown ---- */
+
+static void md_leads(FILE *out, const diff_ctx *c) {
+    const cmp_result *r = c->r;
+    fputs("\n**Your code that got slower** — innermost first; beneath each, what it calls that grew:\n\n"
+          "| Function | Where | Total share | Total Δ (95% CI) | q | Est. time |\n"
+          "|---|---|--:|--:|--:|--:|\n", out);
+    for (size_t i = 0; i < r->nleads; i++) {
+        const cmp_lead *l = &r->leads[i];
+        const cmp_func *f = &r->funcs[l->func];
+        char q[16], ratio[16];
+        fmt_q(q, sizeof q, f->total_q);
+        fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
+        fputs("| ", out);
+        md_code(out, f->function ? f->function : "?", 80);
+        fputs(" | ", out);
+        md_where(out, c, f);
+        fprintf(out, " | %.1f%% → %.1f%% | **%+.1f pp** (%+.1f … %+.1f) | %s | %s |\n", f->total.p1 * 100,
+                f->total.p2 * 100, f->total.diff * 100, f->total.lo * 100, f->total.hi * 100, q, ratio);
+        for (size_t j = 0; j < l->nbeneath; j++) {
+            const cmp_beneath *b = &l->beneath[j];
+            const cmp_func *g = &r->funcs[b->func];
+            fmt_ratio(ratio, sizeof ratio, b->time_ratio);
+            fputs("| ↳ calls ", out);
+            md_code(out, g->function ? g->function : "?", 80);
+            fputs(" | ", out);
+            md_where(out, c, g);
+            fprintf(out, " | %.1f%% → %.1f%% | | | %s |\n",
+                    r->base_samples ? 100.0 * (double)b->base / (double)r->base_samples : 0.0,
+                    r->new_samples ? 100.0 * (double)b->new_n / (double)r->new_samples : 0.0, ratio);
+        }
+    }
+    if (r->nleads_all > r->nleads)
+        fprintf(out, "\n…and %zu more (see the JSON output).\n", r->nleads_all - r->nleads);
+}
+
+static void md_headline(FILE *out, const diff_ctx *c) {
+    const cmp_result *r = c->r;
+    if (r->note) {
+        fputs("**Verdict: ⚪ not compared** — ", out);
+        md_text(out, r->note, 200);
+        fputs(".\n", out);
+    } else if (r->nleads) {
+        const cmp_func *f = &r->funcs[r->leads[0].func];
+        char ratio[16];
+        fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
+        fputs("**Verdict: 🔴 regression** — your code got slower: ", out);
+        md_code(out, f->function ? f->function : "?", 80);
+        fprintf(out, " takes %s the estimated time, with what it calls", ratio);
+        if (r->nleads_all > 1) fprintf(out, " (and %zu more of your functions)", r->nleads_all - 1);
+        fputs(".\n", out);
+    } else if (r->regressed) {
+        fprintf(out, "**Verdict: 🔴 regression** — %zu function%s take%s a significantly larger share of the samples and more estimated time.\n",
+                r->nslower, r->nslower == 1 ? "" : "s", r->nslower == 1 ? "s" : "");
+    } else if (r->nfaster) {
+        fprintf(out, "**Verdict: 🟢 faster** — %zu function%s take%s a significantly smaller share and less estimated time; nothing got slower.\n",
+                r->nfaster, r->nfaster == 1 ? "" : "s", r->nfaster == 1 ? "s" : "");
+    } else if (r->wall_flag) {
+        fputs("**Verdict: 🟡 no significant shift** — but the wall time and the CPU time grew beyond their usual level: everything slowing evenly, or a slower runner (shares cannot tell these apart).\n", out);
+    } else {
+        fputs("**Verdict: ⚪ no significant change.**\n", out);
+    }
+}
 
 static void md_table(FILE *out, const diff_ctx *c, cmp_direction dir, size_t count) {
     const cmp_result *r = c->r;
-    fprintf(out, "\n**%s**\n\n", dir == CMP_SLOWER ? "Slower" : "Faster");
+    fprintf(out, "\n**%s**%s\n\n", dir == CMP_SLOWER ? "Slower" : "Faster", " (self time: where the time is spent)");
     fputs("| Function | Where | Self share | Self Δ (95% CI) | Total share | Total Δ (95% CI) | q | Est. time |\n"
           "|---|---|--:|--:|--:|--:|--:|--:|\n", out);
     size_t shown = 0;
@@ -203,45 +429,35 @@ static int render_md(FILE *out, const diff_ctx *c) {
     fputs("### Since baseline: ", out);
     md_code(out, c->name, 80);
     fputs("\n\n", out);
-    if (r->note) {
-        fputs("**Verdict: ⚪ not compared** — ", out);
-        md_text(out, r->note, 200);
-        fputs(".\n", out);
-    } else if (r->regressed) {
-        fprintf(out, "**Verdict: 🔴 regression** — %zu function%s take%s a significantly larger share of the samples and more estimated time.\n",
-                r->nslower, r->nslower == 1 ? "" : "s", r->nslower == 1 ? "s" : "");
-    } else if (r->nfaster) {
-        fprintf(out, "**Verdict: 🟢 faster** — %zu function%s take%s a significantly smaller share and less estimated time; nothing got slower.\n",
-                r->nfaster, r->nfaster == 1 ? "" : "s", r->nfaster == 1 ? "s" : "");
-    } else if (r->wall_slower) {
-        fputs("**Verdict: 🟡 no significant shift** — but the wall time grew beyond the threshold: a slower runner, or everything slowing evenly (shares cannot tell these apart).\n", out);
-    } else {
-        fputs("**Verdict: ⚪ no significant change.**\n", out);
-    }
-    char b[32], n[32];
-    fmt_secs(b, sizeof b, r->base_wall);
-    fmt_secs(n, sizeof n, r->new_wall);
-    fprintf(out, "\nWall time: %s → %s (%s%+.1f%%%s, threshold %.0f%%)%s\n", b, n,
-            r->wall_slower || r->wall_faster ? "**" : "", r->wall_change_pct,
-            r->wall_slower || r->wall_faster ? "**" : "", o->threshold_pct,
-            r->wall_slower ? " ⚠️" : "");
+    md_headline(out, c);
+    if (r->nleads) md_leads(out, c);
+    fputc('\n', out);
+    put_imports(out, r, true);
+    put_resources(out, r, true);
+    put_provenance(out, c, true);
     if (r->nslower) md_table(out, c, CMP_SLOWER, r->nslower);
     if (r->nfaster) md_table(out, c, CMP_FASTER, r->nfaster);
     fprintf(out,
             "\n<details><summary>How this was decided</summary>\n\n"
-            "%llu baseline samples against %llu new ones; %zu functions with at least %llu samples "
+            "%llu baseline samples against %llu new ones (samples inside imports are counted apart "
+            "and left out); %zu functions with at least %llu samples "
             "were tested (%zu tests: self and total share each) with a two-proportion z-test "
             "whose variance is inflated %g× (samples of one run are not independent draws), "
             "p-values adjusted by %s (q). A function counts as slower or faster when its self "
             "share (samples where it is the running function) changed with q < %g, by at least "
-            "%.1f percentage points, and its estimated time (samples × sampling interval) moved "
-            "at least %.0f%% the same way. Shares are fractions of all samples, so a uniformly "
-            "slower runner does not move them; the total share (samples with the function "
-            "anywhere on the stack) is shown for context.\n\n"
+            "%.1f percentage points, and its estimated time (its share × the script's CPU time when both runs have it, "
+            "else samples × sampling interval) moved "
+            "at least %.0f%% the same way. The same rule on the total share (samples with the "
+            "function anywhere on the stack) finds your own functions that got slower; those with "
+            "none of your other such functions beneath them lead the verdict. Shares are fractions "
+            "of all samples, so a uniformly slower runner does not move them. Wall time, CPU time "
+            "and peak memory are judged against the usual spread of at least %d past runs (median "
+            "± 3 robust standard deviations) when known, else against the threshold; a longer wall "
+            "time counts only when the CPU time grew too.\n\n"
             "</details>\n",
             (unsigned long long)r->base_samples, (unsigned long long)r->new_samples, r->ntested,
             (unsigned long long)o->min_samples, r->ntests, o->dispersion, correction_name(o->correction),
-            o->alpha, o->min_share_pp, o->threshold_pct);
+            o->alpha, o->min_share_pp, o->threshold_pct, CMP_MIN_HISTORY);
     return ferror(out) ? -1 : 0;
 }
 
@@ -272,90 +488,34 @@ static int render_text(FILE *out, const diff_ctx *c) {
     const cmp_opts *o = &r->opts;
     fprintf(out, "Since baseline (%s): ", c->name);
     if (r->note) fprintf(out, "not compared: %s\n", r->note);
+    else if (r->nleads) fprintf(out, "REGRESSION: %zu of your functions slower\n", r->nleads_all);
     else if (r->regressed) fprintf(out, "REGRESSION: %zu function%s slower\n", r->nslower, r->nslower == 1 ? "" : "s");
     else if (r->nfaster) fprintf(out, "faster: %zu function%s, none slower\n", r->nfaster, r->nfaster == 1 ? "" : "s");
-    else if (r->wall_slower) fputs("no significant shift, but wall time grew beyond the threshold (slower runner?)\n", out);
+    else if (r->wall_flag) fputs("no significant shift, but wall and CPU time grew beyond their usual level\n", out);
     else fputs("no significant change\n", out);
-    char b[32], n[32];
-    fmt_secs(b, sizeof b, r->base_wall);
-    fmt_secs(n, sizeof n, r->new_wall);
-    fprintf(out, "wall time %s -> %s (%+.1f%%, threshold %.0f%%)\n", b, n, r->wall_change_pct,
-            o->threshold_pct);
+    for (size_t i = 0; i < r->nleads; i++) {
+        const cmp_lead *l = &r->leads[i];
+        const cmp_func *f = &r->funcs[l->func];
+        char ratio[16];
+        fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
+        fprintf(out, "your code: %s  %s:%d  total %.1f%% -> %.1f%%, estimated time %s\n", f->function ? f->function : "?",
+                f->key_file, f->hot_line > 0 ? f->hot_line : f->first_line, f->total.p1 * 100, f->total.p2 * 100, ratio);
+        for (size_t j = 0; j < l->nbeneath; j++) {
+            const cmp_func *g = &r->funcs[l->beneath[j].func];
+            fmt_ratio(ratio, sizeof ratio, l->beneath[j].time_ratio);
+            fprintf(out, "    calls %s  %s  estimated time beneath it %s\n", g->function ? g->function : "?",
+                    g->key_file, ratio);
+        }
+    }
+    put_imports(out, r, false);
+    put_resources(out, r, false);
+    put_provenance(out, c, false);
     if (r->nslower) text_rows(out, c, CMP_SLOWER);
     if (r->nfaster) text_rows(out, c, CMP_FASTER);
     fprintf(out, "%llu -> %llu samples; %zu functions tested (%zu tests, %s, q < %g, >= %.1f pp, >= %.0f%% estimated time)\n",
             (unsigned long long)r->base_samples, (unsigned long long)r->new_samples, r->ntested,
             r->ntests, correction_name(o->correction), o->alpha, o->min_share_pp, o->threshold_pct);
     return ferror(out) ? -1 : 0;
-}
-
-/* ---- JSON ---- */
-
-static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
-static json_t *json_func(const cmp_func *f) {
-    json_t *o = json_object();
-    if (!o) return NULL;
-    int bad = 0;
-    bad |= json_object_set_new(o, "function", json_string(f->function ? f->function : ""));
-    bad |= json_object_set_new(o, "file", json_string(f->key_file));
-    bad |= json_object_set_new(o, "line", json_integer(f->hot_line > 0 ? f->hot_line : f->first_line));
-    const struct { const char *k; const cmp_ztest *t; double q, ratio; cmp_direction d; uint64_t b, n; } m[2] = {
-        {"self", &f->self, f->self_q, f->self_time_ratio, f->self_dir, f->base_self, f->new_self},
-        {"total", &f->total, f->total_q, f->total_time_ratio, f->total_dir, f->base_total, f->new_total},
-    };
-    for (int i = 0; i < 2; i++) {
-        json_t *x = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "base_samples",
-                              (json_int_t)m[i].b, "new_samples", (json_int_t)m[i].n, "base_share",
-                              json_real(m[i].t->p1), "new_share", json_real(m[i].t->p2), "diff",
-                              json_real(m[i].t->diff), "ci95", json_pack("[f,f]", m[i].t->lo, m[i].t->hi),
-                              "p", json_real(m[i].t->p), "q", json_real(m[i].q), "time_ratio",
-                              num_or_null(m[i].ratio), "beyond_noise", m[i].d != CMP_SAME);
-        bad |= json_object_set_new(o, m[i].k, x);
-    }
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static int render_json(FILE *out, const diff_ctx *c) {
-    const cmp_result *r = c->r;
-    const cmp_opts *o = &r->opts;
-    json_t *root = json_pack(
-        "{s:s,s:s,s:b,s:{s:f,s:f,s:f,s:f,s:b},s:{s:I,s:I},s:I,s:I,s:{s:s,s:f,s:f,s:f,s:I,s:f},s:I,s:I}",
-        "name", c->name, "verdict", verdict_word(r), "regressed", r->regressed, "wall_seconds",
-        "base", r->base_wall, "new", r->new_wall, "change_pct", r->wall_change_pct,
-        "threshold_pct", o->threshold_pct, "beyond_threshold", r->wall_slower, "samples", "base",
-        (json_int_t)r->base_samples, "new", (json_int_t)r->new_samples, "functions_tested",
-        (json_int_t)r->ntested, "tests", (json_int_t)r->ntests, "method", "correction",
-        o->correction == CMP_HOLM ? "holm" : "bh", "alpha", o->alpha, "min_change_pp",
-        o->min_share_pp, "threshold_pct", o->threshold_pct, "min_samples",
-        (json_int_t)o->min_samples, "dispersion", o->dispersion, "slower_count", (json_int_t)r->nslower, "faster_count",
-        (json_int_t)r->nfaster);
-    json_t *slower = json_array(), *faster = json_array();
-    int bad = !root || !slower || !faster;
-    for (size_t i = 0; !bad && i < r->nfuncs; i++) {
-        const cmp_func *f = &r->funcs[i];
-        if (f->dir == CMP_SAME) continue;
-        json_t *j = json_func(f);
-        bad |= !j || json_array_append_new(f->dir == CMP_SLOWER ? slower : faster, j);
-    }
-    if (!bad) {
-        bad |= json_object_set_new(root, "slower", slower);
-        slower = NULL;
-        bad |= json_object_set_new(root, "faster", faster);
-        faster = NULL;
-        bad |= json_object_set_new(root, "note", r->note ? json_string(r->note) : json_null());
-    }
-    if (!bad) bad = json_dumpf(root, out, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) != 0;
-    if (!bad) fputc('\n', out);
-    json_decref(root);
-    json_decref(slower);
-    json_decref(faster);
-    if (bad) fprintf(stderr, "csprof diff: cannot build the JSON report (out of memory?)\n");
-    return bad || ferror(out) ? -1 : 0;
 }
 
 static int render_svg(FILE *out, const diff_ctx *c) {
@@ -381,7 +541,7 @@ typedef struct {
 static const diff_format formats[] = {
     {"text", ".txt", render_text},
     {"md", ".md", render_md},
-    {"json", ".json", render_json},
+    {"json", ".json", diff_render_json},
     {"svg", ".svg", render_svg},
 };
 
@@ -436,11 +596,12 @@ static int write_to(const char *path, const diff_format *f, const diff_ctx *c) {
 }
 
 static int parse_args(int argc, char **argv, diff_opts *o) {
-    enum { O_MIN = 256, O_ALPHA, O_CORR, O_FAIL, O_TOP, O_DISP };
+    enum { O_MIN = 256, O_ALPHA, O_CORR, O_FAIL, O_TOP, O_DISP, O_HIST };
     static const struct option longs[] = {
         {"threshold", required_argument, 0, 't'}, {"min-change", required_argument, 0, O_MIN},
         {"alpha", required_argument, 0, O_ALPHA},  {"correction", required_argument, 0, O_CORR},
-        {"fail-on-regression", no_argument, 0, O_FAIL},
+        {"fail-on-regression", optional_argument, 0, O_FAIL},
+        {"history", required_argument, 0, O_HIST},
         {"format", required_argument, 0, 'f'},     {"output", required_argument, 0, 'o'},
         {"name", required_argument, 0, 'n'},       {"top", required_argument, 0, O_TOP},
         {"dispersion", required_argument, 0, O_DISP},
@@ -477,7 +638,12 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
             if (parse_num(optarg, 1, 1000, &v)) goto bad_value;
             o->cmp.dispersion = v;
             break;
-        case O_FAIL: o->fail_on_regression = true; break;
+        case O_FAIL:
+            if (!optarg) o->fail_on_regression = true;
+            else if (!strcasecmp(optarg, "wall")) o->fail_on_wall = true;
+            else goto bad_value;
+            break;
+        case O_HIST: o->history = optarg; break;
         case 'f': o->formats = optarg; break;
         case 'o': o->output = optarg; break;
         case 'n': o->name = optarg; break;
@@ -545,8 +711,23 @@ int cmd_diff(int argc, char **argv) {
         prof_free(base);
         return EXIT_NOINPUT;
     }
+    runhist hist = {0};
+    cmp_history hview;
+    if (o.history) {
+        if (runhist_read(o.history, &hist, err, sizeof err)) {
+            fprintf(stderr, "csprof diff: %s\n", err);
+            prof_free(base);
+            prof_free(new_p);
+            return EXIT_NOINPUT;
+        }
+        hview = runhist_view(&hist);
+        o.cmp.history = &hview;
+    }
     cmp_result r;
-    if (cmp_profiles(base, new_p, &o.cmp, &r)) {
+    int crc = cmp_profiles(base, new_p, &o.cmp, &r);
+    runhist_free(&hist);
+    o.cmp.history = NULL;
+    if (crc) {
         fprintf(stderr, "csprof diff: out of memory comparing the profiles\n");
         prof_free(base);
         prof_free(new_p);
@@ -582,10 +763,10 @@ int cmd_diff(int argc, char **argv) {
         }
         s += n + (s[n] == ',');
     }
-    bool regressed = r.regressed;
+    bool regressed = (o.fail_on_regression && r.regressed) || (o.fail_on_wall && r.wall_slower);
     cmp_result_free(&r);
     prof_free(base);
     prof_free(new_p);
     if (rc) return rc;
-    return regressed && o.fail_on_regression ? 1 : 0;
+    return regressed ? 1 : 0;
 }

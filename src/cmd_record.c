@@ -237,6 +237,29 @@ static void install_handlers(void) {
     sigaction(SIGHUP, &sa, NULL);
 }
 
+static const char *env_nonempty(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* The branch and the CI run a profile comes from, so a later comparison
+ * can say which run its baseline is (GitHub's variables; NULL elsewhere). */
+static int ci_origin(prof_meta *m) {
+    const char *branch = env_nonempty("GITHUB_HEAD_REF");   /* a pull request's own branch */
+    if (!branch) branch = env_nonempty("GITHUB_REF_NAME");
+    const char *id = env_nonempty("GITHUB_RUN_ID"), *attempt = env_nonempty("GITHUB_RUN_ATTEMPT");
+    const char *server = env_nonempty("GITHUB_SERVER_URL"), *repo = env_nonempty("GITHUB_REPOSITORY");
+    char run[128] = "", url[1024] = "";
+    if (id && strlen(id) < 40) {
+        snprintf(run, sizeof run, "%s%s%s", id, attempt && strcmp(attempt, "1") ? "/" : "",
+                 attempt && strcmp(attempt, "1") && strlen(attempt) < 16 ? attempt : "");
+        if (server && repo)
+            snprintf(url, sizeof url, "%.400s/%.400s/actions/runs/%s", server, repo, id);
+    }
+    return prof_set_str(&m->git_branch, branch) | prof_set_str(&m->ci_run, run[0] ? run : NULL) |
+           prof_set_str(&m->ci_run_url, url[0] ? url : NULL);
+}
+
 static int fill_meta(profile *p, const record_opts *o, const char *name, const char *script) {
     prof_meta *m = prof_meta_of(p);
     char buf[PATH_MAX], commit[256], when[32];
@@ -257,6 +280,7 @@ static int fill_meta(profile *p, const record_opts *o, const char *name, const c
         if (proc_cmdline(o->pid, cmdline, sizeof cmdline)) snprintf(cmdline, sizeof cmdline, "pid %d", (int)o->pid);
         rc |= prof_set_argv(p, 1, one);
     }
+    rc |= ci_origin(m);
     m->rate_hz = o->rate;
     m->idle_included = o->idle;
     m->native = o->native;
@@ -270,6 +294,10 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     m->exit_status = r->exit_status;
     m->sampler_cpu_seconds = r->cpu_seconds;
     m->sampler_work_seconds = r->work_seconds;
+    m->rusage_known = r->child_rusage;
+    m->cpu_user_seconds = r->child_user_seconds;
+    m->cpu_system_seconds = r->child_system_seconds;
+    m->max_rss_bytes = r->child_max_rss_bytes;
     if (!r->python_processes || prof_total_samples(p) == 0) {
         const char *why = r->first_error[0] ? r->first_error
                         : r->python_processes ? "Python was found but no thread ran Python code while sampled"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "compare.h"
 
 /* z for a two-sided 95% interval. */
@@ -90,79 +91,7 @@ void cmp_opts_init(cmp_opts *o) {
     o->min_samples = 5;
     o->dispersion = 2.0;
     o->correction = CMP_BH;
-}
-
-static int is_py_version_dir(const char *s) {
-    /* "python3.12/" */
-    if (strncmp(s, "python", 6)) return 0;
-    s += 6;
-    if (*s < '0' || *s > '9') return 0;
-    while (*s >= '0' && *s <= '9') s++;
-    if (*s++ != '.') return 0;
-    if (*s < '0' || *s > '9') return 0;
-    while (*s >= '0' && *s <= '9') s++;
-    while (*s == 't' || *s == 'd') s++;  /* free-threaded / debug builds */
-    return *s == '/';
-}
-
-char *cmp_key_file(const char *file, const char *workspace) {
-    if (!file) return strdup("");
-    if (workspace && *workspace) {
-        size_t wl = strlen(workspace);
-        while (wl > 1 && workspace[wl - 1] == '/') wl--;
-        if (!strncmp(file, workspace, wl) && file[wl] == '/') return strdup(file + wl + 1);
-    }
-    const char *best = NULL;
-    for (const char *s = file; (s = strstr(s, "-packages/")); s++) {
-        if ((s - file >= 5 && !strncmp(s - 5, "/site-packages/", 15)) ||
-            (s - file >= 5 && !strncmp(s - 5, "/dist-packages/", 15)))
-            best = s + 10;
-    }
-    if (best) {
-        size_t l = strlen(best);
-        char *k = malloc(l + 15);
-        if (k) {
-            memcpy(k, "site-packages/", 14);
-            memcpy(k + 14, best, l + 1);
-        }
-        return k;
-    }
-    for (const char *s = file; (s = strstr(s, "/lib/python")); s++) {
-        if (is_py_version_dir(s + 5)) {
-            const char *rest = strchr(s + 5, '/') + 1;
-            size_t l = strlen(rest);
-            char *k = malloc(l + 8);
-            if (k) {
-                memcpy(k, "stdlib/", 7);
-                memcpy(k + 7, rest, l + 1);
-            }
-            return k;
-        }
-    }
-    return strdup(file);
-}
-
-char *cmp_key_function(const char *name) {
-    if (!name) return strdup("");
-    static const char *const inner[] = {"<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>",
-                                        "<lambda>"};
-    size_t len = strlen(name);
-    /* Peel "X.<locals>.<genexpr>" (repeatedly: a genexpr in a lambda) down
-     * to X; a bare "<genexpr>" (no qualified names before 3.11) stays. */
-    for (;;) {
-        bool peeled = false;
-        for (size_t i = 0; i < sizeof inner / sizeof inner[0]; i++) {
-            size_t il = strlen(inner[i]), ll = strlen(".<locals>.");
-            if (len > il + ll && !strncmp(name + len - il, inner[i], il) &&
-                !strncmp(name + len - il - ll, ".<locals>.", ll)) {
-                len -= il + ll;
-                peeled = true;
-                break;
-            }
-        }
-        if (!peeled) break;
-    }
-    return strndup(name, len);
+    o->history = NULL;
 }
 
 /* ---- matching functions across the two profiles ---- */
@@ -178,6 +107,8 @@ typedef struct {
     uint64_t hot_self[2], hot_total[2];
     const char *file[2];
     bool present[2], own[2];
+    bool yours;              /* in the user's files (either side) */
+    uint64_t import[2];      /* import samples charged to this module's code */
 } key_entry;
 
 typedef struct {
@@ -271,60 +202,146 @@ static bool synthetic(const prof_frame *f) {
     return f->type == FRAME_PROCESS || f->type == FRAME_THREAD;
 }
 
-/* Adds one profile's counts (side 0 = base, 1 = new) to the table.
- * Returns the number of samples with at least one real frame, or -1 on OOM. */
-static long long add_side(key_table *t, const profile *p, int side) {
-    size_t nf = prof_nframes(p);
-    const prof_meta *m = prof_meta_get(p);
-    const char *ws = m ? m->workspace : NULL;
-    long *key_of = malloc((nf ? nf : 1) * sizeof *key_of);
-    uint64_t *fself = calloc(nf ? nf : 1, sizeof *fself);
-    uint64_t *ftotal = calloc(nf ? nf : 1, sizeof *ftotal);
-    size_t *seen = NULL;
-    long long nsamples = -1;
-    if (!key_of || !fself || !ftotal) goto out;
+static bool ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+bool cmp_frame_is_import(const prof_frame *f) {
+    if (!f || f->type != FRAME_PYTHON || !f->file) return false;
+    /* Frozen in every supported version; from source when the interpreter
+     * runs without frozen modules (debug builds, -X frozen_modules=off). */
+    return !strcmp(f->file, "<frozen importlib._bootstrap>") ||
+           !strcmp(f->file, "<frozen importlib._bootstrap_external>") ||
+           !strcmp(f->file, "<frozen zipimport>") || ends_with(f->file, "/importlib/_bootstrap.py") ||
+           ends_with(f->file, "/importlib/_bootstrap_external.py") || ends_with(f->file, "/zipimport.py");
+}
+
+/* One profile's frames mapped to the table, kept for the second pass that
+ * finds what lead functions call. */
+typedef struct {
+    const profile *p;
+    long *key_of;      /* frame -> table entry, -1 for synthetic roots */
+    bool *is_import;   /* frame is import machinery */
+    bool *yours;       /* frame is in the user's files */
+} side_map;
+
+static void side_free(side_map *m) {
+    free(m->key_of);
+    free(m->is_import);
+    free(m->yours);
+}
+
+/* Index of the stack's first import-machinery frame, or -1. */
+static long first_import(const side_map *m, const prof_stack *st) {
+    size_t nf = prof_nframes(m->p);
+    for (uint32_t d = 0; d < st->depth; d++)
+        if (st->frames[d] < nf && m->is_import[st->frames[d]]) return (long)d;
+    return -1;
+}
+
+static int map_frames(key_table *t, side_map *m) {
+    size_t nf = prof_nframes(m->p);
+    const prof_meta *meta = prof_meta_get(m->p);
+    const char *ws = meta ? meta->workspace : NULL;
+    m->key_of = malloc((nf ? nf : 1) * sizeof *m->key_of);
+    m->is_import = calloc(nf ? nf : 1, sizeof *m->is_import);
+    m->yours = calloc(nf ? nf : 1, sizeof *m->yours);
+    if (!m->key_of || !m->is_import || !m->yours) return -1;
     for (size_t i = 0; i < nf; i++) {
-        const prof_frame *f = prof_frame_at(p, i);
-        key_of[i] = -1;
+        const prof_frame *f = prof_frame_at(m->p, i);
+        m->key_of[i] = -1;
         if (synthetic(f)) continue;
+        m->is_import[i] = cmp_frame_is_import(f);
+        m->yours[i] = classify_frame(m->p, f) == CODE_YOURS;
         char *kf = cmp_key_file(f->file, ws);
         char *kn = f->type == FRAME_PYTHON ? cmp_key_function(f->function) : strdup(f->function ? f->function : "");
         if (!kf || !kn) {
             free(kf);
             free(kn);
-            goto out;
+            return -1;
         }
-        key_of[i] = table_get(t, kn, kf, f->type);
-        if (key_of[i] < 0) goto out;
+        m->key_of[i] = table_get(t, kn, kf, f->type);
+        if (m->key_of[i] < 0) return -1;
     }
+    return 0;
+}
+
+/* Import samples: counted apart, and charged to the module being imported
+ * (the first frame below the outermost import machinery). */
+static void add_import(key_table *t, const side_map *m, const prof_stack *st, long d0, int side) {
+    size_t nf = prof_nframes(m->p);
+    for (uint32_t d = (uint32_t)d0; d < st->depth; d++) {
+        uint32_t fr = st->frames[d];
+        if (fr < nf && !m->is_import[fr] && m->key_of[fr] >= 0) {
+            t->e[m->key_of[fr]].import[side] += st->count;
+            return;
+        }
+    }
+}
+
+/* Adds one profile's counts (side 0 = base, 1 = new) to the table. Returns
+ * the samples outside imports with at least one real frame (the
+ * denominator of the shares), or -1 on OOM; *imports gets the rest. */
+/* Interpreter start-up: an import sample whose outermost frame is not the
+ * user's code (site and its .pth files, encodings), as opposed to an
+ * import the user's code made. */
+static bool is_startup(const side_map *m, const prof_stack *st) {
+    size_t nf = prof_nframes(m->p);
+    for (uint32_t d = 0; d < st->depth; d++) {
+        uint32_t fr = st->frames[d];
+        if (fr < nf && m->key_of[fr] >= 0) return !m->yours[fr];
+    }
+    return true;
+}
+
+static long long add_side(key_table *t, side_map *m, int side, uint64_t *imports, uint64_t *startup) {
+    const profile *p = m->p;
+    size_t nf = prof_nframes(p);
+    uint64_t *fself = calloc(nf ? nf : 1, sizeof *fself);
+    uint64_t *ftotal = calloc(nf ? nf : 1, sizeof *ftotal);
+    size_t *seen = NULL;
+    long long nsamples = -1;
+    if (!fself || !ftotal || map_frames(t, m)) goto out;
     seen = calloc(t->n ? t->n : 1, sizeof *seen);
     if (!seen) goto out;
     uint64_t n = 0;
     size_t ns = prof_nstacks(p);
     for (size_t s = 0; s < ns; s++) {
         const prof_stack *st = prof_stack_at(p, s);
+        long imp = first_import(m, st);
+        if (imp >= 0) {
+            if (is_startup(m, st)) {
+                *startup += st->count;
+            } else {
+                *imports += st->count;
+                add_import(t, m, st, imp, side);
+            }
+            continue;
+        }
         long leaf = -1;
         for (uint32_t d = 0; d < st->depth; d++) {
             uint32_t fr = st->frames[d];
-            if (fr >= nf || key_of[fr] < 0) continue;
+            if (fr >= nf || m->key_of[fr] < 0) continue;
             leaf = fr;
-            key_entry *e = &t->e[key_of[fr]];
+            key_entry *e = &t->e[m->key_of[fr]];
             /* Recursion counts once per stack for total. */
-            if (seen[key_of[fr]] != s + 1) {
-                seen[key_of[fr]] = s + 1;
+            if (seen[m->key_of[fr]] != s + 1) {
+                seen[m->key_of[fr]] = s + 1;
                 e->total[side] += st->count;
                 ftotal[fr] += st->count;
             }
         }
         if (leaf < 0) continue;
-        t->e[key_of[leaf]].self[side] += st->count;
+        t->e[m->key_of[leaf]].self[side] += st->count;
         fself[leaf] += st->count;
         n += st->count;
     }
     for (size_t i = 0; i < nf; i++) {
-        if (key_of[i] < 0) continue;
+        if (m->key_of[i] < 0) continue;
         const prof_frame *f = prof_frame_at(p, i);
-        key_entry *e = &t->e[key_of[i]];
+        key_entry *e = &t->e[m->key_of[i]];
+        e->yours |= m->yours[i];
         bool own = f->function && !strcmp(f->function, e->function);
         if (!e->present[side] || (own && !e->own[side])) {
             e->own[side] = own;
@@ -345,7 +362,6 @@ static long long add_side(key_table *t, const profile *p, int side) {
     }
     nsamples = (long long)n;
 out:
-    free(key_of);
     free(fself);
     free(ftotal);
     free(seen);
@@ -404,6 +420,280 @@ static double time_ratio(uint64_t x1, double spp1, uint64_t x2, double spp2) {
     return b / a;
 }
 
+/* ---- leads: the innermost user functions whose total grew ---- */
+
+typedef struct {
+    size_t entry;       /* table entry */
+    size_t func;        /* index into funcs (before sorting) */
+    double added;       /* estimated seconds added */
+} candidate;
+
+static int cand_cmp(const void *a, const void *b) {
+    const candidate *x = a, *y = b;
+    if (x->added != y->added) return x->added > y->added ? -1 : 1;
+    return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+#define MAX_CANDIDATES 64
+
+/* Drops every candidate with another candidate beneath it in at least half
+ * of that one's new samples: main() grows because plant() does, and the
+ * verdict names plant(). Returns how many remain (compacted, order kept). */
+static long keep_innermost(const side_map *m, candidate *c, size_t nc) {
+    if (nc < 2) return (long)nc;
+    uint64_t *nest = calloc(nc * nc, sizeof *nest), *own = calloc(nc, sizeof *own);
+    int *slot = NULL;
+    size_t nent = 0, nf = prof_nframes(m->p);
+    for (size_t i = 0; i < nc; i++)
+        if (c[i].entry + 1 > nent) nent = c[i].entry + 1;
+    slot = malloc(nent * sizeof *slot);
+    if (!nest || !own || !slot) {
+        free(nest);
+        free(own);
+        free(slot);
+        return -1;
+    }
+    for (size_t i = 0; i < nent; i++) slot[i] = -1;
+    for (size_t i = 0; i < nc; i++) slot[c[i].entry] = (int)i;
+    int on[MAX_CANDIDATES];
+    for (size_t s = 0; s < prof_nstacks(m->p); s++) {
+        const prof_stack *st = prof_stack_at(m->p, s);
+        if (first_import(m, st) >= 0) continue;
+        size_t non = 0;
+        for (uint32_t d = 0; d < st->depth; d++) {
+            uint32_t fr = st->frames[d];
+            long k = fr < nf ? m->key_of[fr] : -1;
+            if (k < 0 || (size_t)k >= nent || slot[k] < 0) continue;
+            bool dup = false;
+            for (size_t j = 0; j < non; j++) dup |= on[j] == slot[k];
+            if (!dup) on[non++] = slot[k];
+        }
+        for (size_t j = 0; j < non; j++) {
+            own[on[j]] += st->count;
+            for (size_t i = 0; i < j; i++) nest[(size_t)on[i] * nc + (size_t)on[j]] += st->count;
+        }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < nc; i++) {
+        bool outer = false;
+        for (size_t j = 0; j < nc && !outer; j++)
+            outer = j != i && own[j] && 2 * nest[i * nc + j] >= own[j];
+        if (!outer) c[kept++] = c[i];
+    }
+    free(nest);
+    free(own);
+    free(slot);
+    return (long)kept;
+}
+
+/* Adds, per table entry, the samples in which the frame right below the
+ * innermost user frame is that entry, when the innermost user frame is
+ * the lead `entry`. */
+static void count_beneath(const side_map *m, size_t entry, uint64_t *under) {
+    size_t nf = prof_nframes(m->p);
+    for (size_t s = 0; s < prof_nstacks(m->p); s++) {
+        const prof_stack *st = prof_stack_at(m->p, s);
+        if (first_import(m, st) >= 0) continue;
+        long du = -1;
+        for (uint32_t d = 0; d < st->depth; d++)
+            if (st->frames[d] < nf && m->key_of[st->frames[d]] >= 0 && m->yours[st->frames[d]]) du = d;
+        if (du < 0 || (size_t)m->key_of[st->frames[du]] != entry) continue;
+        for (uint32_t d = (uint32_t)du + 1; d < st->depth; d++) {
+            uint32_t fr = st->frames[d];
+            if (fr < nf && m->key_of[fr] >= 0) {
+                under[m->key_of[fr]] += st->count;
+                break;
+            }
+        }
+    }
+}
+
+typedef struct {
+    const cmp_opts *o;
+    double spp[2];
+    size_t nentries;
+} lead_ctx;
+
+static int fill_beneath(const lead_ctx *lc, const side_map sm[2], size_t entry, cmp_lead *lead) {
+    uint64_t *under = calloc(lc->nentries * 2 + 1, sizeof *under);
+    if (!under) return -1;
+    count_beneath(&sm[0], entry, under);
+    count_beneath(&sm[1], entry, under + lc->nentries);
+    double up = 1.0 + lc->o->threshold_pct / 100.0;
+    for (size_t e = 0; e < lc->nentries; e++) {
+        uint64_t b = under[e], n = under[lc->nentries + e];
+        double added = (double)n * lc->spp[1] - (double)b * lc->spp[0];
+        double ratio = time_ratio(b, lc->spp[0], n, lc->spp[1]);
+        if (n < lc->o->min_samples || !(added > 0) || ratio < up) continue;
+        /* Keep the three that added most time, largest first. */
+        size_t at = lead->nbeneath;
+        while (at > 0) {
+            const cmp_beneath *p = &lead->beneath[at - 1];
+            if ((double)p->new_n * lc->spp[1] - (double)p->base * lc->spp[0] >= added) break;
+            at--;
+        }
+        if (at >= 3) continue;
+        size_t last = lead->nbeneath < 3 ? lead->nbeneath : 2;
+        memmove(&lead->beneath[at + 1], &lead->beneath[at], (last - at) * sizeof lead->beneath[0]);
+        lead->beneath[at] = (cmp_beneath){.func = e, .base = b, .new_n = n, .time_ratio = ratio};
+        if (lead->nbeneath < 3) lead->nbeneath++;
+    }
+    free(under);
+    return 0;
+}
+
+static int find_leads(const lead_ctx *lc, const side_map sm[2], cmp_result *out) {
+    candidate c[MAX_CANDIDATES];
+    size_t nc = 0;
+    for (size_t i = 0; i < out->nfuncs; i++) {
+        const cmp_func *f = &out->funcs[i];
+        if (!f->yours || f->total_dir != CMP_SLOWER) continue;
+        double added = (double)f->new_total * lc->spp[1] - (double)f->base_total * lc->spp[0];
+        candidate x = {.entry = i, .func = i, .added = added};
+        if (nc < MAX_CANDIDATES) {
+            c[nc++] = x;
+        } else {
+            /* Too many to nest-check: keep those that added most. */
+            qsort(c, nc, sizeof *c, cand_cmp);
+            if (added > c[nc - 1].added) c[nc - 1] = x;
+        }
+    }
+    long kept = keep_innermost(&sm[1], c, nc);
+    if (kept < 0) return -1;
+    qsort(c, (size_t)kept, sizeof *c, cand_cmp);
+    out->nleads_all = (size_t)kept;
+    for (long i = 0; i < kept && out->nleads < CMP_MAX_LEADS; i++) {
+        cmp_lead *l = &out->leads[out->nleads++];
+        l->func = c[i].func;
+        out->funcs[c[i].func].lead = true;
+        if (fill_beneath(lc, sm, c[i].entry, l)) return -1;
+    }
+    return 0;
+}
+
+/* ---- imports ---- */
+
+/* "site-packages/torch/nn/__init__.py" -> "torch.nn" (owned), NULL on OOM. */
+static char *module_of(const char *key_file) {
+    const char *s = key_file;
+    size_t kl = strlen(s);
+    if (!strncmp(s, "<frozen ", 8) && kl > 9 && s[kl - 1] == '>') return strndup(s + 8, kl - 9);
+    if (!strncmp(s, "site-packages/", 14)) s += 14;
+    else if (!strncmp(s, "stdlib/", 7)) s += 7;
+    char *m = strdup(s);
+    if (!m) return NULL;
+    size_t n = strlen(m);
+    if (n > 3 && !strcmp(m + n - 3, ".py")) m[n -= 3] = '\0';
+    if (n > 9 && !strcmp(m + n - 9, "/__init__")) m[n -= 9] = '\0';
+    for (char *c = m; *c; c++)
+        if (*c == '/') *c = '.';
+    return m;
+}
+
+static int judge_imports(const key_table *t, const cmp_opts *o, const double spp[2], uint64_t nb,
+                         uint64_t nn, cmp_imports *im) {
+    im->base_s = (double)im->base * spp[0];
+    im->new_s = (double)im->new_n * spp[1];
+    im->startup_base_s = (double)im->startup_base * spp[0];
+    im->startup_new_s = (double)im->startup_new * spp[1];
+    if (cmp_two_prop(im->base, nb + im->base, im->new_n, nn + im->new_n, &im->share) == 0) {
+        inflate(&im->share, o->dispersion);
+        im->dir = classify(im->share.p, &im->share, time_ratio(im->base, spp[0], im->new_n, spp[1]), o);
+        /* Tens of milliseconds of imports are no finding a reader can act on. */
+        if (fabs(im->new_s - im->base_s) < CMP_MIN_IMPORT_CHANGE_S) im->dir = CMP_SAME;
+    }
+    double best = 0;
+    const key_entry *top = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        double d = fabs((double)t->e[i].import[1] * spp[1] - (double)t->e[i].import[0] * spp[0]);
+        if (d > best) {
+            best = d;
+            top = &t->e[i];
+        }
+    }
+    if (!top) return 0;
+    im->top_base_s = (double)top->import[0] * spp[0];
+    im->top_new_s = (double)top->import[1] * spp[1];
+    im->top_module = module_of(top->key_file);
+    return im->top_module ? 0 : -1;
+}
+
+/* ---- wall, CPU, memory ---- */
+
+static double cpu_of(const profile *p) {
+    const prof_meta *m = prof_meta_get(p);
+    return m->rusage_known ? m->cpu_user_seconds + m->cpu_system_seconds : 0;
+}
+
+static void judge_resources(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out) {
+    out->base_wall = wall_of(base, out->base_samples + out->imports.base + out->imports.startup_base);
+    out->new_wall = wall_of(new_p, out->new_samples + out->imports.new_n + out->imports.startup_new);
+    if (out->base_wall > 0)
+        out->wall_change_pct = (out->new_wall - out->base_wall) / out->base_wall * 100.0;
+    out->wall_slower = out->wall_change_pct > o->threshold_pct;
+    out->wall_faster = out->wall_change_pct < -o->threshold_pct;
+    const cmp_history *h = o->history;
+    size_t nh = h ? h->n : 0;
+    cmp_judge(&out->wall, out->base_wall, out->new_wall, h ? h->wall : NULL, nh, o->threshold_pct);
+    cmp_judge(&out->cpu, cpu_of(base), cpu_of(new_p), h ? h->cpu : NULL, nh, o->threshold_pct);
+    const prof_meta *mb = prof_meta_get(base), *mn = prof_meta_get(new_p);
+    cmp_judge(&out->rss, mb->rusage_known ? mb->max_rss_bytes : 0, mn->rusage_known ? mn->max_rss_bytes : 0,
+          h ? h->rss : NULL, nh, o->threshold_pct);
+    /* A busy runner stretches wall time, not the script's own CPU time. */
+    out->wall_flag = out->wall.level == CMP_LEVEL_ABOVE &&
+                     !(out->cpu.known && out->cpu.level != CMP_LEVEL_ABOVE);
+}
+
+/* ---- the comparison ---- */
+
+/* What one sample stands for, for estimated times. With the script's CPU
+ * time known on both sides (wait4) and only running threads sampled, a
+ * sample is its share of that CPU time: on a busy runner a thread waits
+ * runnable and is sampled for time it did not compute, so samples x
+ * interval would call unchanged code slower. Otherwise samples x the
+ * measured interval. */
+static void seconds_per_sample(const profile *base, const profile *new_p, const cmp_result *out,
+                               double spp[2]) {
+    const prof_meta *mb = prof_meta_get(base), *mn = prof_meta_get(new_p);
+    const cmp_imports *im = &out->imports;
+    uint64_t all_b = out->base_samples + im->base + im->startup_base;
+    uint64_t all_n = out->new_samples + im->new_n + im->startup_new;
+    if (mb->rusage_known && mn->rusage_known && !mb->idle_included && !mn->idle_included && all_b && all_n &&
+        cpu_of(base) > 0 && cpu_of(new_p) > 0) {
+        spp[0] = cpu_of(base) / (double)all_b;
+        spp[1] = cpu_of(new_p) / (double)all_n;
+    } else {
+        spp[0] = prof_seconds_per_sample(base);
+        spp[1] = prof_seconds_per_sample(new_p);
+    }
+}
+
+static void fill_func(cmp_func *f, key_entry *e, bool can_test, const cmp_opts *o) {
+    int src = e->present[1] ? 1 : 0;
+    f->function = e->function;
+    f->file = e->file[src];
+    f->key_file = e->key_file;
+    e->key_file = NULL;   /* moved */
+    e->function = NULL;
+    f->type = e->type;
+    f->yours = e->yours;
+    f->first_line = e->first_line[src];
+    f->hot_line = e->hot_line[src];
+    f->base_self = e->self[0];
+    f->base_total = e->total[0];
+    f->new_self = e->self[1];
+    f->new_total = e->total[1];
+    f->self_q = f->total_q = 1.0;
+    f->self_time_ratio = f->total_time_ratio = 1.0;
+    f->tested = can_test && f->base_total + f->new_total >= o->min_samples;
+}
+
+static size_t find_sorted(const cmp_func *funcs, size_t n, size_t id) {
+    for (size_t i = 0; i < n; i++)
+        if (funcs[i].id == id) return i;
+    return 0;
+}
+
 int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out) {
     memset(out, 0, sizeof *out);
     cmp_opts def;
@@ -413,19 +703,27 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     }
     out->opts = *o;
     key_table t = {0};
+    side_map sm[2] = {{.p = base}, {.p = new_p}};
     double *pv = NULL, *qv = NULL;
-    long long nb = add_side(&t, base, 0);
+    long long nb = add_side(&t, &sm[0], 0, &out->imports.base, &out->imports.startup_base);
     if (nb < 0) goto oom;
-    long long nn = add_side(&t, new_p, 1);
+    long long nn = add_side(&t, &sm[1], 1, &out->imports.new_n, &out->imports.startup_new);
     if (nn < 0) goto oom;
     out->base_samples = (uint64_t)nb;
     out->new_samples = (uint64_t)nn;
-    out->base_wall = wall_of(base, out->base_samples);
-    out->new_wall = wall_of(new_p, out->new_samples);
-    if (out->base_wall > 0)
-        out->wall_change_pct = (out->new_wall - out->base_wall) / out->base_wall * 100.0;
-    out->wall_slower = out->wall_change_pct > o->threshold_pct;
-    out->wall_faster = out->wall_change_pct < -o->threshold_pct;
+    double spp[2];
+    seconds_per_sample(base, new_p, out, spp);
+    judge_resources(base, new_p, o, out);
+    if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto oom;
+    /* CPU time that grew by no more than the slower imports took is the
+     * imports' (reported on their own line), not everything slowing. */
+    const cmp_resource *cpu = &out->cpu;
+    double cpu_limit = cpu->by_history ? cpu->band.hi : cpu->base * (1.0 + o->threshold_pct / 100.0);
+    if (out->wall_flag && out->imports.dir == CMP_SLOWER &&
+        cpu->new_v - (out->imports.new_s - out->imports.base_s) <= cpu_limit) {
+        out->wall_flag = false;
+        out->wall_by_imports = true;
+    }
 
     out->funcs = calloc(t.n ? t.n : 1, sizeof *out->funcs);
     pv = calloc((t.n ? t.n : 1) * 2, sizeof *pv);
@@ -433,29 +731,14 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     if (!out->funcs || !pv || !qv) goto oom;
     bool can_test = nb > 0 && nn > 0;
     if (!can_test)
-        out->note = nb == 0 && nn == 0 ? "neither profile has Python samples"
-                    : nb == 0          ? "the baseline profile has no Python samples"
-                                       : "the new profile has no Python samples";
+        out->note = nb == 0 && nn == 0 ? "neither profile has Python samples outside imports"
+                    : nb == 0          ? "the baseline profile has no Python samples outside imports"
+                                       : "the new profile has no Python samples outside imports";
     size_t ntests = 0;
     for (size_t i = 0; i < t.n; i++) {
-        key_entry *e = &t.e[i];
         cmp_func *f = &out->funcs[i];
-        int src = e->present[1] ? 1 : 0;
-        f->function = e->function;
-        f->file = e->file[src];
-        f->key_file = e->key_file;
-        e->key_file = NULL;   /* moved */
-        e->function = NULL;
-        f->type = e->type;
-        f->first_line = e->first_line[src];
-        f->hot_line = e->hot_line[src];
-        f->base_self = e->self[0];
-        f->base_total = e->total[0];
-        f->new_self = e->self[1];
-        f->new_total = e->total[1];
-        f->self_q = f->total_q = 1.0;
-        f->self_time_ratio = f->total_time_ratio = 1.0;
-        f->tested = can_test && f->base_total + f->new_total >= o->min_samples;
+        fill_func(f, &t.e[i], can_test, o);
+        f->id = i;
         if (!f->tested) continue;
         cmp_two_prop(f->base_self, (uint64_t)nb, f->new_self, (uint64_t)nn, &f->self);
         cmp_two_prop(f->base_total, (uint64_t)nb, f->new_total, (uint64_t)nn, &f->total);
@@ -468,33 +751,49 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     out->nfuncs = t.n;
     out->ntests = ntests;
     if (cmp_adjust(pv, ntests, o->correction, qv)) goto oom;
-    double spp_b = prof_seconds_per_sample(base), spp_n = prof_seconds_per_sample(new_p);
     size_t k = 0;
     for (size_t i = 0; i < t.n; i++) {
         cmp_func *f = &out->funcs[i];
         if (!f->tested) continue;
         f->self_q = qv[k++];
         f->total_q = qv[k++];
-        f->self_time_ratio = time_ratio(f->base_self, spp_b, f->new_self, spp_n);
-        f->total_time_ratio = time_ratio(f->base_total, spp_b, f->new_total, spp_n);
+        f->self_time_ratio = time_ratio(f->base_self, spp[0], f->new_self, spp[1]);
+        f->total_time_ratio = time_ratio(f->base_total, spp[0], f->new_total, spp[1]);
         f->self_dir = classify(f->self_q, &f->self, f->self_time_ratio, o);
         f->total_dir = classify(f->total_q, &f->total, f->total_time_ratio, o);
-        /* The verdict follows self time: it is where the time is spent. A
-         * total-only change is a caller of such a function, or a phase
-         * (startup, imports) caught in one run and not the other. */
+        /* Self time that grew while the total did not only moved between
+         * the function and its callees (sampling catches a thin wrapper or
+         * its callee alike from run to run): no slowdown of either. */
         f->dir = f->self_dir;
+        if (f->dir != CMP_SAME && (f->self_dir == CMP_SLOWER ? !(f->total.diff > 0) || f->total_time_ratio < 1.0 + o->threshold_pct / 100.0
+                                                             : !(f->total.diff < 0) || f->total_time_ratio > 1.0 / (1.0 + o->threshold_pct / 100.0)))
+            f->dir = CMP_SAME;
         if (f->dir == CMP_SLOWER) out->nslower++;
         if (f->dir == CMP_FASTER) out->nfaster++;
     }
+    lead_ctx lc = {.o = o, .spp = {spp[0], spp[1]}, .nentries = t.n};
+    if (can_test && find_leads(&lc, sm, out)) goto oom;
     qsort(out->funcs, out->nfuncs, sizeof *out->funcs, func_cmp);
-    out->regressed = out->nslower > 0;
+    /* Leads and what is beneath them pointed at table entries (= the
+     * unsorted positions): follow the functions to their sorted places. */
+    for (size_t i = 0; i < out->nleads; i++) {
+        cmp_lead *l = &out->leads[i];
+        l->func = find_sorted(out->funcs, out->nfuncs, l->func);
+        for (size_t j = 0; j < l->nbeneath; j++)
+            l->beneath[j].func = find_sorted(out->funcs, out->nfuncs, l->beneath[j].func);
+    }
+    out->regressed = out->nslower > 0 || out->nleads > 0;
     free(pv);
     free(qv);
+    side_free(&sm[0]);
+    side_free(&sm[1]);
     table_free(&t);
     return 0;
 oom:
     free(pv);
     free(qv);
+    side_free(&sm[0]);
+    side_free(&sm[1]);
     table_free(&t);
     cmp_result_free(out);
     return -1;
@@ -509,4 +808,7 @@ void cmp_result_free(cmp_result *r) {
     free(r->funcs);
     r->funcs = NULL;
     r->nfuncs = 0;
+    free(r->imports.top_module);
+    r->imports.top_module = NULL;
+    r->nleads = 0;
 }

@@ -14,9 +14,9 @@
  *    estimated time (its samples x the time one sample stands for) moved by
  *    at least threshold_pct in the same direction. The second condition keeps
  *    "f's share grew because g got faster" from being called a slowdown of f.
- *  - The verdict follows self time (where time is spent); total-share tests
- *    are reported beside it. A total-only change is a caller of a changed
- *    function, or a phase (interpreter startup) sampled in one run only.
+ *  - The verdict follows self time (where time is spent), when the total
+ *    time moved the same way beyond the threshold: self time that grew while
+ *    the total did not only moved between a function and its callees.
  *  - Samples of one run are not independent draws (a loop is sampled many
  *    times in a row, the scheduler and the sampler's timing vary between
  *    runs), so shares vary more between identical runs than binomial
@@ -25,6 +25,25 @@
  *    therefore inflated by `dispersion` (quasi-binomial; default 2) in the
  *    tests and intervals of cmp_profiles; cmp_two_prop itself is the plain
  *    textbook test. The minimum effect sizes do the rest.
+ *
+ *  - Imports are not the user's code: every sample with import machinery on
+ *    its stack (cmp_frame_is_import) is counted apart, as the import time
+ *    (or start-up time when no user code is above the import: site, .pth),
+ *    and left out of the function tests and of their shares' denominator,
+ *    so a slower import (often a cold cache on the runner) moves no
+ *    function and never makes a regression on its own.
+ *  - The verdict leads with the user's code: the innermost functions of
+ *    the user's own files whose TOTAL (inclusive) share and estimated time
+ *    grew significantly (same test family and rule), i.e. those with no
+ *    other such function of the user's beneath them; under each, the
+ *    library functions it calls directly whose time beneath it grew.
+ *    Self-time changes (where the time is spent) are reported beside them
+ *    and also count as a regression.
+ *  - Wall time, CPU time and peak memory are judged against the spread of
+ *    the baseline history when it has at least CMP_MIN_HISTORY runs (median
+ *    +- 3 robust standard deviations), else against threshold_pct of the
+ *    baseline; a wall time beyond either counts only when the script's own
+ *    CPU time grew too (a busy runner stretches wall time, not CPU time).
  *
  * Functions are matched by (name, file, kind) with the file made comparable
  * across machines: relative to the profile's workspace, or from the
@@ -75,6 +94,47 @@ int cmp_adjust(const double *p, size_t n, cmp_correction method, double *adj);
 
 /* ---- comparing two profiles ---- */
 
+/* Is this frame the interpreter's import machinery (importlib's bootstrap,
+ * frozen or from source, and zipimport)? The seam for the frame model's
+ * own import flag: everything about imports in the comparison asks here. */
+bool cmp_frame_is_import(const prof_frame *f);
+
+/* Past runs of the same script (oldest first), for the usual spread;
+ * values <= 0 are unknown and skipped. */
+typedef struct {
+    const double *wall, *cpu, *rss;   /* seconds, seconds, bytes; any may be NULL */
+    size_t n;
+} cmp_history;
+
+#define CMP_MIN_HISTORY 5
+
+/* The usual spread of a series: median +- 3 x max(1.4826 x MAD, 2% of the
+ * median). Returns the number of usable values (band filled only when it is
+ * at least CMP_MIN_HISTORY). */
+typedef struct {
+    double median, lo, hi;
+    size_t n;
+} cmp_band;
+size_t cmp_band_of(const double *v, size_t n, cmp_band *out);
+
+typedef enum { CMP_LEVEL_UNKNOWN = 0, CMP_LEVEL_BELOW, CMP_LEVEL_WITHIN, CMP_LEVEL_ABOVE } cmp_level;
+
+/* One resource (wall, CPU, peak RSS) against the baseline and its history. */
+typedef struct {
+    bool known;              /* both values known */
+    double base, new_v;
+    double change_pct;       /* (new-base)/base*100, 0 when base is 0 */
+    cmp_band band;           /* band.n >= CMP_MIN_HISTORY: judged by the band */
+    bool by_history;
+    cmp_level level;         /* ABOVE/BELOW: outside the band, or beyond threshold_pct */
+} cmp_resource;
+
+/* Judges new_v against base and the history values hist[0..nh): by the
+ * band when it has CMP_MIN_HISTORY values, else by threshold_pct of base.
+ * Unknown (known = false) when either value is <= 0. */
+void cmp_judge(cmp_resource *r, double base, double new_v, const double *hist, size_t nh,
+               double threshold_pct);
+
 typedef struct {
     double threshold_pct;   /* wall time and estimated-time change that counts (10) */
     double alpha;           /* on adjusted p-values (0.01) */
@@ -82,6 +142,7 @@ typedef struct {
     uint64_t min_samples;   /* functions with fewer samples in both runs together are not tested (5) */
     double dispersion;      /* variance inflation over binomial (2): see below */
     cmp_correction correction;
+    const cmp_history *history;  /* NULL: none */
 } cmp_opts;
 
 void cmp_opts_init(cmp_opts *o);
@@ -100,20 +161,60 @@ typedef struct {
     double self_q, total_q; /* adjusted p-values (1 when not tested) */
     double self_time_ratio, total_time_ratio; /* estimated time new/base (INFINITY when base 0) */
     cmp_direction self_dir, total_dir;  /* significant and large enough, else SAME */
-    cmp_direction dir;      /* the verdict for this function: self_dir */
+    cmp_direction dir;      /* self_dir: where the time is spent */
+    bool yours;             /* in the user's own files (classify.h) */
+    bool lead;              /* innermost user function whose total grew significantly */
+    size_t id;              /* position before sorting (internal) */
 } cmp_func;
+
+/* A library function called directly by a lead function, with the samples
+ * beneath the lead in which it is that call. */
+typedef struct {
+    size_t func;            /* index into cmp_result.funcs */
+    uint64_t base, new_n;   /* samples beneath the lead */
+    double time_ratio;      /* estimated time new/base (INFINITY when base 0) */
+} cmp_beneath;
+
+typedef struct {
+    size_t func;            /* index into cmp_result.funcs */
+    cmp_beneath beneath[3]; /* grown most first (by added time) */
+    size_t nbeneath;
+} cmp_lead;
+
+#define CMP_MAX_LEADS 5
+#define CMP_MIN_IMPORT_CHANGE_S 0.1   /* import time changes below this are not called out */
+
+/* Time in imports (import machinery on the stack). */
+typedef struct {
+    uint64_t base, new_n;          /* samples of imports made by the user's code */
+    double base_s, new_s;          /* estimated seconds */
+    /* Interpreter start-up (site, .pth files, encodings): imports with no
+     * user code above them; reported, not tested. */
+    uint64_t startup_base, startup_new;
+    double startup_base_s, startup_new_s;
+    cmp_ztest share;               /* share of all samples (dispersion applied) */
+    cmp_direction dir;             /* significant at alpha (not in the function family) and beyond threshold */
+    char *top_module;              /* the import whose time grew most (owned), NULL if none */
+    double top_base_s, top_new_s;
+} cmp_imports;
 
 typedef struct {
     cmp_opts opts;
     double base_wall, new_wall;     /* seconds */
     double wall_change_pct;         /* (new-base)/base*100; 0 when base is 0 */
-    bool wall_slower, wall_faster;  /* beyond threshold_pct */
-    uint64_t base_samples, new_samples;
+    bool wall_slower, wall_faster;  /* beyond threshold_pct of the baseline (the plain rule) */
+    cmp_resource wall, cpu, rss;    /* judged by the history's spread when it is long enough */
+    bool wall_flag;                 /* wall above its usual level, and CPU time too (or unknown) */
+    bool wall_by_imports;           /* ...but no more than the slower imports account for */
+    cmp_imports imports;
+    cmp_lead leads[CMP_MAX_LEADS];  /* lead functions, largest added time first */
+    size_t nleads, nleads_all;      /* shown, found */
+    uint64_t base_samples, new_samples;  /* outside imports: the shares' denominators */
     cmp_func *funcs;                /* sorted: slower by effect desc, faster by effect desc, then the rest */
     size_t nfuncs;
     size_t ntested, ntests;         /* functions tested, tests in the family (2 per function) */
     size_t nslower, nfaster;
-    bool regressed;                 /* some function is significantly and materially slower */
+    bool regressed;                 /* a lead, or a function's self time, significantly and materially slower */
     const char *note;               /* why nothing could be tested (NULL when fine), static string */
 } cmp_result;
 

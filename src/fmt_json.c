@@ -8,6 +8,9 @@
  *     "start_time", "wall_seconds", "exit_status",
  *     "rate_hz", "interval_seconds", "native", "idle_included", "subprocesses",
  *     "note", "sampler_cpu_seconds", "sampler_work_seconds",
+ *     "cpu_seconds", "cpu_user_seconds", "cpu_system_seconds", "max_rss_bytes"
+ *       (the command's own usage from wait4; null when attached),
+ *     "git_branch", "ci_run", "ci_run_url" (GitHub run it came from, or null),
  *     "samples": {"ticks", "taken", "dropped", "idle"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
@@ -67,6 +70,19 @@ static void put(json_t *obj, const char *key, json_t *val, int *err) {
     if (!val || json_object_set_new(obj, key, val)) *err = 1;
 }
 
+/* The script's CPU time and peak memory (wait4) and where the run came
+ * from; null when unknown (attached to a pid, or outside CI). */
+static void rusage_json(const prof_meta *m, json_t *o, int *err) {
+    put(o, "cpu_seconds", m->rusage_known ? json_real(m->cpu_user_seconds + m->cpu_system_seconds)
+                                          : json_null(), err);
+    put(o, "cpu_user_seconds", m->rusage_known ? json_real(m->cpu_user_seconds) : json_null(), err);
+    put(o, "cpu_system_seconds", m->rusage_known ? json_real(m->cpu_system_seconds) : json_null(), err);
+    put(o, "max_rss_bytes", m->rusage_known ? json_integer((json_int_t)m->max_rss_bytes) : json_null(), err);
+    put(o, "git_branch", jstr(m->git_branch), err);
+    put(o, "ci_run", jstr(m->ci_run), err);
+    put(o, "ci_run_url", jstr(m->ci_run_url), err);
+}
+
 static json_t *meta_json(const profile *p, int *err) {
     const prof_meta *m = prof_meta_get(p);
     const prof_counters *c = prof_counters_of((profile *)p);
@@ -114,6 +130,7 @@ static json_t *meta_json(const profile *p, int *err) {
         put(s, "idle", json_integer((json_int_t)c->idle), err);
     }
     put(o, "samples", s, err);
+    rusage_json(m, o, err);
     return o;
 }
 
@@ -228,6 +245,9 @@ static int read_meta(profile *p, json_t *root) {
         {&m->interpreter, get_str(py, "interpreter")},
         {&m->start_time, get_str(root, "start_time")},
         {&m->note, get_str(root, "note")},
+        {&m->git_branch, get_str(root, "git_branch")},
+        {&m->ci_run, get_str(root, "ci_run")},
+        {&m->ci_run_url, get_str(root, "ci_run_url")},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (prof_set_str(strs[i].dst, strs[i].src)) return -1;
@@ -250,6 +270,13 @@ static int read_meta(profile *p, json_t *root) {
     m->sampler_cpu_seconds = get_num(root, "sampler_cpu_seconds", 0);
     m->sampler_work_seconds = get_num(root, "sampler_work_seconds", 0);
     m->interval_seconds = get_num(root, "interval_seconds", 0);
+    /* Resource usage: all three present and in range, or unknown. */
+    double ut = get_num(root, "cpu_user_seconds", -1), st = get_num(root, "cpu_system_seconds", -1),
+           rss = get_num(root, "max_rss_bytes", -1);
+    m->rusage_known = ut >= 0 && st >= 0 && rss >= 0 && ut < 1e9 && st < 1e9 && rss < 1e15;
+    m->cpu_user_seconds = m->rusage_known ? ut : 0;
+    m->cpu_system_seconds = m->rusage_known ? st : 0;
+    m->max_rss_bytes = m->rusage_known ? rss : 0;
     m->native = json_is_true(json_object_get(root, "native"));
     m->idle_included = json_is_true(json_object_get(root, "idle_included"));
     m->subprocesses = json_is_true(json_object_get(root, "subprocesses"));

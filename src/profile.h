@@ -92,6 +92,16 @@ typedef struct {
     char *note;             /* e.g. "no Python stacks found", may be NULL */
     double sampler_cpu_seconds;  /* csprof's own CPU time while sampling */
     double sampler_work_seconds; /* of which reading stacks (the rest: wake-ups) */
+    /* The profiled command's own resource usage (wait4 on the child it
+     * started, reaped descendants included); rusage_known is false when
+     * attached to a pid or read from an older profile. */
+    bool rusage_known;
+    double cpu_user_seconds, cpu_system_seconds;
+    double max_rss_bytes;   /* peak resident set (largest single process) */
+    /* Where the run came from, for "which profiles are compared". */
+    char *git_branch;       /* GITHUB_HEAD_REF / GITHUB_REF_NAME, may be NULL */
+    char *ci_run;           /* GITHUB_RUN_ID[/attempt], may be NULL */
+    char *ci_run_url;       /* link to the run, may be NULL */
 } prof_meta;
 
 prof_meta *prof_meta_of(profile *p);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -566,13 +567,24 @@ static int sample_all(sampler *s) {
 
 /* ---- the loop ---- */
 
-static int reap_child(pid_t pid, int *status, bool block) {
+/* Reaps the child with wait4, whose resource usage is the child's own plus
+ * that of every descendant it waited for (the kernel folds a reaped
+ * child's usage into its parent's): the script's CPU time and peak memory,
+ * subprocesses included, at no cost. */
+static int reap_child(pid_t pid, int *status, bool block, sampler_result *res) {
     int ws;
     pid_t r;
-    do r = waitpid(pid, &ws, block ? 0 : WNOHANG);
+    struct rusage ru;
+    do r = wait4(pid, &ws, block ? 0 : WNOHANG, &ru);
     while (r < 0 && errno == EINTR);
     if (r != pid) return 0;
     *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : -1;
+    res->child_user_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+    res->child_system_seconds = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    /* Linux reports ru_maxrss in KiB: the largest resident set of the child
+     * or of any one descendant it reaped (a maximum, not a sum). */
+    res->child_max_rss_bytes = ru.ru_maxrss > 0 ? (double)ru.ru_maxrss * 1024.0 : 0.0;
+    res->child_rusage = true;
     return 1;
 }
 
@@ -601,7 +613,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     bool sampling = true, child_done = false;
     while (!child_done) {
         int64_t now = now_ns();
-        if (o->is_child && reap_child(root, &res->exit_status, false)) {
+        if (o->is_child && reap_child(root, &res->exit_status, false, res)) {
             child_done = true;
             break;
         }
@@ -613,7 +625,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
         }
         if (!sampling) {
             /* Duration over: the child runs on untouched; just wait for it. */
-            reap_child(root, &res->exit_status, true);
+            reap_child(root, &res->exit_status, true, res);
             child_done = true;
             break;
         }
@@ -647,7 +659,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
         if (next < now) next = now;  /* fell behind (e.g. a slow attach): don't burst */
         struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-            if (o->is_child && reap_child(root, &res->exit_status, false)) {
+            if (o->is_child && reap_child(root, &res->exit_status, false, res)) {
                 child_done = true;
                 break;
             }
@@ -661,7 +673,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     double sampled = first_tick ? (double)(stop_ns - first_tick) / 1e9 : 0;
     prof_meta *m = prof_meta_of(p);
     m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
-    if (s.oom && o->is_child && !child_done) reap_child(root, &res->exit_status, true);
+    if (s.oom && o->is_child && !child_done) reap_child(root, &res->exit_status, true, res);
     for (size_t i = 0; i < s.ntargets; i++) {
         native_account(&s, &s.targets[i]);
         target_free(&s.targets[i]);

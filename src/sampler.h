@@ -47,6 +47,11 @@ typedef struct {
     /* --native: thread stops, and the time threads spent stopped in total. */
     uint64_t native_stops;
     double native_held_seconds;
+    /* A child's resource usage from wait4 (its reaped descendants
+     * included); child_rusage is false when attached or never reaped. */
+    bool child_rusage;
+    double child_user_seconds, child_system_seconds;
+    double child_max_rss_bytes;  /* peak resident set of the child or one reaped descendant */
 } sampler_result;
 
 /* Samples root (and, with subprocesses, its descendants) into p until the

@@ -284,6 +284,8 @@ class Emulated(unittest.TestCase):
         self.assertEqual(results[0]["exit_status"], 0)
         self.assertEqual(results[0]["command"], SCRIPT_LINE)
         self.assertGreater(results[0]["duration_s"], 0)
+        self.assertGreater(results[0]["cpu_s"], 0)
+        self.assertGreater(results[0]["max_rss_bytes"], 1 << 20)
         self.assertIn(results[0]["top_function"]["name"],
                       {"parse_rows", "slow_part", "checksum", "parse_rows.<locals>.<genexpr>", "<genexpr>"})
         # The job summary is what csprof wrote to summary.md.
@@ -291,7 +293,8 @@ class Emulated(unittest.TestCase):
         with open(out["summary"], encoding="utf-8") as f:
             self.assertEqual(summary, f.read())
         self.assertIn("## csprof: where the time went", summary)
-        self.assertRegex(summary, r"\| `workload` \| [0-9.]+ m?s \| 0 \|")
+        # Overview row: wall time, CPU time and peak RSS (wait4), exit status.
+        self.assertRegex(summary, r"\| `workload` \| [0-9.]+ m?s \| [0-9.]+ m?s \| [0-9.]+ MiB \| 0 \|")
         self.assertIn("No baseline profile for `workload` yet", summary)
         self.assertLess(len(summary.encode()), 1 << 20)
         # Annotations on the user's code, relative to the workspace.
@@ -346,7 +349,8 @@ class Emulated(unittest.TestCase):
         restores = [c for c in run["runner"].cache_calls if c[0] == "restore"]
         self.assertEqual(path, restores[0][3], "saved from the path it is restored to")
         self.assertEqual(key, restores[0][1])
-        self.assertEqual(sorted(os.listdir(saved)), ["workload.history.json", "workload.json"])
+        self.assertEqual(sorted(os.listdir(saved)),
+                         ["workload.history.json", "workload.history.jsonl", "workload.json"])
         # A push to another branch does not save.
         other = self.run_action({"scripts": SCRIPT_LINE}, event="push", ref="refs/heads/feature",
                                 cache=emu.Cache(os.path.join(self.root, "cache-other")))
@@ -479,7 +483,7 @@ class Emulated(unittest.TestCase):
         self.assertEqual(results[0]["exit_status"], 3)
         warnings = [w["message"] for w in self.commands(run, "warning")]
         self.assertTrue(any("exited with status 3" in w for w in warnings), warnings)
-        self.assertRegex(run["runner"].summary, r"\| `workload` \| [0-9.]+ m?s \| ❌ 3 \|")
+        self.assertRegex(run["runner"].summary, r"\| `workload` \| [0-9.]+ m?s \| [0-9.]+ m?s \| [0-9.]+ MiB \| ❌ 3 \|")
         self.assertIn("performance-flamegraphs", run["runner"].artifacts)
 
     def test_failing_script_fails_with_fail_on_script_error(self):
@@ -661,6 +665,144 @@ class Emulated(unittest.TestCase):
         self.assertTrue(any("CSPROF_TOP" in e for e in errors), errors)
 
 
+APP = os.path.join(ROOT, "tests", "action", "verdict_app.py")
+SLOWMOD = os.path.join(ROOT, "tests", "action", "slowmod.py")
+APP_LINE = "bench/verdict_app.py"
+
+
+class VerdictLoop(unittest.TestCase):
+    """The whole loop of issue #10 through the action: five pushes to the
+    default branch build the baseline and its history; then pull requests
+    with unchanged code, one user function doing 3x the work, only an
+    import slower, and json.dumps called 3x as often by one function."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.bin = csprof_bin()
+        cls.action = load_action()
+        cls.root = tempfile.mkdtemp(prefix="csprof-verdict-loop-")
+        cls.action_dir = emu.make_action_dir(ROOT, cls.bin, os.path.join(cls.root, "action"))
+        cls.cache = emu.Cache(os.path.join(cls.root, "cache"))
+        cls.runs = 0
+        for i in range(5):
+            run = cls.run_action({}, event="push", ref="refs/heads/main", sha=f"{i:040x}",
+                                 env={"GITHUB_REF_NAME": "main", "GITHUB_HEAD_REF": "",
+                                      "GITHUB_RUN_ID": str(100 + i)})
+            if not run["ok"]:
+                raise AssertionError(f"push {i} failed:\n{run['runner'].summary}")
+        cls.pushes = run
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    @classmethod
+    def run_action(cls, inputs, env=None, **kw):
+        cls.runs += 1
+        ws = os.path.join(cls.root, f"run{cls.runs}", "workspace")
+        os.makedirs(os.path.join(ws, "bench"))
+        for f in (APP, SLOWMOD):
+            shutil.copy(f, os.path.join(ws, "bench"))
+        env = dict({"GITHUB_REF_NAME": "7/merge", "GITHUB_HEAD_REF": "feature", "GITHUB_RUN_ID": "900"},
+                   **(env or {}))
+        r = emu.Runner(cls.action_dir, ws, os.path.join(cls.root, "runner-temp"), cls.cache,
+                       env_overrides=env, **kw)
+        inputs = dict({"scripts": APP_LINE, "python": sys.executable}, **inputs)
+        results, outputs, ok = r.run(cls.action, inputs)
+        return {"runner": r, "results": results, "outputs": outputs, "ok": ok, "ws": ws}
+
+    def diff_json(self, run):
+        with open(os.path.join(run["outputs"]["output-dir"], "verdict_app.diff.json")) as f:
+            return json.load(f)
+
+    def lead_rows(self, summary):
+        part = summary.split("**Your code that got slower**", 1)[1].split("\n\n**")[0]
+        return [l for l in part.splitlines() if l.startswith(("| `", "| ↳"))]
+
+    def test_history_is_kept_and_bounded(self):
+        saved = [c for c in self.pushes["runner"].cache_calls if c[0] == "save"][0][3]
+        with open(os.path.join(saved, "verdict_app.history.jsonl")) as f:
+            records = [json.loads(l) for l in f]
+        self.assertEqual(len(records), 5)
+        self.assertEqual(records[-1]["run"], "104")
+        for r in records:
+            self.assertGreater(r["wall_seconds"], 0)
+            self.assertGreater(r["cpu_seconds"], 0)
+            self.assertGreater(r["max_rss_bytes"], 0)
+
+    def test_unchanged(self):
+        run = self.run_action({"fail-on-regression": "true"})
+        self.assertTrue(run["ok"], run["runner"].summary)
+        summary = run["runner"].summary
+        self.assertNotIn("🔴", summary)
+        self.assertNotIn("🟡", summary)
+        j = self.diff_json(run)
+        self.assertEqual((j["slower"], j["leads"]), ([], []), "no function flagged")
+        self.assertEqual(j["wall"]["history_runs"], 5)
+        wall = [l for l in summary.splitlines() if l.startswith("Wall time:")][0]
+        if "within the usual spread" not in wall:
+            # A neighbour's build stretched (or, earlier, the history's runs)
+            # this run: faster is no finding, and slower must come with the
+            # CPU time within its spread (see test_diff.Verdicts).
+            print(f"\n  note: unchanged run outside the wall-time spread on this machine: {wall}")
+            if "below the usual spread" not in wall:
+                self.assertIn("CPU time stayed within its usual spread", wall)
+        self.assertIn("within the usual spread", summary)
+        # Which profiles are compared: the last push, from another branch.
+        self.assertIn("Baseline: commit `000000000000` on `main`", summary)
+        self.assertIn("run [104](https://github.com/octo/demo/actions/runs/104)", summary)
+        self.assertIn("The baseline comes from another branch (`main`; this run: `feature`)", summary)
+        self.assertRegex(summary, r"\| `verdict_app` \| [0-9.]+ m?s \| [0-9.]+ m?s \| [0-9.]+ MiB \| 0 \|")
+
+    def test_planted_user_function_is_named_first(self):
+        run = self.run_action({}, env={"VERDICT_PLANT": "3"})
+        self.assertTrue(run["ok"], run["runner"].summary)
+        summary = run["runner"].summary
+        self.assertIn("🔴 regression", summary)
+        self.assertIn("your code got slower: `plant`", summary)
+        self.assertTrue(self.lead_rows(summary)[0].startswith("| `plant` |"), self.lead_rows(summary))
+        self.assertEqual(run["outputs"]["regressed"], "true")
+
+    def test_only_an_import_got_slower(self):
+        run = self.run_action({"fail-on-regression": "true"}, env={"VERDICT_IMPORT": "60"})
+        self.assertTrue(run["ok"], run["runner"].summary)
+        summary = run["runner"].summary
+        self.assertNotIn("🔴", summary)
+        self.assertEqual(run["outputs"]["regressed"], "false")
+        line = [l for l in summary.splitlines() if "Imports took" in l][0]
+        self.assertIn("longer", line)
+        # Named by its file until the frame model names imports by module.
+        self.assertRegex(line, r"most of the change in `(bench\.)?slowmod`")
+        self.assertIn("often a cold cache on the runner", line)
+
+    def test_library_called_more_by_one_user_function(self):
+        run = self.run_action({}, env={"VERDICT_LIB": "3"})
+        self.assertTrue(run["ok"], run["runner"].summary)
+        rows = self.lead_rows(run["runner"].summary)
+        self.assertTrue(rows[0].startswith("| `encode_records` |"), rows)
+        self.assertTrue(rows[1].startswith("| ↳ calls `dumps` |"), rows)
+
+    def test_fail_on_regression_wall(self):
+        """The plain duration rule: the wall time beyond the threshold fails
+        the step, named in an ::error."""
+        run = self.run_action({"fail-on-regression": "wall"}, env={"VERDICT_PLANT": "8"})
+        self.assertFalse(run["ok"])
+        errors = [c["message"] for res in run["results"] for c in res.commands if c["command"] == "error"]
+        self.assertTrue(any("wall time against its baseline" in e and "fail-on-regression: wall" in e
+                            for e in errors), errors)
+
+    def test_explicit_missing_baseline_is_an_error(self):
+        missing = os.path.join(self.root, "no", "such", "baseline.json")
+        run = self.run_action({"baseline": missing})
+        self.assertFalse(run["ok"])
+        step = [r for r in run["results"] if r.step.get("id") == "profile"][0]
+        self.assertEqual(step.outcome, "failure")
+        errors = [c["message"] for c in step.commands if c["command"] == "error"]
+        self.assertEqual(len(errors), 1, errors)
+        self.assertIn(f"the baseline {missing} does not exist", errors[0])
+        self.assertNotIn("No baseline profile", run["runner"].summary)
+
+
 class CiCommand(unittest.TestCase):
     """csprof ci called directly, outside any runner."""
 
@@ -721,6 +863,28 @@ class CiCommand(unittest.TestCase):
             self.assertIn("left out to keep this summary small", text)
             r = self.ci(d, CSPROF_SCRIPTS="workload.py", CSPROF_SUMMARY_MAX_BYTES="10")
             self.assertEqual(r.returncode, 64)
+
+    def test_history_stays_bounded_and_survives_bad_lines(self):
+        """The run history kept beside the next baseline: the old records
+        (bad lines dropped), then this run, the newest 100 at most."""
+        with tempfile.TemporaryDirectory() as d:
+            base, save = os.path.join(d, "base"), os.path.join(d, "save")
+            os.makedirs(base)
+            r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass", CSPROF_BASELINE_SAVE_DIR=base)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(base, "python3.history.jsonl"), "a") as f:
+                for i in range(150):
+                    f.write(json.dumps({"wall_seconds": 1 + i / 1000, "run": str(i)}) + "\n")
+                f.write("not a record\n")
+            r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass", CSPROF_BASELINE=base, CSPROF_BASELINE_SAVE_DIR=save)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(save, "python3.history.jsonl")) as f:
+                records = [json.loads(l) for l in f]
+            self.assertEqual(len(records), 100)
+            self.assertEqual(records[0]["run"], "51")
+            self.assertEqual(records[-2]["run"], "149")
+            self.assertGreater(records[-1]["cpu_seconds"], 0)
+            self.assertGreater(records[-1]["wall_seconds"], 0)
 
     def test_outside_github(self):
         with tempfile.TemporaryDirectory() as d:

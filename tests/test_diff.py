@@ -34,6 +34,10 @@ def scaled(prof, factor_of):
         s["count"] = int(round(s["count"] * factor_of(leaf_function(p, s))))
     after = sum(s["count"] for s in p["stacks"])
     p["wall_seconds"] = prof["wall_seconds"] * after / before
+    if p.get("cpu_seconds"):
+        # CPU time follows the work, as the samples do.
+        for k in ("cpu_seconds", "cpu_user_seconds", "cpu_system_seconds"):
+            p[k] = prof[k] * after / before
     if isinstance(p.get("samples"), dict) and "taken" in p["samples"]:
         p["samples"]["taken"] = after
         if "ticks" in p["samples"]:
@@ -127,6 +131,16 @@ class Diff(unittest.TestCase):
         self.assertAlmostEqual(w["change_pct"], (w["new"] / w["base"] - 1) * 100, delta=0.01)
         self.assertAlmostEqual(w["new"] / w["base"], 1.5, delta=0.1)   # counts round
 
+    def test_fail_on_wall(self):
+        """--fail-on-regression=wall is the plain duration rule: the wall
+        time beyond the threshold fails, whatever the shares say."""
+        r = self.diff(self.base, self.path("uniform.json"), "--fail-on-regression=wall")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        r = self.diff(self.base, self.path("same.json"), "--fail-on-regression=wall")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.diff(self.base, self.path("same.json"), "--fail-on-regression=sometimes")
+        self.assertEqual(r.returncode, 64)
+
     def test_faster(self):
         r, j = self.diff_json("faster", "--fail-on-regression")
         self.assertEqual(r.returncode, 0)
@@ -159,9 +173,17 @@ class Diff(unittest.TestCase):
         self.assertIn("| `slow_part` | [workload.py:", md)
         self.assertIn(f"](https://github.com/octo/demo/blob/{'f' * 40}/workload.py#L", md)
         self.assertIn("Benjamini-Hochberg", md)
-        rows = [l for l in md.splitlines() if l.startswith("| `")]
+        slower = md.split("**Slower**", 1)[1]
+        rows = [l for l in slower.splitlines() if l.startswith("| `")]
+        self.assertTrue(rows)
         for row in rows:
             self.assertEqual(row.count(" | "), 7, row)   # 8 cells, none broken by a '|'
+        # The lead table (your code) comes first, with 6 cells a row.
+        leads = md.split("**Your code that got slower**", 1)[1].split("**Slower**")[0]
+        rows = [l for l in leads.splitlines() if l.startswith("| `")]
+        self.assertTrue(rows[0].startswith("| `slow_part` |"), rows)
+        for row in rows:
+            self.assertEqual(row.count(" | "), 5, row)
         # Without the GitHub variables, no links.
         plain = {k: "" for k in env}
         r = self.diff(self.base, self.path("slow.json"), "-f", "md", env=plain)
@@ -216,6 +238,155 @@ class Diff(unittest.TestCase):
         r = self.diff(self.base, self.path("again.json"), "--fail-on-regression")
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertNotIn("REGRESSION", r.stdout)
+
+
+APP = os.path.join(ROOT, "tests", "action", "verdict_app.py")
+SLOWMOD = os.path.join(ROOT, "tests", "action", "slowmod.py")
+
+
+class Verdicts(unittest.TestCase):
+    """The verdict on real recordings of tests/action/verdict_app.py: six
+    unchanged runs (five of them the history), one user function doing 3x
+    the work, json.dumps called 3x as often by one user function, and only
+    an import doing 60x the work."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="csprof-verdicts-")
+        cls.ws = os.path.join(cls.tmp, "ws")
+        os.makedirs(cls.ws)
+        for f in (APP, SLOWMOD):
+            shutil.copy(f, cls.ws)
+        main = {"GITHUB_REF_NAME": "main", "GITHUB_RUN_ID": "1111", "GITHUB_SHA": "a" * 40,
+                "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/demo"}
+        for i in range(6):
+            cls.record(f"h{i}", main)
+        pr = dict(main, GITHUB_REF_NAME="feature", GITHUB_HEAD_REF="feature", GITHUB_RUN_ID="2222")
+        cls.record("plant", dict(pr, VERDICT_PLANT="3"))
+        cls.record("lib", dict(pr, VERDICT_LIB="3"))
+        cls.record("import", dict(pr, VERDICT_IMPORT="60"))
+        cls.history = os.path.join(cls.tmp, "h.history.jsonl")
+        with open(cls.history, "w") as f:
+            for i in range(5):
+                p = cls.load(f"h{i}")
+                f.write(json.dumps({k: p[k] for k in ("wall_seconds", "cpu_seconds", "max_rss_bytes")}) + "\n")
+
+    @classmethod
+    def record(cls, name, env):
+        env = dict(env, GITHUB_WORKSPACE=cls.ws)
+        for k in ("VERDICT_PLANT", "VERDICT_LIB", "VERDICT_IMPORT", "GITHUB_HEAD_REF"):
+            env.setdefault(k, os.environ.get(k, "") if k == "GITHUB_HEAD_REF" else "1")
+        r = run_csprof(["record", "-q", "-o", cls.tmp, "-n", name, "-f", "json", "--", sys.executable,
+                        "verdict_app.py"], cwd=cls.ws, env=env)
+        if r.returncode != 0:
+            raise AssertionError(f"record {name} failed: {r.stderr}")
+
+    @classmethod
+    def load(cls, name):
+        with open(os.path.join(cls.tmp, name + ".json")) as f:
+            return json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def diff(self, new, fmt, *args, base="h0"):
+        r = run_csprof(["diff", os.path.join(self.tmp, base + ".json"), os.path.join(self.tmp, new + ".json"),
+                        "-f", fmt, "--history", self.history, *args],
+                       env={"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/demo",
+                            "GITHUB_SHA": "b" * 40})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout) if fmt == "json" else r.stdout
+
+    def test_rusage_recorded(self):
+        for name in ("h0", "plant", "import"):
+            p = self.load(name)
+            self.assertGreater(p["cpu_seconds"], 0, name)
+            self.assertAlmostEqual(p["cpu_seconds"], p["cpu_user_seconds"] + p["cpu_system_seconds"], places=5)
+            self.assertGreater(p["max_rss_bytes"], 1 << 20, name)   # a Python process is > 1 MiB
+            self.assertEqual(p["ci_run"], "2222" if name != "h0" else "1111")
+
+    def test_unchanged(self):
+        j = self.diff("h5", "json")
+        self.assertFalse(j["regressed"], json.dumps(j["slower"] + j["leads"], indent=1))
+        self.assertEqual(j["slower"], [])
+        self.assertEqual(j["leads"], [])
+        self.assertIn(j["verdict"], ("same", "faster"))
+        self.assertTrue(j["wall"]["by_history"])
+        self.assertEqual(j["wall"]["history_runs"], 5)
+        md = self.diff("h5", "md")
+        self.assertNotIn("🔴", md)
+        self.assertNotIn("🟡", md)
+        wall = [l for l in md.splitlines() if l.startswith("Wall time:")][0]
+        # Judged by the spread of the five past runs. A neighbour's build may
+        # stretch this run's wall time: then the line must say that the CPU
+        # time stayed within its own spread (a busier runner).
+        if "within the usual spread" not in wall:
+            print(f"\n  note: unchanged run outside the wall-time spread on this machine: {wall}")
+            if "below the usual spread" not in wall:
+                self.assertIn("CPU time stayed within its usual spread", wall)
+        self.assertIn("within the usual spread", md)
+
+    def test_planted_user_function_is_named_first(self):
+        j = self.diff("plant", "json")
+        self.assertTrue(j["regressed"])
+        self.assertEqual(j["verdict"], "regressed")
+        self.assertEqual(j["leads"][0]["function"], "plant")
+        self.assertEqual(j["leads"][0]["file"], "verdict_app.py")
+        self.assertNotIn("main", [l["function"] for l in j["leads"]], "main only grew through plant")
+        self.assertGreater(j["leads"][0]["total"]["time_ratio"], 1.5)
+        md = self.diff("plant", "md")
+        self.assertIn("**Verdict: 🔴 regression** — your code got slower: `plant`", md)
+        first = md.split("**Your code that got slower**", 1)[1].split("\n\n**")[0]
+        rows = [l for l in first.splitlines() if l.startswith(("| `", "| ↳"))]
+        self.assertTrue(rows[0].startswith("| `plant` | [verdict\\_app.py:"), rows)
+        # Which profiles: the baseline's commit, branch, date and run; another branch.
+        self.assertIn("Baseline: commit `aaaaaaaaaaaa` on `main`, recorded 20", md)
+        self.assertIn("run [1111](https://github.com/octo/demo/actions/runs/1111)", md)
+        self.assertIn("⚠️ The baseline comes from another branch (`main`; this run: `feature`)", md)
+
+    def test_library_called_more_by_one_user_function(self):
+        j = self.diff("lib", "json")
+        self.assertTrue(j["regressed"])
+        lead = j["leads"][0]
+        self.assertEqual(lead["function"], "encode_records")
+        beneath = [b["function"] for b in lead["beneath"]]
+        self.assertEqual(beneath[0], "dumps", lead["beneath"])
+        self.assertTrue(lead["beneath"][0]["file"].endswith("json/__init__.py"), lead["beneath"])
+        md = self.diff("lib", "md")
+        first = md.split("**Your code that got slower**", 1)[1].split("\n\n**")[0]
+        rows = [l for l in first.splitlines() if l.startswith(("| `", "| ↳"))]
+        self.assertTrue(rows[0].startswith("| `encode_records` |"), rows)
+        self.assertTrue(rows[1].startswith("| ↳ calls `dumps` |"), rows)
+
+    def test_only_an_import_got_slower(self):
+        j = self.diff("import", "json")
+        self.assertFalse(j["regressed"], json.dumps(j["slower"] + j["leads"], indent=1))
+        self.assertEqual(j["slower"], [])
+        self.assertEqual(j["leads"], [])
+        self.assertEqual(j["imports"]["change"], "slower")
+        self.assertEqual(j["imports"]["top_module"], "slowmod")
+        self.assertGreater(j["imports"]["new_seconds"], j["imports"]["base_seconds"])
+        md = self.diff("import", "md")
+        self.assertNotIn("🔴", md)
+        line = [l for l in md.splitlines() if "Imports took" in l][0]
+        self.assertRegex(line, r"^\*\*Imports took [0-9.]+ m?s longer\*\* \(.*most of the change in `slowmod`")
+        self.assertIn("often a cold cache on the runner", line)
+
+    def test_history_errors(self):
+        r = run_csprof(["diff", os.path.join(self.tmp, "h0.json"), os.path.join(self.tmp, "h5.json"),
+                        "--history", os.path.join(self.tmp, "missing.jsonl")])
+        self.assertEqual(r.returncode, 66)
+        self.assertIn("missing.jsonl", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+        # Bad lines are skipped; fewer than five good ones: judged by the threshold.
+        bad = os.path.join(self.tmp, "bad.jsonl")
+        with open(bad, "w") as f:
+            f.write('{"wall_seconds": 1.0}\nnot json\n{"wall_seconds": -3}\n' + "x" * 10000 + "\n")
+        r = run_csprof(["diff", os.path.join(self.tmp, "h0.json"), os.path.join(self.tmp, "h5.json"),
+                        "--history", bad, "-f", "json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(json.loads(r.stdout)["wall"]["by_history"])
 
 
 if __name__ == "__main__":

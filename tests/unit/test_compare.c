@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "compare.h"
@@ -441,6 +442,160 @@ TEST(holm_is_stricter_than_bh) {
     prof_free(b);
 }
 
+/* ---- issue #10: bands, imports, leads ---- */
+
+TEST(band_and_judge) {
+    double h[6] = {1.00, 1.10, 0.90, 1.05, 0.95, 0};   /* the 0 is unknown, skipped */
+    cmp_band b;
+    CHECK_EQ_INT((int)cmp_band_of(h, 6, &b), 5);
+    CHECK(NEAR(b.median, 1.0, 1e-12));
+    /* MAD 0.05 -> sd 0.07413 (above the 2% floor): 1 +- 0.2224 */
+    CHECK(NEAR(b.hi, 1.0 + 3 * 1.4826 * 0.05, 1e-9) && NEAR(b.lo, 1.0 - 3 * 1.4826 * 0.05, 1e-9));
+    CHECK_EQ_INT((int)cmp_band_of(h, 4, &b), 4);
+    CHECK(b.hi == 0);   /* too few: no band */
+    cmp_resource r;
+    cmp_judge(&r, 1.0, 1.2, h, 6, 10);
+    CHECK(r.known && r.by_history && r.level == CMP_LEVEL_WITHIN);   /* +20%, but usual */
+    cmp_judge(&r, 1.0, 1.3, h, 6, 10);
+    CHECK(r.level == CMP_LEVEL_ABOVE);
+    cmp_judge(&r, 1.0, 1.2, h, 3, 10);
+    CHECK(!r.by_history && r.level == CMP_LEVEL_ABOVE && NEAR(r.change_pct, 20, 1e-9));
+    cmp_judge(&r, 0, 1.2, h, 6, 10);
+    CHECK(!r.known);
+    double flat[5] = {2, 2, 2, 2, 2};   /* a very steady history: the 2% floor */
+    cmp_band_of(flat, 5, &b);
+    CHECK(NEAR(b.hi, 2.12, 1e-9));
+}
+
+TEST(import_frames) {
+    prof_frame f = {.function = "_find_and_load", .file = "<frozen importlib._bootstrap>", .type = FRAME_PYTHON};
+    CHECK(cmp_frame_is_import(&f));
+    f.file = "/usr/lib/python3.11/importlib/_bootstrap_external.py";
+    CHECK(cmp_frame_is_import(&f));
+    f.file = "/ws/importlib/helpers.py";
+    CHECK(!cmp_frame_is_import(&f));
+    f.file = "<frozen importlib._bootstrap>";
+    f.type = FRAME_NATIVE;
+    CHECK(!cmp_frame_is_import(&f));
+}
+
+/* main -> {plant | encode -> dumps -> iterencode | import of slowmod}; the
+ * counts of each path given. */
+static profile *app_profile(uint64_t plant, uint64_t dumps, uint64_t encode_self, uint64_t imports) {
+    profile *p = prof_new();
+    if (!p) return NULL;
+    prof_meta *m = prof_meta_of(p);
+    m->wall_seconds = (double)(plant + dumps + encode_self + imports) / 1000.0;
+    m->rate_hz = 1000;
+    if (prof_set_str(&m->workspace, "/ws")) goto fail;
+    int th = prof_add_thread(p, 1, 1, "MainThread");
+    int mod = prof_intern_frame(p, "<module>", "/ws/app.py", 1, 1, FRAME_PYTHON);
+    int mainf = prof_intern_frame(p, "main", "/ws/app.py", 40, 38, FRAME_PYTHON);
+    int pl = prof_intern_frame(p, "plant", "/ws/app.py", 12, 10, FRAME_PYTHON);
+    int enc = prof_intern_frame(p, "encode", "/ws/app.py", 22, 20, FRAME_PYTHON);
+    int du = prof_intern_frame(p, "dumps", "/usr/lib/python3.11/json/__init__.py", 231, 183, FRAME_PYTHON);
+    int it = prof_intern_frame(p, "JSONEncoder.iterencode", "/usr/lib/python3.11/json/encoder.py", 258, 205, FRAME_PYTHON);
+    int fl = prof_intern_frame(p, "_find_and_load", "<frozen importlib._bootstrap>", 1176, 1165, FRAME_PYTHON);
+    int sm = prof_intern_frame(p, "<module>", "/ws/slowmod.py", 5, 1, FRAME_PYTHON);
+    if (th < 0 || mod < 0 || mainf < 0 || pl < 0 || enc < 0 || du < 0 || it < 0 || fl < 0 || sm < 0) goto fail;
+    uint32_t s1[] = {(uint32_t)mod, (uint32_t)mainf, (uint32_t)pl};
+    uint32_t s2[] = {(uint32_t)mod, (uint32_t)mainf, (uint32_t)enc, (uint32_t)du, (uint32_t)it};
+    uint32_t s3[] = {(uint32_t)mod, (uint32_t)mainf, (uint32_t)enc};
+    uint32_t s4[] = {(uint32_t)mod, (uint32_t)fl, (uint32_t)sm};
+    if ((plant && prof_add_stack(p, (uint32_t)th, false, s1, 3, plant) < 0) ||
+        (dumps && prof_add_stack(p, (uint32_t)th, false, s2, 5, dumps) < 0) ||
+        (encode_self && prof_add_stack(p, (uint32_t)th, false, s3, 3, encode_self) < 0) ||
+        (imports && prof_add_stack(p, (uint32_t)th, false, s4, 3, imports) < 0))
+        goto fail;
+    return p;
+fail:
+    prof_free(p);
+    return NULL;
+}
+
+TEST(imports_apart_and_never_a_regression) {
+    profile *a = app_profile(400, 400, 200, 100), *b = app_profile(400, 400, 200, 900);
+    CHECK(a && b);
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(!r.regressed && r.nslower == 0 && r.nleads == 0);
+    CHECK_EQ_INT((int)r.base_samples, 1000);   /* imports left out of the denominator */
+    CHECK_EQ_INT((int)r.imports.base, 100);
+    CHECK_EQ_INT((int)r.imports.new_n, 900);
+    CHECK(r.imports.dir == CMP_SLOWER);
+    CHECK(r.imports.top_module && !strcmp(r.imports.top_module, "slowmod"));
+    const cmp_func *sm = NULL;
+    for (size_t i = 0; i < r.nfuncs; i++)
+        if (!strcmp(r.funcs[i].key_file, "slowmod.py")) sm = &r.funcs[i];
+    CHECK(sm && sm->new_total == 0);   /* the imported module's code is import time */
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(leads_are_innermost_user_functions) {
+    /* plant does 3x the work: plant leads, not main or <module>. */
+    profile *a = app_profile(300, 300, 100, 50), *b = app_profile(900, 300, 100, 50);
+    CHECK(a && b);
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(r.regressed);
+    CHECK_EQ_INT((int)r.nleads, 1);
+    CHECK(r.nleads && !strcmp(r.funcs[r.leads[0].func].function, "plant"));
+    CHECK(r.nleads && r.leads[0].nbeneath == 0);
+    cmp_result_free(&r);
+    prof_free(b);
+    /* encode calls dumps 3x as often: encode leads, dumps beneath it. */
+    b = app_profile(300, 900, 100, 50);
+    CHECK(b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(r.nleads >= 1 && !strcmp(r.funcs[r.leads[0].func].function, "encode"));
+    CHECK(r.nleads && r.leads[0].nbeneath == 1 && !strcmp(r.funcs[r.leads[0].beneath[0].func].function, "dumps"));
+    CHECK(r.nleads && NEAR(r.leads[0].beneath[0].time_ratio, 3.0, 1e-9));
+    for (size_t i = 0; i < r.nleads; i++) CHECK(r.funcs[r.leads[i].func].yours);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(self_moved_to_callee_is_no_slowdown) {
+    /* encode's own lines take samples from dumps beneath it: total flat. */
+    profile *a = app_profile(300, 300, 20, 0), *b = app_profile(300, 220, 100, 0);
+    CHECK(a && b);
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    const cmp_func *e = find(&r, "encode");
+    CHECK(e && e->self_dir == CMP_SLOWER && e->dir == CMP_SAME);
+    CHECK(!r.regressed);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(estimated_time_follows_cpu_time) {
+    /* The same work sampled twice as often on a busy runner (threads wait
+     * runnable and are sampled), the same CPU time: nothing is slower. */
+    profile *a = app_profile(300, 300, 100, 0), *b = app_profile(600, 660, 200, 0);
+    CHECK(a && b);
+    prof_meta *ma = prof_meta_of(a), *mb = prof_meta_of(b);
+    ma->rusage_known = mb->rusage_known = true;
+    ma->cpu_user_seconds = mb->cpu_user_seconds = 0.7;
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    const cmp_func *d = find(&r, "dumps");
+    CHECK(d && NEAR(d->total_time_ratio, (660.0 / 1460) / (300.0 / 700), 1e-9));
+    CHECK(!r.regressed);
+    cmp_result_free(&r);
+    /* Without CPU times, samples x interval: twice the samples is slower. */
+    ma->rusage_known = false;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    d = find(&r, "dumps");
+    CHECK(d && d->total_time_ratio > 2.0);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
 int main(void) {
     RUN(ztest_known_values);
     RUN(ztest_edges);
@@ -457,5 +612,11 @@ int main(void) {
     RUN(comprehensions_belong_to_their_function);
     RUN(empty_profile_is_explained);
     RUN(holm_is_stricter_than_bh);
+    RUN(band_and_judge);
+    RUN(import_frames);
+    RUN(imports_apart_and_never_a_regression);
+    RUN(leads_are_innermost_user_functions);
+    RUN(self_moved_to_callee_is_no_slowdown);
+    RUN(estimated_time_follows_cpu_time);
     return check_summary();
 }

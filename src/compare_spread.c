@@ -1,0 +1,60 @@
+/* compare_spread.c -- the usual spread of a script's wall time, CPU time
+ * and peak memory over its history, and how a new run stands against it
+ * (see compare.h). Pure: no I/O, no globals. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+
+static int dbl_cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_sorted(const double *v, size_t n) {
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+size_t cmp_band_of(const double *v, size_t n, cmp_band *out) {
+    memset(out, 0, sizeof *out);
+    double *x = malloc((n ? n : 1) * sizeof *x);
+    if (!x) return 0;
+    size_t k = 0;
+    for (size_t i = 0; v && i < n; i++)
+        if (isfinite(v[i]) && v[i] > 0) x[k++] = v[i];
+    out->n = k;
+    if (k >= CMP_MIN_HISTORY) {
+        qsort(x, k, sizeof *x, dbl_cmp);
+        out->median = median_sorted(x, k);
+        for (size_t i = 0; i < k; i++) x[i] = fabs(x[i] - out->median);
+        qsort(x, k, sizeof *x, dbl_cmp);
+        /* 1.4826 x MAD estimates the standard deviation of normal noise
+         * without letting one odd run widen it; the 2% floor keeps a very
+         * steady history from calling a 1% wobble unusual. */
+        double sd = 1.4826 * median_sorted(x, k);
+        if (sd < 0.02 * out->median) sd = 0.02 * out->median;
+        out->lo = out->median - 3 * sd;
+        out->hi = out->median + 3 * sd;
+    }
+    free(x);
+    return k;
+}
+
+void cmp_judge(cmp_resource *r, double base, double new_v, const double *hist, size_t nh,
+                  double threshold_pct) {
+    memset(r, 0, sizeof *r);
+    r->base = base;
+    r->new_v = new_v;
+    r->known = base > 0 && new_v > 0;
+    if (!r->known) return;
+    r->change_pct = (new_v - base) / base * 100.0;
+    cmp_band_of(hist, nh, &r->band);
+    r->by_history = r->band.n >= CMP_MIN_HISTORY;
+    if (r->by_history)
+        r->level = new_v > r->band.hi ? CMP_LEVEL_ABOVE : new_v < r->band.lo ? CMP_LEVEL_BELOW : CMP_LEVEL_WITHIN;
+    else
+        r->level = r->change_pct > threshold_pct     ? CMP_LEVEL_ABOVE
+                   : r->change_pct < -threshold_pct ? CMP_LEVEL_BELOW
+                                                    : CMP_LEVEL_WITHIN;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""False-positive rate of `csprof diff` on unchanged code (issue #10).
+
+Records tests/action/verdict_app.py once as the baseline, five more times
+as its history, then N more times (default 20) with nothing changed, and
+compares each of the N with the baseline and the history as the action
+does. Prints, over the N comparisons, how often the verdict was a
+regression (red), flagged any function (slower or faster), flagged wall
+time (yellow), called imports slower, and judged wall time within the usual
+spread. Nothing asserts: these are measurements of this machine.
+
+usage: python3 tests/bench/verdict_fp.py [--runs N] [--bin build/csprof] [--keep DIR]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build", "csprof"))
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--keep", help="keep the profiles in this directory")
+    a = ap.parse_args()
+    tmp = a.keep or tempfile.mkdtemp(prefix="csprof-fp-")
+    os.makedirs(tmp, exist_ok=True)
+    for f in ("verdict_app.py", "slowmod.py"):
+        shutil.copy(os.path.join(ROOT, "tests", "action", f), tmp)
+    env = dict(os.environ, GITHUB_WORKSPACE=tmp)
+
+    def record(name):
+        subprocess.run([a.bin, "record", "-q", "-o", tmp, "-n", name, "-f", "json", "--", a.python,
+                        "verdict_app.py"], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(tmp, name + ".json")) as f:
+            return json.load(f)
+
+    base = record("base")
+    hist = os.path.join(tmp, "base.history.jsonl")
+    with open(hist, "w") as f:
+        for p in [base] + [record(f"h{i}") for i in range(4)]:
+            f.write(json.dumps({k: p[k] for k in ("wall_seconds", "cpu_seconds", "max_rss_bytes")}) + "\n")
+    counts = {"regressed": 0, "function flagged": 0, "wall flagged (yellow)": 0, "imports slower": 0,
+              "wall within the usual spread": 0}
+    for i in range(a.runs):
+        record(f"run{i}")
+        r = subprocess.run([a.bin, "diff", os.path.join(tmp, "base.json"), os.path.join(tmp, f"run{i}.json"),
+                            "-f", "json", "--history", hist], capture_output=True, text=True, check=True)
+        j = json.loads(r.stdout)
+        flagged = [f["function"] for f in j["slower"] + j["faster"]] + [l["function"] for l in j["leads"]]
+        counts["regressed"] += j["regressed"]
+        counts["function flagged"] += bool(flagged)
+        counts["wall flagged (yellow)"] += j["wall_flag"]
+        counts["imports slower"] += j["imports"]["change"] == "slower"
+        counts["wall within the usual spread"] += (j["wall"] or {}).get("level") == "within"
+        print(f"run {i + 1:2d}: verdict {j['verdict']:<12} wall {j['wall']['level'] if j['wall'] else '?':<7} "
+              f"imports {j['imports']['change']:<7} flagged {', '.join(flagged) or '-'}", flush=True)
+    print(f"\nover {a.runs} unchanged runs (load average {os.getloadavg()[0]:.1f}):")
+    for k, v in counts.items():
+        print(f"  {k:<30} {v:2d}/{a.runs} = {100.0 * v / a.runs:.0f}%")
+    if not a.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
