@@ -4,7 +4,7 @@
  *   { "schema": "csprof-profile", "schema_version": 1,
  *     "csprof": {"version", "commit"},
  *     "command": [argv...], "name", "script", "cwd", "workspace", "git_commit",
- *     "python": {"version", "interpreter"},
+ *     "python": {"version", "interpreter", "build"},
  *     "start_time", "wall_seconds", "exit_status",
  *     "rate_hz", "interval_seconds", "native", "idle_included", "subprocesses",
  *     "note", "sampler_cpu_seconds", "sampler_work_seconds",
@@ -93,6 +93,7 @@ static json_t *meta_json(const profile *p, int *err) {
     if (py) {
         put(py, "version", jstr(m->python_version), err);
         put(py, "interpreter", jstr(m->interpreter), err);
+        put(py, "build", jstr(m->python_build), err);
     }
     put(o, "python", py, err);
     put(o, "start_time", jstr(m->start_time), err);
@@ -226,6 +227,7 @@ static int read_meta(profile *p, json_t *root) {
         {&m->git_commit, get_str(root, "git_commit")},
         {&m->python_version, get_str(py, "version")},
         {&m->interpreter, get_str(py, "interpreter")},
+        {&m->python_build, get_str(py, "build")},
         {&m->start_time, get_str(root, "start_time")},
         {&m->note, get_str(root, "note")},
     };

@@ -960,6 +960,11 @@ static void md_header(const summary *S, str *b) {
     if (S->m->python_version) {
         s_puts(b, " · Python ");
         md_text(b, S->m->python_version, 40, false);
+        if (S->m->python_build && strcmp(S->m->python_build, "default")) {
+            s_puts(b, " (");
+            md_text(b, S->m->python_build, 20, false);
+            s_puts(b, ")");
+        }
     }
     if (S->m->start_time) {
         date_text(S->m->start_time, &t);
@@ -1355,7 +1360,12 @@ static void text_header(const summary *S, FILE *out) {
     }
     rate_text(S, false, buf, sizeof buf);
     tt_row(&kv, (const char *[]){"samples", buf}, NULL);
-    if (S->m->python_version) tt_row(&kv, (const char *[]){"python", S->m->python_version}, NULL);
+    if (S->m->python_version) {
+        int def = !S->m->python_build || !strcmp(S->m->python_build, "default");
+        snprintf(buf, sizeof buf, "%s%s%.20s%s", S->m->python_version, def ? "" : " (",
+                 def ? "" : S->m->python_build, def ? "" : ")");
+        tt_row(&kv, (const char *[]){"python", buf}, NULL);
+    }
     if (S->m->start_time) {
         t.len = 0;
         date_text(S->m->start_time, &t);

@@ -78,6 +78,7 @@ typedef struct {
     char *script;           /* the script path when the command runs one */
     char *python_version;   /* of the main (first) Python process */
     char *interpreter;      /* path of the binary holding _PyRuntime */
+    char *python_build;     /* "default", "free-threaded" or "debug" (pyoffsets_build_name) */
     char *cwd;              /* working directory of the command */
     char *workspace;        /* GITHUB_WORKSPACE or cwd: decides "your code" */
     char *git_commit;       /* GITHUB_SHA or git HEAD, when known */

@@ -487,7 +487,8 @@ static void try_attach(sampler *s, target *t) {
         if (s->nat) native_attach(s, t);
         prof_meta *m = prof_meta_of(s->p);
         if (!m->python_version && (prof_set_str(&m->python_version, py_version(t->py)) ||
-                                   prof_set_str(&m->interpreter, py_binary(t->py))))
+                                   prof_set_str(&m->interpreter, py_binary(t->py)) ||
+                                   prof_set_str(&m->python_build, py_build_name(t->py))))
             s->oom = 1;
         return;
     }
