@@ -8,7 +8,7 @@
  *     "start_time", "wall_seconds", "exit_status",
  *     "rate_hz", "interval_seconds", "native", "idle_included", "subprocesses",
  *     "note", "sampler_cpu_seconds", "sampler_work_seconds",
- *     "samples": {"ticks", "taken", "dropped", "idle"},
+ *     "samples": {"ticks", "taken", "dropped", "idle", "max_per_tick"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
  *     "frames": [{"function", "file", "line", "first_line", "kind"}],
@@ -111,6 +111,7 @@ static json_t *meta_json(const profile *p, int *err) {
     if (s) {
         put(s, "ticks", json_integer((json_int_t)c->ticks), err);
         put(s, "taken", json_integer((json_int_t)c->taken), err);
+        put(s, "max_per_tick", json_integer((json_int_t)c->max_per_tick), err);
         put(s, "dropped", json_integer((json_int_t)c->dropped), err);
         put(s, "idle", json_integer((json_int_t)c->idle), err);
     }
@@ -260,6 +261,7 @@ static int read_meta(profile *p, json_t *root) {
     c->ticks = (uint64_t)get_int(s, "ticks", 0);
     c->dropped = (uint64_t)get_int(s, "dropped", 0);
     c->idle = (uint64_t)get_int(s, "idle", 0);
+    c->max_per_tick = (uint64_t)get_int(s, "max_per_tick", 0);
     return 0;
 }
 

@@ -61,6 +61,7 @@ typedef struct {
     uint64_t taken;   /* thread stacks recorded (== sum of stack counts) */
     uint64_t dropped; /* thread stacks dropped as torn/inconsistent */
     uint64_t idle;    /* thread stacks seen idle (recorded only with --idle) */
+    uint64_t max_per_tick; /* most stacks recorded in one round: threads running at once */
 } prof_counters;
 
 typedef struct profile profile;

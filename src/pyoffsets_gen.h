@@ -201,7 +201,7 @@ static const py_layout py_layouts[] = {
     .state_ascii_bit = 64,
     .unicode_compact_size = 56,
 },
-{   /* generated from the headers of 3.13.0, free-threaded */
+{   /* generated from the headers of 3.13.5, free-threaded */
     .minor = 13,
     .build = PY_BUILD_FREE_THREADED,
     .debug_offsets_size = 584,

@@ -551,8 +551,8 @@ static int frame_instr_offset(py_process *pp, const uint8_t *f, uint64_t code_ad
             remote[0] = (struct iovec){(void *)(uintptr_t)(arr + L->codearray_size), 8};
             remote[1] = (struct iovec){
                 (void *)(uintptr_t)(arr + L->codearray_entries + 8 * (uint64_t)idx), 8};
-            /* size first: entries[idx] is only read out of bounds when it
-             * is not checked below, and process_vm_readv cannot fault. */
+            /* Size and entry in one call; the entry is used only when idx
+             * is within the size (a read past the array cannot fault). */
             if (process_vm_readv(pp->pid, local, 2, remote, 2, 0) != 16 ||
                 (int64_t)size <= idx || !plausible(entry))
                 return -1;
