@@ -12,8 +12,9 @@ free-threaded build all four are running (or runnable) at every tick, so:
 - on 3.14+ each thread carries the name its Thread was given.
 
 One class per free-threaded interpreter in tests/pythons.py; one that could
-not be built here is a SKIP with the reason. (On a GIL build the same
-script fails the per-tick check: threads waiting for the GIL sleep.)
+not be built here is a SKIP with the reason. (max_per_tick alone does not
+tell a GIL build apart: threads waiting for the GIL wake at each switch
+interval and are briefly runnable, so a tick may catch all four.)
 """
 import os
 import unittest
