@@ -4,14 +4,14 @@
  *   { "schema": "csprof-profile", "schema_version": 1,
  *     "csprof": {"version", "commit"},
  *     "command": [argv...], "name", "script", "cwd", "workspace", "git_commit",
- *     "python": {"version", "interpreter"},
+ *     "python": {"version", "interpreter", "build"},
  *     "start_time", "wall_seconds", "exit_status",
  *     "rate_hz", "interval_seconds", "native", "idle_included", "subprocesses",
  *     "note", "sampler_cpu_seconds", "sampler_work_seconds",
  *     "cpu_seconds", "cpu_user_seconds", "cpu_system_seconds", "max_rss_bytes"
  *       (the command's own usage from wait4; null when attached),
  *     "git_branch", "ci_run", "ci_run_url" (GitHub run it came from, or null),
- *     "samples": {"ticks", "taken", "dropped", "idle"},
+ *     "samples": {"ticks", "taken", "dropped", "idle", "max_per_tick"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
  *     "frames": [{"function", "file", "line", "first_line", "kind"}],
@@ -109,6 +109,7 @@ static json_t *meta_json(const profile *p, int *err) {
     if (py) {
         put(py, "version", jstr(m->python_version), err);
         put(py, "interpreter", jstr(m->interpreter), err);
+        put(py, "build", jstr(m->python_build), err);
     }
     put(o, "python", py, err);
     put(o, "start_time", jstr(m->start_time), err);
@@ -126,6 +127,7 @@ static json_t *meta_json(const profile *p, int *err) {
     if (s) {
         put(s, "ticks", json_integer((json_int_t)c->ticks), err);
         put(s, "taken", json_integer((json_int_t)c->taken), err);
+        put(s, "max_per_tick", json_integer((json_int_t)c->max_per_tick), err);
         put(s, "dropped", json_integer((json_int_t)c->dropped), err);
         put(s, "idle", json_integer((json_int_t)c->idle), err);
     }
@@ -243,6 +245,7 @@ static int read_meta(profile *p, json_t *root) {
         {&m->git_commit, get_str(root, "git_commit")},
         {&m->python_version, get_str(py, "version")},
         {&m->interpreter, get_str(py, "interpreter")},
+        {&m->python_build, get_str(py, "build")},
         {&m->start_time, get_str(root, "start_time")},
         {&m->note, get_str(root, "note")},
         {&m->git_branch, get_str(root, "git_branch")},
@@ -285,6 +288,7 @@ static int read_meta(profile *p, json_t *root) {
     c->ticks = (uint64_t)get_int(s, "ticks", 0);
     c->dropped = (uint64_t)get_int(s, "dropped", 0);
     c->idle = (uint64_t)get_int(s, "idle", 0);
+    c->max_per_tick = (uint64_t)get_int(s, "max_per_tick", 0);
     return 0;
 }
 

@@ -117,6 +117,11 @@ static void md_header(const summary *S, str *b) {
     if (S->m->python_version) {
         s_puts(b, " · Python ");
         md_text(b, S->m->python_version, 40, false);
+        if (S->m->python_build && strcmp(S->m->python_build, "default")) {
+            s_puts(b, " (");
+            md_text(b, S->m->python_build, 20, false);
+            s_puts(b, ")");
+        }
     }
     if (S->m->start_time) {
         summary_date_text(S->m->start_time, &t);

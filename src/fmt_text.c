@@ -150,7 +150,12 @@ static void text_header(const summary *S, FILE *out) {
     }
     summary_rate_text(S, false, buf, sizeof buf);
     tt_row(&kv, (const char *[]){"samples", buf}, NULL);
-    if (S->m->python_version) tt_row(&kv, (const char *[]){"python", S->m->python_version}, NULL);
+    if (S->m->python_version) {
+        int def = !S->m->python_build || !strcmp(S->m->python_build, "default");
+        snprintf(buf, sizeof buf, "%s%s%.20s%s", S->m->python_version, def ? "" : " (",
+                 def ? "" : S->m->python_build, def ? "" : ")");
+        tt_row(&kv, (const char *[]){"python", buf}, NULL);
+    }
     if (S->m->start_time) {
         t.len = 0;
         summary_date_text(S->m->start_time, &t);

@@ -79,9 +79,9 @@ profile *prof_new(void) {
 
 static void free_meta(prof_meta *m) {
     char **strs[] = {&m->csprof_version, &m->csprof_commit, &m->name, &m->script,
-                     &m->python_version, &m->interpreter, &m->cwd, &m->workspace,
-                     &m->git_commit, &m->start_time, &m->note, &m->git_branch, &m->ci_run,
-                     &m->ci_run_url};
+                     &m->python_version, &m->interpreter, &m->python_build, &m->cwd,
+                     &m->workspace, &m->git_commit, &m->start_time, &m->note, &m->git_branch,
+                     &m->ci_run, &m->ci_run_url};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     if (m->argv)
         for (int i = 0; i < m->argc; i++) free(m->argv[i]);

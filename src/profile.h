@@ -61,6 +61,7 @@ typedef struct {
     uint64_t taken;   /* thread stacks recorded (== sum of stack counts) */
     uint64_t dropped; /* thread stacks dropped as torn/inconsistent */
     uint64_t idle;    /* thread stacks seen idle (recorded only with --idle) */
+    uint64_t max_per_tick; /* most stacks recorded in one round: threads running at once */
 } prof_counters;
 
 typedef struct profile profile;
@@ -78,6 +79,7 @@ typedef struct {
     char *script;           /* the script path when the command runs one */
     char *python_version;   /* of the main (first) Python process */
     char *interpreter;      /* path of the binary holding _PyRuntime */
+    char *python_build;     /* "default", "free-threaded" or "debug" (pyoffsets_build_name) */
     char *cwd;              /* working directory of the command */
     char *workspace;        /* GITHUB_WORKSPACE or cwd: decides "your code" */
     char *git_commit;       /* GITHUB_SHA or git HEAD, when known */

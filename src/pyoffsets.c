@@ -8,19 +8,46 @@
 
 #define NLAYOUTS (sizeof py_layouts / sizeof py_layouts[0])
 
-const py_layout *pyoffsets_table(int minor) {
-    for (size_t i = 0; i < NLAYOUTS; i++)
-        if ((int)py_layouts[i].minor == minor) return &py_layouts[i];
-    return NULL;
+const char *pyoffsets_build_name(py_build build) {
+    switch (build) {
+    case PY_BUILD_FREE_THREADED: return "free-threaded";
+    case PY_BUILD_DEBUG: return "debug";
+    case PY_BUILD_DEFAULT: break;
+    }
+    return "default";
 }
 
+/* A Py_DEBUG build has the object layout of the default one (since 3.8
+ * Py_DEBUG no longer implies Py_TRACE_REFS; the generator confirms it for
+ * every version that has a debug row), so its own row is preferred but the
+ * default row serves where none was generated. */
+const py_layout *pyoffsets_table(int minor, py_build build) {
+    const py_layout *fallback = NULL;
+    for (size_t i = 0; i < NLAYOUTS; i++) {
+        if ((int)py_layouts[i].minor != minor) continue;
+        if (py_layouts[i].build == (uint32_t)build) return &py_layouts[i];
+        if (build == PY_BUILD_DEBUG && py_layouts[i].build == PY_BUILD_DEFAULT)
+            fallback = &py_layouts[i];
+    }
+    return fallback;
+}
+
+/* "3.8, 3.9, ..., 3.15; free-threaded: 3.13t, 3.14t, 3.15t" */
 void pyoffsets_supported(char *buf, size_t len) {
     size_t off = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < NLAYOUTS && off < len; i++) {
-        int n = snprintf(buf + off, len - off, "%s3.%u", i ? ", " : "", py_layouts[i].minor);
-        if (n < 0) break;
-        off += (size_t)n;
+    for (int pass = 0; pass < 2; pass++) {
+        const uint32_t want = pass ? PY_BUILD_FREE_THREADED : PY_BUILD_DEFAULT;
+        int first = 1;
+        for (size_t i = 0; i < NLAYOUTS && off < len; i++) {
+            if (py_layouts[i].build != want) continue;
+            const char *sep = !first ? ", " : pass ? "; free-threaded: " : "";
+            int n = snprintf(buf + off, len - off, "%s3.%u%s", sep, py_layouts[i].minor,
+                             pass ? "t" : "");
+            if (n < 0) return;
+            off += (size_t)n;
+            first = 0;
+        }
     }
 }
 
@@ -28,6 +55,15 @@ static int debug_u64(const uint8_t *debug, size_t len, uint32_t pos, uint64_t *v
     if (pos + sizeof *v > len) return -1;
     memcpy(v, debug + pos, sizeof *v);
     return 0;
+}
+
+int pyoffsets_block_free_threaded(const py_layout *t, const uint8_t *debug, size_t debug_len) {
+    uint64_t ft;
+    if (!t->debug_offsets_size || !debug || debug_len < t->debug_offsets_size ||
+        memcmp(debug, "xdebugpy", 8) || debug_u64(debug, debug_len, t->debug_free_threaded, &ft) ||
+        ft > 1)
+        return -1;
+    return (int)ft;
 }
 
 int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len,
@@ -47,8 +83,9 @@ int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len
                  (unsigned long long)ver, (unsigned long long)expect_hexversion);
         return -1;
     }
-    if (ft) {
-        snprintf(err, errlen, "free-threaded (no-GIL) CPython builds are not supported yet");
+    if ((ft != 0) != (t->build == PY_BUILD_FREE_THREADED)) {
+        snprintf(err, errlen, "the target is %sa free-threaded build, the offsets table is %sone",
+                 ft ? "" : "not ", t->build == PY_BUILD_FREE_THREADED ? "" : "not ");
         return -1;
     }
     /* Every field that the generated row gives as a position in the block. */
@@ -67,6 +104,17 @@ int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len
             return -1;
         }
         *fields[i] = (uint32_t)v;
+    }
+    /* Positions that only some rows have (0 there: the cookie is never a field). */
+    uint32_t *optional[] = {&out->iframe_tlbc_index, &out->code_tlbc};
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++) {
+        uint64_t v;
+        if (!*optional[i]) continue;
+        if (debug_u64(debug, debug_len, *optional[i], &v) || v == 0 || v > 1u << 20) {
+            snprintf(err, errlen, "the target's debug offsets look corrupt (optional entry %zu)", i);
+            return -1;
+        }
+        *optional[i] = (uint32_t)v;
     }
     out->runtime_finalizing++;  /* stored as offset + 1, as in the static tables */
     return 0;

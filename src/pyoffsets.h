@@ -13,8 +13,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Which kind of CPython build a table is for: the object header and some
+ * struct layouts differ (free-threaded: ob_tid, biased reference counts;
+ * Py_DEBUG: reference-count bookkeeping). */
+typedef enum {
+    PY_BUILD_DEFAULT = 0,
+    PY_BUILD_FREE_THREADED = 1,   /* --disable-gil, "3.14t"; Py_GIL_DISABLED */
+    PY_BUILD_DEBUG = 2,           /* --with-pydebug, "python3.14d"; Py_DEBUG */
+} py_build;
+
+/* "default", "free-threaded", "debug": the profile JSON's python.build. */
+const char *pyoffsets_build_name(py_build build);
+
 typedef struct {
     uint32_t minor;
+    uint32_t build;                /* py_build */
     uint32_t debug_offsets_size;   /* 3.13+: sizeof(_Py_DebugOffsets); 0 for static tables */
     uint32_t debug_version, debug_free_threaded;  /* 3.13+: positions inside the block */
     /* _PyRuntimeState, PyInterpreterState, PyThreadState */
@@ -31,6 +44,10 @@ typedef struct {
     uint32_t iframe_is_entry;       /* 3.11 only: offset + 1 of is_entry; 0 = absent */
     uint32_t owner_cstack, owner_interpreter;  /* enum value + 1; 0 = none */
     uint32_t stackref_tag_mask;     /* 3.14+: low bits of f_executable to clear */
+    /* 3.14+ free-threaded: each thread may run its own copy of the bytecode
+     * (co_tlbc->entries[frame.tlbc_index]); 0 = absent. */
+    uint32_t iframe_tlbc_index, code_tlbc;
+    uint32_t codearray_size, codearray_entries;   /* _PyCodeArray */
     /* PyCodeObject */
     uint32_t code_filename, code_name, code_qualname /* 0 = absent */, code_firstlineno;
     uint32_t code_linetable, code_adaptive;
@@ -41,13 +58,19 @@ typedef struct {
     uint32_t state_kind_shift, state_kind_mask, state_compact_bit, state_ascii_bit;
 } py_layout;
 
-/* Minor versions with a generated table, for messages ("3.8-3.13"). */
+/* Minor versions with a generated table, for messages ("3.8, 3.9, ..."). */
 void pyoffsets_supported(char *buf, size_t len);
-/* Table for the minor version, or NULL when we have none. */
-const py_layout *pyoffsets_table(int minor);
+/* Table for the minor version and build kind, or NULL when we have none. */
+const py_layout *pyoffsets_table(int minor, py_build build);
+/* 3.13+: the build kind the target's _Py_DebugOffsets block declares
+ * (free-threaded or not; it does not record Py_DEBUG), read with the
+ * default table's positions, which the kinds share. -1 when the block is not
+ * readable as one. */
+int pyoffsets_block_free_threaded(const py_layout *table, const uint8_t *debug, size_t debug_len);
 /* Resolve the table into plain offsets. For 3.13+ `debug` must hold the
  * target's _Py_DebugOffsets block (debug_len bytes). Returns 0, or -1 with a
- * one-line reason in err (bad cookie, version mismatch, free-threaded). */
+ * one-line reason in err (bad cookie, version mismatch, a free-threaded
+ * block given to a table for another build). */
 int pyoffsets_resolve(const py_layout *table, const uint8_t *debug, size_t debug_len,
                       uint64_t expect_hexversion, py_layout *out, char *err, size_t errlen);
 

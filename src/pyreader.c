@@ -60,6 +60,7 @@ typedef struct {
 struct py_process {
     pid_t pid;
     int minor;
+    py_build build;          /* default, free-threaded or debug */
     uint64_t hexversion;
     char version[32];
     char *binary;
@@ -80,6 +81,9 @@ struct py_process {
     uint8_t window[WINDOW_PAGES * PAGE];
     uint64_t win_start, win_end;   /* the valid part of window[] */
     uint64_t win_base;             /* the remote address of window[0] */
+    /* 3.14t: the last thread-local bytecode copy looked up (frame_instr_offset). */
+    uint64_t tlbc_code, tlbc_base;
+    int32_t tlbc_idx;
 
     py_frame_ref frames[PY_MAX_DEPTH];
     raw_frame raw[PY_MAX_DEPTH];
@@ -527,11 +531,48 @@ static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
     return pp->window + (addr - start);
 }
 
+/* Byte offset of the frame's current instruction in the bytecode it runs,
+ * -1 when not known. 3.14+ free-threaded: a thread that specialised its
+ * own copy of the bytecode runs co_tlbc->entries[f.tlbc_index] rather than
+ * the copy at the end of the code object (index 0). The last lookup is
+ * remembered for the stack being walked (recursion repeats it); its frames
+ * hold their code objects alive, so the copy cannot move meanwhile. */
+static int frame_instr_offset(py_process *pp, const uint8_t *f, uint64_t code_addr) {
+    const py_layout *L = &pp->off;
+    uint64_t base = code_addr + L->code_adaptive;
+    int32_t idx = L->iframe_tlbc_index ? rd_i32(f, L->iframe_tlbc_index) : 0;
+    if (idx != 0) {
+        if (idx < 0 || idx > 1 << 16) return -1;
+        if (code_addr != pp->tlbc_code || idx != pp->tlbc_idx) {
+            uint64_t arr = 0, size = 0, entry = 0;
+            struct iovec local[2] = {{&size, 8}, {&entry, 8}}, remote[2];
+            if (proc_read(pp->pid, code_addr + L->code_tlbc, &arr, sizeof arr) || !plausible(arr))
+                return -1;
+            remote[0] = (struct iovec){(void *)(uintptr_t)(arr + L->codearray_size), 8};
+            remote[1] = (struct iovec){
+                (void *)(uintptr_t)(arr + L->codearray_entries + 8 * (uint64_t)idx), 8};
+            /* Size and entry in one call; the entry is used only when idx
+             * is within the size (a read past the array cannot fault). */
+            if (process_vm_readv(pp->pid, local, 2, remote, 2, 0) != 16 ||
+                (int64_t)size <= idx || !plausible(entry))
+                return -1;
+            pp->tlbc_code = code_addr;
+            pp->tlbc_idx = idx;
+            pp->tlbc_base = entry;
+        }
+        base = pp->tlbc_base;
+    }
+    int64_t off = (int64_t)(rd_u64(f, L->iframe_instr) - base);
+    return off < 0 || off > (1 << 24) ? -1 : (int)off;
+}
+
 static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
                                    bool *truncated) {
     const py_layout *L = &pp->off;
     uint32_t need = L->iframe_owner + 1;
     if (L->iframe_is_entry > need) need = L->iframe_is_entry;
+    if (L->iframe_tlbc_index + 4 > need) need = L->iframe_tlbc_index + 4;
+    pp->tlbc_code = 0;
     uint32_t fields[] = {L->iframe_previous, L->iframe_code, L->iframe_instr};
     for (size_t i = 0; i < 3; i++)
         if (fields[i] + 8 > need) need = fields[i] + 8;
@@ -559,8 +600,7 @@ static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *dep
         if (shim && n > 0) pp->raw[n - 1].entry = true;
         if (!shim) {
             uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
-            int64_t off = (int64_t)(rd_u64(f, L->iframe_instr) - (code_addr + L->code_adaptive));
-            pp->raw[n] = (raw_frame){code_addr, off < 0 || off > (1 << 24) ? -1 : (int)off,
+            pp->raw[n] = (raw_frame){code_addr, frame_instr_offset(pp, f, code_addr),
                                      L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0};
             n++;
         }
@@ -625,6 +665,10 @@ static int find_runtime(py_process *pp, const proc_maps *maps, char *err, size_t
             pp->runtime = runtime + bias;
             uint64_t code_type = elf_symbol(e, "PyCode_Type");
             pp->code_type = code_type ? code_type + bias : 0;
+            /* Py_DEBUG implies Py_REF_DEBUG, whose global reference total
+             * only such a build exports (3.12+ / up to 3.11). */
+            if (elf_symbol(e, "_Py_GetGlobalRefTotal") || elf_symbol(e, "_Py_RefTotal"))
+                pp->build = PY_BUILD_DEBUG;
             uint64_t pyver = elf_symbol(e, "Py_Version");
             uint32_t hex = 0;
             int minor = -1;
@@ -659,6 +703,37 @@ static int find_runtime(py_process *pp, const proc_maps *maps, char *err, size_t
     return 1;
 }
 
+/* Picks the offsets table for the target's version and build kind. From
+ * 3.13 the _Py_DebugOffsets block at the start of _PyRuntime says whether
+ * the build is free-threaded (its object header is larger: ob_tid, biased
+ * reference counts) and is left in debug[0..*dlen) for pyoffsets_resolve().
+ * NULL with status and err set when there is none. */
+static const py_layout *select_table(py_process *pp, uint8_t *debug, size_t cap, size_t *dlen,
+                                     py_status *status, char *err, size_t errlen) {
+    const py_layout *table = pp->minor >= 8 ? pyoffsets_table(pp->minor, pp->build) : NULL;
+    *dlen = 0;
+    if (table && table->debug_offsets_size) {
+        *dlen = table->debug_offsets_size < cap ? table->debug_offsets_size : cap;
+        if (proc_read(pp->pid, pp->runtime, debug, *dlen)) {
+            *status = errno == EPERM ? PY_NO_PERMISSION : errno == ESRCH ? PY_GONE : PY_ERROR;
+            snprintf(err, errlen, "cannot read the target's memory: %s", strerror(errno));
+            return NULL;
+        }
+        if (pyoffsets_block_free_threaded(table, debug, *dlen) == 1) {
+            pp->build = PY_BUILD_FREE_THREADED;
+            table = pyoffsets_table(pp->minor, PY_BUILD_FREE_THREADED);
+        }
+    }
+    if (!table) {
+        char have[160];
+        pyoffsets_supported(have, sizeof have);
+        snprintf(err, errlen, "Python %s%s is not supported (supported: %s)", pp->version,
+                 pp->build == PY_BUILD_FREE_THREADED ? " (free-threaded build)" : "", have);
+        *status = PY_UNSUPPORTED;
+    }
+    return table;
+}
+
 py_process *py_attach(pid_t pid, py_status *status, char *err, size_t errlen) {
     err[0] = '\0';
     proc_maps maps;
@@ -684,25 +759,12 @@ py_process *py_attach(pid_t pid, py_status *status, char *err, size_t errlen) {
         py_detach(pp);
         return NULL;
     }
-    const py_layout *table = pyoffsets_table(pp->minor);
-    if (!table || pp->minor < 8) {
-        char have[128];
-        pyoffsets_supported(have, sizeof have);
-        snprintf(err, errlen, "Python %s is not supported (supported: %s)", pp->version, have);
-        *status = PY_UNSUPPORTED;
-        py_detach(pp);
-        return NULL;
-    }
     uint8_t debug[4096];
     size_t dlen = 0;
-    if (table->debug_offsets_size) {
-        dlen = table->debug_offsets_size < sizeof debug ? table->debug_offsets_size : sizeof debug;
-        if (proc_read(pid, pp->runtime, debug, dlen)) {
-            *status = errno == EPERM ? PY_NO_PERMISSION : errno == ESRCH ? PY_GONE : PY_ERROR;
-            snprintf(err, errlen, "cannot read the target's memory: %s", strerror(errno));
-            py_detach(pp);
-            return NULL;
-        }
+    const py_layout *table = select_table(pp, debug, sizeof debug, &dlen, status, err, errlen);
+    if (!table) {
+        py_detach(pp);
+        return NULL;
     }
     if (pyoffsets_resolve(table, dlen ? debug : NULL, dlen, pp->hexversion, &pp->off, err, errlen)) {
         /* Before the runtime initialises, the block is still zero. */
@@ -750,6 +812,7 @@ void py_detach(py_process *pp) {
 
 const char *py_version(const py_process *pp) { return pp->version; }
 const char *py_binary(const py_process *pp) { return pp->binary; }
+const char *py_build_name(const py_process *pp) { return pyoffsets_build_name(pp->build); }
 size_t py_cached_codes(const py_process *pp) { return pp->ncodes - 1; }
 uint32_t py_cache_epoch(const py_process *pp) { return pp->epoch; }
 

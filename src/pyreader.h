@@ -40,6 +40,9 @@ py_process *py_attach(pid_t pid, py_status *status, char *err, size_t errlen);
 void py_detach(py_process *pp);
 const char *py_version(const py_process *pp);      /* "3.12.1" */
 const char *py_binary(const py_process *pp);       /* path holding _PyRuntime */
+/* "default", "free-threaded" (3.13t+, from the target's _Py_DebugOffsets)
+ * or "debug" (a Py_DEBUG build: its binary exports the reference total). */
+const char *py_build_name(const py_process *pp);
 
 typedef struct {
     const char *function;  /* co_qualname (3.11+) or co_name */

@@ -488,7 +488,8 @@ static void try_attach(sampler *s, target *t) {
         if (s->nat) native_attach(s, t);
         prof_meta *m = prof_meta_of(s->p);
         if (!m->python_version && (prof_set_str(&m->python_version, py_version(t->py)) ||
-                                   prof_set_str(&m->interpreter, py_binary(t->py))))
+                                   prof_set_str(&m->interpreter, py_binary(t->py)) ||
+                                   prof_set_str(&m->python_build, py_build_name(t->py))))
             s->oom = 1;
         return;
     }
@@ -641,8 +642,10 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
         /* A tick counts once there is Python to sample: the time before
          * (exec, interpreter start-up) is not time we could have sampled. */
         int64_t t0 = now_ns();
+        uint64_t taken0 = c->taken;
         int sampled = sample_all(&s);
         work_ns += now_ns() - t0;
+        if (c->taken - taken0 > c->max_per_tick) c->max_per_tick = c->taken - taken0;
         if (sampled > 0) {
             if (!first_tick) {
                 first_tick = now;

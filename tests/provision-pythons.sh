@@ -7,6 +7,15 @@
 # internal/ included). Interpreters:
 #
 #   bullseye python3.9, trixie python3.13, sid python3.14, sid python3.15
+#   trixie python3.13-dbg, sid python3.14-dbg  (Py_DEBUG builds, python3.Xd,
+#                                               unpacked into the same trees)
+#
+# and builds the free-threaded (--disable-gil) CPython that Debian does not
+# package, from Debian's own source package, into build/py/ftXY/ (see
+# build_ft below; the first build takes minutes, later runs skip it):
+#
+#   trixie python3.13 source -> build/py/ft313/bin/python3.13t
+#   sid python3.14 source    -> build/py/ft314/bin/python3.14t
 #
 # Each then runs without touching the host's libc:
 #
@@ -23,7 +32,9 @@
 set -euo pipefail
 
 # CSPROF_PYTHONS="suite:version ..." overrides the list (e.g. to try one).
-read -ra WANTED <<<"${CSPROF_PYTHONS:-bullseye:3.9 trixie:3.13 sid:3.14 sid:3.15}"
+# "suite:version:dbg" is Debian's debug build; "suite:version:ft" a
+# free-threaded build from that suite's source package.
+read -ra WANTED <<<"${CSPROF_PYTHONS:-bullseye:3.9 trixie:3.13 sid:3.14 sid:3.15 trixie:3.13:dbg sid:3.14:dbg trixie:3.13:ft sid:3.14:ft}"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 py="$root/build/py"
@@ -52,9 +63,10 @@ pkg_stanza() { apt-cache show "$1/$2" 2>/dev/null | awk 'BEGIN { RS = "" } NR ==
 # interpreter and are left out; for an "a | b" dependency, the first one
 # that SUITE has is taken.
 resolve() {
-  local suite=$1 ver=$2
+  local suite=$1 ver=$2 variant=${3:-}
   local -A seen=()
   local queue=("python$ver-minimal" "libpython$ver-minimal" "libpython$ver-stdlib")
+  [ "$variant" = dbg ] && queue+=("python$ver-dbg" "libpython$ver-dbg")
   local pkg deps group alt name chosen
   while [ ${#queue[@]} -gt 0 ]; do
     pkg=${queue[0]}; queue=("${queue[@]:1}")
@@ -73,8 +85,9 @@ resolve() {
         name=$(awk '{ sub(/:any$/, "", $1); print $1 }' <<<"$alt")
         if [ -n "$(pkg_stanza "$name" "$suite")" ]; then chosen=$name; break; fi
       done
+      # Tcl/Tk would drag in X11 for a _tkinter no test loads.
       case $chosen in
-        lib*-dev) ;;
+        lib*-dev|libtcl*|libtk*) ;;
         lib*|zlib*|python"$ver"*) queue+=("$chosen") ;;
       esac
     done <<<"$deps"
@@ -99,7 +112,7 @@ relink_absolute() {
 # shared object of the host's mapped (ld.so falls back to the host's default
 # directories for any library the tree lacks).
 CHECK='import sys, os, threading, json, zlib, ctypes, hashlib, _ssl
-tree = os.path.dirname(os.environ["PYTHONHOME"])
+tree = os.path.realpath(os.path.dirname(os.environ["PYTHONHOME"]))  # build/py may be a symlink
 assert sys.prefix == os.environ["PYTHONHOME"], sys.prefix
 assert threading.__file__.startswith(sys.prefix), threading.__file__
 with open("/proc/self/maps") as maps:
@@ -108,18 +121,21 @@ host = sorted(f for f in files if not os.path.realpath(f).startswith(tree + "/")
 assert not host, "host files mapped: " + " ".join(host)
 print(sys.version.split()[0])'
 
-run_in_tree() { # tree version args...
-  local tree=$1 ver=$2; shift 2
+run_in_tree() { # tree binary args...
+  local tree=$1 bin=$2; shift 2
   PYTHONHOME="$tree/usr" PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1 \
     "$tree/lib64/ld-linux-x86-64.so.2" \
     --library-path "$tree/lib/x86_64-linux-gnu:$tree/usr/lib/x86_64-linux-gnu" \
-    "$tree/usr/bin/python$ver" "$@"
+    "$tree/usr/bin/$bin" "$@"
 }
 
-provision() { # suite version -> one status line
-  local suite=$1 ver=$2
-  local tree="$py/$suite" label="$suite python$ver"
-  local ok="$tree/.ready-python$ver" bad="$tree/.unavailable-python$ver"
+provision() { # suite version [dbg] -> one status line
+  local suite=$1 ver=$2 variant=${3:-}
+  local tree="$py/$suite" label="$suite python$ver${variant:+-$variant}"
+  # Debian names the debug interpreter python3.Xd (abiflags "d").
+  local bin="python$ver" tag="python$ver"
+  [ "$variant" = dbg ] && bin="python${ver}d" tag="python$ver-dbg"
+  local ok="$tree/.ready-$tag" bad="$tree/.unavailable-$tag"
   if [ "$force" = 0 ] && [ -f "$ok" ]; then
     echo "$label: ready ($(cat "$ok"), already provisioned)"; return
   fi
@@ -136,7 +152,7 @@ provision() { # suite version -> one status line
     return
   fi
   local pkgs
-  pkgs=$(resolve "$suite" "$ver")
+  pkgs=$(resolve "$suite" "$ver" "$variant")
   if grep -q '^missing:' <<<"$pkgs"; then
     unavailable "Debian $suite lacks $(grep '^missing:' <<<"$pkgs" | cut -d: -f2 | paste -sd' ')"
     return
@@ -148,8 +164,8 @@ provision() { # suite version -> one status line
 
   local specs=() p
   while IFS= read -r p; do specs+=("$p/$suite"); done <<<"$pkgs"
-  if ! (cd "$py/debs/$suite" && apt-get -q download "${specs[@]}") >"$tree/download-python$ver.log" 2>&1; then
-    unavailable "apt-get download failed, see $tree/download-python$ver.log: $(grep -m1 '^E:' "$tree/download-python$ver.log" || true)"
+  if ! (cd "$py/debs/$suite" && apt-get -q download "${specs[@]}") >"$tree/download-$tag.log" 2>&1; then
+    unavailable "apt-get download failed, see $tree/download-$tag.log: $(grep -m1 '^E:' "$tree/download-$tag.log" || true)"
     return
   fi
   local deb
@@ -166,16 +182,109 @@ provision() { # suite version -> one status line
   [ -x "$tree/lib64/ld-linux-x86-64.so.2" ] || { unavailable "no lib64/ld-linux-x86-64.so.2 in the unpacked libc6"; return; }
 
   local out
-  if ! out=$(run_in_tree "$tree" "$ver" -c "$CHECK" 2>&1); then
+  if ! out=$(run_in_tree "$tree" "$bin" -c "$CHECK" 2>&1); then
     unavailable "unpacked but does not run: $(tail -n 1 <<<"$out")"
     return
   fi
-  local inc="$tree/usr/include/python$ver"
+  # Debian ships no .pyc (its postinst compiles them) and a debug build
+  # compiles the stdlib slowly on every start (its frozen modules are off,
+  # too): compile it once here, with the default interpreter, whose .pyc
+  # the debug one reads (same cache tag).
+  if [ "$variant" = dbg ] &&
+     ! run_in_tree "$tree" "python$ver" -m compileall -q \
+         -x '/(test|idlelib|tkinter|turtledemo)/' "$tree/usr/lib/python$ver" >"$tree/compileall-$tag.log" 2>&1; then
+    unavailable "byte-compiling the stdlib failed, see $tree/compileall-$tag.log"
+    return
+  fi
+  local inc="$tree/usr/include/$bin"
   [ -d "$inc/internal" ] || inc="(no internal headers)"
   printf '%s\n' "$out" >"$ok"
   echo "$label: ready ($out, headers $inc)"
 }
 
+# Free-threaded CPython, built from the suite's Debian source package (its
+# patches applied by dpkg-source) against this host's libraries: no
+# PGO/LTO, -O1, -j2, niced. Configure, make and install are
+# each skipped when already done, so an interrupted build resumes.
+FT_DEV=(libffi-dev zlib1g-dev libssl-dev libbz2-dev liblzma-dev libsqlite3-dev
+        libexpat1-dev libreadline-dev libncurses-dev uuid-dev dpkg-dev)
+FT_SKIP_MODULES=(_testcapi _testinternalcapi _testlimitedcapi _testbuffer _testmultiphase
+  _testsinglephase _testimportmultiple _testclinic _testclinic_limited _testexternalinspection
+  _ctypes_test xxlimited xxlimited_35 xxsubtype _xxtestfuzz _decimal _sqlite3 _curses
+  _curses_panel _dbm _gdbm _tkinter readline)
+build_ft() { # suite version -> one status line
+  local suite=$1 ver=$2
+  local prefix="$py/ft${ver/./}" label="$suite python${ver}t (free-threaded build)"
+  local ok="$prefix/.ready-python${ver}t" bad="$py/.unavailable-ft${ver/./}"
+  if [ "$force" = 0 ] && [ -f "$ok" ]; then
+    echo "$label: ready ($(cat "$ok"), already built)"; return
+  fi
+  rm -f "$ok" "$bad"
+  unavailable() { echo "$*" >"$bad"; echo "$label: unavailable ($*)"; }
+  local p missing=()
+  for p in "${FT_DEV[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] || { unavailable "build needs: apt-get install ${missing[*]}"; return; }
+
+  local srcdir="$py/src/$suite" src="$py/src/$suite/py${ver/./}" obj="$py/src/$suite/obj-ft${ver/./}"
+  mkdir -p "$srcdir"
+  if [ ! -x "$src/configure" ]; then
+    local log="$srcdir/source-python$ver.log"
+    if ! (cd "$srcdir" && apt-get -q source --download-only "python$ver/$suite") >"$log" 2>&1; then
+      unavailable "apt-get source python$ver/$suite failed (this mirror serves no such source package?), see $log: $(grep -m1 '^E:' "$log" || true)"
+      return
+    fi
+    local dsc
+    dsc=$(find "$srcdir" -maxdepth 1 -name "python${ver}_*.dsc" -printf '%T@ %p
+' | sort -rn | head -n 1 | cut -d' ' -f2-)
+    rm -rf "$src"
+    if [ -z "$dsc" ] || ! dpkg-source -x "$dsc" "$src" >>"$log" 2>&1; then
+      unavailable "dpkg-source -x of python$ver failed, see $log"; return
+    fi
+  fi
+  # The prefix is resolved once so that the rpath names real directories
+  # (build/py may be a symlink shared between work trees).
+  local real start=$SECONDS
+  real=$(realpath -m "$prefix")
+  mkdir -p "$obj"
+  if [ ! -f "$obj/Makefile" ]; then
+    (cd "$obj" && nice -n 10 "$src/configure" --prefix="$real" --disable-gil --enable-shared \
+        --without-ensurepip LDFLAGS="-Wl,-rpath,$real/lib") >"$obj/configure.log" 2>&1 ||
+      { unavailable "configure failed, see $obj/configure.log"; return; }
+  fi
+  # CPython's own test extensions and modules no test here imports are
+  # left out (a third of the compile time).
+  local setup
+  setup=$(printf '%s\n' "# Written by tests/provision-pythons.sh" "*disabled*" "${FT_SKIP_MODULES[*]}")
+  [ "$(cat "$obj/Modules/Setup.local" 2>/dev/null)" = "$setup" ] ||
+    printf '%s\n' "$setup" >"$obj/Modules/Setup.local"
+  # -O1: about half the compile time of the default -O3, and these builds
+  # are for reading stacks, not for speed.
+  local opt="OPT=-DNDEBUG -g -O1"
+  # TEST_MODULES=no: CPython's own test suite is neither installed nor
+  # byte-compiled (three times over), which would take longer than the build.
+  (cd "$obj" && nice -n 10 make -j2 "$opt" && nice -n 10 make install "$opt" TEST_MODULES=no) \
+    >"$obj/make.log" 2>&1 ||
+    { unavailable "make failed, see $obj/make.log: $(grep -m1 -E 'Error|error:' "$obj/make.log" || true)"; return; }
+  local out
+  if ! out=$(PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1 "$prefix/bin/python${ver}t" -c \
+      'import sys, sysconfig, threading, json, zlib, ctypes, hashlib, _ssl
+assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1, "not free-threaded"
+assert not sys._is_gil_enabled(), "the GIL is enabled"
+print(sys.version.split()[0])' 2>&1); then
+    unavailable "built but does not run: $(tail -n 1 <<<"$out")"
+    return
+  fi
+  printf '%s\n' "$out" >"$ok"
+  echo "$label: ready ($out, built in $((SECONDS - start))s, headers $prefix/include/python${ver}t)"
+}
+
 for w in "${WANTED[@]}"; do
-  provision "${w%%:*}" "${w#*:}"
+  IFS=: read -r suite ver variant <<<"$w"
+  if [ "${variant:-}" = ft ]; then
+    build_ft "$suite" "$ver"
+  else
+    provision "$suite" "$ver" "${variant:-}"
+  fi
 done

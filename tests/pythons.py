@@ -7,10 +7,14 @@
         proc = subprocess.run(py.argv + ["script.py"], env=py.environ(), ...)
 
 Covers pyenv's 3.8-3.13 (shared libpython), Debian bookworm's
-/usr/bin/python3.11 (libpython linked statically into the executable), and
+/usr/bin/python3.11 (libpython linked statically into the executable),
 Debian's bullseye 3.9, trixie 3.13, sid 3.14 and sid 3.15 unpacked under
-build/py/ by tests/provision-pythons.sh (run here once when build/py/ lacks
-an interpreter; CSPROF_NO_PROVISION=1 turns that off).
+build/py/ by tests/provision-pythons.sh, Debian's debug builds (Py_DEBUG)
+trixie 3.13d and sid 3.14d unpacked into the same trees, and the
+free-threaded 3.13t / 3.14t that script builds from Debian's source packages
+into build/py/ft313, build/py/ft314 (it runs here once when build/py/ lacks
+an interpreter; CSPROF_NO_PROVISION=1 turns that off). `build` says which
+kind each is: "default", "free-threaded" or "debug".
 
 The unpacked Debian interpreters run through their own suite's dynamic
 loader: argv[0] is build/py/SUITE/lib64/ld-linux-x86-64.so.2, so the
@@ -37,6 +41,8 @@ PYENV = os.environ.get("PYENV_ROOT", "/root/.pyenv")
 DEBIAN_SYSTEM = "/usr/bin/python3.11"
 # (suite, version) pairs provision-pythons.sh unpacks; keep in step with it.
 DEBIAN_TREES = [("bullseye", "3.9"), ("trixie", "3.13"), ("sid", "3.14"), ("sid", "3.15")]
+DEBIAN_DEBUG = [("trixie", "3.13"), ("sid", "3.14")]      # python3.Xd in those trees
+FREE_THREADED = [("trixie", "3.13"), ("sid", "3.14")]     # built into build/py/ftXY
 PYENV_MINORS = range(8, 14)
 LOADER = "lib64/ld-linux-x86-64.so.2"
 
@@ -53,6 +59,7 @@ class Interpreter:
     libpython: Optional[str] = None    # libpython3.X.so for shared-libpython
     include_dir: Optional[str] = None  # include/python3.X (with internal/ if shipped)
     via_loader: bool = False           # started as ld.so: /proc/PID/exe is the loader
+    build: str = "default"             # "default", "free-threaded" or "debug"
 
     @property
     def available(self) -> bool:
@@ -147,10 +154,20 @@ def _debian_system() -> Interpreter:
                        include_dir=inc if os.path.isdir(inc) else None)
 
 
-def _stamps(suite: str, ver: str) -> Tuple[str, str]:
+def _stamps(suite: str, ver: str, kind: str = "") -> Tuple[str, str]:
+    """provision-pythons.sh's verdict files: kind "" (default), "dbg" or "ft"."""
+    if kind == "ft":
+        prefix = os.path.join(PY_TREES, "ft" + ver.replace(".", ""))
+        return (os.path.join(prefix, f".ready-python{ver}t"),
+                os.path.join(PY_TREES, ".unavailable-ft" + ver.replace(".", "")))
     tree = os.path.join(PY_TREES, suite)
-    return (os.path.join(tree, f".ready-python{ver}"),
-            os.path.join(tree, f".unavailable-python{ver}"))
+    tag = f"python{ver}-dbg" if kind == "dbg" else f"python{ver}"
+    return (os.path.join(tree, f".ready-{tag}"), os.path.join(tree, f".unavailable-{tag}"))
+
+
+def _all_stamps() -> List[Tuple[str, str]]:
+    return ([_stamps(s, v) for s, v in DEBIAN_TREES] + [_stamps(s, v, "dbg") for s, v in DEBIAN_DEBUG]
+            + [_stamps(s, v, "ft") for s, v in FREE_THREADED])
 
 
 _provisioned = False
@@ -162,37 +179,62 @@ def _provision_once() -> None:
     if _provisioned or os.environ.get("CSPROF_NO_PROVISION") == "1":
         return
     _provisioned = True
-    if all(any(os.path.exists(s) for s in _stamps(*sv)) for sv in DEBIAN_TREES):
+    if all(any(os.path.exists(s) for s in pair) for pair in _all_stamps()):
         return
     print("pythons: provisioning Debian interpreters (tests/provision-pythons.sh)...",
           file=sys.stderr, flush=True)
     subprocess.run(["bash", PROVISION], stdout=sys.stderr, check=False)
 
 
-def _debian_tree(suite: str, ver: str) -> Interpreter:
-    label = f"{suite}-{ver}"
+def _not_ready(ready: str, unavailable: str) -> Optional[str]:
+    """Why an interpreter is not there, from provision-pythons.sh's stamps."""
+    if os.path.exists(ready):
+        return None
+    if os.path.exists(unavailable):
+        with open(unavailable) as f:
+            return f.read().strip()
+    if os.environ.get("CSPROF_NO_PROVISION") == "1":
+        return "not provisioned (CSPROF_NO_PROVISION=1; run tests/provision-pythons.sh)"
+    return "not provisioned (tests/provision-pythons.sh did not finish; run it by hand)"
+
+
+def _debian_tree(suite: str, ver: str, debug: bool = False) -> Interpreter:
+    label = f"{suite}-{ver}" + ("d" if debug else "")
     tree = os.path.join(PY_TREES, suite)
-    ready, unavailable = _stamps(suite, ver)
-    if not os.path.exists(ready):
-        if os.path.exists(unavailable):
-            with open(unavailable) as f:
-                why = f.read().strip()
-        elif os.environ.get("CSPROF_NO_PROVISION") == "1":
-            why = "not provisioned (CSPROF_NO_PROVISION=1; run tests/provision-pythons.sh)"
-        else:
-            why = "not provisioned (tests/provision-pythons.sh did not finish; run it by hand)"
+    ready, unavailable = _stamps(suite, ver, "dbg" if debug else "")
+    why = _not_ready(ready, unavailable)
+    if why:
         return Interpreter(label, _vtuple(ver), [], skip_reason=why)
     with open(ready) as f:
         version = _vtuple(f.read()) or _vtuple(ver)
-    exe = os.path.join(tree, "usr", "bin", f"python{ver}")
+    exe = os.path.join(tree, "usr", "bin", f"python{ver}" + ("d" if debug else ""))
     libdirs = [os.path.join(tree, "lib", "x86_64-linux-gnu"),
                os.path.join(tree, "usr", "lib", "x86_64-linux-gnu")]
     argv = [os.path.join(tree, LOADER), "--library-path", ":".join(libdirs), exe]
     env = {"PYTHONHOME": os.path.join(tree, "usr"), "PYTHONNOUSERSITE": "1"}
     layout, libpython = _layout(exe, libdirs)
-    inc = os.path.join(tree, "usr", "include", f"python{ver}")
+    inc = os.path.join(tree, "usr", "include", f"python{ver}" + ("d" if debug else ""))
     return Interpreter(label, version, argv, env, layout, executable=exe, libpython=libpython,
-                       include_dir=inc if os.path.isdir(inc) else None, via_loader=True)
+                       include_dir=inc if os.path.isdir(inc) else None, via_loader=True,
+                       build="debug" if debug else "default")
+
+
+def _free_threaded(suite: str, ver: str) -> Interpreter:
+    """A --disable-gil build: a plain executable with libpython3.Xt.so found
+    through its rpath, so it runs (and re-runs sys.executable) as it is."""
+    label = f"ft-{ver}t"
+    why = _not_ready(*_stamps(suite, ver, "ft"))
+    if why:
+        return Interpreter(label, _vtuple(ver), [], skip_reason=why, build="free-threaded")
+    prefix = os.path.join(PY_TREES, "ft" + ver.replace(".", ""))
+    with open(_stamps(suite, ver, "ft")[0]) as f:
+        version = _vtuple(f.read()) or _vtuple(ver)
+    exe = os.path.join(prefix, "bin", f"python{ver}t")
+    layout, libpython = _layout(exe, [os.path.join(prefix, "lib")])
+    inc = os.path.join(prefix, "include", f"python{ver}t")
+    return Interpreter(label, version, [exe], {"PYTHONNOUSERSITE": "1"}, layout,
+                       executable=exe, libpython=libpython,
+                       include_dir=inc if os.path.isdir(inc) else None, build="free-threaded")
 
 
 _cache: Optional[List[Interpreter]] = None
@@ -203,7 +245,9 @@ def all_interpreters() -> List[Interpreter]:
     global _cache
     if _cache is None:
         _provision_once()
-        _cache = _pyenv() + [_debian_system()] + [_debian_tree(s, v) for s, v in DEBIAN_TREES]
+        _cache = (_pyenv() + [_debian_system()] + [_debian_tree(s, v) for s, v in DEBIAN_TREES]
+                  + [_debian_tree(s, v, debug=True) for s, v in DEBIAN_DEBUG]
+                  + [_free_threaded(s, v) for s, v in FREE_THREADED])
     return list(_cache)
 
 
@@ -234,7 +278,7 @@ def main(argv: List[str]) -> int:
                 status = f"FAILED (exit {p.returncode}): {(p.stderr or got).strip().splitlines()[-1:]}"
         else:
             status = " ".join(i.argv)
-        rows.append((i.label, ver, i.layout if i.available else "-", status))
+        rows.append((i.label, ver, f"{i.layout}/{i.build}" if i.available else "-", status))
     w = [max(len(r[k]) for r in rows) for k in range(3)]
     for r in rows:
         print(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}")

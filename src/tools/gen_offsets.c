@@ -38,6 +38,18 @@
 
 #define F(name, value) printf("    .%s = %lu,\n", #name, (unsigned long)(value))
 
+/* The kind of build these headers were configured for (pyconfig.h, or
+ * -DPy_GIL_DISABLED / -DPy_DEBUG from gen-offsets.sh). */
+static void build_kind(void) {
+#if defined(Py_GIL_DISABLED)
+    printf("    .build = PY_BUILD_FREE_THREADED,\n");
+#elif defined(Py_DEBUG)
+    printf("    .build = PY_BUILD_DEBUG,\n");
+#else
+    printf("    .build = PY_BUILD_DEFAULT,\n");
+#endif
+}
+
 /* Bitfields have no offsetof: set one field in a zeroed object and look at
  * which bits of the state word changed. */
 static unsigned state_word(PyASCIIObject *o) {
@@ -161,12 +173,27 @@ static void debug_layout(void) {
     F(owner_interpreter, FRAME_OWNED_BY_INTERPRETER + 1);
     F(stackref_tag_mask, Py_TAG_BITS);
 #endif
+#if PY_MINOR_VERSION >= 14 && defined(Py_GIL_DISABLED)
+    D(iframe_tlbc_index, interpreter_frame.tlbc_index);
+    D(code_tlbc, code_object.co_tlbc);
+    F(codearray_size, offsetof(_PyCodeArray, size));
+    F(codearray_entries, offsetof(_PyCodeArray, entries));
+#endif
 }
 #endif
 
 int main(void) {
-    printf("{   /* generated from the headers of %s */\n", PY_VERSION);
+    printf("{   /* generated from the headers of %s%s */\n", PY_VERSION,
+#if defined(Py_GIL_DISABLED)
+           ", free-threaded"
+#elif defined(Py_DEBUG)
+           ", debug"
+#else
+           ""
+#endif
+           );
     F(minor, PY_MINOR_VERSION);
+    build_kind();
 #if PY_MINOR_VERSION <= 12
     static_table();
 #else
