@@ -31,6 +31,11 @@ typedef struct {
     uint32_t iframe_is_entry;       /* 3.11 only: offset + 1 of is_entry; 0 = absent */
     uint32_t owner_cstack, owner_interpreter;  /* enum value + 1; 0 = none */
     uint32_t stackref_tag_mask;     /* 3.14+: low bits of f_executable to clear */
+    /* Naming: PyFunctionObject; the frame's function object (3.11+) and first
+     * local (3.11+: position in the debug block from 3.13, like the fields above) */
+    uint32_t func_code, func_qualname, func_module;
+    uint32_t iframe_funcobj, iframe_localsplus;  /* 0 = absent */
+    uint32_t frame_localsplus;                   /* PyFrameObject, <= 3.10 */
     /* PyCodeObject */
     uint32_t code_filename, code_name, code_qualname /* 0 = absent */, code_firstlineno;
     uint32_t code_linetable, code_adaptive;
