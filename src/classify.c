@@ -42,3 +42,15 @@ const char *code_kind_name(code_kind k) {
                                                  "native", "idle", "root"};
     return (unsigned)k < CODE_KIND_COUNT ? names[k] : "?";
 }
+
+static bool ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+bool classify_importlib_file(const char *file) {
+    return file && (strcmp(file, "<frozen importlib._bootstrap>") == 0 ||
+                    strcmp(file, "<frozen importlib._bootstrap_external>") == 0 ||
+                    ends_with(file, "/importlib/_bootstrap.py") ||
+                    ends_with(file, "/importlib/_bootstrap_external.py"));
+}

@@ -27,6 +27,10 @@ typedef enum {
 
 code_kind classify_frame(const profile *p, const prof_frame *f);
 code_kind classify_func(const profile *p, const char *file, frame_type type);
+/* importlib's bootstrap, frozen (`<frozen importlib._bootstrap>`,
+ * `..._bootstrap_external>`) or from source (-X frozen_modules=off): the
+ * import machinery that profile.h collapses into one frame per import. */
+bool classify_importlib_file(const char *file);
 /* "your code", "stdlib", "third-party", "native", "idle", "root" */
 const char *code_kind_name(code_kind k);
 

@@ -28,11 +28,17 @@ typedef enum {
 } frame_type;
 
 typedef struct {
-    char *function;   /* qualified name where the Python version has one */
+    char *function;   /* 3.11+: the function's __qualname__ (what functools.wraps
+                         sets), else co_qualname / co_name (3.8-3.10) */
     char *file;       /* co_filename, or the shared object for native frames */
     int line;         /* line executing in this frame (0 = unknown) */
     int first_line;   /* first line of the function (co_firstlineno) */
     frame_type type;
+    char *module;     /* the function's __module__ (3.11+), NULL when unknown */
+    /* An import: one frame standing for the import machinery that loaded a
+     * module, named "import NAME" (see prof_collapse_imports). This is how
+     * any module asks "is this an import frame": f->import. */
+    bool import;
 } prof_frame;
 
 typedef struct {
@@ -105,6 +111,9 @@ prof_counters *prof_counters_of(profile *p);
 /* Interning. Return the index, or -1 on allocation failure. */
 int prof_intern_frame(profile *p, const char *function, const char *file,
                       int line, int first_line, frame_type type);
+/* The same with every field of f (module, import); equal frames (all fields)
+ * share one index. */
+int prof_intern(profile *p, const prof_frame *f);
 int prof_add_thread(profile *p, int pid, int tid, const char *name);
 int prof_add_process(profile *p, int pid, int ppid, const char *command,
                      const char *python_version);
@@ -152,5 +161,14 @@ long prof_function_stats(const profile *p, prof_func_stat **out);
  * profiles already carry their roots and writers need no special case.
  * Returns 0, or -1 on allocation failure (the profile is then unusable). */
 int prof_add_roots(profile *p, bool by_process, bool by_thread);
+
+/* Replace, in every stack, each run of importlib's bootstrap frames
+ * (classify_importlib_file) by one frame per import: the "import NAME"
+ * frames the reader made of `_find_and_load` (line and first_line 0), with
+ * the rest of the machinery around them absorbed. What the imported module
+ * runs (its `<module>` frame and below) stays beneath its import frame. A run
+ * without an import frame is kept as it is. Called once by the recorder,
+ * like prof_add_roots. Returns 0, or -1 on allocation failure. */
+int prof_collapse_imports(profile *p);
 
 #endif

@@ -137,7 +137,7 @@ static const py_layout py_layouts[] = {
     .func_code = 48,
     .func_qualname = 40,
     .func_module = 104,
-    .iframe_funcobj = 0,
+    .iframe_funcobj = 1,
     .iframe_localsplus = 72,
 },
 {   /* generated from the headers of 3.12.1 */
@@ -177,7 +177,7 @@ static const py_layout py_layouts[] = {
     .func_code = 48,
     .func_qualname = 40,
     .func_module = 104,
-    .iframe_funcobj = 16,
+    .iframe_funcobj = 17,
     .iframe_localsplus = 72,
 },
 {   /* generated from the headers of 3.13.0 */
@@ -219,7 +219,7 @@ static const py_layout py_layouts[] = {
     .func_code = 48,
     .func_qualname = 40,
     .func_module = 104,
-    .iframe_funcobj = 16,
+    .iframe_funcobj = 17,
     .iframe_localsplus = 256,
 },
 {   /* generated from the headers of 3.14.10 */
@@ -263,7 +263,7 @@ static const py_layout py_layouts[] = {
     .func_code = 48,
     .func_qualname = 40,
     .func_module = 104,
-    .iframe_funcobj = 16,
+    .iframe_funcobj = 17,
     .iframe_localsplus = 280,
 },
 {   /* generated from the headers of 3.15.2 */
@@ -306,7 +306,7 @@ static const py_layout py_layouts[] = {
     .func_code = 48,
     .func_qualname = 40,
     .func_module = 104,
-    .iframe_funcobj = 16,
+    .iframe_funcobj = 17,
     .iframe_localsplus = 344,
 },
 };

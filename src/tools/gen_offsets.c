@@ -172,14 +172,14 @@ static void naming_fields(void) {
     F(func_qualname, offsetof(PyFunctionObject, func_qualname));
     F(func_module, offsetof(PyFunctionObject, func_module));
 #if PY_MINOR_VERSION == 11
-    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_func));
+    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_func) + 1);  /* 0 there */
     F(iframe_localsplus, offsetof(_PyInterpreterFrame, localsplus));
 #elif PY_MINOR_VERSION == 12
-    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_funcobj));
+    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_funcobj) + 1);
     F(iframe_localsplus, offsetof(_PyInterpreterFrame, localsplus));
 #elif PY_MINOR_VERSION >= 13
     /* Not in the debug block; it precedes every build-dependent field. */
-    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_funcobj));
+    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_funcobj) + 1);
     F(iframe_localsplus, offsetof(_Py_DebugOffsets, interpreter_frame.localsplus));
 #else
     F(frame_localsplus, offsetof(PyFrameObject, f_localsplus));
