@@ -34,7 +34,7 @@ MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lm
 
-.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render offsets clean example
+.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render offsets stdlib-names clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -124,6 +124,9 @@ bench-render: build/bench/bench_render
 # Regenerate the CPython offset tables from each version's internal headers.
 offsets:
 	bash src/tools/gen-offsets.sh > src/pyoffsets_gen.h.new && mv src/pyoffsets_gen.h.new src/pyoffsets_gen.h
+
+stdlib-names:
+	bash src/tools/gen-stdlib-names.sh > src/stdlib_names_gen.h.new && mv src/stdlib_names_gen.h.new src/stdlib_names_gen.h
 
 example:
 	bash tests/example.sh

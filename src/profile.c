@@ -31,7 +31,25 @@ struct profile {
     uint64_t *stack_hash;
     index_table stack_index;
     uint64_t total;
+    /* The function table, built on first use: see prof_functions(). */
+    prof_functable *ft;
+    size_t ft_nframes;       /* frames it was built for */
+    bool ft_stale;           /* metadata or frames changed since */
 };
+
+prof_functable *prof_functable_build(const profile *p);
+void prof_functable_free(prof_functable *t);
+
+const prof_functable *prof_functions(const profile *cp) {
+    /* A cache: logically the profile does not change. */
+    profile *p = (profile *)cp;
+    if (p->ft && !p->ft_stale && p->ft_nframes == p->nframes) return p->ft;
+    prof_functable_free(p->ft);
+    p->ft = prof_functable_build(p);
+    p->ft_nframes = p->nframes;
+    p->ft_stale = false;
+    return p->ft;
+}
 
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t len) {
     const unsigned char *b = data;
@@ -111,10 +129,14 @@ void prof_free(profile *p) {
     free(p->stacks);
     free(p->stack_hash);
     free(p->stack_index.slots);
+    prof_functable_free(p->ft);
     free(p);
 }
 
-prof_meta *prof_meta_of(profile *p) { return &p->meta; }
+prof_meta *prof_meta_of(profile *p) {
+    p->ft_stale = true;   /* the workspace decides kinds and paths */
+    return &p->meta;
+}
 const prof_meta *prof_meta_get(const profile *p) { return &p->meta; }
 prof_counters *prof_counters_of(profile *p) { return &p->counters; }
 
@@ -377,54 +399,19 @@ long prof_function_stats(const profile *p, prof_func_stat **out) {
     long nfuncs = 0;
     if (!func_of || !funcs || !seen || !lines) goto oom;
 
-    /* Map each frame to a function; frames of the same function differ only
-     * by line, so a linear scan over a small hash of (name,file,first) works. */
-    index_table t = {0};
-    uint64_t *fh = malloc((p->nframes ? p->nframes : 1) * sizeof *fh);
-    if (!fh) goto oom;
+    /* One function per entry of the function table: its identity rule. */
+    const prof_functable *ft = prof_functions(p);
+    if (!ft) goto oom;
     for (size_t i = 0; i < p->nframes; i++) {
-        const prof_frame *f = &p->frames[i];
-        func_of[i] = UINT32_MAX;
-        if (f->type == FRAME_PROCESS || f->type == FRAME_THREAD) continue;
-        uint64_t h = hash_str(hash_str(0xcbf29ce484222325ULL, f->function), f->file);
-        h = hash_bytes(h, &f->first_line, sizeof f->first_line);
-        h = hash_bytes(h, &f->type, sizeof f->type);
-        long found = -1;
-        if (t.cap) {
-            size_t mask = t.cap - 1;
-            for (size_t pos = h & mask; t.slots[pos]; pos = (pos + 1) & mask) {
-                uint32_t k = t.slots[pos] - 1;
-                if (fh[k] == h && funcs[k].first_line == f->first_line &&
-                    funcs[k].type == f->type && str_eq(funcs[k].function, f->function) &&
-                    str_eq(funcs[k].file, f->file)) {
-                    found = k;
-                    break;
-                }
-            }
-        }
-        if (found < 0) {
-            found = nfuncs++;
-            funcs[found] = (prof_func_stat){.function = f->function, .file = f->file,
-                                            .first_line = f->first_line, .type = f->type};
-            fh[found] = h;
-            if ((t.used + 1) * 2 > t.cap) {
-                if (table_grow(&t, fh, (size_t)nfuncs)) {
-                    free(fh);
-                    free(t.slots);
-                    goto oom;
-                }
-            } else {
-                size_t mask = t.cap - 1, pos = h & mask;
-                while (t.slots[pos]) pos = (pos + 1) & mask;
-                t.slots[pos] = (uint32_t)found + 1;
-                t.used++;
-            }
-        }
-        func_of[i] = (uint32_t)found;
-        lines[i] = (line_count){.func = (uint32_t)found, .line = f->line};
+        func_of[i] = prof_func_of(ft, i);
+        if (func_of[i] == UINT32_MAX) continue;
+        const prof_func *fn = prof_func_at(ft, func_of[i]);
+        funcs[func_of[i]] = (prof_func_stat){.function = fn->name, .file = fn->file,
+                                             .first_line = fn->first_line, .type = fn->type,
+                                             .func = func_of[i]};
+        lines[i] = (line_count){.func = func_of[i], .line = p->frames[i].line};
     }
-    free(fh);
-    free(t.slots);
+    nfuncs = (long)prof_nfuncs(ft);
 
     /* seen[func] holds the stack index+1 that last counted it, so recursion
      * contributes to total once per stack. */
@@ -583,6 +570,7 @@ static int drop_unused_frames(profile *p) {
         p->frame_hash[k++] = p->frame_hash[i];
     }
     p->nframes = k;
+    p->ft_stale = true;
     for (size_t s = 0; s < p->nstacks; s++) {
         prof_stack *st = &p->stacks[s];
         for (uint32_t d = 0; d < st->depth; d++) st->frames[d] = remap[st->frames[d]];

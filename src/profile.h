@@ -41,6 +41,17 @@ typedef struct {
     bool import;
 } prof_frame;
 
+/* What kind of code a function is: one rule for every report (classify.h). */
+typedef enum {
+    CODE_YOURS = 0,
+    CODE_STDLIB,
+    CODE_THIRD_PARTY,
+    CODE_NATIVE,
+    CODE_IDLE,
+    CODE_SYNTHETIC,   /* process/thread roots */
+    CODE_KIND_COUNT
+} code_kind;
+
 typedef struct {
     int pid;
     int tid;          /* OS thread id (native_thread_id when known) */
@@ -136,7 +147,8 @@ uint64_t prof_total_samples(const profile *p);
 double prof_seconds_per_sample(const profile *p);
 
 /* Per-function aggregation used by summaries, diffs and annotations.
- * A "function" is (function, file, first_line, type); self counts samples
+ * A "function" is one entry of the function table (below; func is its id,
+ * module and kind come from it); self counts samples
  * where it is the leaf; total counts samples where it appears at least once
  * (recursion counted once). hot_line is the line with most self samples
  * (or most total samples when self is 0). */
@@ -145,6 +157,7 @@ typedef struct {
     const char *file;
     int first_line;
     frame_type type;
+    uint32_t func;          /* id in prof_functions() */
     uint64_t self;
     uint64_t total;
     int hot_line;
@@ -154,6 +167,45 @@ typedef struct {
 /* Fills *out with a malloc'd array sorted by self desc, total desc, name.
  * Synthetic PROCESS/THREAD frames are excluded. Returns count or -1. */
 long prof_function_stats(const profile *p, prof_func_stat **out);
+
+/* ---- the function table: what "one function" is, for every report ----
+ *
+ * Identity rule: two frames are one function when they have the same type,
+ * function name, file and first_line (the line running is not part of it).
+ * On 3.11+ the name is the function object's __qualname__, so wrappers made
+ * with functools.wraps (and numpy's API wrappers) are told apart by name;
+ * on 3.8-3.10 co_name plus first_line tells two classes' `__init__` apart.
+ * Synthetic process/thread roots are not functions. The module, when known,
+ * is an attribute (the first frame's), not part of the identity, so
+ * profiles recorded before modules were read still match newer ones.
+ *
+ * Built once per profile on first use (prof_functions) and rebuilt only if
+ * frames or metadata changed since; writers, summaries, diffs and
+ * annotations read it so that they agree by construction. */
+typedef struct {
+    const char *name;      /* display name (borrowed from the profile) */
+    const char *file;      /* as recorded; NULL when unknown */
+    const char *module;    /* __module__ when known, else NULL */
+    int first_line;
+    frame_type type;
+    bool import;           /* an import frame: "import NAME" (see prof_frame) */
+    int kind;              /* a code_kind (classify.h), module-aware */
+    const char *path;      /* display path: package-relative under site-/dist-packages
+                              (sklearn/gaussian_process/_gpr.py), workspace-relative
+                              for your code, relative to the lib dir for the stdlib,
+                              the object's name for native code, else the file */
+    const char *ws_path;   /* workspace-relative path, NULL unless in the workspace */
+} prof_func;
+
+typedef struct prof_functable prof_functable;
+
+/* The profile's function table (NULL on allocation failure). Owned by the
+ * profile; valid until the profile changes or is freed. Not thread-safe. */
+const prof_functable *prof_functions(const profile *p);
+size_t prof_nfuncs(const prof_functable *t);
+const prof_func *prof_func_at(const prof_functable *t, size_t i);
+/* Function id of frame i; UINT32_MAX for synthetic roots or out of range. */
+uint32_t prof_func_of(const prof_functable *t, size_t frame);
 
 /* Prepend synthetic roots to every stack so processes and threads stay apart
  * in every report: "process PID (command)" when by_process, "thread TID (name)"
