@@ -396,7 +396,8 @@ static long leaf_pos(const summary *S, const prof_stack *st) {
  * own samples were taken while its thread was idle. */
 static code_kind func_kind(const summary *S, long idx) {
     const prof_func_stat *f = &S->stats[idx];
-    code_kind k = classify_func(S->p, f->file, f->type);
+    const prof_func *fn = prof_func_at(prof_functions(S->p), f->func);  /* module-aware */
+    code_kind k = fn ? (code_kind)fn->kind : classify_func(S->p, f->file, f->type);
     if (f->self && S->idle_self[idx] * 2 > f->self) k = CODE_IDLE;
     return k;
 }
