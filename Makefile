@@ -113,7 +113,7 @@ bench: all build/bench/bench_render
 
 # write_svg on a generated 1,000,000-sample / 100,000-stack profile: median
 # render time and SVG size. Optimised glibc build of just the modules it uses.
-BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/fmt_folded.c src/profile.c src/classify.c
+BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/fmt_folded.c src/profile.c src/classify.c src/functable.c
 build/bench/bench_render: $(BENCH_RENDER_SRCS) tests/bench/bench_render.h $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(COMMON) -O2 -Isrc -Itests/bench -o $@ $(BENCH_RENDER_SRCS)
