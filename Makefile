@@ -34,7 +34,7 @@ MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lm
 
-.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render offsets clean example
+.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render offsets stdlib-names clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -127,7 +127,7 @@ bench: all build/bench/bench_render
 
 # write_svg on a generated 1,000,000-sample / 100,000-stack profile: median
 # render time and SVG size. Optimised glibc build of just the modules it uses.
-BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/fmt_folded.c src/profile.c src/classify.c
+BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/fmt_folded.c src/profile.c src/classify.c src/functable.c
 build/bench/bench_render: $(BENCH_RENDER_SRCS) tests/bench/bench_render.h $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(COMMON) -O2 -Isrc -Itests/bench -o $@ $(BENCH_RENDER_SRCS)
@@ -138,6 +138,9 @@ bench-render: build/bench/bench_render
 # Regenerate the CPython offset tables from each version's internal headers.
 offsets:
 	bash src/tools/gen-offsets.sh > src/pyoffsets_gen.h.new && mv src/pyoffsets_gen.h.new src/pyoffsets_gen.h
+
+stdlib-names:
+	bash src/tools/gen-stdlib-names.sh > src/stdlib_names_gen.h.new && mv src/stdlib_names_gen.h.new src/stdlib_names_gen.h
 
 example:
 	bash tests/example.sh

@@ -1,7 +1,10 @@
 /* classify.c -- see classify.h for the rule. */
 #include "classify.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "stdlib_names_gen.h"
 
 static int under(const char *path, const char *dir) {
     size_t n = strlen(dir);
@@ -19,10 +22,33 @@ static int is_stdlib_path(const char *file) {
     return *s == '/';
 }
 
+static int name_cmp(const void *key, const void *elem) {
+    return strcmp(key, *(const char *const *)elem);
+}
+
+/* A pseudo-file's code belongs to its module: the standard library's when
+ * the top-level package is one of its modules, the script's for __main__. */
+static code_kind module_kind(const char *module) {
+    char top[128];
+    size_t n = strcspn(module, ".");
+    if (n == 0 || n >= sizeof top) return CODE_THIRD_PARTY;
+    memcpy(top, module, n);
+    top[n] = '\0';
+    if (strcmp(top, "__main__") == 0) return CODE_YOURS;
+    return bsearch(top, stdlib_names, sizeof stdlib_names / sizeof stdlib_names[0],
+                   sizeof stdlib_names[0], name_cmp) ? CODE_STDLIB : CODE_THIRD_PARTY;
+}
+
 code_kind classify_func(const profile *p, const char *file, frame_type type) {
+    return classify_func_module(p, file, NULL, type);
+}
+
+code_kind classify_func_module(const profile *p, const char *file, const char *module,
+                               frame_type type) {
     if (type == FRAME_PROCESS || type == FRAME_THREAD) return CODE_SYNTHETIC;
     if (type == FRAME_NATIVE) return CODE_NATIVE;
     if (!file || !*file) return CODE_THIRD_PARTY;
+    if (file[0] == '<' && module && *module) return module_kind(module);
     if (strstr(file, "/site-packages/") || strstr(file, "/dist-packages/"))
         return CODE_THIRD_PARTY;
     if (is_stdlib_path(file)) return CODE_STDLIB;
@@ -34,11 +60,30 @@ code_kind classify_func(const profile *p, const char *file, frame_type type) {
 }
 
 code_kind classify_frame(const profile *p, const prof_frame *f) {
-    return classify_func(p, f->file, f->type);
+    return classify_func_module(p, f->file, f->module, f->type);
 }
 
 const char *code_kind_name(code_kind k) {
     static const char *names[CODE_KIND_COUNT] = {"your code", "stdlib", "third-party",
                                                  "native", "idle", "root"};
     return (unsigned)k < CODE_KIND_COUNT ? names[k] : "?";
+}
+
+static bool ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+bool classify_importlib_file(const char *file) {
+    return file && (strcmp(file, "<frozen importlib._bootstrap>") == 0 ||
+                    strcmp(file, "<frozen importlib._bootstrap_external>") == 0 ||
+                    ends_with(file, "/importlib/_bootstrap.py") ||
+                    ends_with(file, "/importlib/_bootstrap_external.py"));
+}
+
+bool classify_frame_is_import(const prof_frame *f) {
+    if (!f || f->type != FRAME_PYTHON) return false;
+    if (f->import) return true;
+    return f->file && (classify_importlib_file(f->file) || !strcmp(f->file, "<frozen zipimport>") ||
+                       ends_with(f->file, "/zipimport.py"));
 }

@@ -3,8 +3,13 @@
  * Rule, in order:
  *   native frame                                  -> native
  *   path contains /site-packages/ or /dist-packages/ -> third-party
- *   path under the interpreter's stdlib (/lib/pythonX.Y/, or <frozen ...>,
- *     or <built-in>)                                  -> stdlib
+ *   pseudo-file (<...>) of a known module (3.11+: the function's __module__):
+ *     by the module's top-level package: a standard-library module
+ *     (sys.stdlib_module_names, src/stdlib_names_gen.h) -> stdlib,
+ *     __main__ -> yours, anything else (numpy's `<__array_function__
+ *     internals>`)                                    -> third-party
+ *   path under the interpreter's stdlib (/lib/pythonX.Y/), or a pseudo-file
+ *     of unknown module (<frozen ...>, <built-in>, <string>) -> stdlib
  *   path under the workspace (GITHUB_WORKSPACE, else the command's cwd),
  *     or a relative path                              -> yours
  *   anything else                                     -> third-party
@@ -15,18 +20,22 @@
 
 #include "profile.h"
 
-typedef enum {
-    CODE_YOURS = 0,
-    CODE_STDLIB,
-    CODE_THIRD_PARTY,
-    CODE_NATIVE,
-    CODE_IDLE,
-    CODE_SYNTHETIC,   /* process/thread roots */
-    CODE_KIND_COUNT
-} code_kind;
+/* code_kind is defined in profile.h (the function table carries it). */
 
 code_kind classify_frame(const profile *p, const prof_frame *f);
 code_kind classify_func(const profile *p, const char *file, frame_type type);
+/* The same, knowing the function's module (NULL when unknown). */
+code_kind classify_func_module(const profile *p, const char *file, const char *module,
+                               frame_type type);
+/* importlib's bootstrap, frozen (`<frozen importlib._bootstrap>`,
+ * `..._bootstrap_external>`) or from source (-X frozen_modules=off): the
+ * import machinery that profile.h collapses into one frame per import. */
+bool classify_importlib_file(const char *file);
+/* Is this frame import machinery: the one frame an import was collapsed
+ * into (f->import), or a frame of importlib's bootstrap or zipimport left
+ * as it was (profiles recorded before imports were collapsed, or an import
+ * run with no `_find_and_load` in it)? Every report asks here. */
+bool classify_frame_is_import(const prof_frame *f);
 /* "your code", "stdlib", "third-party", "native", "idle", "root" */
 const char *code_kind_name(code_kind k);
 

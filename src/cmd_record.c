@@ -321,6 +321,8 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
             if (prof_stack_at(p, i)->thread == t) { threads_with_samples++; break; }
     }
     if (prof_add_roots(p, o->subprocesses, threads_with_samples > 1)) return -1;
+    /* One frame per import, in every output (profile.h). */
+    if (prof_collapse_imports(p)) return -1;
     output_opts oo;
     output_opts_init(&oo);
     /* The summary says where the flamegraph is, when one is written. */

@@ -202,21 +202,6 @@ static bool synthetic(const prof_frame *f) {
     return f->type == FRAME_PROCESS || f->type == FRAME_THREAD;
 }
 
-static bool ends_with(const char *s, const char *suffix) {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
-}
-
-bool cmp_frame_is_import(const prof_frame *f) {
-    if (!f || f->type != FRAME_PYTHON || !f->file) return false;
-    /* Frozen in every supported version; from source when the interpreter
-     * runs without frozen modules (debug builds, -X frozen_modules=off). */
-    return !strcmp(f->file, "<frozen importlib._bootstrap>") ||
-           !strcmp(f->file, "<frozen importlib._bootstrap_external>") ||
-           !strcmp(f->file, "<frozen zipimport>") || ends_with(f->file, "/importlib/_bootstrap.py") ||
-           ends_with(f->file, "/importlib/_bootstrap_external.py") || ends_with(f->file, "/zipimport.py");
-}
-
 /* One profile's frames mapped to the table, kept for the second pass that
  * finds what lead functions call. */
 typedef struct {
@@ -252,7 +237,7 @@ static int map_frames(key_table *t, side_map *m) {
         const prof_frame *f = prof_frame_at(m->p, i);
         m->key_of[i] = -1;
         if (synthetic(f)) continue;
-        m->is_import[i] = cmp_frame_is_import(f);
+        m->is_import[i] = classify_frame_is_import(f);
         m->yours[i] = classify_frame(m->p, f) == CODE_YOURS;
         char *kf = cmp_key_file(f->file, ws);
         char *kn = f->type == FRAME_PYTHON ? cmp_key_function(f->function) : strdup(f->function ? f->function : "");

@@ -27,7 +27,7 @@
  *    textbook test. The minimum effect sizes do the rest.
  *
  *  - Imports are not the user's code: every sample with import machinery on
- *    its stack (cmp_frame_is_import) is counted apart, as the import time
+ *    its stack (classify_frame_is_import) is counted apart, as the import time
  *    (or start-up time when no user code is above the import: site, .pth),
  *    and left out of the function tests and of their shares' denominator,
  *    so a slower import (often a cold cache on the runner) moves no
@@ -94,10 +94,6 @@ int cmp_adjust(const double *p, size_t n, cmp_correction method, double *adj);
 
 /* ---- comparing two profiles ---- */
 
-/* Is this frame the interpreter's import machinery (importlib's bootstrap,
- * frozen or from source, and zipimport)? The seam for the frame model's
- * own import flag: everything about imports in the comparison asks here. */
-bool cmp_frame_is_import(const prof_frame *f);
 
 /* Past runs of the same script (oldest first), for the usual spread;
  * values <= 0 are unknown and skipped. */

@@ -14,7 +14,8 @@
  *     "samples": {"ticks", "taken", "dropped", "idle", "max_per_tick"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
- *     "frames": [{"function", "file", "line", "first_line", "kind"}],
+ *     "frames": [{"function", "file", "line", "first_line", "kind",
+ *                 "module" (when known), "import" (true on import frames)}],
  *     "stacks": [{"thread", "idle", "frames": [root..leaf], "count"}] }
  * Readers ignore unknown keys, so later minor additions stay compatible;
  * a different schema_version is refused with a message.
@@ -172,6 +173,9 @@ static json_t *tables_json(const profile *p, json_t *o, int *err) {
         put(j, "line", json_integer(f->line), err);
         put(j, "first_line", json_integer(f->first_line), err);
         put(j, "kind", json_string(type_names[f->type]), err);
+        /* Only when known, so profiles without them read as before. */
+        if (f->module) put(j, "module", jstr(f->module), err);
+        if (f->import) put(j, "import", json_true(), err);
         if (json_array_append_new(frames, j)) *err = 1;
     }
     for (size_t i = 0; i < prof_nstacks(p) && !*err; i++) {
@@ -321,9 +325,10 @@ static int read_tables(profile *p, json_t *root, char *err, size_t errlen) {
             fail(err, errlen, "frame %zu has an unknown kind", i);
             return -1;
         }
-        if (prof_intern_frame(p, get_str(v, "function"), get_str(v, "file"),
-                              (int)get_int(v, "line", 0), (int)get_int(v, "first_line", 0),
-                              t) != (int)i) {
+        prof_frame key = {(char *)get_str(v, "function"), (char *)get_str(v, "file"),
+                          (int)get_int(v, "line", 0), (int)get_int(v, "first_line", 0), t,
+                          (char *)get_str(v, "module"), json_is_true(json_object_get(v, "import"))};
+        if (prof_intern(p, &key) != (int)i) {
             fail(err, errlen, "frame %zu is missing or repeated", i);
             return -1;
         }

@@ -4,7 +4,7 @@
  * length-delimited encoder of a few lines beats a dependency. Mapping:
  *   - sample types samples/count and cpu/nanoseconds (default cpu), period
  *     type cpu/nanoseconds with period = one sample's length in ns;
- *   - one Function per (name, file, first line), one Location per distinct
+ *   - one Function per entry of the function table (profile.h), one Location per distinct
  *     frame (function + line), no Mappings (frames are already symbolized);
  *     system_name only for native frames (see below);
  *   - one Sample per stack, locations leaf first; the synthetic process and
@@ -166,68 +166,6 @@ static void strtab_free(strtab *t) {
     free(t->slots);
 }
 
-typedef struct {
-    int64_t name, file, start;
-    int native;
-} func_key;
-
-typedef struct {
-    func_key *keys;
-    size_t n, cap;
-    uint32_t *slots;
-    size_t nslots;
-    int oom;
-} functab;
-
-static uint64_t hash_key(const func_key *k) {
-    uint64_t h = (uint64_t)k->name * 0x9E3779B97F4A7C15ULL;
-    h ^= (uint64_t)k->file + 0x7F4A7C15ULL + (h << 6) + (h >> 2);
-    h ^= (uint64_t)k->start + 0x165667B1ULL + (h << 6) + (h >> 2);
-    h ^= (uint64_t)k->native;
-    return h * 0xff51afd7ed558ccdULL;
-}
-
-/* Function id (1-based, as pprof ids are) for key, adding it if new. */
-static uint64_t func_id(functab *t, func_key k) {
-    if (t->oom) return 0;
-    if ((t->n + 1) * 2 > t->nslots) {
-        size_t ns = t->nslots ? t->nslots * 2 : 1024;
-        uint32_t *slots = calloc(ns, sizeof *slots);
-        if (!slots) {
-            t->oom = 1;
-            return 0;
-        }
-        for (size_t i = 0; i < t->n; i++) {
-            size_t pos = hash_key(&t->keys[i]) & (ns - 1);
-            while (slots[pos]) pos = (pos + 1) & (ns - 1);
-            slots[pos] = (uint32_t)i + 1;
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->nslots = ns;
-    }
-    size_t mask = t->nslots - 1, pos = hash_key(&k) & mask;
-    for (; t->slots[pos]; pos = (pos + 1) & mask) {
-        const func_key *e = &t->keys[t->slots[pos] - 1];
-        if (e->name == k.name && e->file == k.file && e->start == k.start &&
-            e->native == k.native)
-            return t->slots[pos];
-    }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 256;
-        func_key *nk = realloc(t->keys, nc * sizeof *nk);
-        if (!nk) {
-            t->oom = 1;
-            return 0;
-        }
-        t->keys = nk;
-        t->cap = nc;
-    }
-    t->keys[t->n] = k;
-    t->slots[pos] = (uint32_t)t->n + 1;
-    return ++t->n;
-}
-
 /* ---- the profile ---- */
 
 /* Seconds since the epoch for an ISO 8601 UTC time such as
@@ -276,11 +214,12 @@ static void label(pbuf *sample, pbuf *sub, strtab *st, const char *key, const ch
  * a side effect and written last. */
 static int encode(const profile *p, pbuf *msg, strtab *st) {
     pbuf sub = {0}, sub2 = {0};
-    functab ft = {0};
+    /* One pprof Function per entry of the function table (profile.h). */
+    const prof_functable *ft = prof_functions(p);
     size_t nframes = prof_nframes(p);
     uint64_t *loc_of = calloc(nframes ? nframes : 1, sizeof *loc_of);
     int rc = -1;
-    if (!loc_of) goto out;
+    if (!loc_of || !ft) goto out;
     intern(st, "");  /* string 0 must be the empty string */
 
     const prof_meta *m = prof_meta_get(p);
@@ -297,9 +236,10 @@ static int encode(const profile *p, pbuf *msg, strtab *st) {
     for (size_t i = 0; i < nframes; i++) {
         const prof_frame *f = prof_frame_at(p, i);
         if (is_synthetic(f)) continue;
-        func_key k = {intern(st, f->function ? f->function : "?"), intern(st, f->file),
-                      f->first_line, f->type == FRAME_NATIVE};
-        uint64_t fid = func_id(&ft, k);
+        /* Strings in frame order, as the ids below expect to find them. */
+        intern(st, f->function ? f->function : "?");
+        intern(st, f->file);
+        uint64_t fid = (uint64_t)prof_func_of(ft, i) + 1;
         loc_of[i] = next_loc;
         pb_int(&sub, 1, (int64_t)next_loc);
         pb_int(&sub2, 1, (int64_t)fid);
@@ -308,15 +248,17 @@ static int encode(const profile *p, pbuf *msg, strtab *st) {
         pb_msg(msg, 4, &sub);
         next_loc++;
     }
-    for (size_t i = 0; i < ft.n; i++) {
+    for (size_t i = 0; i < prof_nfuncs(ft); i++) {
+        const prof_func *fn = prof_func_at(ft, i);
+        int64_t name = intern(st, fn->name ? fn->name : "?"), file = intern(st, fn->file);
         pb_int(&sub, 1, (int64_t)i + 1);
-        pb_int(&sub, 2, ft.keys[i].name);
+        pb_int(&sub, 2, name);
         /* pprof demangles system names and strips <...> from what looks
          * like C++: a Python "<module>" would vanish. Only native symbols
          * get a system name; a name without one is shown as it is. */
-        if (ft.keys[i].native) pb_int(&sub, 3, ft.keys[i].name);
-        pb_int(&sub, 4, ft.keys[i].file);
-        pb_int(&sub, 5, ft.keys[i].start);
+        if (fn->type == FRAME_NATIVE) pb_int(&sub, 3, name);
+        pb_int(&sub, 4, file);
+        pb_int(&sub, 5, fn->first_line);
         pb_msg(msg, 5, &sub);
     }
 
@@ -357,12 +299,10 @@ static int encode(const profile *p, pbuf *msg, strtab *st) {
         pb_int(msg, 13, intern_copy(st, line));
     }
     pb_int(msg, 14, intern(st, "cpu"));
-    rc = (sub.oom || sub2.oom || ft.oom || st->oom || msg->oom) ? -1 : 0;
+    rc = (sub.oom || sub2.oom || st->oom || msg->oom) ? -1 : 0;
 out:
     free(sub.b);
     free(sub2.b);
-    free(ft.keys);
-    free(ft.slots);
     free(loc_of);
     return rc;
 }

@@ -4,7 +4,7 @@
  *   - one "sampled" profile per thread, named "thread TID (name), pid PID";
  *     the synthetic process/thread roots are left out, since the profile
  *     itself says which thread it is;
- *   - one shared frame per function (name, file, first line), so speedscope's
+ *   - one shared frame per function of the function table (profile.h), so speedscope's
  *     per-frame self time is our per-function self time;
  *   - weights in integer nanoseconds (unit "nanoseconds"): count times the
  *     length of one sample rounded to whole ns, so totals are exact sums;
@@ -63,65 +63,6 @@ static void put_json_str(FILE *out, const char *s) {
     putc('"', out);
 }
 
-/* ---- function interning: prof frame -> speedscope frame ---- */
-
-typedef struct {
-    const prof_frame *rep;  /* first frame seen of this function */
-    uint64_t hash;
-} sframe;
-
-typedef struct {
-    sframe *frames;
-    size_t n, cap;
-    uint32_t *slots;  /* index+1 */
-    size_t nslots;
-} sframe_tab;
-
-static uint64_t hash_str(uint64_t h, const char *s) {
-    for (s = s ? s : ""; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return (h ^ 0xff) * 0x100000001b3ULL;
-}
-
-static int same_func(const prof_frame *a, const prof_frame *b) {
-    return a->first_line == b->first_line && a->type == b->type &&
-           !strcmp(a->function ? a->function : "", b->function ? b->function : "") &&
-           !strcmp(a->file ? a->file : "", b->file ? b->file : "");
-}
-
-static long sframe_id(sframe_tab *t, const prof_frame *f) {
-    uint64_t h = hash_str(hash_str(0xcbf29ce484222325ULL, f->function), f->file);
-    h = (h ^ (uint64_t)(uint32_t)f->first_line) * 0x100000001b3ULL;
-    h = (h ^ (uint64_t)f->type) * 0x100000001b3ULL;
-    if ((t->n + 1) * 2 > t->nslots) {
-        size_t ns = t->nslots ? t->nslots * 2 : 1024;
-        uint32_t *slots = calloc(ns, sizeof *slots);
-        if (!slots) return -1;
-        for (size_t i = 0; i < t->n; i++) {
-            size_t pos = t->frames[i].hash & (ns - 1);
-            while (slots[pos]) pos = (pos + 1) & (ns - 1);
-            slots[pos] = (uint32_t)i + 1;
-        }
-        free(t->slots);
-        t->slots = slots;
-        t->nslots = ns;
-    }
-    size_t mask = t->nslots - 1, pos = h & mask;
-    for (; t->slots[pos]; pos = (pos + 1) & mask) {
-        const sframe *e = &t->frames[t->slots[pos] - 1];
-        if (e->hash == h && same_func(e->rep, f)) return t->slots[pos] - 1;
-    }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 256;
-        sframe *nf = realloc(t->frames, nc * sizeof *nf);
-        if (!nf) return -1;
-        t->frames = nf;
-        t->cap = nc;
-    }
-    t->frames[t->n] = (sframe){f, h};
-    t->slots[pos] = (uint32_t)t->n + 1;
-    return (long)t->n++;
-}
-
 /* ---- stacks ---- */
 
 typedef struct {
@@ -150,28 +91,28 @@ int write_speedscope(const profile *p, FILE *out, const output_opts *o) {
     (void)o;
     const prof_meta *m = prof_meta_get(p);
     size_t nframes = prof_nframes(p), nstacks = prof_nstacks(p), nthreads = prof_nthreads(p);
-    sframe_tab tab = {0};
+    /* One speedscope frame per entry of the function table (profile.h). */
+    const prof_functable *ft = prof_functions(p);
+    size_t nfuncs = prof_nfuncs(ft);
     long *sid = malloc((nframes ? nframes : 1) * sizeof *sid);
     sstack *stacks = calloc(nstacks ? nstacks : 1, sizeof *stacks);
     const char **names = NULL;
     uint32_t *pool = NULL;
     uint64_t *thread_weight = calloc(nthreads + 1, sizeof *thread_weight);
     int rc = -1;
-    if (!sid || !stacks || !thread_weight) goto oom;
+    if (!ft || !sid || !stacks || !thread_weight) goto oom;
 
     for (size_t i = 0; i < nframes; i++) {
-        const prof_frame *f = prof_frame_at(p, i);
-        sid[i] = -1;
-        if (f->type == FRAME_PROCESS || f->type == FRAME_THREAD) continue;
-        if ((sid[i] = sframe_id(&tab, f)) < 0) goto oom;
+        uint32_t fn = prof_func_of(ft, i);
+        sid[i] = fn == UINT32_MAX ? -1 : (long)fn;
     }
     /* two marker frames after the real ones */
-    const long idle_id = (long)tab.n, empty_id = (long)tab.n + 1;
-    size_t nsf = tab.n + 2;
+    const long idle_id = (long)nfuncs, empty_id = (long)nfuncs + 1;
+    size_t nsf = nfuncs + 2;
     names = malloc(nsf * sizeof *names);
     if (!names) goto oom;
-    for (size_t i = 0; i < tab.n; i++)
-        names[i] = tab.frames[i].rep->function ? tab.frames[i].rep->function : "?";
+    for (size_t i = 0; i < nfuncs; i++)
+        names[i] = prof_func_at(ft, i)->name ? prof_func_at(ft, i)->name : "?";
     names[idle_id] = "[idle]";
     names[empty_id] = "[no Python frames]";
 
@@ -224,8 +165,8 @@ int write_speedscope(const profile *p, FILE *out, const output_opts *o) {
     for (size_t i = 0; i < nsf; i++) {
         fputs(i ? ",\n{\"name\":" : "\n{\"name\":", out);
         put_json_str(out, names[i]);
-        if (i < tab.n) {
-            const prof_frame *f = tab.frames[i].rep;
+        if (i < nfuncs) {
+            const prof_func *f = prof_func_at(ft, i);
             if (f->file) {
                 fputs(",\"file\":", out);
                 put_json_str(out, f->file);
@@ -289,7 +230,5 @@ done:
     free(names);
     free(pool);
     free(thread_weight);
-    free(tab.frames);
-    free(tab.slots);
     return rc;
 }

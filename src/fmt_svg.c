@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,9 +383,15 @@ static void str_free(str_table *t) {
 
 /* ------------------------------------------------------------ key table */
 
-/* A bar's identity: (function, file, type). */
+/* A bar's identity: the function table's rule (profile.h), (function, file,
+ * first_line, type). A diff matches bars across profiles without first_line
+ * (LOOSE_LINE keys), so that a function whose first line moved between the
+ * runs still matches its base bar. */
+#define LOOSE_LINE INT_MIN
 typedef struct {
     uint32_t fn, file;
+    int first_line;
+    const char *module;  /* for the kind: the first frame's __module__ */
     frame_type type;
     uint32_t match;  /* key used to find this bar in a diff's base */
     uint32_t rank;   /* position in name order */
@@ -398,21 +405,24 @@ typedef struct {
     idx_table idx;
 } key_table;
 
-static uint64_t key_hash(uint32_t fn, uint32_t file, frame_type type) {
-    return mix64(((uint64_t)fn << 32 | file) ^ ((uint64_t)type * 0x9e3779b97f4a7c15ULL));
+static uint64_t key_hash(uint32_t fn, uint32_t file, int first_line, frame_type type) {
+    return mix64(((uint64_t)fn << 32 | file) ^ ((uint64_t)type * 0x9e3779b97f4a7c15ULL) ^
+                 ((uint64_t)(uint32_t)first_line << 40));
 }
 
 static uint64_t key_hash_of(const void *ctx, uint32_t i) {
     return ((const key_table *)ctx)->v[i].hash;
 }
 
-static long key_intern(key_table *t, uint32_t fn, uint32_t file, frame_type type) {
-    uint64_t h = key_hash(fn, file, type);
+static long key_intern(key_table *t, uint32_t fn, uint32_t file, int first_line,
+                       const char *module, frame_type type) {
+    uint64_t h = key_hash(fn, file, first_line, type);
     if (t->idx.cap) {
         size_t mask = t->idx.cap - 1;
         for (size_t pos = h & mask; t->idx.slots[pos]; pos = (pos + 1) & mask) {
             const fkey *k = &t->v[t->idx.slots[pos] - 1];
-            if (k->fn == fn && k->file == file && k->type == type) return t->idx.slots[pos] - 1;
+            if (k->fn == fn && k->file == file && k->first_line == first_line && k->type == type)
+                return t->idx.slots[pos] - 1;
         }
     }
     if (t->n >= UINT32_MAX - 1) return -1;
@@ -423,7 +433,8 @@ static long key_intern(key_table *t, uint32_t fn, uint32_t file, frame_type type
         t->v = nv;
         t->cap = ncap;
     }
-    t->v[t->n] = (fkey){.fn = fn, .file = file, .type = type, .match = (uint32_t)t->n,
+    t->v[t->n] = (fkey){.fn = fn, .file = file, .first_line = first_line, .module = module,
+                        .type = type, .match = (uint32_t)t->n,
                         .kind = -1, .hash = h};
     t->n++;
     if (idx_add(&t->idx, t->n, h, key_hash_of, t)) {
@@ -480,13 +491,22 @@ static uint32_t *map_frames(names *nm, const profile *p, int match_only) {
         int synthetic = f->type == FRAME_PROCESS || f->type == FRAME_THREAD;
         long fn = str_intern(&nm->strs, f->function);
         long file = str_intern(&nm->strs, f->file);
-        long k = fn < 0 || file < 0 ? -1 : key_intern(&nm->keys, (uint32_t)fn, (uint32_t)file, f->type);
+        int first = synthetic ? 0 : f->first_line;
+        long k = fn < 0 || file < 0 ? -1
+               : key_intern(&nm->keys, (uint32_t)fn, (uint32_t)file, first, f->module, f->type);
+        if (k >= 0 && !synthetic) {
+            long mk = key_intern(&nm->keys, (uint32_t)fn, (uint32_t)file, LOOSE_LINE, f->module,
+                                 f->type);
+            if (mk < 0) k = -1;
+            else if (match_only) k = mk;
+            else nm->keys.v[k].match = (uint32_t)mk;
+        }
         if (k >= 0 && synthetic) {
             char *mn = synthetic_match_name(f->function);
             long mfn = -1, mk = -1;
             if (mn && own(nm, mn) == 0) mfn = str_intern(&nm->strs, mn);
             else free(mn);
-            if (mfn >= 0) mk = key_intern(&nm->keys, (uint32_t)mfn, (uint32_t)file, f->type);
+            if (mfn >= 0) mk = key_intern(&nm->keys, (uint32_t)mfn, (uint32_t)file, 0, NULL, f->type);
             if (mk < 0) k = -1;
             else if (match_only) k = mk;
             else nm->keys.v[k].match = (uint32_t)mk;
@@ -521,7 +541,8 @@ static int rank_cmp(const void *a, const void *b) {
     yf = rank_ctx->strs.v[y->file].raw;
     c = strcmp(xf ? xf : "", yf ? yf : "");
     if (c) return c;
-    return (int)x->type - (int)y->type;
+    if (x->type != y->type) return (int)x->type - (int)y->type;
+    return (x->first_line > y->first_line) - (x->first_line < y->first_line);
 }
 
 static int rank_keys(names *nm) {
@@ -538,7 +559,8 @@ static int rank_keys(names *nm) {
 
 static code_kind key_kind(names *nm, const profile *p, uint32_t k) {
     fkey *key = &nm->keys.v[k];
-    if (key->kind < 0) key->kind = (int)classify_func(p, nm->strs.v[key->file].raw, key->type);
+    if (key->kind < 0)
+        key->kind = (int)classify_func_module(p, nm->strs.v[key->file].raw, key->module, key->type);
     return (code_kind)key->kind;
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
+
 /* Open-addressing table of indices; slot value 0 means empty, else index+1.
  * Kept at most half full so probes stay short on the sampler's hot path. */
 typedef struct {
@@ -29,7 +31,25 @@ struct profile {
     uint64_t *stack_hash;
     index_table stack_index;
     uint64_t total;
+    /* The function table, built on first use: see prof_functions(). */
+    prof_functable *ft;
+    size_t ft_nframes;       /* frames it was built for */
+    bool ft_stale;           /* metadata or frames changed since */
 };
+
+prof_functable *prof_functable_build(const profile *p);
+void prof_functable_free(prof_functable *t);
+
+const prof_functable *prof_functions(const profile *cp) {
+    /* A cache: logically the profile does not change. */
+    profile *p = (profile *)cp;
+    if (p->ft && !p->ft_stale && p->ft_nframes == p->nframes) return p->ft;
+    prof_functable_free(p->ft);
+    p->ft = prof_functable_build(p);
+    p->ft_nframes = p->nframes;
+    p->ft_stale = false;
+    return p->ft;
+}
 
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t len) {
     const unsigned char *b = data;
@@ -94,6 +114,7 @@ void prof_free(profile *p) {
     for (size_t i = 0; i < p->nframes; i++) {
         free(p->frames[i].function);
         free(p->frames[i].file);
+        free(p->frames[i].module);
     }
     free(p->frames);
     free(p->frame_hash);
@@ -109,10 +130,14 @@ void prof_free(profile *p) {
     free(p->stacks);
     free(p->stack_hash);
     free(p->stack_index.slots);
+    prof_functable_free(p->ft);
     free(p);
 }
 
-prof_meta *prof_meta_of(profile *p) { return &p->meta; }
+prof_meta *prof_meta_of(profile *p) {
+    p->ft_stale = true;   /* the workspace decides kinds and paths */
+    return &p->meta;
+}
 const prof_meta *prof_meta_get(const profile *p) { return &p->meta; }
 prof_counters *prof_counters_of(profile *p) { return &p->counters; }
 
@@ -149,19 +174,35 @@ static bool str_eq(const char *a, const char *b) {
 
 int prof_intern_frame(profile *p, const char *function, const char *file,
                       int line, int first_line, frame_type type) {
+    prof_frame f = {(char *)function, (char *)file, line, first_line, type, NULL, false};
+    return prof_intern(p, &f);
+}
+
+static uint64_t frame_hash(const prof_frame *f) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = hash_str(h, function);
-    h = hash_str(h, file);
-    int ints[3] = {line, first_line, (int)type};
+    h = hash_str(h, f->function);
+    h = hash_str(h, f->file);
+    int ints[3] = {f->line, f->first_line, (int)f->type};
     h = hash_bytes(h, ints, sizeof ints);
+    /* Only frames that have them hash them: old hashes stay as they were. */
+    if (f->module) h = hash_str(h, f->module);
+    if (f->import) h = hash_bytes(h, "i", 1);
+    return h;
+}
+
+static bool frame_eq(const prof_frame *a, const prof_frame *b) {
+    return a->line == b->line && a->first_line == b->first_line && a->type == b->type &&
+           a->import == b->import && str_eq(a->function, b->function) &&
+           str_eq(a->file, b->file) && str_eq(a->module, b->module);
+}
+
+int prof_intern(profile *p, const prof_frame *key) {
+    uint64_t h = frame_hash(key);
     if (p->frame_index.cap) {
         size_t mask = p->frame_index.cap - 1;
         for (size_t pos = h & mask; p->frame_index.slots[pos]; pos = (pos + 1) & mask) {
             uint32_t i = p->frame_index.slots[pos] - 1;
-            const prof_frame *f = &p->frames[i];
-            if (p->frame_hash[i] == h && f->line == line && f->first_line == first_line &&
-                f->type == type && str_eq(f->function, function) && str_eq(f->file, file))
-                return (int)i;
+            if (p->frame_hash[i] == h && frame_eq(&p->frames[i], key)) return (int)i;
         }
     }
     if (p->nframes >= INT32_MAX - 1) return -1;
@@ -175,9 +216,13 @@ int prof_intern_frame(profile *p, const char *function, const char *file,
         if (!nh) return -1;
         p->frame_hash = nh;
     }
-    prof_frame f = {.line = line, .first_line = first_line, .type = type};
-    if ((function && !(f.function = strdup(function))) || (file && !(f.file = strdup(file)))) {
+    prof_frame f = {.line = key->line, .first_line = key->first_line, .type = key->type,
+                    .import = key->import};
+    if ((key->function && !(f.function = strdup(key->function))) ||
+        (key->file && !(f.file = strdup(key->file))) ||
+        (key->module && !(f.module = strdup(key->module)))) {
         free(f.function);
+        free(f.file);
         return -1;
     }
     size_t idx = p->nframes;
@@ -189,6 +234,7 @@ int prof_intern_frame(profile *p, const char *function, const char *file,
             p->nframes--;
             free(f.function);
             free(f.file);
+            free(f.module);
             return -1;
         }
     } else {
@@ -354,54 +400,19 @@ long prof_function_stats(const profile *p, prof_func_stat **out) {
     long nfuncs = 0;
     if (!func_of || !funcs || !seen || !lines) goto oom;
 
-    /* Map each frame to a function; frames of the same function differ only
-     * by line, so a linear scan over a small hash of (name,file,first) works. */
-    index_table t = {0};
-    uint64_t *fh = malloc((p->nframes ? p->nframes : 1) * sizeof *fh);
-    if (!fh) goto oom;
+    /* One function per entry of the function table: its identity rule. */
+    const prof_functable *ft = prof_functions(p);
+    if (!ft) goto oom;
     for (size_t i = 0; i < p->nframes; i++) {
-        const prof_frame *f = &p->frames[i];
-        func_of[i] = UINT32_MAX;
-        if (f->type == FRAME_PROCESS || f->type == FRAME_THREAD) continue;
-        uint64_t h = hash_str(hash_str(0xcbf29ce484222325ULL, f->function), f->file);
-        h = hash_bytes(h, &f->first_line, sizeof f->first_line);
-        h = hash_bytes(h, &f->type, sizeof f->type);
-        long found = -1;
-        if (t.cap) {
-            size_t mask = t.cap - 1;
-            for (size_t pos = h & mask; t.slots[pos]; pos = (pos + 1) & mask) {
-                uint32_t k = t.slots[pos] - 1;
-                if (fh[k] == h && funcs[k].first_line == f->first_line &&
-                    funcs[k].type == f->type && str_eq(funcs[k].function, f->function) &&
-                    str_eq(funcs[k].file, f->file)) {
-                    found = k;
-                    break;
-                }
-            }
-        }
-        if (found < 0) {
-            found = nfuncs++;
-            funcs[found] = (prof_func_stat){.function = f->function, .file = f->file,
-                                            .first_line = f->first_line, .type = f->type};
-            fh[found] = h;
-            if ((t.used + 1) * 2 > t.cap) {
-                if (table_grow(&t, fh, (size_t)nfuncs)) {
-                    free(fh);
-                    free(t.slots);
-                    goto oom;
-                }
-            } else {
-                size_t mask = t.cap - 1, pos = h & mask;
-                while (t.slots[pos]) pos = (pos + 1) & mask;
-                t.slots[pos] = (uint32_t)found + 1;
-                t.used++;
-            }
-        }
-        func_of[i] = (uint32_t)found;
-        lines[i] = (line_count){.func = (uint32_t)found, .line = f->line};
+        func_of[i] = prof_func_of(ft, i);
+        if (func_of[i] == UINT32_MAX) continue;
+        const prof_func *fn = prof_func_at(ft, func_of[i]);
+        funcs[func_of[i]] = (prof_func_stat){.function = fn->name, .file = fn->file,
+                                             .first_line = fn->first_line, .type = fn->type,
+                                             .func = func_of[i]};
+        lines[i] = (line_count){.func = func_of[i], .line = p->frames[i].line};
     }
-    free(fh);
-    free(t.slots);
+    nfuncs = (long)prof_nfuncs(ft);
 
     /* seen[func] holds the stack index+1 that last counted it, so recursion
      * contributes to total once per stack. */
@@ -468,10 +479,10 @@ static int root_frame(profile *p, const char *label) {
                              label[0] == 'p' ? FRAME_PROCESS : FRAME_THREAD);
 }
 
-int prof_add_roots(profile *p, bool by_process, bool by_thread) {
-    if (!by_process && !by_thread) return 0;
+/* Detaches the stacks so that they can be added again, rewritten. */
+static prof_stack *take_stacks(profile *p, size_t *n) {
     prof_stack *old = p->stacks;
-    size_t nold = p->nstacks;
+    *n = p->nstacks;
     p->stacks = NULL;
     p->nstacks = p->capstacks = 0;
     free(p->stack_hash);
@@ -479,6 +490,13 @@ int prof_add_roots(profile *p, bool by_process, bool by_thread) {
     free(p->stack_index.slots);
     p->stack_index = (index_table){0};
     p->total = 0;
+    return old;
+}
+
+int prof_add_roots(profile *p, bool by_process, bool by_thread) {
+    if (!by_process && !by_thread) return 0;
+    size_t nold;
+    prof_stack *old = take_stacks(p, &nold);
     int rc = 0;
     char label[512];
     uint32_t *buf = NULL;
@@ -519,4 +537,121 @@ int prof_add_roots(profile *p, bool by_process, bool by_thread) {
     for (size_t i = 0; i < nold; i++) free(old[i].frames);
     free(old);
     return rc;
+}
+
+/* ---- import frames ---- */
+
+/* Builds an index table over n hashes, sized for them. */
+static int index_rebuild(index_table *t, const uint64_t *hashes, size_t n) {
+    size_t cap = 256;
+    while (cap < 2 * (n + 1)) cap *= 2;
+    free(t->slots);
+    *t = (index_table){.cap = cap / 2};  /* table_grow doubles it */
+    return table_grow(t, hashes, n);
+}
+
+/* Removes the frames no stack uses (the machinery absorbed into imports), so
+ * that every report sees only frames that carry samples. */
+static int drop_unused_frames(profile *p) {
+    uint32_t *remap = malloc((p->nframes ? p->nframes : 1) * sizeof *remap);
+    if (!remap) return -1;
+    for (size_t i = 0; i < p->nframes; i++) remap[i] = UINT32_MAX;
+    for (size_t s = 0; s < p->nstacks; s++)
+        for (uint32_t d = 0; d < p->stacks[s].depth; d++) remap[p->stacks[s].frames[d]] = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < p->nframes; i++) {
+        if (remap[i] == UINT32_MAX) {
+            free(p->frames[i].function);
+            free(p->frames[i].file);
+            free(p->frames[i].module);
+            continue;
+        }
+        remap[i] = (uint32_t)k;
+        p->frames[k] = p->frames[i];
+        p->frame_hash[k++] = p->frame_hash[i];
+    }
+    p->nframes = k;
+    p->ft_stale = true;
+    for (size_t s = 0; s < p->nstacks; s++) {
+        prof_stack *st = &p->stacks[s];
+        for (uint32_t d = 0; d < st->depth; d++) st->frames[d] = remap[st->frames[d]];
+        p->stack_hash[s] = stack_key_hash(st->thread, st->idle, st->frames, st->depth);
+    }
+    free(remap);
+    if (index_rebuild(&p->frame_index, p->frame_hash, p->nframes) ||
+        index_rebuild(&p->stack_index, p->stack_hash, p->nstacks))
+        return -1;
+    return 0;
+}
+
+/* role[i]: -1 not machinery, -2 machinery, else the import frame to use. */
+static int import_roles(profile *p, int32_t *role, size_t n, bool *any) {
+    *any = false;
+    for (size_t i = 0; i < n; i++) {
+        const prof_frame *f = &p->frames[i];
+        role[i] = -1;
+        if (f->type != FRAME_PYTHON || !classify_importlib_file(f->file)) continue;
+        role[i] = -2;
+        if (!f->import) continue;
+        /* Where in _find_and_load it was is no one's business: one frame per import. */
+        prof_frame key = *f;
+        key.line = key.first_line = 0;
+        int idx = prof_intern(p, &key);   /* may move p->frames */
+        if (idx < 0) return -1;
+        role[i] = idx;
+        *any = true;
+    }
+    return 0;
+}
+
+/* Rewrites frames[0..depth) into out (root first); returns the new depth. */
+static uint32_t collapse_stack(const int32_t *role, const uint32_t *frames, uint32_t depth,
+                               uint32_t *out) {
+    uint32_t n = 0, run_start = 0;
+    bool in_run = false, has_import = false;
+    for (uint32_t d = 0; d < depth; d++) {
+        int32_t r = role[frames[d]];
+        if (r == -1) {
+            in_run = has_import = false;
+            out[n++] = frames[d];
+            continue;
+        }
+        if (!in_run) {
+            in_run = true;
+            run_start = n;
+        }
+        if (r >= 0) {
+            if (!has_import) n = run_start;   /* the frames leading to the first import */
+            has_import = true;
+            out[n++] = (uint32_t)r;
+        } else if (!has_import) {
+            out[n++] = frames[d];             /* kept unless an import follows */
+        }
+    }
+    return n;
+}
+
+int prof_collapse_imports(profile *p) {
+    size_t nf = p->nframes;
+    int32_t *role = malloc((nf ? nf : 1) * sizeof *role);
+    if (!role) return -1;
+    bool any;
+    if (import_roles(p, role, nf, &any) || !any) {
+        free(role);
+        return any ? -1 : 0;
+    }
+    size_t nold;
+    prof_stack *old = take_stacks(p, &nold);
+    int rc = 0;
+    for (size_t i = 0; i < nold; i++) {
+        prof_stack *s = &old[i];
+        if (rc == 0) {
+            uint32_t depth = collapse_stack(role, s->frames, s->depth, s->frames);
+            if (prof_add_stack(p, s->thread, s->idle, s->frames, depth, s->count) < 0) rc = -1;
+        }
+        free(s->frames);
+    }
+    free(old);
+    free(role);
+    return rc ? rc : drop_unused_frames(p);
 }

@@ -28,12 +28,29 @@ typedef enum {
 } frame_type;
 
 typedef struct {
-    char *function;   /* qualified name where the Python version has one */
+    char *function;   /* 3.11+: the function's __qualname__ (what functools.wraps
+                         sets), else co_qualname / co_name (3.8-3.10) */
     char *file;       /* co_filename, or the shared object for native frames */
     int line;         /* line executing in this frame (0 = unknown) */
     int first_line;   /* first line of the function (co_firstlineno) */
     frame_type type;
+    char *module;     /* the function's __module__ (3.11+), NULL when unknown */
+    /* An import: one frame standing for the import machinery that loaded a
+     * module, named "import NAME" (see prof_collapse_imports). This is how
+     * any module asks "is this an import frame": f->import. */
+    bool import;
 } prof_frame;
+
+/* What kind of code a function is: one rule for every report (classify.h). */
+typedef enum {
+    CODE_YOURS = 0,
+    CODE_STDLIB,
+    CODE_THIRD_PARTY,
+    CODE_NATIVE,
+    CODE_IDLE,
+    CODE_SYNTHETIC,   /* process/thread roots */
+    CODE_KIND_COUNT
+} code_kind;
 
 typedef struct {
     int pid;
@@ -117,6 +134,9 @@ prof_counters *prof_counters_of(profile *p);
 /* Interning. Return the index, or -1 on allocation failure. */
 int prof_intern_frame(profile *p, const char *function, const char *file,
                       int line, int first_line, frame_type type);
+/* The same with every field of f (module, import); equal frames (all fields)
+ * share one index. */
+int prof_intern(profile *p, const prof_frame *f);
 int prof_add_thread(profile *p, int pid, int tid, const char *name);
 int prof_add_process(profile *p, int pid, int ppid, const char *command,
                      const char *python_version);
@@ -139,7 +159,8 @@ uint64_t prof_total_samples(const profile *p);
 double prof_seconds_per_sample(const profile *p);
 
 /* Per-function aggregation used by summaries, diffs and annotations.
- * A "function" is (function, file, first_line, type); self counts samples
+ * A "function" is one entry of the function table (below; func is its id,
+ * module and kind come from it); self counts samples
  * where it is the leaf; total counts samples where it appears at least once
  * (recursion counted once). hot_line is the line with most self samples
  * (or most total samples when self is 0). */
@@ -148,6 +169,7 @@ typedef struct {
     const char *file;
     int first_line;
     frame_type type;
+    uint32_t func;          /* id in prof_functions() */
     uint64_t self;
     uint64_t total;
     int hot_line;
@@ -158,11 +180,59 @@ typedef struct {
  * Synthetic PROCESS/THREAD frames are excluded. Returns count or -1. */
 long prof_function_stats(const profile *p, prof_func_stat **out);
 
+/* ---- the function table: what "one function" is, for every report ----
+ *
+ * Identity rule: two frames are one function when they have the same type,
+ * function name, file and first_line (the line running is not part of it).
+ * On 3.11+ the name is the function object's __qualname__, so wrappers made
+ * with functools.wraps (and numpy's API wrappers) are told apart by name;
+ * on 3.8-3.10 co_name plus first_line tells two classes' `__init__` apart.
+ * Synthetic process/thread roots are not functions. The module, when known,
+ * is an attribute (the first frame's), not part of the identity, so
+ * profiles recorded before modules were read still match newer ones.
+ *
+ * Built once per profile on first use (prof_functions) and rebuilt only if
+ * frames or metadata changed since; writers, summaries, diffs and
+ * annotations read it so that they agree by construction. */
+typedef struct {
+    const char *name;      /* display name (borrowed from the profile) */
+    const char *file;      /* as recorded; NULL when unknown */
+    const char *module;    /* __module__ when known, else NULL */
+    int first_line;
+    frame_type type;
+    bool import;           /* an import frame: "import NAME" (see prof_frame) */
+    int kind;              /* a code_kind (classify.h), module-aware */
+    const char *path;      /* display path: package-relative under site-/dist-packages
+                              (sklearn/gaussian_process/_gpr.py), workspace-relative
+                              for your code, relative to the lib dir for the stdlib,
+                              the object's name for native code, else the file */
+    const char *ws_path;   /* workspace-relative path, NULL unless in the workspace */
+} prof_func;
+
+typedef struct prof_functable prof_functable;
+
+/* The profile's function table (NULL on allocation failure). Owned by the
+ * profile; valid until the profile changes or is freed. Not thread-safe. */
+const prof_functable *prof_functions(const profile *p);
+size_t prof_nfuncs(const prof_functable *t);
+const prof_func *prof_func_at(const prof_functable *t, size_t i);
+/* Function id of frame i; UINT32_MAX for synthetic roots or out of range. */
+uint32_t prof_func_of(const prof_functable *t, size_t frame);
+
 /* Prepend synthetic roots to every stack so processes and threads stay apart
  * in every report: "process PID (command)" when by_process, "thread TID (name)"
  * when by_thread. Called once by the recorder when sampling ends, so saved
  * profiles already carry their roots and writers need no special case.
  * Returns 0, or -1 on allocation failure (the profile is then unusable). */
 int prof_add_roots(profile *p, bool by_process, bool by_thread);
+
+/* Replace, in every stack, each run of importlib's bootstrap frames
+ * (classify_importlib_file) by one frame per import: the "import NAME"
+ * frames the reader made of `_find_and_load` (line and first_line 0), with
+ * the rest of the machinery around them absorbed. What the imported module
+ * runs (its `<module>` frame and below) stays beneath its import frame. A run
+ * without an import frame is kept as it is. Called once by the recorder,
+ * like prof_add_roots. Returns 0, or -1 on allocation failure. */
+int prof_collapse_imports(profile *p);
 
 #endif

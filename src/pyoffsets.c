@@ -96,6 +96,7 @@ int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len
         &out->iframe_owner, &out->code_filename, &out->code_name, &out->code_qualname,
         &out->code_firstlineno, &out->code_linetable, &out->code_adaptive,
         &out->unicode_state, &out->unicode_length, &out->unicode_ascii_size,
+        &out->iframe_localsplus,
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         uint64_t v;

@@ -48,6 +48,12 @@ typedef struct {
      * (co_tlbc->entries[frame.tlbc_index]); 0 = absent. */
     uint32_t iframe_tlbc_index, code_tlbc;
     uint32_t codearray_size, codearray_entries;   /* _PyCodeArray */
+    /* Naming: PyFunctionObject; the frame's function object (3.11+) and first
+     * local (3.11+: position in the debug block from 3.13, like the fields above) */
+    uint32_t func_code, func_qualname, func_module;
+    uint32_t iframe_funcobj;                     /* offset + 1; 0 = absent */
+    uint32_t iframe_localsplus;                  /* 0 = absent */
+    uint32_t frame_localsplus;                   /* PyFrameObject, <= 3.10 */
     /* PyCodeObject */
     uint32_t code_filename, code_name, code_qualname /* 0 = absent */, code_firstlineno;
     uint32_t code_linetable, code_adaptive;

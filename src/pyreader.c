@@ -11,6 +11,7 @@
 #include "elfread.h"
 #include "linetable.h"
 #include "proc.h"
+#include "pynames.h"
 #include "pyoffsets.h"
 
 #define MAX_THREADS 4096
@@ -50,6 +51,7 @@ typedef struct {
     uint64_t code_addr;
     int offset;              /* byte offset of the current instruction; -1 = not started */
     bool entry;
+    uint64_t func, local0;   /* for naming: see raw_names() */
 } raw_frame;
 
 typedef struct {
@@ -67,6 +69,8 @@ struct py_process {
     py_layout off;
     uint64_t runtime;        /* address of _PyRuntime in the target */
     uint64_t code_type;      /* address of PyCode_Type; 0 if unknown */
+    uint64_t func_type, str_type;  /* PyFunction_Type, PyUnicode_Type; 0 if unknown */
+    py_names *names;         /* function objects and import targets (pynames.h) */
 
     code_entry *codes;       /* index 0 unused so that 0 means "none" */
     size_t ncodes, capcodes;
@@ -106,12 +110,6 @@ static uint64_t rd_u64(const uint8_t *b, uint32_t off) {
     return v;
 }
 
-static uint32_t rd_u32(const uint8_t *b, uint32_t off) {
-    uint32_t v;
-    memcpy(&v, b + off, sizeof v);
-    return v;
-}
-
 static int rd_i32(const uint8_t *b, uint32_t off) {
     int32_t v;
     memcpy(&v, b + off, sizeof v);
@@ -139,65 +137,9 @@ static int minor_from_name(const char *path) {
 
 /* ---- strings and bytes from the target ---- */
 
-static void put_utf8(char *out, size_t *o, size_t cap, uint32_t c) {
-    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
-    char tmp[4];
-    size_t n;
-    if (c < 0x80) { tmp[0] = (char)c; n = 1; }
-    else if (c < 0x800) { tmp[0] = (char)(0xC0 | (c >> 6)); tmp[1] = (char)(0x80 | (c & 0x3F)); n = 2; }
-    else if (c < 0x10000) {
-        tmp[0] = (char)(0xE0 | (c >> 12)); tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        tmp[2] = (char)(0x80 | (c & 0x3F)); n = 3;
-    } else {
-        tmp[0] = (char)(0xF0 | (c >> 18)); tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F)); tmp[3] = (char)(0x80 | (c & 0x3F)); n = 4;
-    }
-    if (*o + n < cap) {
-        memcpy(out + *o, tmp, n);
-        *o += n;
-    }
-}
-
-/* Reads a str object into a malloc'd UTF-8 string. Only compact strings are
- * handled: code object names and filenames always are. */
+/* Code object names and filenames. */
 static char *read_unicode(py_process *pp, uint64_t addr) {
-    if (!plausible(addr)) return NULL;
-    const py_layout *L = &pp->off;
-    uint8_t buf[BLOCK + MAX_NAME_CHARS * 4];
-    size_t header = L->unicode_compact_size;
-    if (header > BLOCK) return NULL;
-    ssize_t got = proc_read_partial(pp->pid, addr, buf, header + 256);
-    if (got < (ssize_t)L->unicode_ascii_size) return NULL;
-    if (pp->code_type && rd_u64(buf, L->ob_type) == pp->code_type) return NULL;
-    uint32_t state = rd_u32(buf, L->unicode_state);
-    int64_t length = (int64_t)rd_u64(buf, L->unicode_length);
-    if (!(state & L->state_compact_bit) || length < 0) return NULL;
-    unsigned kind = (state >> L->state_kind_shift) & L->state_kind_mask;
-    int ascii = (state & L->state_ascii_bit) != 0;
-    if (kind != 1 && kind != 2 && kind != 4) return NULL;
-    size_t data = ascii ? L->unicode_ascii_size : header;
-    int cut = length > MAX_NAME_CHARS;
-    size_t nchars = cut ? MAX_NAME_CHARS : (size_t)length;
-    size_t need = data + nchars * kind;
-    if ((size_t)got < need) {
-        if (need > sizeof buf || proc_read(pp->pid, addr, buf, need)) return NULL;
-    }
-    size_t cap = nchars * 4 + 4, o = 0;
-    char *out = malloc(cap);
-    if (!out) return NULL;
-    for (size_t i = 0; i < nchars; i++) {
-        uint32_t c = kind == 1 ? buf[data + i]
-                   : kind == 2 ? (uint32_t)(buf[data + 2 * i] | buf[data + 2 * i + 1] << 8)
-                   : rd_u32(buf, (uint32_t)(data + 4 * i));
-        if (ascii && c >= 0x80) c = 0xFFFD;
-        put_utf8(out, &o, cap, c);
-    }
-    if (cut && o + 3 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
+    return pystr_read(pp->pid, &pp->off, 0, pp->code_type, addr, MAX_NAME_CHARS);
 }
 
 static uint8_t *read_bytes(py_process *pp, uint64_t addr, size_t *len) {
@@ -228,6 +170,7 @@ static void free_code(code_entry *c) {
 
 static void flush_codes(py_process *pp) {
     for (size_t i = 1; i < pp->ncodes; i++) free_code(&pp->codes[i]);
+    if (pp->names) pynames_flush(pp->names);  /* its views name code ids */
     pp->ncodes = 1;
     memset(pp->code_slots, 0, pp->code_slot_cap * sizeof *pp->code_slots);
 }
@@ -413,6 +356,47 @@ static int code_line(py_process *pp, uint32_t idx, int offset) {
     return line;
 }
 
+/* ---- naming (pynames.h) ---- */
+
+/* Bytes of a frame that raw_names() reads. */
+static uint32_t raw_names_need(const py_process *pp) {
+    const py_layout *L = &pp->off;
+    uint32_t need = 0;
+    uint32_t fields[] = {L->iframe_funcobj ? L->iframe_funcobj - 1 : 0, L->iframe_localsplus,
+                         L->frame_localsplus};
+    for (size_t i = 0; i < 3; i++)
+        if (fields[i] && fields[i] + 8 > need) need = fields[i] + 8;
+    return need;
+}
+
+/* What names a frame besides its code: its function object (3.11+) and its
+ * first local (what `_find_and_load` imports), from the frame bytes f. */
+static void raw_names(const py_process *pp, raw_frame *r, const uint8_t *f) {
+    const py_layout *L = &pp->off;
+    if (pp->minor >= 11) {
+        r->func = L->iframe_funcobj ? rd_u64(f, L->iframe_funcobj - 1) : 0;
+        r->local0 = L->iframe_localsplus ? rd_u64(f, L->iframe_localsplus) : 0;
+    } else {
+        r->local0 = L->frame_localsplus ? rd_u64(f, L->frame_localsplus) : 0;
+    }
+}
+
+/* Names frames[0..n) (code ids in codes[]) through pynames: frames[i].code
+ * becomes a view id where a function object or an import target names it. */
+static void name_frames(py_process *pp, const uint32_t *codes, uint32_t n) {
+    pyname_frame *in = pynames_frames(pp->names);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!codes[i]) continue;
+        const code_entry *c = &pp->codes[codes[i]];
+        in[k++] = (pyname_frame){codes[i], c->addr, c->function, c->file, pp->raw[i].func,
+                                 pp->raw[i].local0};
+    }
+    uint32_t *out = pp->resolve_scratch;
+    pynames_resolve(pp->names, k, pp->generation, out);  /* on failure: code ids */
+    for (uint32_t i = 0; i < k; i++) pp->frames[i].code = out[i];
+}
+
 /* ---- thread ids ---- */
 
 /* Before 3.11 a thread state only knows its pthread_t, which in glibc is the
@@ -466,6 +450,7 @@ static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, b
     uint32_t need = L->frame_lasti + 4;
     if (L->frame_back + 8 > need) need = L->frame_back + 8;
     if (L->frame_code + 8 > need) need = L->frame_code + 8;
+    if (raw_names_need(pp) > need) need = raw_names_need(pp);
     uint8_t buf[BLOCK];
     if (need > sizeof buf) return -1;
     uint32_t n = 0;
@@ -478,7 +463,8 @@ static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, b
         int lasti = rd_i32(buf, L->frame_lasti);
         /* 3.10 counts instructions, earlier versions bytes. */
         pp->raw[n] = (raw_frame){rd_u64(buf, L->frame_code),
-                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true};
+                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true, 0, 0};
+        raw_names(pp, &pp->raw[n], buf);
         n++;
         frame = rd_u64(buf, L->frame_back);
     }
@@ -576,6 +562,7 @@ static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *dep
     uint32_t fields[] = {L->iframe_previous, L->iframe_code, L->iframe_instr};
     for (size_t i = 0; i < 3; i++)
         if (fields[i] + 8 > need) need = fields[i] + 8;
+    if (raw_names_need(pp) > need) need = raw_names_need(pp);
     uint64_t tag_mask = L->stackref_tag_mask;
     uint32_t n = 0, steps = 0;
     pp->win_start = pp->win_end = 0;
@@ -601,7 +588,8 @@ static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *dep
         if (!shim) {
             uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
             pp->raw[n] = (raw_frame){code_addr, frame_instr_offset(pp, f, code_addr),
-                                     L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0};
+                                     L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0, 0, 0};
+            raw_names(pp, &pp->raw[n], f);
             n++;
         }
         frame = prev;
@@ -634,6 +622,7 @@ static int resolve_frames(py_process *pp, uint32_t n) {
         pp->frames[out].entry = pp->raw[i].entry;
         out++;
     }
+    name_frames(pp, codes, n);
     return (int)out;
 }
 
@@ -669,6 +658,10 @@ static int find_runtime(py_process *pp, const proc_maps *maps, char *err, size_t
              * only such a build exports (3.12+ / up to 3.11). */
             if (elf_symbol(e, "_Py_GetGlobalRefTotal") || elf_symbol(e, "_Py_RefTotal"))
                 pp->build = PY_BUILD_DEBUG;
+            uint64_t func_type = elf_symbol(e, "PyFunction_Type");
+            uint64_t str_type = elf_symbol(e, "PyUnicode_Type");
+            pp->func_type = func_type ? func_type + bias : 0;
+            pp->str_type = str_type ? str_type + bias : 0;
             uint64_t pyver = elf_symbol(e, "Py_Version");
             uint32_t hex = 0;
             int minor = -1;
@@ -790,7 +783,8 @@ py_process *py_attach(pid_t pid, py_status *status, char *err, size_t errlen) {
     pp->code_slot_cap = 1024;
     pp->codes = calloc(pp->capcodes, sizeof *pp->codes);
     pp->code_slots = calloc(pp->code_slot_cap, sizeof *pp->code_slots);
-    if (!pp->codes || !pp->code_slots) {
+    pp->names = pynames_new(pid, &pp->off, pp->minor, pp->str_type, pp->func_type);
+    if (!pp->codes || !pp->code_slots || !pp->names) {
         *status = PY_ERROR;
         snprintf(err, errlen, "out of memory");
         py_detach(pp);
@@ -805,6 +799,7 @@ void py_detach(py_process *pp) {
     if (pp->codes) flush_codes(pp);
     free(pp->codes);
     free(pp->code_slots);
+    pynames_free(pp->names);
     free(pp->tids);
     free(pp->binary);
     free(pp);
@@ -818,9 +813,13 @@ uint32_t py_cache_epoch(const py_process *pp) { return pp->epoch; }
 
 const py_code_info *py_code_at(const py_process *pp, uint32_t code) {
     static _Thread_local py_code_info info;
+    const pyname_view *v = pynames_view(pp->names, code);
+    if (v) code = v->code;
     if (code == 0 || code >= pp->ncodes) return NULL;
     const code_entry *c = &pp->codes[code];
-    info = (py_code_info){c->function, c->file, c->first_line};
+    info = (py_code_info){c->function, c->file, c->first_line, NULL, false};
+    if (v && v->function) info = (py_code_info){v->function, c->file, c->first_line, v->module,
+                                                 v->import};
     return &info;
 }
 
@@ -882,7 +881,7 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
     }
     pp->generation++;
     /* Only here, between stacks, may ids be reused. */
-    if (pp->ncodes >= MAX_CODES) {
+    if (pp->ncodes >= MAX_CODES || pynames_full(pp->names)) {
         flush_codes(pp);
         pp->epoch++;
     }

@@ -45,13 +45,20 @@ const char *py_binary(const py_process *pp);       /* path holding _PyRuntime */
 const char *py_build_name(const py_process *pp);
 
 typedef struct {
-    const char *function;  /* co_qualname (3.11+) or co_name */
+    /* From 3.11 the frame's function's __qualname__ (what functools.wraps
+     * and numpy's API wrappers set), else co_qualname (3.11+) or co_name;
+     * "import NAME" for a frame of importlib's _find_and_load. */
+    const char *function;
     const char *file;
     int first_line;
+    const char *module;    /* the function's __module__ (3.11+), else NULL */
+    bool import;           /* an importlib _find_and_load frame: see pynames.h */
 } py_code_info;
 
 typedef struct {
-    uint32_t code;         /* id for py_code_at(); stable while the cache lives */
+    uint32_t code;         /* id for py_code_at(); stable while the cache lives; two
+                              frames of one code object named differently (see
+                              py_code_info) have different ids */
     int line;
     /* First Python frame run by its own call of the C eval loop: where a
      * native stack's _PyEval_EvalFrameDefault frame splices in. Always true

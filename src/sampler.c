@@ -150,8 +150,9 @@ static int frame_index(sampler *s, target *t, const py_frame_ref *fr) {
     if (found) return (int)slot->frame;
     const py_code_info *ci = py_code_at(t->py, fr->code);
     if (!ci) return -1;
-    int idx = prof_intern_frame(s->p, ci->function, ci->file, fr->line, ci->first_line,
-                                FRAME_PYTHON);
+    prof_frame fk = {(char *)ci->function, (char *)ci->file, fr->line, ci->first_line,
+                      FRAME_PYTHON, (char *)ci->module, ci->import};
+    int idx = prof_intern(s->p, &fk);
     if (idx < 0) return -1;
     *slot = (frame_slot){.key = key, .frame = (uint32_t)idx};
     t->fmap.used++;

@@ -71,7 +71,8 @@ static long leaf_pos(const summary *S, const prof_stack *st) {
  * own samples were taken while its thread was idle. */
 code_kind summary_func_kind(const summary *S, long idx) {
     const prof_func_stat *f = &S->stats[idx];
-    code_kind k = classify_func(S->p, f->file, f->type);
+    const prof_func *fn = prof_func_at(prof_functions(S->p), f->func);  /* module-aware */
+    code_kind k = fn ? (code_kind)fn->kind : classify_func(S->p, f->file, f->type);
     if (f->self && S->idle_self[idx] * 2 > f->self) k = CODE_IDLE;
     return k;
 }
@@ -117,13 +118,6 @@ bool summary_workspace_rel(const summary *S, const char *file, char *rel, size_t
     return rel[0] != '\0';
 }
 
-/* The interpreter's import machinery: importlib's bootstrap, frozen or not. */
-bool frame_is_import(const prof_frame *f) {
-    const char *file = f->file;
-    return f->type == FRAME_PYTHON && file &&
-           (strstr(file, "<frozen importlib") || strstr(file, "/importlib/_bootstrap"));
-}
-
 /* Appends a path as a dotted module: "numpy/linalg/linalg.py" ->
  * "numpy.linalg.linalg", "json/__init__.py" -> "json". */
 static void dotted(const char *path, char *out, size_t len) {
@@ -138,7 +132,9 @@ void frame_module_from_path(const prof_frame *f, char *out, size_t len) {
     const char *file = f->file ? f->file : "";
     const char *s;
     if (len) out[0] = '\0';
-    if (f->type == FRAME_NATIVE) {
+    if (f->module && *f->module && f->type != FRAME_NATIVE) {
+        snprintf(out, len, "%s", f->module);   /* read from the target (3.11+) */
+    } else if (f->type == FRAME_NATIVE) {
         s = strrchr(file, '/');
         snprintf(out, len, "%s", s ? s + 1 : file);
     } else if (!strncmp(file, "<frozen ", 8)) {

@@ -125,8 +125,6 @@ code_kind summary_func_kind(const summary *S, long idx);
  * "importlib._bootstrap", a native object's file name), worked out from
  * its path; "" when the path says nothing. */
 void frame_module_from_path(const prof_frame *f, char *out, size_t len);
-/* Whether a frame is the interpreter's import machinery. */
-bool frame_is_import(const prof_frame *f);
 
 /* The user-code analysis (summary_lines.c), called by summary_analyse. */
 int summary_analyse_lines(summary *S, int top_n);

@@ -43,7 +43,7 @@ static work_kind work_beneath(const summary *S, const prof_stack *st, long d, lo
         uint32_t fr = st->frames[k];
         if (fr >= nf || S->func_of[fr] == UINT32_MAX) continue;
         const prof_frame *f = prof_frame_at(S->p, fr);
-        if (frame_is_import(f)) return WORK_IMPORT;
+        if (classify_frame_is_import(f)) return WORK_IMPORT;
         char mod[256];
         frame_module_from_path(f, mod, sizeof mod);
         work_kind w = work_of_frame(mod, f->function, f->type);

@@ -206,15 +206,16 @@ void summary_thread_label(const summary *S, size_t idx, str *out) {
  * import machinery (its frames name the import). */
 void summary_owner_label(const summary *S, long func, str *out) {
     const prof_func_stat *f = &S->stats[func];
-    const prof_frame fi = {.file = (char *)f->file, .type = f->type};
-    if (frame_is_import(&fi)) return;  /* "import numpy" needs no owner */
-    code_kind k = classify_func(S->p, f->file, f->type);
+    const prof_func *pf = prof_func_at(prof_functions(S->p), f->func);
+    const prof_frame fi = {.file = (char *)f->file, .type = f->type, .import = pf && pf->import};
+    if (classify_frame_is_import(&fi)) return;  /* "import numpy" needs no owner */
+    code_kind k = pf ? (code_kind)pf->kind : classify_func(S->p, f->file, f->type);
     if (k == CODE_STDLIB) {
         s_puts(out, "stdlib");
         return;
     }
     const prof_frame fr = {.function = (char *)f->function, .file = (char *)f->file,
-                           .type = f->type};
+                           .type = f->type, .module = pf ? (char *)pf->module : NULL};
     char mod[256];
     frame_module_from_path(&fr, mod, sizeof mod);
     if (f->type != FRAME_NATIVE) mod[strcspn(mod, ".")] = '\0';

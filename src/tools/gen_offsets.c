@@ -182,6 +182,28 @@ static void debug_layout(void) {
 }
 #endif
 
+/* What names a frame the way users know it: the function object a frame
+ * runs (3.11+) for its __qualname__/__module__, and the frame's first local
+ * (the module name an import is loading). */
+static void naming_fields(void) {
+    F(func_code, offsetof(PyFunctionObject, func_code));
+    F(func_qualname, offsetof(PyFunctionObject, func_qualname));
+    F(func_module, offsetof(PyFunctionObject, func_module));
+#if PY_MINOR_VERSION == 11
+    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_func) + 1);  /* 0 there */
+    F(iframe_localsplus, offsetof(_PyInterpreterFrame, localsplus));
+#elif PY_MINOR_VERSION == 12
+    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_funcobj) + 1);
+    F(iframe_localsplus, offsetof(_PyInterpreterFrame, localsplus));
+#elif PY_MINOR_VERSION >= 13
+    /* Not in the debug block; it precedes every build-dependent field. */
+    F(iframe_funcobj, offsetof(_PyInterpreterFrame, f_funcobj) + 1);
+    F(iframe_localsplus, offsetof(_Py_DebugOffsets, interpreter_frame.localsplus));
+#else
+    F(frame_localsplus, offsetof(PyFrameObject, f_localsplus));
+#endif
+}
+
 int main(void) {
     printf("{   /* generated from the headers of %s%s */\n", PY_VERSION,
 #if defined(Py_GIL_DISABLED)
@@ -200,6 +222,7 @@ int main(void) {
     debug_layout();
 #endif
     common_objects();
+    naming_fields();
     printf("},\n");
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "classify.h"
 #include "compare.h"
 #include "profile.h"
 
@@ -469,14 +470,14 @@ TEST(band_and_judge) {
 
 TEST(import_frames) {
     prof_frame f = {.function = "_find_and_load", .file = "<frozen importlib._bootstrap>", .type = FRAME_PYTHON};
-    CHECK(cmp_frame_is_import(&f));
+    CHECK(classify_frame_is_import(&f));
     f.file = "/usr/lib/python3.11/importlib/_bootstrap_external.py";
-    CHECK(cmp_frame_is_import(&f));
+    CHECK(classify_frame_is_import(&f));
     f.file = "/ws/importlib/helpers.py";
-    CHECK(!cmp_frame_is_import(&f));
+    CHECK(!classify_frame_is_import(&f));
     f.file = "<frozen importlib._bootstrap>";
     f.type = FRAME_NATIVE;
-    CHECK(!cmp_frame_is_import(&f));
+    CHECK(!classify_frame_is_import(&f));
 }
 
 /* main -> {plant | encode -> dumps -> iterencode | import of slowmod}; the

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "hints.h"
 #include "output.h"
+#include "classify.h"
 #include "summary.h"
 
 /* Renders with writer into a malloc'd string. */
@@ -778,7 +779,7 @@ TEST(work_beneath_by_module_and_name) {
     CHECK(!strcmp(mod, "json"));
     f.file = "<frozen importlib._bootstrap>";
     frame_module_from_path(&f, mod, sizeof mod);
-    CHECK(!strcmp(mod, "importlib._bootstrap") && frame_is_import(&f));
+    CHECK(!strcmp(mod, "importlib._bootstrap") && classify_frame_is_import(&f));
 }
 
 int main(void) {

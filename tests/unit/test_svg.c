@@ -169,8 +169,10 @@ static int count_str(const char *hay, const char *needle) {
     return n;
 }
 
+/* One function has one first line whatever line runs (the function
+ * table's identity rule includes it). */
 static int fr(profile *p, const char *fn, const char *file, int line) {
-    return prof_intern_frame(p, fn, file, line, line > 0 ? line - 1 : 0, FRAME_PYTHON);
+    return prof_intern_frame(p, fn, file, line, line > 0 ? 1 : 0, FRAME_PYTHON);
 }
 
 static void add(profile *p, int th, bool idle, uint64_t count, int n, const int *frames) {

@@ -1,0 +1,445 @@
+/* pynames.c -- frames named by their function object or import target.
+ * See pynames.h. */
+#include "pynames.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "classify.h"
+#include "proc.h"
+#include "pyreader.h"
+
+#define MAX_NAME_CHARS 1024      /* longer names are cut, marked with "..." */
+#define MAX_NAMES (1u << 18)     /* entries before the caller flushes */
+#define BLOCK 512
+#define NFIELDS 4
+#define BATCH 256                /* entries verified per process_vm_readv */
+#define SPAN 256                 /* bytes of an object holding its identity fields */
+
+typedef struct {
+    uint64_t addr;
+    bool import;             /* a str naming an imported module; else a function object */
+    bool live;               /* false once replaced by a reload of its address */
+    char *function, *module;
+    uint64_t ident[NFIELDS]; /* the identity fields as read at load time */
+    uint64_t qual_addr, qual_hash;  /* functions: their __qualname__ str and its hash */
+    uint32_t checked;        /* generation in which ident was last verified */
+    uint32_t memo_code, memo_view;  /* the last code this entry named, and that view */
+} name_entry;
+
+typedef struct {
+    uint32_t code, entry;
+} view_entry;
+
+struct py_names {
+    pid_t pid;
+    const py_layout *L;
+    int minor;
+    uint64_t str_type, func_type;
+    name_entry *e;           /* index 0 unused: 0 means "none" */
+    size_t n, cap;
+    uint32_t *slots;         /* open addressing: addr -> entry index */
+    size_t slot_cap;
+    view_entry *views;
+    size_t nviews, capviews;
+    pyname_frame frames[PY_MAX_DEPTH];
+    uint32_t ent_of[PY_MAX_DEPTH];
+    uint8_t buf[BATCH][SPAN];
+};
+
+static uint64_t rd_u64(const uint8_t *b, uint32_t off) {
+    uint64_t v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+static uint32_t rd_u32(const uint8_t *b, uint32_t off) {
+    uint32_t v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+static int plausible(uint64_t p) {
+    return p >= 4096 && p < (1ULL << 47) && (p & 7) == 0;
+}
+
+/* ---- str objects ---- */
+
+static void put_utf8(char *out, size_t *o, size_t cap, uint32_t c) {
+    if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
+    char tmp[4];
+    size_t n;
+    if (c < 0x80) { tmp[0] = (char)c; n = 1; }
+    else if (c < 0x800) { tmp[0] = (char)(0xC0 | (c >> 6)); tmp[1] = (char)(0x80 | (c & 0x3F)); n = 2; }
+    else if (c < 0x10000) {
+        tmp[0] = (char)(0xE0 | (c >> 12)); tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        tmp[2] = (char)(0x80 | (c & 0x3F)); n = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | (c >> 18)); tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F)); tmp[3] = (char)(0x80 | (c & 0x3F)); n = 4;
+    }
+    if (*o + n < cap) {
+        memcpy(out + *o, tmp, n);
+        *o += n;
+    }
+}
+
+/* Only compact strings are handled: names and filenames always are. */
+char *pystr_read(pid_t pid, const py_layout *L, uint64_t str_type, uint64_t not_type,
+                 uint64_t addr, size_t max_chars) {
+    if (!plausible(addr)) return NULL;
+    uint8_t buf[BLOCK + MAX_NAME_CHARS * 4];
+    size_t header = L->unicode_compact_size;
+    if (header > BLOCK || max_chars > MAX_NAME_CHARS) return NULL;
+    ssize_t got = proc_read_partial(pid, addr, buf, header + 256);
+    if (got < (ssize_t)L->unicode_ascii_size) return NULL;
+    uint64_t type = rd_u64(buf, L->ob_type);
+    if ((not_type && type == not_type) || (str_type && type != str_type)) return NULL;
+    uint32_t state = rd_u32(buf, L->unicode_state);
+    int64_t length = (int64_t)rd_u64(buf, L->unicode_length);
+    if (!(state & L->state_compact_bit) || length < 0) return NULL;
+    unsigned kind = (state >> L->state_kind_shift) & L->state_kind_mask;
+    int ascii = (state & L->state_ascii_bit) != 0;
+    if (kind != 1 && kind != 2 && kind != 4) return NULL;
+    size_t data = ascii ? L->unicode_ascii_size : header;
+    int cut = (uint64_t)length > max_chars;
+    size_t nchars = cut ? max_chars : (size_t)length;
+    size_t need = data + nchars * kind;
+    if ((size_t)got < need) {
+        if (need > sizeof buf || proc_read(pid, addr, buf, need)) return NULL;
+    }
+    size_t cap = nchars * 4 + 4, o = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    for (size_t i = 0; i < nchars; i++) {
+        uint32_t c = kind == 1 ? buf[data + i]
+                   : kind == 2 ? (uint32_t)(buf[data + 2 * i] | buf[data + 2 * i + 1] << 8)
+                   : rd_u32(buf, (uint32_t)(data + 4 * i));
+        if (ascii && c >= 0x80) c = 0xFFFD;
+        put_utf8(out, &o, cap, c);
+    }
+    if (cut && o + 3 < cap) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Names set from Python code may hold anything; reports are line- and
+ * ';'-separated, so control characters become '?'. */
+static void scrub(char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
+/* A dotted module name: what `import` accepts (non-ASCII letters allowed). */
+static bool module_name(const char *s) {
+    if (!*s || *s == '.') return false;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!(c >= 0x80 || c == '_' || c == '.' || (c >= '0' && c <= '9') ||
+              ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
+            return false;
+    }
+    return true;
+}
+
+/* ---- the entry cache ---- */
+
+static void fields_of(const py_names *nm, bool import, uint32_t f[NFIELDS]) {
+    const py_layout *L = nm->L;
+    if (import) {
+        f[0] = L->ob_type, f[1] = L->unicode_length, f[2] = L->unicode_hash, f[3] = L->unicode_hash;
+    } else {
+        f[0] = L->ob_type, f[1] = L->func_code, f[2] = L->func_qualname, f[3] = L->func_module;
+    }
+}
+
+static void span_of(const py_names *nm, bool import, uint32_t *lo, uint32_t *hi) {
+    uint32_t f[NFIELDS];
+    fields_of(nm, import, f);
+    *lo = UINT32_MAX, *hi = 0;
+    for (int i = 0; i < NFIELDS; i++) {
+        if (f[i] < *lo) *lo = f[i];
+        if (f[i] + 8 > *hi) *hi = f[i] + 8;
+    }
+}
+
+static void ident_of(const py_names *nm, bool import, const uint8_t *b, uint32_t lo,
+                     uint64_t ident[NFIELDS]) {
+    uint32_t f[NFIELDS];
+    fields_of(nm, import, f);
+    for (int i = 0; i < NFIELDS; i++) ident[i] = rd_u64(b, f[i] - lo);
+}
+
+static void free_entry(name_entry *e) {
+    free(e->function);
+    free(e->module);
+    e->function = e->module = NULL;
+    e->live = false;
+    e->addr = 0;
+}
+
+void pynames_flush(py_names *nm) {
+    for (size_t i = 1; i < nm->n; i++) free_entry(&nm->e[i]);
+    nm->n = 1;
+    nm->nviews = 0;
+    memset(nm->slots, 0, nm->slot_cap * sizeof *nm->slots);
+}
+
+bool pynames_full(const py_names *nm) {
+    return nm->n >= MAX_NAMES || nm->nviews >= MAX_NAMES;
+}
+
+static size_t slot_of(uint64_t addr, size_t cap) {
+    return (size_t)((addr >> 3) * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+}
+
+static uint32_t find_entry(const py_names *nm, uint64_t addr) {
+    size_t mask = nm->slot_cap - 1;
+    for (size_t s = slot_of(addr, nm->slot_cap); nm->slots[s]; s = (s + 1) & mask)
+        if (nm->e[nm->slots[s]].addr == addr) return nm->slots[s];
+    return 0;
+}
+
+static int rehash(py_names *nm, size_t ncap) {
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 1; i < nm->n; i++) {
+        if (!nm->e[i].live) continue;
+        size_t s = slot_of(nm->e[i].addr, ncap);
+        while (ns[s]) s = (s + 1) & (ncap - 1);
+        ns[s] = (uint32_t)i;
+    }
+    free(nm->slots);
+    nm->slots = ns;
+    nm->slot_cap = ncap;
+    return 0;
+}
+
+/* Adds e as the entry for its address, retiring any older one. */
+static uint32_t add_entry(py_names *nm, name_entry *e) {
+    if (nm->n == nm->cap) {
+        size_t ncap = nm->cap * 2;
+        name_entry *ne = realloc(nm->e, ncap * sizeof *ne);
+        if (!ne) return 0;
+        nm->e = ne;
+        nm->cap = ncap;
+    }
+    if ((nm->n + 1) * 2 > nm->slot_cap && rehash(nm, nm->slot_cap * 2)) return 0;
+    uint32_t idx = (uint32_t)nm->n++;
+    nm->e[idx] = *e;
+    size_t mask = nm->slot_cap - 1, s = slot_of(e->addr, nm->slot_cap);
+    while (nm->slots[s] && nm->e[nm->slots[s]].addr != e->addr) s = (s + 1) & mask;
+    if (nm->slots[s]) free_entry(&nm->e[nm->slots[s]]);
+    nm->slots[s] = idx;
+    return idx;
+}
+
+static int read_ident(const py_names *nm, bool import, uint64_t addr, uint64_t ident[NFIELDS]) {
+    uint32_t lo, hi;
+    span_of(nm, import, &lo, &hi);
+    uint8_t b[SPAN];
+    if (hi - lo > sizeof b || proc_read(nm->pid, addr + lo, b, hi - lo)) return -1;
+    ident_of(nm, import, b, lo, ident);
+    return 0;
+}
+
+/* A function object whose code is the frame's: its __qualname__ and
+ * __module__ (NULL unless a str). */
+static uint32_t load_function(py_names *nm, uint64_t addr, uint64_t code_addr) {
+    const py_layout *L = nm->L;
+    name_entry e = {.addr = addr, .live = true};
+    if (read_ident(nm, false, addr, e.ident)) return 0;
+    if ((nm->func_type && e.ident[0] != nm->func_type) || e.ident[1] != code_addr) return 0;
+    e.qual_addr = e.ident[2];
+    if (!plausible(e.qual_addr) ||
+        proc_read(nm->pid, e.qual_addr + L->unicode_hash, &e.qual_hash, sizeof e.qual_hash))
+        return 0;
+    e.function = pystr_read(nm->pid, L, nm->str_type, nm->func_type, e.qual_addr, MAX_NAME_CHARS);
+    if (!e.function || !*e.function) {
+        free(e.function);
+        return 0;
+    }
+    /* __module__ may be None or anything else: only a str names a module. */
+    if (nm->str_type) e.module = pystr_read(nm->pid, L, nm->str_type, 0, e.ident[3], MAX_NAME_CHARS);
+    scrub(e.function);
+    if (e.module) scrub(e.module);
+    e.checked = 0;
+    uint32_t idx = add_entry(nm, &e);
+    if (!idx) free_entry(&e);
+    return idx;
+}
+
+/* The str a _find_and_load frame is importing: "import NAME". */
+static uint32_t load_import(py_names *nm, uint64_t addr) {
+    name_entry e = {.addr = addr, .live = true, .import = true};
+    if (read_ident(nm, true, addr, e.ident)) return 0;
+    if (nm->str_type && e.ident[0] != nm->str_type) return 0;
+    char *s = pystr_read(nm->pid, nm->L, nm->str_type, nm->func_type, addr, 256);
+    if (!s || !module_name(s) || !(e.function = malloc(strlen(s) + 8))) {
+        free(s);
+        return 0;
+    }
+    strcpy(e.function, "import ");
+    strcat(e.function, s);
+    free(s);
+    uint32_t idx = add_entry(nm, &e);
+    if (!idx) free_entry(&e);
+    return idx;
+}
+
+py_names *pynames_new(pid_t pid, const py_layout *L, int minor, uint64_t str_type,
+                      uint64_t func_type) {
+    py_names *nm = calloc(1, sizeof *nm);
+    if (!nm) return NULL;
+    *nm = (py_names){.pid = pid, .L = L, .minor = minor, .str_type = str_type,
+                     .func_type = func_type, .n = 1, .cap = 64, .slot_cap = 256};
+    nm->e = calloc(nm->cap, sizeof *nm->e);
+    nm->slots = calloc(nm->slot_cap, sizeof *nm->slots);
+    if (!nm->e || !nm->slots) {
+        pynames_free(nm);
+        return NULL;
+    }
+    return nm;
+}
+
+void pynames_free(py_names *nm) {
+    if (!nm) return;
+    if (nm->e && nm->slots) pynames_flush(nm);
+    free(nm->e);
+    free(nm->slots);
+    free(nm->views);
+    free(nm);
+}
+
+pyname_frame *pynames_frames(py_names *nm) { return nm->frames; }
+
+/* ---- naming a stack ---- */
+
+/* The entry naming frame f (loaded when new), or 0 when the code's own
+ * names stand. */
+static uint32_t entry_for(py_names *nm, const pyname_frame *f, uint32_t generation) {
+    uint64_t tag = nm->L->stackref_tag_mask;
+    uint32_t k;
+    if (f->code_function && strcmp(f->code_function, "_find_and_load") == 0 &&
+        classify_importlib_file(f->code_file)) {
+        uint64_t s = f->local0 & ~tag;
+        if (!plausible(s)) return 0;
+        k = find_entry(nm, s);
+        if (k && nm->e[k].import) return k;
+        k = load_import(nm, s);
+    } else {
+        uint64_t fn = f->func & ~tag;
+        if (!plausible(fn)) return 0;
+        k = find_entry(nm, fn);
+        if (k && !nm->e[k].import && nm->e[k].ident[1] == f->code_addr) return k;
+        k = load_function(nm, fn, f->code_addr);
+    }
+    if (k) nm->e[k].checked = generation;
+    return k;
+}
+
+/* Checks, in one process_vm_readv per batch, that the cached entries of
+ * this stack still describe the objects at their addresses; reloads those
+ * that changed. */
+static void verify(py_names *nm, uint32_t n, uint32_t generation) {
+    const py_layout *L = nm->L;
+    struct iovec local[2 * BATCH], remote[2 * BATCH];
+    uint32_t which[BATCH], span[BATCH];
+    uint64_t hashes[BATCH];
+    for (uint32_t start = 0; start < n;) {
+        int k = 0, nv = 0;
+        uint32_t i = start;
+        for (; i < n && k < BATCH; i++) {
+            name_entry *e = nm->ent_of[i] ? &nm->e[nm->ent_of[i]] : NULL;
+            if (!e || e->checked == generation) continue;
+            e->checked = generation;
+            uint32_t lo, hi;
+            span_of(nm, e->import, &lo, &hi);
+            span[k] = hi - lo;
+            local[nv] = (struct iovec){nm->buf[k], hi - lo};
+            remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->addr + lo), hi - lo};
+            if (!e->import) {
+                local[nv] = (struct iovec){&hashes[k], sizeof hashes[0]};
+                remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->qual_addr + L->unicode_hash),
+                                              sizeof hashes[0]};
+            }
+            which[k++] = nm->ent_of[i];
+        }
+        start = i;
+        if (!k) continue;
+        ssize_t got = process_vm_readv(nm->pid, local, (unsigned long)nv, remote,
+                                       (unsigned long)nv, 0);
+        size_t upto = 0;   /* bytes that iovecs before this entry's hold */
+        for (int j = 0; j < k; j++) {
+            name_entry *e = &nm->e[which[j]];
+            size_t len = span[j] + (e->import ? 0 : sizeof hashes[0]);
+            bool ok = got >= 0 && (size_t)got >= upto + len;
+            upto += len;
+            if (ok) {
+                uint64_t now[NFIELDS];
+                uint32_t lo, hi;
+                span_of(nm, e->import, &lo, &hi);
+                ident_of(nm, e->import, nm->buf[j], lo, now);
+                ok = memcmp(now, e->ident, sizeof now) == 0 &&
+                     (e->import || hashes[j] == e->qual_hash);
+            }
+            if (ok) continue;
+            uint32_t old = which[j], fresh = 0;
+            for (uint32_t m = 0; m < n; m++) {
+                if (nm->ent_of[m] != old) continue;
+                if (!fresh && nm->e[old].live) {
+                    fresh = nm->e[old].import ? load_import(nm, nm->e[old].addr)
+                                              : load_function(nm, nm->e[old].addr,
+                                                              nm->frames[m].code_addr);
+                    if (fresh) nm->e[fresh].checked = generation;
+                    else free_entry(&nm->e[old]);   /* no longer what was cached */
+                }
+                nm->ent_of[m] = fresh;
+            }
+        }
+    }
+}
+
+static uint32_t view_of(py_names *nm, uint32_t k, uint32_t code) {
+    name_entry *e = &nm->e[k];
+    if (e->memo_view && e->memo_code == code) return e->memo_view;
+    if (nm->nviews == nm->capviews) {
+        size_t ncap = nm->capviews ? nm->capviews * 2 : 64;
+        view_entry *nv = realloc(nm->views, ncap * sizeof *nv);
+        if (!nv) return 0;
+        nm->views = nv;
+        nm->capviews = ncap;
+    }
+    nm->views[nm->nviews] = (view_entry){code, k};
+    e->memo_code = code;
+    e->memo_view = PYNAMES_VIEW_BASE + (uint32_t)nm->nviews++;
+    return e->memo_view;
+}
+
+int pynames_resolve(py_names *nm, uint32_t n, uint32_t generation, uint32_t *out) {
+    if (n > PY_MAX_DEPTH) n = PY_MAX_DEPTH;
+    for (uint32_t i = 0; i < n; i++)
+        nm->ent_of[i] = nm->frames[i].code ? entry_for(nm, &nm->frames[i], generation) : 0;
+    verify(nm, n, generation);
+    int rc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t v = nm->ent_of[i] ? view_of(nm, nm->ent_of[i], nm->frames[i].code) : 0;
+        if (nm->ent_of[i] && !v) rc = -1;
+        out[i] = v ? v : nm->frames[i].code;
+    }
+    return rc;
+}
+
+const pyname_view *pynames_view(const py_names *nm, uint32_t id) {
+    static _Thread_local pyname_view v;
+    if (id < PYNAMES_VIEW_BASE || id - PYNAMES_VIEW_BASE >= nm->nviews) return NULL;
+    const view_entry *ve = &nm->views[id - PYNAMES_VIEW_BASE];
+    const name_entry *e = &nm->e[ve->entry];
+    v = (pyname_view){ve->code, e->live ? e->function : NULL, e->live ? e->module : NULL,
+                      e->import};
+    return &v;
+}

@@ -1,0 +1,81 @@
+/* pynames.h -- names frames the way users know them (part of the reader).
+ *
+ * A code object's co_qualname is where a function was written, not what it
+ * is called: functools.wraps copies __qualname__ and __module__ onto the
+ * wrapper function, and numpy 1.x's `public_api` wrappers share one code
+ * location while each wrapper function carries its own name (concatenate,
+ * dot, ...). From 3.11 a frame holds its function object, so the reader can
+ * name a frame by that function's __qualname__ and __module__. Frames with
+ * no usable function object keep the code object's names.
+ *
+ * A frame running importlib's `_find_and_load` is named by its first local,
+ * the module being imported ("import sklearn.gaussian_process"); profile.h
+ * collapses the rest of the import machinery around it.
+ *
+ * Function objects and import-name strings are cached by address and, like
+ * code objects, re-verified in one batched read per sample: freed objects'
+ * addresses (and their strings') are reused. Everything read is untrusted:
+ * types are checked against PyFunction_Type/PyUnicode_Type when the binary
+ * exports them, lengths are bounded, and the text is valid UTF-8 with no
+ * control characters.
+ *
+ * A "view" is the pair (code object, name): pynames_resolve() gives frames
+ * view ids (>= PYNAMES_VIEW_BASE) in place of code ids, so anything keyed by
+ * a frame's id (the sampler's frame interning) tells the names apart.
+ */
+#ifndef CSPROF_PYNAMES_H
+#define CSPROF_PYNAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pyoffsets.h"
+
+#define PYNAMES_VIEW_BASE 0x80000000u
+
+typedef struct py_names py_names;
+
+/* Reads a compact str object into a malloc'd UTF-8 string of at most
+ * max_chars characters (longer ones are cut and end in "..."). str_type:
+ * PyUnicode_Type's address, checked when nonzero; not_type: a type the
+ * object must not have (0 = none). NULL when it is not a readable str. */
+char *pystr_read(pid_t pid, const py_layout *L, uint64_t str_type, uint64_t not_type,
+                 uint64_t addr, size_t max_chars);
+
+py_names *pynames_new(pid_t pid, const py_layout *L, int minor, uint64_t str_type,
+                      uint64_t func_type);
+void pynames_free(py_names *nm);
+/* Forget every entry and view: call whenever code ids are reused. */
+void pynames_flush(py_names *nm);
+/* True when the caches reached their bound and should be flushed. */
+bool pynames_full(const py_names *nm);
+
+/* One frame to name, filled by the reader. */
+typedef struct {
+    uint32_t code;            /* code cache id, 0 = none */
+    uint64_t code_addr;
+    const char *code_function, *code_file;   /* the code object's names */
+    uint64_t func;            /* the frame's function object (3.11+), 0 = none */
+    uint64_t local0;          /* the frame's first local (a tagged ref from 3.14) */
+} pyname_frame;
+
+/* Scratch for n <= max frames, owned by nm. */
+pyname_frame *pynames_frames(py_names *nm);
+/* Names in[0..n) (from pynames_frames): out[i] is a view id, or in[i].code
+ * when the code's own names stand. generation: the sample's, so that each
+ * entry is verified once per sample. Returns 0, or -1 on allocation failure
+ * (then out[i] = in[i].code for all i). */
+int pynames_resolve(py_names *nm, uint32_t n, uint32_t generation, uint32_t *out);
+
+typedef struct {
+    uint32_t code;            /* code cache id the view names */
+    const char *function;     /* __qualname__, or "import NAME" */
+    const char *module;       /* __module__ when it is a str, else NULL */
+    bool import;              /* a frame loading a module: function is "import NAME" */
+} pyname_view;
+
+/* The view with this id, or NULL (not a view id, or its entry was reloaded). */
+const pyname_view *pynames_view(const py_names *nm, uint32_t id);
+
+#endif
