@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "chainread.h"
 #include "elfread.h"
 #include "linetable.h"
 #include "proc.h"
@@ -86,6 +87,8 @@ struct py_process {
     uint32_t resolve_scratch[PY_MAX_DEPTH];
     uint8_t verify_buf[VERIFY_BATCH][VERIFY_SPAN];
     uint32_t generation;     /* of samples, for code_entry.checked */
+    chain_reader *chain;     /* <= 3.10: the frame chain reader, made on first use */
+    uint32_t chain_lo;       /* the first byte of a frame object it copies */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
 
     /* Interpreter states, re-read by py_refresh(): sub-interpreters come and
@@ -457,28 +460,38 @@ static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id) {
 
 /* ---- frames, <= 3.10: one heap PyFrameObject per frame ---- */
 
-static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated) {
+/* The chain is read by chainread.h: the frames at the addresses of the last
+ * sample in one call, verified, and refused when torn. ts is the thread
+ * state whose frame pointer held frame. */
+static int walk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
+                              bool *truncated) {
     const py_layout *L = &pp->off;
-    uint32_t need = L->frame_lasti + 4;
-    if (L->frame_back + 8 > need) need = L->frame_back + 8;
-    if (L->frame_code + 8 > need) need = L->frame_code + 8;
-    uint8_t buf[BLOCK];
-    if (need > sizeof buf) return -1;
-    uint32_t n = 0;
-    while (frame) {
-        if (n == PY_MAX_DEPTH) {
-            *truncated = true;
-            break;
-        }
-        if (!plausible(frame) || proc_read(pp->pid, frame, buf, need)) return -1;
-        int lasti = rd_i32(buf, L->frame_lasti);
-        /* 3.10 counts instructions, earlier versions bytes. */
-        pp->raw[n] = (raw_frame){rd_u64(buf, L->frame_code),
-                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true};
-        n++;
-        frame = rd_u64(buf, L->frame_back);
+    if (!frame) {
+        *depth = 0;
+        return 0;
     }
-    *depth = n;
+    if (!pp->chain) {
+        uint32_t lo = L->frame_back, hi = L->frame_lasti + 4;
+        if (L->frame_code < lo) lo = L->frame_code;
+        if (L->frame_lasti < lo) lo = L->frame_lasti;
+        if (L->frame_back + 8 > hi) hi = L->frame_back + 8;
+        if (L->frame_code + 8 > hi) hi = L->frame_code + 8;
+        chain_layout cl = {lo, hi - lo, L->frame_back, L->frame_code};
+        if (!(pp->chain = chain_new(pp->pid, &cl, PY_MAX_DEPTH))) return -1;
+        pp->chain_lo = lo;
+    }
+    chain_result r;
+    if (chain_read(pp->chain, ts, ts + L->tstate_frame, frame, &r)) return -1;
+    uint32_t lo = pp->chain_lo;
+    for (uint32_t i = 0; i < r.n; i++) {
+        const uint8_t *f = r.records[i];
+        int lasti = rd_i32(f, L->frame_lasti - lo);
+        /* 3.10 counts instructions, earlier versions bytes. */
+        pp->raw[i] = (raw_frame){rd_u64(f, L->frame_code - lo),
+                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true};
+    }
+    *depth = r.n;
+    *truncated = r.truncated;
     return 0;
 }
 
@@ -741,6 +754,7 @@ py_process *py_attach(pid_t pid, py_status *status, char *err, size_t errlen) {
 void py_detach(py_process *pp) {
     if (!pp) return;
     if (pp->codes) flush_codes(pp);
+    chain_free(pp->chain);
     free(pp->codes);
     free(pp->code_slots);
     free(pp->tids);
@@ -768,14 +782,14 @@ static py_status errno_status(void) {
 }
 
 /* Walks and resolves the stack of the thread state copied in tbuf. */
-static int read_stack(py_process *pp, const uint8_t *tbuf, py_thread_stack *st) {
+static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_thread_stack *st) {
     const py_layout *L = &pp->off;
     uint64_t frame = rd_u64(tbuf, L->tstate_frame);
     int rc = 0;
     st->depth = 0;
     st->truncated = false;
     if (pp->minor <= 10) {
-        rc = walk_frame_objects(pp, frame, &st->depth, &st->truncated);
+        rc = walk_frame_objects(pp, ts, frame, &st->depth, &st->truncated);
     } else {
         if (pp->minor <= 12 && frame) {  /* 3.11/3.12: through _PyCFrame */
             uint64_t cur = 0;
@@ -851,8 +865,8 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
                          : tid_of_pthread(pp, st.thread_id);
             /* The target runs on while we read: a stack caught mid-change is
              * read once more, from a fresh thread state, before it is dropped. */
-            int rc = read_stack(pp, tbuf, &st);
-            if (rc && proc_read(pp->pid, ts, tbuf, tneed) == 0) rc = read_stack(pp, tbuf, &st);
+            int rc = read_stack(pp, ts, tbuf, &st);
+            if (rc && proc_read(pp->pid, ts, tbuf, tneed) == 0) rc = read_stack(pp, ts, tbuf, &st);
             if (rc) {
                 res->dropped++;
             } else {
