@@ -8,7 +8,7 @@
  *     "start_time", "wall_seconds", "exit_status",
  *     "rate_hz", "interval_seconds", "native", "idle_included", "subprocesses",
  *     "note", "sampler_cpu_seconds", "sampler_work_seconds",
- *     "samples": {"ticks", "taken", "dropped", "idle"},
+ *     "samples": {"ticks", "taken", "dropped", "idle", "missed", "unsampled_processes"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
  *     "frames": [{"function", "file", "line", "first_line", "kind"}],
@@ -112,6 +112,8 @@ static json_t *meta_json(const profile *p, int *err) {
         put(s, "taken", json_integer((json_int_t)c->taken), err);
         put(s, "dropped", json_integer((json_int_t)c->dropped), err);
         put(s, "idle", json_integer((json_int_t)c->idle), err);
+        put(s, "missed", json_integer((json_int_t)c->missed), err);
+        put(s, "unsampled_processes", json_integer((json_int_t)c->unsampled_processes), err);
     }
     put(o, "samples", s, err);
     return o;
@@ -258,6 +260,8 @@ static int read_meta(profile *p, json_t *root) {
     c->ticks = (uint64_t)get_int(s, "ticks", 0);
     c->dropped = (uint64_t)get_int(s, "dropped", 0);
     c->idle = (uint64_t)get_int(s, "idle", 0);
+    c->missed = (uint64_t)get_int(s, "missed", 0);
+    c->unsampled_processes = (uint64_t)get_int(s, "unsampled_processes", 0);
     return 0;
 }
 

@@ -61,6 +61,8 @@ typedef struct {
     uint64_t taken;   /* thread stacks recorded (== sum of stack counts) */
     uint64_t dropped; /* thread stacks dropped as torn/inconsistent */
     uint64_t idle;    /* thread stacks seen idle (recorded only with --idle) */
+    uint64_t missed;  /* ticks skipped because the sampler fell behind its rate */
+    uint64_t unsampled_processes;  /* descendants not followed: too many at once */
 } prof_counters;
 
 typedef struct profile profile;
