@@ -58,11 +58,11 @@ typedef struct {
     pid_t tid;
 } tid_entry;
 
-/* 3.11+: a sample whose first thread has not moved much since the last one
- * is read in one process_vm_readv: the interpreter's thread list head, that
- * thread state, its _PyCFrame's current frame (3.11/3.12), the part of its
- * data stack the last walk used, and the identity of the code objects its
- * frames ran. Each piece is used only if it still matches (same thread
+/* A sample whose first thread has not moved much since the last one is read
+ * in one process_vm_readv: the interpreter's thread list head, that thread
+ * state, and from 3.11 its _PyCFrame's current frame (3.11/3.12), the part
+ * of its data stack the last walk used, and the identity of the code objects
+ * its frames ran. Each piece is used only if it still matches (same thread
  * state, same _PyCFrame, frames inside the copied span, code identity
  * unchanged); anything else is read as without it. */
 #define SPEC_CODES 32
@@ -828,7 +828,7 @@ const py_code_info *py_code_at(const py_process *pp, uint32_t code) {
 }
 
 
-/* ---- 3.11+: the speculative read (see spec_memo) ---- */
+/* ---- the speculative read (see spec_memo) ---- */
 
 /* Reads, in one call and in the order a plain sample would, everything the
  * last sample's first thread needed; fills pp->got. */
@@ -888,9 +888,11 @@ static void spec_read(py_process *pp, uint32_t tneed) {
 static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint32_t depth) {
     const py_layout *L = &pp->off;
     spec_memo *m = &pp->spec;
-    m->ts = ts;
+    *m = (spec_memo){.ts = ts};
+    /* Before 3.11 only the thread state: the frame chain is read by
+     * chainread.h, and code objects must be checked after the frames. */
+    if (pp->minor <= 10) return;
     m->cframe = pp->minor <= 12 ? rd_u64(tbuf, L->tstate_frame) : 0;
-    m->win_lo = m->win_hi = 0;
     if (pp->walk_hi > pp->walk_lo) {
         /* Up to the end of the page: a deeper leaf is often still inside. */
         uint64_t top = (pp->walk_hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
@@ -980,7 +982,7 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
                           L->tstate_frame};
     for (size_t i = 0; i < 4; i++)
         if (tfields[i] + 8 > tneed) tneed = tfields[i] + 8;
-    if (pp->minor >= 11) spec_read(pp, tneed);
+    spec_read(pp, tneed);
     py_status status = PY_OK;
     for (int ni = 0; ni < pp->ninterps; ni++) {
         uint64_t ts = 0;
@@ -1013,11 +1015,14 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
                          ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
                          : tid_of_pthread(pp, st.thread_id);
             /* The target runs on while we read: a stack caught mid-change is
-             * read once more, from a fresh thread state, before it is dropped. */
+             * read again, from a fresh thread state, before it is dropped. */
             int rc = read_stack(pp, ts, tbuf, &st);
             pp->got.cur = pp->got.window = false;  /* a retry reads afresh */
-            if (rc && proc_read(pp->pid, ts, tbuf, tneed) == 0) rc = read_stack(pp, ts, tbuf, &st);
-            if (first && pp->minor >= 11) {
+            /* Twice more: a stack that changes every few microseconds (start-up,
+             * imports) is often caught whole at the next try. */
+            for (int again = 0; rc && again < 2 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++)
+                rc = read_stack(pp, ts, tbuf, &st);
+            if (first) {
                 if (rc) pp->spec = (spec_memo){0};
                 else spec_remember(pp, ts, tbuf, st.depth);
             }
