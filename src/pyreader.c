@@ -849,6 +849,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     if (m->cframe) SPEC_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
     if (m->win_hi) SPEC_IOV(pp->window, m->win_lo, m->win_hi - m->win_lo);
     uint32_t need = iframe_need(L);
+    if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
     for (uint32_t i = 0; i < m->nfar; i++) SPEC_IOV(g->far_buf[i], m->far[i], need);
     int first_code = n;
     for (uint32_t i = 0; i < m->ncodes; i++) {

@@ -99,8 +99,11 @@ def run_depth(python, depth, outdir, seconds=2.0):
                    check=True)
     prof, m = load_profile(os.path.join(outdir, "depth.json"))
     m["exact"] = exact_rate(prof, depth)
+    # The deepest stack of the script's own (start-up stacks are the interpreter's).
     m["deepest"] = max((sum(1 for i in s["frames"] if prof["frames"][i]["kind"] == "python")
-                        for s in prof["stacks"]), default=0)
+                        for s in prof["stacks"]
+                        if any(prof["frames"][i]["file"] == DEEP_CAL for i in s["frames"])),
+                       default=0)
     return m
 
 
@@ -141,16 +144,19 @@ def section_floor(tmp):
                 runs[v].append(run_deep(units, v, tmp))
     base = med(alone)
     print(f"{'variant':<10}{'median s':>10}{'slowdown':>10}{'cpu us/sample':>15}"
-          f"{'read us/sample':>16}{'taken':>9}{'floor us':>10}{'cpu/floor':>11}")
+          f"{'read us/sample':>16}{'taken':>9}{'floor us':>10}{'cpu-floor':>11}{'cpu/floor':>11}")
     print(f"{'alone':<10}{base:>10.3f}")
     for rate, rs in runs.items():
         secs = med([r["seconds"] for r in rs])
         cpu, fl = med([r["cpu"] for r in rs]), med(floors[rate])
         # The ratio per round (same moment), then its median.
         ratio = med([r["cpu"] / f for r, f in zip(rs, floors[rate])])
+        above = med([r["cpu"] - f for r, f in zip(rs, floors[rate])])
         print(f"{str(rate) + ' Hz':<10}{secs:>10.3f}{100 * (secs / base - 1):>9.2f}%{cpu:>15.1f}"
               f"{med([r['read'] for r in rs]):>16.1f}{100 * med([r['taken'] for r in rs]):>8.1f}%"
-              f"{fl:>10.1f}{ratio:>10.2f}x")
+              f"{fl:>10.1f}{above:>11.1f}{ratio:>10.2f}x")
+    print("(read: wall time inside the reads, preemption included on a busy machine; "
+          "cpu-floor: CPU per sample above a bare wake-up, per round)")
 
 
 def section_depth(tmp):
