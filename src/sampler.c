@@ -27,6 +27,9 @@
  * children files, a scan of all of /proc every REFRESH_NS does it. */
 #define CHILDREN_NS 2000000LL
 #define FULL_SCAN_NS 1000000000LL  /* the /proc scan as a safety net otherwise */
+/* A new child is first attached once it is this old: a fork that is about
+ * to exec (subprocess) is then usually past the exec, and not attached twice. */
+#define SETTLE_NS 5000000LL
 #define RECENT_UNSAMPLED 1024      /* pids remembered as counted unsampled */
 /* A process is checked for Python at every refresh while it is this young
  * (libpython is mapped, and the runtime initialised, after the exec); later
@@ -593,10 +596,15 @@ static void try_attach(sampler *s, target *t) {
     }
 }
 
+static bool settling(const sampler *s, const target *t, int64_t now) {
+    return t->pid != s->root && now - t->first_seen < SETTLE_NS;
+}
+
+/* Follows pid from now on; the root is attached at once, others once settled. */
 static void follow(sampler *s, pid_t pid) {
     if (find_target(s, pid) || !proc_alive(pid)) return;
     target *t = add_target(s, pid);
-    if (t) try_attach(s, t);
+    if (t && pid == s->root) try_attach(s, t);
 }
 
 /* New children of every followed process, from their children files. */
@@ -637,7 +645,7 @@ static void refresh_targets(sampler *s, pid_t root, bool full_scan) {
             if (!strcmp(exe, t->exe)) continue;
             t->exe[0] = '\0';
         }
-        try_attach(s, t);
+        if (!settling(s, t, now_ns())) try_attach(s, t);
     }
     pid_t *pids = NULL;
     size_t n = 0;
@@ -652,7 +660,9 @@ static void retry_young(sampler *s) {
     int64_t now = now_ns();
     for (size_t i = 0; i < s->ntargets; i++) {
         target *t = &s->targets[i];
-        if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS) continue;
+        if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS ||
+            settling(s, t, now))
+            continue;
         try_attach(s, t);
     }
 }
