@@ -34,7 +34,7 @@ MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lm
 
-.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render offsets stdlib-names clean example
+.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render bench-peers offsets stdlib-names clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -121,9 +121,24 @@ dist-check:
 dist-from-head:
 	bash src/tools/dist-check.sh --update
 
-bench: all build/bench/bench_render
+bench: all build/bench/bench_render build/bench/floor
 	$(PYTHON) tests/bench/bench.py
+	BENCH_PYTHONS=/root/.pyenv/versions/3.12.1/bin/python3.12 BENCH_ROUNDS=5 $(PYTHON) tests/bench/native_overhead.py
 	build/bench/bench_render 9 build/bench/render.svg
+
+# csprof next to austin 3.7.0, built from Debian's source package into
+# build/peers/ (never committed or shipped): tests/bench/peers.py.
+bench-peers: all build/bench/rusage
+	$(PYTHON) tests/bench/peers.py
+
+build/bench/rusage: tests/bench/rusage.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -D_GNU_SOURCE -O2 -o $@ $<
+
+# The machine's floor for a sampler: a loop that only sleeps to each tick.
+build/bench/floor: tests/bench/floor.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -D_GNU_SOURCE -O2 -o $@ $<
 
 # write_svg on a generated 1,000,000-sample / 100,000-stack profile: median
 # render time and SVG size. Optimised glibc build of just the modules it uses.

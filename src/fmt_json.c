@@ -11,7 +11,8 @@
  *     "cpu_seconds", "cpu_user_seconds", "cpu_system_seconds", "max_rss_bytes"
  *       (the command's own usage from wait4; null when attached),
  *     "git_branch", "ci_run", "ci_run_url" (GitHub run it came from, or null),
- *     "samples": {"ticks", "taken", "dropped", "idle", "max_per_tick"},
+ *     "samples": {"ticks", "taken", "dropped", "idle", "max_per_tick", "missed",
+ *                 "unsampled_processes"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
  *     "frames": [{"function", "file", "line", "first_line", "kind",
@@ -131,6 +132,8 @@ static json_t *meta_json(const profile *p, int *err) {
         put(s, "max_per_tick", json_integer((json_int_t)c->max_per_tick), err);
         put(s, "dropped", json_integer((json_int_t)c->dropped), err);
         put(s, "idle", json_integer((json_int_t)c->idle), err);
+        put(s, "missed", json_integer((json_int_t)c->missed), err);
+        put(s, "unsampled_processes", json_integer((json_int_t)c->unsampled_processes), err);
     }
     put(o, "samples", s, err);
     rusage_json(m, o, err);
@@ -293,6 +296,8 @@ static int read_meta(profile *p, json_t *root) {
     c->dropped = (uint64_t)get_int(s, "dropped", 0);
     c->idle = (uint64_t)get_int(s, "idle", 0);
     c->max_per_tick = (uint64_t)get_int(s, "max_per_tick", 0);
+    c->missed = (uint64_t)get_int(s, "missed", 0);
+    c->unsampled_processes = (uint64_t)get_int(s, "unsampled_processes", 0);
     return 0;
 }
 

@@ -220,6 +220,57 @@ int proc_ppid(pid_t pid, pid_t *ppid) {
     return 0;
 }
 
+int proc_exec_id(pid_t pid, uint64_t *id) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
+    const char *p = strrchr(buf, ')');
+    if (!p) return -1;
+    /* Fields after the comm: state is field 3. start_code, end_code and
+     * startstack are 26-28; arg_start..env_end are 48-51. */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    int field = 2;
+    for (const char *q = p + 1; *q; q++) {
+        if (*q != ' ') continue;
+        field++;
+        if ((field >= 26 && field <= 28) || (field >= 48 && field <= 51)) {
+            unsigned long long v = strtoull(q + 1, NULL, 10);
+            h = (h ^ v) * 0x100000001b3ULL;
+        }
+    }
+    if (field < 28) return -1;
+    *id = h;
+    return 0;
+}
+
+int proc_children_fd(int fd, pid_t **pids, size_t *n) {
+    char buf[4096];
+    ssize_t len = pread(fd, buf, sizeof buf - 1, 0);
+    if (len < 0) return -1;
+    buf[len] = '\0';
+    if ((size_t)len == sizeof buf - 1) {
+        /* Cut mid-list: drop the last, maybe partial, pid (seen next time). */
+        char *sp = strrchr(buf, ' ');
+        if (sp) *sp = '\0';
+    }
+    size_t cap = 0;
+    *pids = NULL;
+    *n = 0;
+    for (char *q = buf; *q;) {
+        char *end;
+        long v = strtol(q, &end, 10);
+        if (end == q) break;
+        if (v > 0 && v < (1L << 22) && push_pid(pids, n, &cap, (pid_t)v)) {
+            free(*pids);
+            *pids = NULL;
+            *n = 0;
+            return -1;
+        }
+        q = end;
+    }
+    return 0;
+}
+
 bool proc_alive(pid_t pid) {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);

@@ -52,6 +52,12 @@ int proc_cmdline(pid_t pid, char *buf, size_t len);
 int proc_ppid(pid_t pid, pid_t *ppid);
 /* All live descendants of root (children, grandchildren, ...), malloc'd. */
 int proc_descendants(pid_t root, pid_t **pids, size_t *n);
+/* A value that changes when pid execs a new program: a hash of where its
+ * code, stack and arguments were placed (/proc/PID/stat), which every exec
+ * lays out anew. */
+int proc_exec_id(pid_t pid, uint64_t *id);
+/* Pids listed in a kept-open /proc/PID/task/TID/children (one pread). */
+int proc_children_fd(int fd, pid_t **pids, size_t *n);
 /* True when the process exists (and is not a zombie). */
 bool proc_alive(pid_t pid);
 

@@ -265,8 +265,13 @@ int prof_add_thread(profile *p, int pid, int tid, const char *name) {
 
 int prof_add_process(profile *p, int pid, int ppid, const char *command,
                      const char *python_version) {
-    for (size_t i = 0; i < p->nprocs; i++)
-        if (p->procs[i].pid == pid) return (int)i;
+    for (size_t i = 0; i < p->nprocs; i++) {
+        if (p->procs[i].pid != pid) continue;
+        /* Seen again after an exec: the label is the command it runs now. */
+        if (command && prof_set_str(&p->procs[i].command, command)) return -1;
+        if (python_version && prof_set_str(&p->procs[i].python_version, python_version)) return -1;
+        return (int)i;
+    }
     if (grow_array((void **)&p->procs, &p->capprocs, p->nprocs + 1, sizeof *p->procs))
         return -1;
     prof_process pr = {.pid = pid, .ppid = ppid};

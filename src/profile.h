@@ -79,6 +79,8 @@ typedef struct {
     uint64_t dropped; /* thread stacks dropped as torn/inconsistent */
     uint64_t idle;    /* thread stacks seen idle (recorded only with --idle) */
     uint64_t max_per_tick; /* most stacks recorded in one round: threads running at once */
+    uint64_t missed;  /* ticks skipped because the sampler fell behind its rate */
+    uint64_t unsampled_processes;  /* descendants not followed: too many at once */
 } prof_counters;
 
 typedef struct profile profile;

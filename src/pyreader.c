@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "chainread.h"
 #include "elfread.h"
 #include "linetable.h"
 #include "proc.h"
@@ -59,6 +60,34 @@ typedef struct {
     pid_t tid;
 } tid_entry;
 
+/* A sample whose first thread has not moved much since the last one is read
+ * in one process_vm_readv: the interpreter's thread list head, that thread
+ * state, and from 3.11 its _PyCFrame's current frame (3.11/3.12), the part
+ * of its data stack the last walk used, and the identity of the code objects
+ * its frames ran. Each piece is used only if it still matches (same thread
+ * state, same _PyCFrame, frames inside the copied span, code identity
+ * unchanged); anything else is read as without it. */
+#define SPEC_CODES 32
+#define SPEC_FAR 4        /* frames outside the data stack span: 3.12's entry frames
+                           * live on the C stack */
+typedef struct {
+    uint64_t ts, cframe;
+    uint64_t win_lo, win_hi;
+    uint64_t far[SPEC_FAR];
+    uint32_t nfar;
+    uint32_t codes[SPEC_CODES];
+    uint32_t ncodes;
+} spec_memo;
+
+typedef struct {
+    bool head, tstate, cur, window;  /* which pieces were copied in full */
+    bool far[SPEC_FAR];
+    uint64_t head_val, cur_val;
+    uint8_t tbuf[2 * BLOCK];
+    uint8_t far_buf[SPEC_FAR][BLOCK];
+    uint64_t hashes[SPEC_CODES];
+} spec_got;
+
 struct py_process {
     pid_t pid;
     int minor;
@@ -94,6 +123,13 @@ struct py_process {
     uint32_t resolve_scratch[PY_MAX_DEPTH];
     uint8_t verify_buf[VERIFY_BATCH][VERIFY_SPAN];
     uint32_t generation;     /* of samples, for code_entry.checked */
+    chain_reader *chain;     /* <= 3.10: the frame chain reader, made on first use */
+    spec_memo spec;          /* 3.11+: what the first thread's last sample read */
+    spec_got got;            /* ... and what this sample's speculative read found */
+    uint64_t walk_lo, walk_hi;     /* the span of the data stack the last walk read */
+    uint64_t walk_far[SPEC_FAR];   /* and frames it read outside that span */
+    uint32_t walk_nfar;
+    uint32_t chain_lo;       /* the first byte of a frame object it copies */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
 
     /* Interpreter states, re-read by py_refresh(): sub-interpreters come and
@@ -445,30 +481,45 @@ static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id) {
 
 /* ---- frames, <= 3.10: one heap PyFrameObject per frame ---- */
 
-static int walk_frame_objects(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated) {
+/* The chain is read by chainread.h: the frames at the addresses of the last
+ * sample in one call, verified, and refused when torn. ts is the thread
+ * state whose frame pointer held frame. */
+static int walk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
+                              bool *truncated) {
     const py_layout *L = &pp->off;
-    uint32_t need = L->frame_lasti + 4;
-    if (L->frame_back + 8 > need) need = L->frame_back + 8;
-    if (L->frame_code + 8 > need) need = L->frame_code + 8;
-    if (raw_names_need(pp) > need) need = raw_names_need(pp);
-    uint8_t buf[BLOCK];
-    if (need > sizeof buf) return -1;
-    uint32_t n = 0;
-    while (frame) {
-        if (n == PY_MAX_DEPTH) {
-            *truncated = true;
-            break;
-        }
-        if (!plausible(frame) || proc_read(pp->pid, frame, buf, need)) return -1;
-        int lasti = rd_i32(buf, L->frame_lasti);
-        /* 3.10 counts instructions, earlier versions bytes. */
-        pp->raw[n] = (raw_frame){rd_u64(buf, L->frame_code),
-                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true, 0, 0};
-        raw_names(pp, &pp->raw[n], buf);
-        n++;
-        frame = rd_u64(buf, L->frame_back);
+    if (!frame) {
+        *depth = 0;
+        return 0;
     }
-    *depth = n;
+    if (!pp->chain) {
+        uint32_t lo = L->frame_back, hi = L->frame_lasti + 4;
+        if (L->frame_code < lo) lo = L->frame_code;
+        if (L->frame_lasti < lo) lo = L->frame_lasti;
+        if (L->frame_back + 8 > hi) hi = L->frame_back + 8;
+        if (L->frame_code + 8 > hi) hi = L->frame_code + 8;
+        /* Naming reads the first local (f_localsplus, far into the object):
+         * copy records from the frame's start so raw_names() sees its offsets. */
+        if (raw_names_need(pp)) {
+            lo = 0;
+            if (raw_names_need(pp) > hi) hi = raw_names_need(pp);
+        }
+        chain_layout cl = {lo, hi - lo, L->frame_back, L->frame_code};
+        if (!(pp->chain = chain_new(pp->pid, &cl, PY_MAX_DEPTH))) return -1;
+        pp->chain_lo = lo;
+    }
+    chain_result r;
+    if (chain_read(pp->chain, ts, ts + L->tstate_frame, frame, &r)) return -1;
+    uint32_t lo = pp->chain_lo;
+    for (uint32_t i = 0; i < r.n; i++) {
+        const uint8_t *f = r.records[i];
+        int lasti = rd_i32(f, L->frame_lasti - lo);
+        /* 3.10 counts instructions, earlier versions bytes. */
+        pp->raw[i] = (raw_frame){rd_u64(f, L->frame_code - lo),
+                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true, 0, 0};
+        if (lo == 0) raw_names(pp, &pp->raw[i], f);
+    }
+    *depth = r.n;
+    *truncated = r.truncated;
     return 0;
 }
 
@@ -552,27 +603,48 @@ static int frame_instr_offset(py_process *pp, const uint8_t *f, uint64_t code_ad
     return off < 0 || off > (1 << 24) ? -1 : (int)off;
 }
 
-static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
-                                   bool *truncated) {
+/* Bytes of a _PyInterpreterFrame holding every field the walk reads,
+ * naming fields included (pynames). */
+static uint32_t iframe_need(const py_process *pp) {
     const py_layout *L = &pp->off;
     uint32_t need = L->iframe_owner + 1;
     if (L->iframe_is_entry > need) need = L->iframe_is_entry;
     if (L->iframe_tlbc_index + 4 > need) need = L->iframe_tlbc_index + 4;
-    pp->tlbc_code = 0;
     uint32_t fields[] = {L->iframe_previous, L->iframe_code, L->iframe_instr};
     for (size_t i = 0; i < 3; i++)
         if (fields[i] + 8 > need) need = fields[i] + 8;
     if (raw_names_need(pp) > need) need = raw_names_need(pp);
+    return need;
+}
+
+static int walk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
+                                   bool *truncated) {
+    const py_layout *L = &pp->off;
+    uint32_t need = iframe_need(pp);
+    pp->tlbc_code = 0;   /* the bytecode copy looked up last may be of another thread */
     uint64_t tag_mask = L->stackref_tag_mask;
     uint32_t n = 0, steps = 0;
-    pp->win_start = pp->win_end = 0;
+    /* A window copied by this sample's speculative read is fresh; any
+     * other is from an earlier read, of another thread. */
+    if (!pp->got.window) pp->win_start = pp->win_end = 0;
+    pp->got.window = false;
+    pp->walk_lo = UINT64_MAX;
+    pp->walk_hi = 0;
+    pp->walk_nfar = 0;
     while (frame) {
         if (n == PY_MAX_DEPTH || ++steps > 4 * PY_MAX_DEPTH) {
             *truncated = true;
             break;
         }
         if (!plausible(frame)) return -1;
-        const uint8_t *f = window_get(pp, frame, need);
+        if (!pp->walk_hi) pp->walk_hi = frame + need;
+        bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->window;
+        if (near && frame < pp->walk_lo) pp->walk_lo = frame;
+        const uint8_t *f = NULL;
+        for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
+            if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
+        if (!near && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
+        if (!f) f = window_get(pp, frame, need);
         uint8_t single[BLOCK];
         if (!f) {
             if (need > sizeof single || proc_read(pp->pid, frame, single, need)) return -1;
@@ -797,6 +869,7 @@ py_process *py_attach(pid_t pid, py_status *status, char *err, size_t errlen) {
 void py_detach(py_process *pp) {
     if (!pp) return;
     if (pp->codes) flush_codes(pp);
+    chain_free(pp->chain);
     free(pp->codes);
     free(pp->code_slots);
     pynames_free(pp->names);
@@ -823,6 +896,90 @@ const py_code_info *py_code_at(const py_process *pp, uint32_t code) {
     return &info;
 }
 
+
+/* ---- the speculative read (see spec_memo) ---- */
+
+/* Reads, in one call and in the order a plain sample would, everything the
+ * last sample's first thread needed; fills pp->got. */
+static void spec_read(py_process *pp, uint32_t tneed) {
+    const py_layout *L = &pp->off;
+    spec_memo *m = &pp->spec;
+    spec_got *g = &pp->got;
+    uint32_t lo, hi;
+    ident_span(L, &lo, &hi);
+    struct iovec local[4 + SPEC_FAR + 2 * SPEC_CODES], remote[4 + SPEC_FAR + 2 * SPEC_CODES];
+    int n = 0;
+    memset(g, 0, offsetof(spec_got, head_val));
+#define SPEC_IOV(dst, addr, len)                                                     \
+    (local[n] = (struct iovec){(dst), (len)},                                         \
+     remote[n++] = (struct iovec){(void *)(uintptr_t)(addr), (len)})
+    SPEC_IOV(&g->head_val, pp->interps[0] + L->interp_threads_head, 8);
+    if (m->ts && tneed <= sizeof g->tbuf) SPEC_IOV(g->tbuf, m->ts, tneed);
+    if (m->cframe) SPEC_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
+    if (m->win_hi) SPEC_IOV(pp->window, m->win_lo, m->win_hi - m->win_lo);
+    uint32_t need = iframe_need(pp);
+    if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
+    for (uint32_t i = 0; i < m->nfar; i++) SPEC_IOV(g->far_buf[i], m->far[i], need);
+    int first_code = n;
+    for (uint32_t i = 0; i < m->ncodes; i++) {
+        const code_entry *c = &pp->codes[m->codes[i]];
+        if (!c->addr) c = &pp->codes[m->codes[0]];  /* replaced since: harmless filler */
+        SPEC_IOV(pp->verify_buf[i], c->addr + lo, hi - lo);
+        SPEC_IOV(&g->hashes[i], c->name_addr + L->unicode_hash, 8);
+    }
+#undef SPEC_IOV
+    ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+    bool full[4 + SPEC_FAR + 2 * SPEC_CODES];
+    for (int i = 0; i < n; i++) {
+        full[i] = got >= (ssize_t)local[i].iov_len;
+        got = full[i] ? got - (ssize_t)local[i].iov_len : 0;
+    }
+    int k = 0;
+    g->head = full[k++];
+    if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;
+    if (m->cframe) g->cur = full[k++];
+    if (m->win_hi && full[k++]) {
+        g->window = true;
+        pp->win_base = pp->win_start = m->win_lo;
+        pp->win_end = m->win_hi;
+    }
+    for (uint32_t i = 0; i < m->nfar; i++) g->far[i] = full[k++];
+    for (uint32_t i = 0; i < m->ncodes; i++) {
+        code_entry *c = &pp->codes[m->codes[i]];
+        uint64_t now[IDENT_FIELDS];
+        if (!full[first_code + 2 * i] || !full[first_code + 2 * i + 1]) continue;
+        ident_of(L, pp->verify_buf[i], lo, now);
+        if (!memcmp(now, c->ident, sizeof now) && g->hashes[i] == c->name_hash)
+            c->checked = pp->generation;   /* verify_codes() skips it */
+    }
+}
+
+/* After the first thread was read: what to read at once next time. */
+static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint32_t depth) {
+    const py_layout *L = &pp->off;
+    spec_memo *m = &pp->spec;
+    *m = (spec_memo){.ts = ts};
+    /* Before 3.11 only the thread state: the frame chain is read by
+     * chainread.h, and code objects must be checked after the frames. */
+    if (pp->minor <= 10) return;
+    m->cframe = pp->minor <= 12 ? rd_u64(tbuf, L->tstate_frame) : 0;
+    if (pp->walk_hi > pp->walk_lo) {
+        /* Up to the end of the page: a deeper leaf is often still inside. */
+        uint64_t top = (pp->walk_hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+        if (top - pp->walk_lo > sizeof pp->window) top = pp->walk_lo + sizeof pp->window;
+        if (top >= pp->walk_hi) m->win_lo = pp->walk_lo, m->win_hi = top;
+    }
+    m->nfar = pp->walk_nfar;
+    memcpy(m->far, pp->walk_far, sizeof m->far);
+    m->ncodes = 0;
+    const uint32_t *codes = pp->resolve_scratch;
+    for (uint32_t i = 0; i < depth && m->ncodes < SPEC_CODES; i++) {
+        bool seen = !codes[i];
+        for (uint32_t j = 0; j < m->ncodes && !seen; j++) seen = m->codes[j] == codes[i];
+        if (!seen) m->codes[m->ncodes++] = codes[i];
+    }
+}
+
 /* ---- sampling ---- */
 
 static py_status errno_status(void) {
@@ -830,21 +987,25 @@ static py_status errno_status(void) {
 }
 
 /* Walks and resolves the stack of the thread state copied in tbuf. */
-static int read_stack(py_process *pp, const uint8_t *tbuf, py_thread_stack *st) {
+static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_thread_stack *st) {
     const py_layout *L = &pp->off;
     uint64_t frame = rd_u64(tbuf, L->tstate_frame);
     int rc = 0;
     st->depth = 0;
     st->truncated = false;
     if (pp->minor <= 10) {
-        rc = walk_frame_objects(pp, frame, &st->depth, &st->truncated);
+        rc = walk_frame_objects(pp, ts, frame, &st->depth, &st->truncated);
     } else {
         if (pp->minor <= 12 && frame) {  /* 3.11/3.12: through _PyCFrame */
             uint64_t cur = 0;
-            rc = !plausible(frame) ||
-                 proc_read(pp->pid, frame + L->cframe_current_frame, &cur, sizeof cur);
+            if (pp->got.cur && frame == pp->spec.cframe)
+                cur = pp->got.cur_val;
+            else
+                rc = !plausible(frame) ||
+                     proc_read(pp->pid, frame + L->cframe_current_frame, &cur, sizeof cur);
             frame = cur;
         }
+        pp->got.cur = false;
         if (!rc) rc = walk_interpreter_frames(pp, frame, &st->depth, &st->truncated);
     }
     if (!rc) {
@@ -884,16 +1045,20 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
     if (pp->ncodes >= MAX_CODES || pynames_full(pp->names)) {
         flush_codes(pp);
         pp->epoch++;
+        pp->spec.ncodes = 0;
     }
     uint32_t tneed = 0;
     uint32_t tfields[] = {L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id,
                           L->tstate_frame};
     for (size_t i = 0; i < 4; i++)
         if (tfields[i] + 8 > tneed) tneed = tfields[i] + 8;
+    spec_read(pp, tneed);
     py_status status = PY_OK;
     for (int ni = 0; ni < pp->ninterps; ni++) {
         uint64_t ts = 0;
-        if (proc_read(pp->pid, pp->interps[ni] + L->interp_threads_head, &ts, sizeof ts)) {
+        if (ni == 0 && pp->got.head) {
+            ts = pp->got.head_val;
+        } else if (proc_read(pp->pid, pp->interps[ni] + L->interp_threads_head, &ts, sizeof ts)) {
             /* The interpreter may have been finalised: re-read the list next time. */
             pp->ninterps = 0;
             status = errno_status();
@@ -901,7 +1066,15 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
         }
         for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
             uint8_t tbuf[2 * BLOCK];
-            if (!plausible(ts) || tneed > sizeof tbuf || proc_read(pp->pid, ts, tbuf, tneed)) {
+            bool first = ni == 0 && nt == 0;
+            /* The copies that followed the thread state in the speculative
+             * read are in order only after that same copy of it. */
+            bool batched = first && pp->got.tstate && ts == pp->spec.ts;
+            if (!batched) pp->got.cur = pp->got.window = false;
+            if (batched) {
+                memcpy(tbuf, pp->got.tbuf, tneed);
+            } else if (!plausible(ts) || tneed > sizeof tbuf ||
+                       proc_read(pp->pid, ts, tbuf, tneed)) {
                 /* A thread state freed under us: the rest of the list is gone too. */
                 res->dropped++;
                 break;
@@ -912,9 +1085,17 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
                          ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
                          : tid_of_pthread(pp, st.thread_id);
             /* The target runs on while we read: a stack caught mid-change is
-             * read once more, from a fresh thread state, before it is dropped. */
-            int rc = read_stack(pp, tbuf, &st);
-            if (rc && proc_read(pp->pid, ts, tbuf, tneed) == 0) rc = read_stack(pp, tbuf, &st);
+             * read again, from a fresh thread state, before it is dropped. */
+            int rc = read_stack(pp, ts, tbuf, &st);
+            pp->got.cur = pp->got.window = false;  /* a retry reads afresh */
+            /* Twice more: a stack that changes every few microseconds (start-up,
+             * imports) is often caught whole at the next try. */
+            for (int again = 0; rc && again < 2 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++)
+                rc = read_stack(pp, ts, tbuf, &st);
+            if (first) {
+                if (rc) pp->spec = (spec_memo){0};
+                else spec_remember(pp, ts, tbuf, st.depth);
+            }
             if (rc) {
                 res->dropped++;
             } else {

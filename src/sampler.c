@@ -17,8 +17,21 @@
 #include "stackmerge.h"
 #include "unwind.h"
 
-#define MAX_PROCESSES 256
-#define REFRESH_NS 100000000LL   /* look for new processes every 100 ms */
+/* Processes followed at once. An exited one frees its slot, so this bounds
+ * memory, not how many processes a run may see; a process that finds the
+ * table full is counted (prof_counters.unsampled_processes). */
+#define MAX_PROCESSES SAMPLER_MAX_PROCESSES
+#define REFRESH_NS 100000000LL   /* refresh interpreters, look for exec, every 100 ms */
+/* New children are looked for this often in the kept-open
+ * /proc/PID/task/TID/children of every followed process: a child that
+ * lives 20 ms is then seen within its first few. Where the kernel has no
+ * children files, a scan of all of /proc every REFRESH_NS does it. */
+#define CHILDREN_NS 2000000LL
+#define FULL_SCAN_NS 1000000000LL  /* the /proc scan as a safety net otherwise */
+/* A new child is first attached once it is this old: a fork that is about
+ * to exec (subprocess) is then usually past the exec, and not attached twice. */
+#define SETTLE_NS 5000000LL
+#define RECENT_UNSAMPLED 1024      /* pids remembered as counted unsampled */
 /* A process is checked for Python at every refresh while it is this young
  * (libpython is mapped, and the runtime initialised, after the exec); later
  * only when its executable changes. */
@@ -75,6 +88,7 @@ typedef struct {
     pid_t tid;
     int prof_thread;
     int stat_fd;     /* /proc/PID/task/TID/stat kept open: one pread per idle check */
+    int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
 } thread_entry;
 
 typedef struct {
@@ -83,6 +97,9 @@ typedef struct {
     bool reported;       /* attach problem already recorded */
     int64_t first_seen;  /* ns: young processes are retried until Python shows up */
     char exe[256];       /* exe when last found not to be Python: retry when it changes */
+    uint64_t exec_id;    /* proc_exec_id() when attached: another value means it exec'd */
+    int children_fd;     /* of its main thread, with --subprocesses; -1 if none */
+    uint64_t pending_dropped;  /* failed last tick: counted unless it exits or execs */
     py_process *py;
     frame_map fmap;          /* Python frames */
     uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */
@@ -106,6 +123,9 @@ typedef struct {
     int oom;
     pid_t root;
     native_state *nat;       /* --native only */
+    bool have_children;      /* the kernel has /proc/PID/task/TID/children */
+    pid_t unsampled[RECENT_UNSAMPLED];  /* ring of pids already counted unsampled */
+    size_t nunsampled;
 } sampler;
 
 static int64_t now_ns(void) {
@@ -127,9 +147,18 @@ static void target_free(target *t) {
     free(t->nmap.slots);
     py_detach(t->py);
     free(t->fmap.slots);
-    for (size_t i = 0; i < t->nthreads; i++)
+    for (size_t i = 0; i < t->nthreads; i++) {
         if (t->threads[i].stat_fd >= 0) close(t->threads[i].stat_fd);
+        if (t->threads[i].children_fd >= 0) close(t->threads[i].children_fd);
+    }
     free(t->threads);
+    if (t->children_fd >= 0) close(t->children_fd);
+}
+
+static int open_children(pid_t pid, pid_t tid) {
+    char path[80];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* ---- frame and thread interning, per target ---- */
@@ -176,11 +205,13 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     int pt = prof_add_thread(s->p, t->pid, st->tid, name[0] ? name : NULL);
     if (pt < 0) return NULL;
     thread_entry *e = &t->threads[t->nthreads++];
-    *e = (thread_entry){st->thread_id, st->tid, pt, -1};
+    *e = (thread_entry){st->thread_id, st->tid, pt, -1, -1};
     if (st->tid) {
         char path[80];
         snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)t->pid, (int)st->tid);
         e->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* The main thread's children are read through the target's own fd. */
+        if (s->have_children && st->tid != t->pid) e->children_fd = open_children(t->pid, st->tid);
     }
     return e;
 }
@@ -463,12 +494,68 @@ static void note_error(sampler *s, py_status st, const char *err) {
     s->res->first_error_status = (int)st;
 }
 
+/* Counts pid, once, as a process not followed for lack of room. */
+static void count_unsampled(sampler *s, pid_t pid) {
+    size_t n = s->nunsampled < RECENT_UNSAMPLED ? s->nunsampled : RECENT_UNSAMPLED;
+    for (size_t i = 0; i < n; i++)
+        if (s->unsampled[i] == pid) return;
+    s->unsampled[s->nunsampled++ % RECENT_UNSAMPLED] = pid;
+    prof_counters_of(s->p)->unsampled_processes++;
+}
+
+/* A new slot for pid, or NULL when the table is full (then counted). */
+static target *add_target(sampler *s, pid_t pid) {
+    if (s->ntargets == MAX_PROCESSES) {
+        count_unsampled(s, pid);
+        return NULL;
+    }
+    target *t = &s->targets[s->ntargets++];
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    t->first_seen = now_ns();
+    t->children_fd = s->o->subprocesses && s->have_children ? open_children(pid, pid) : -1;
+    return t;
+}
+
+/* Exited processes give their slot back, once their numbers are taken. */
+static void drop_dead(sampler *s) {
+    for (size_t i = 0; i < s->ntargets;) {
+        target *t = &s->targets[i];
+        if (!t->dead || t->pid == s->root) {
+            i++;
+            continue;
+        }
+        native_account(s, t);
+        target_free(t);
+        s->targets[i] = s->targets[--s->ntargets];
+    }
+}
+
+/* After an exec the attached interpreter is gone (another program, or a
+ * new interpreter at other addresses): forget it, so that the process is
+ * attached afresh and labelled with its new command line. */
+static bool exec_happened(sampler *s, target *t) {
+    uint64_t id;
+    if (!t->py || proc_exec_id(t->pid, &id) || id == t->exec_id) return false;
+    native_account(s, t);
+    int cfd = t->children_fd;
+    pid_t pid = t->pid;
+    t->children_fd = -1;
+    target_free(t);
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    t->children_fd = cfd;
+    t->first_seen = now_ns();  /* young again: retried every tick until Python starts */
+    return true;
+}
+
 /* Attach to pid if it runs Python; quietly retry later while it is not
  * ready or not (yet) Python: a fork is followed by an exec we may not have
  * seen yet, and libpython is mapped after the executable. */
 static void try_attach(sampler *s, target *t) {
     if (t->py) {
         if (py_refresh(t->py) == PY_GONE) t->dead = true;
+        else if (exec_happened(s, t)) try_attach(s, t);
         return;
     }
     if (t->dead || t->reported) return;
@@ -476,16 +563,22 @@ static void try_attach(sampler *s, target *t) {
     snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
     ssize_t n = readlink(link, exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
+    uint64_t exec_id = 0;
+    bool have_id = proc_exec_id(t->pid, &exec_id) == 0;
     char err[256];
     py_status st;
     t->py = py_attach(t->pid, &st, err, sizeof err);
     if (t->py) {
+        /* Taken before the attach: an exec in between shows up next refresh. */
+        t->exec_id = have_id ? exec_id : 0;
         char cmd[512] = "";
         pid_t ppid = 0;
         proc_cmdline(t->pid, cmd, sizeof cmd);
         proc_ppid(t->pid, &ppid);
+        size_t known = prof_nprocesses(s->p);
+        /* Seen before an exec: the label becomes the new command line. */
         if (prof_add_process(s->p, t->pid, ppid, cmd, py_version(t->py)) < 0) s->oom = 1;
-        s->res->python_processes++;
+        if (prof_nprocesses(s->p) > known) s->res->python_processes++;
         if (s->nat) native_attach(s, t);
         prof_meta *m = prof_meta_of(s->p);
         if (!m->python_version && (prof_set_str(&m->python_version, py_version(t->py)) ||
@@ -496,6 +589,8 @@ static void try_attach(sampler *s, target *t) {
     }
     if (st == PY_GONE) {
         t->dead = true;
+    } else if (st == PY_ERROR && now_ns() - t->first_seen <= YOUNG_NS) {
+        /* Caught mid-exec (maps and memory changing under us): retried. */
     } else if (st == PY_UNSUPPORTED || st == PY_NO_PERMISSION || st == PY_ERROR) {
         t->reported = true;
         note_error(s, st, err);
@@ -504,31 +599,61 @@ static void try_attach(sampler *s, target *t) {
     }
 }
 
-static void refresh_targets(sampler *s, pid_t root) {
-    pid_t *pids = NULL;
-    size_t n = 0;
-    if (s->o->subprocesses && proc_descendants(root, &pids, &n)) n = 0;
-    for (size_t i = 0; i <= n; i++) {
-        pid_t pid = i == 0 ? root : pids[i - 1];
-        target *t = find_target(s, pid);
-        if (!t) {
-            if (s->ntargets == MAX_PROCESSES || !proc_alive(pid)) continue;
-            t = &s->targets[s->ntargets++];
-            memset(t, 0, sizeof *t);
-            t->pid = pid;
-            t->first_seen = now_ns();
+static bool settling(const sampler *s, const target *t, int64_t now) {
+    return t->pid != s->root && now - t->first_seen < SETTLE_NS;
+}
+
+/* Follows pid from now on; the root is attached at once, others once settled. */
+static void follow(sampler *s, pid_t pid) {
+    if (find_target(s, pid) || !proc_alive(pid)) return;
+    target *t = add_target(s, pid);
+    if (t && pid == s->root) try_attach(s, t);
+}
+
+/* New children of every followed process, from their children files. */
+static void scan_children(sampler *s) {
+    size_t n = s->ntargets;  /* those added now are scanned next time */
+    for (size_t i = 0; i < n; i++) {
+        const target *t = &s->targets[i];
+        if (t->dead) continue;
+        for (size_t k = 0; k <= t->nthreads; k++) {
+            int fd = k == 0 ? t->children_fd : t->threads[k - 1].children_fd;
+            pid_t *kids;
+            size_t nk;
+            if (fd < 0 || proc_children_fd(fd, &kids, &nk)) continue;
+            for (size_t j = 0; j < nk; j++) follow(s, kids[j]);
+            free(kids);
         }
+    }
+}
+
+/* Every REFRESH_NS: frees the slots of exited processes, refreshes the
+ * attached ones (and notices an exec), retries the others, and with
+ * full_scan looks for descendants through all of /proc. */
+static void refresh_targets(sampler *s, pid_t root, bool full_scan) {
+    for (size_t i = 0; i < s->ntargets; i++) {
+        target *t = &s->targets[i];
+        if (!t->py && !t->dead && !proc_alive(t->pid)) t->dead = true;
+    }
+    drop_dead(s);
+    if (!find_target(s, root)) follow(s, root);
+    for (size_t i = 0; i < s->ntargets; i++) {
+        target *t = &s->targets[i];
         if (!t->py && t->exe[0] && now_ns() - t->first_seen > YOUNG_NS) {
             /* Not Python last time: look again only if it exec'd since. */
             char link[64], exe[256];
-            snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+            snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
             ssize_t len = readlink(link, exe, sizeof exe - 1);
             exe[len > 0 ? len : 0] = '\0';
             if (!strcmp(exe, t->exe)) continue;
             t->exe[0] = '\0';
         }
-        try_attach(s, t);
+        if (!settling(s, t, now_ns())) try_attach(s, t);
     }
+    pid_t *pids = NULL;
+    size_t n = 0;
+    if (!s->o->subprocesses || !full_scan || proc_descendants(root, &pids, &n)) n = 0;
+    for (size_t i = 0; i < n; i++) follow(s, pids[i]);
     free(pids);
 }
 
@@ -538,7 +663,9 @@ static void retry_young(sampler *s) {
     int64_t now = now_ns();
     for (size_t i = 0; i < s->ntargets; i++) {
         target *t = &s->targets[i];
-        if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS) continue;
+        if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS ||
+            settling(s, t, now))
+            continue;
         try_attach(s, t);
     }
 }
@@ -555,14 +682,25 @@ static int sample_all(sampler *s) {
         s->cur = t;
         py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, s, &r);
         /* A process that is exiting tears its own stacks down under us: what
-         * failed then is its end, not a sample we lost. */
-        if ((r.dropped || st != PY_OK) && !proc_alive(t->pid)) {
+         * failed then is its end, not a sample we lost. Nor is a process that
+         * exec'd: it is another program now. The kernel may show either only
+         * a tick later, so failures are counted one tick late. */
+        if (!r.dropped && st == PY_OK) {
+            c->dropped += t->pending_dropped;
+            t->pending_dropped = 0;
+            continue;
+        }
+        if (!proc_alive(t->pid)) {
             t->dead = true;
             continue;
         }
-        c->dropped += r.dropped;
+        if (exec_happened(s, t)) {
+            try_attach(s, t);
+            continue;
+        }
+        c->dropped += t->pending_dropped;
+        t->pending_dropped = r.dropped + (st != PY_OK && st != PY_GONE);
         if (st == PY_GONE) t->dead = true;
-        else if (st != PY_OK) c->dropped++;
     }
     return sampled;
 }
@@ -595,6 +733,11 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     memset(res, 0, sizeof *res);
     res->exit_status = -1;
     sampler s = {.p = p, .o = o, .res = res, .root = root};
+    if (o->subprocesses) {
+        int fd = open_children(getpid(), getpid());
+        s.have_children = fd >= 0;
+        if (fd >= 0) close(fd);
+    }
     s.targets = calloc(MAX_PROCESSES, sizeof *s.targets);
     s.stack_buf = malloc((PY_MAX_DEPTH + 4) * sizeof *s.stack_buf);
     if (o->native) s.nat = native_state_new();
@@ -610,6 +753,8 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     prof_counters *c = prof_counters_of(p);
     int64_t interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000));
     int64_t start = now_ns(), next = start, last_refresh = 0, end_sampling = 0, first_tick = 0;
+    int64_t last_full_scan = 0, last_children = 0;
+    int last_sampled = 0;
     int64_t work_ns = 0;  /* monotonic time inside sample_all: CPU-bound syscalls */
     double cpu0 = cpu_seconds();
     bool sampling = true, child_done = false;
@@ -635,9 +780,15 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
             /* An attached process is not our child: no waitpid tells us it
              * ended, so look at /proc here, a few times a second. */
             if (!o->is_child && !proc_alive(root)) break;
-            refresh_targets(&s, root);
+            bool full = now - last_full_scan >= (s.have_children ? FULL_SCAN_NS : REFRESH_NS);
+            refresh_targets(&s, root, full);
             last_refresh = now;
+            if (full) last_full_scan = now;
         } else {
+            if (s.have_children && now - last_children >= CHILDREN_NS) {
+                scan_children(&s);
+                last_children = now;
+            }
             retry_young(&s);
         }
         /* A tick counts once there is Python to sample: the time before
@@ -660,7 +811,15 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
         }
         next += interval;
         now = now_ns();
-        if (next < now) next = now;  /* fell behind (e.g. a slow attach): don't burst */
+        if (next < now) {
+            /* Fell behind (a slow attach, a busy machine): don't burst, but
+             * count the ticks skipped while there was Python to sample. */
+            /* Owed only while there is Python to sample: not before the
+             * first attach, nor after an exec into another program. */
+            if (sampled > 0 && last_sampled > 0) c->missed += (uint64_t)((now - next) / interval);
+            next = now;
+        }
+        last_sampled = sampled;
         struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
             if (o->is_child && reap_child(root, &res->exit_status, false, res)) {
@@ -679,6 +838,8 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
     if (s.oom && o->is_child && !child_done) reap_child(root, &res->exit_status, true, res);
     for (size_t i = 0; i < s.ntargets; i++) {
+        if (!s.targets[i].dead && proc_alive(s.targets[i].pid))
+            c->dropped += s.targets[i].pending_dropped;
         native_account(&s, &s.targets[i]);
         target_free(&s.targets[i]);
     }

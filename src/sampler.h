@@ -22,6 +22,10 @@
 
 #include "profile.h"
 
+/* Processes followed at once (an exited one frees its slot): one that finds
+ * no room is counted in prof_counters.unsampled_processes. */
+#define SAMPLER_MAX_PROCESSES 256
+
 typedef struct {
     double rate_hz;          /* ticks per second */
     double duration;         /* stop sampling after this many seconds; 0 = until the end */

@@ -1,6 +1,7 @@
 /* summary_text.c -- pieces of text both summary writers use: title,
  * command line, exit status, dates, paths and links, labels, the notes.
  * See summary.h. */
+#include "sampler.h"
 #include "summary.h"
 
 #include <stdio.h>
@@ -97,6 +98,21 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
                  "%s thread stacks (%.1f%% of those read) were dropped as torn or inconsistent "
                  "and are not counted above.",
                  a, share(c->dropped, c->dropped + S->total));
+        emit(ctx, buf);
+    }
+    if (c->missed * 100 > c->ticks + c->missed) {
+        fmt_count(c->missed, a, sizeof a);
+        snprintf(buf, sizeof buf,
+                 "%s sampling ticks (%.1f%% of those requested) were missed: the sampler fell "
+                 "behind (a loaded machine), so the profile has fewer samples than asked for.",
+                 a, share(c->missed, c->ticks + c->missed));
+        emit(ctx, buf);
+    }
+    if (c->unsampled_processes) {
+        fmt_count(c->unsampled_processes, a, sizeof a);
+        snprintf(buf, sizeof buf,
+                 "%s processes were not sampled: more than %d were running at once.", a,
+                 SAMPLER_MAX_PROCESSES);
         emit(ctx, buf);
     }
     if (!m->idle_included)

@@ -1,0 +1,301 @@
+/* chainread.c -- speculative, verified reads of a linked chain. See chainread.h. */
+#include "chainread.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#define CHAIN_THREADS 32     /* threads whose last chain is remembered */
+#define CALL_IOVS 1024       /* the kernel's UIO_MAXIOV */
+
+typedef struct {
+    uint64_t key, used;      /* used: clock of the last walk, for eviction */
+    uint64_t *addrs;         /* the chain found last time, head first */
+    uint32_t n, cap;
+} chain_memo;
+
+struct chain_reader {
+    pid_t pid;
+    chain_layout L;
+    uint32_t max;
+    chain_memo memo[CHAIN_THREADS];
+    uint64_t clock;
+    uint8_t *batch;          /* copies of the speculative reads, span bytes each */
+    uint8_t *ok;             /* per batch record: copied in full */
+    uint32_t batch_cap;      /* in records */
+    uint8_t *single;         /* records read one by one this walk */
+    uint32_t single_cap;
+    const uint8_t **records; /* max entries: the result */
+    uint64_t *chain;         /* max entries: addresses walked */
+    int32_t *from;           /* max entries: batch index, or -1 - index into single */
+    struct iovec *local, *remote;  /* CALL_IOVS each */
+    uint32_t *index;         /* prev address -> position + 1, open addressing */
+    uint32_t index_cap;      /* power of two, >= 2 x the chain; 0 = none yet */
+    uint64_t batched, singles;
+};
+
+static uint64_t rd64(const uint8_t *b, uint32_t off) {
+    uint64_t v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+static int plausible(uint64_t p) {
+    return p >= 4096 && p < (1ULL << 47) && (p & 7) == 0;
+}
+
+chain_reader *chain_new(pid_t pid, const chain_layout *layout, uint32_t max_records) {
+    if (layout->span == 0 || layout->span > CHAIN_MAX_SPAN || max_records == 0 ||
+        layout->next < layout->lo || layout->next + 8 > layout->lo + layout->span ||
+        layout->fixed < layout->lo || layout->fixed + 8 > layout->lo + layout->span) {
+        errno = EINVAL;
+        return NULL;
+    }
+    chain_reader *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->pid = pid;
+    c->L = *layout;
+    c->max = max_records;
+    c->records = malloc(max_records * sizeof *c->records);
+    c->chain = malloc(max_records * sizeof *c->chain);
+    c->from = malloc(max_records * sizeof *c->from);
+    c->local = malloc(CALL_IOVS * sizeof *c->local);
+    c->remote = malloc(CALL_IOVS * sizeof *c->remote);
+    if (!c->records || !c->chain || !c->from || !c->local || !c->remote) {
+        chain_free(c);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return c;
+}
+
+void chain_free(chain_reader *c) {
+    if (!c) return;
+    for (int i = 0; i < CHAIN_THREADS; i++) free(c->memo[i].addrs);
+    free(c->batch);
+    free(c->ok);
+    free(c->single);
+    free(c->records);
+    free(c->chain);
+    free(c->from);
+    free(c->index);
+    free(c->local);
+    free(c->remote);
+    free(c);
+}
+
+void chain_stats(const chain_reader *c, uint64_t *batched, uint64_t *single) {
+    *batched = c->batched;
+    *single = c->singles;
+}
+
+static chain_memo *memo_for(chain_reader *c, uint64_t key) {
+    chain_memo *oldest = &c->memo[0];
+    for (int i = 0; i < CHAIN_THREADS; i++) {
+        if (c->memo[i].key == key) return &c->memo[i];
+        if (c->memo[i].used < oldest->used) oldest = &c->memo[i];
+    }
+    oldest->key = key;
+    oldest->n = 0;
+    return oldest;
+}
+
+static int grow(uint8_t **buf, uint32_t *cap, uint32_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    uint32_t ncap = *cap ? *cap : 64;
+    while (ncap < need) ncap *= 2;
+    uint8_t *n = realloc(*buf, (size_t)ncap * elem);
+    if (!n) return -1;
+    *buf = n;
+    *cap = ncap;
+    return 0;
+}
+
+/* Copies, in as few calls as the kernel allows and in this order: the head,
+ * the m records of the last chain, then the anchor and the head again (the
+ * consistency check, valid only if it comes after everything the walk
+ * uses). Sets ok[] per record; returns whether the tail check was read. */
+static bool read_batch(chain_reader *c, uint64_t head, uint64_t anchor, const uint64_t *prev,
+                       uint32_t m, uint64_t *anchor_now, uint8_t *head_now) {
+    const uint32_t span = c->L.span, total = m + 3;
+    bool tail = false;
+    for (uint32_t first = 0; first < total;) {
+        uint32_t k = total - first < CALL_IOVS ? total - first : CALL_IOVS;
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t i = first + j;
+            void *dst;
+            uint64_t src;
+            size_t len = span;
+            if (i < m + 1) {
+                dst = c->batch + (size_t)i * span;
+                src = (i == 0 ? head : prev[i - 1]) + c->L.lo;
+            } else if (i == m + 1) {
+                dst = anchor_now, src = anchor, len = 8;
+            } else {
+                dst = head_now, src = head + c->L.lo;
+            }
+            c->local[j] = (struct iovec){dst, len};
+            c->remote[j] = (struct iovec){(void *)(uintptr_t)src, len};
+        }
+        ssize_t got = process_vm_readv(c->pid, c->local, k, c->remote, k, 0);
+        /* A partial read stops at the first record that faulted; the ones
+         * after it in this call are not copied. */
+        for (uint32_t j = 0; j < k; j++) {
+            bool full = got >= (ssize_t)c->local[j].iov_len;
+            got = full ? got - (ssize_t)c->local[j].iov_len : 0;
+            uint32_t i = first + j;
+            if (i < m + 1) c->ok[i] = full;
+            else if (i == m + 1) tail = full;
+            else tail = tail && full;
+        }
+        first += k;
+    }
+    return tail;
+}
+
+static uint32_t slot_of(uint64_t addr, uint32_t cap) {
+    return (uint32_t)((addr >> 3) * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
+}
+
+/* Index in prev[0..m) of addr: the position after the last match first
+ * (the chain is as it was), else through a hash of prev built on the first
+ * miss of a walk (the frames were reallocated in another order). *built
+ * says whether the hash is current. -1 when absent or out of memory. */
+static int64_t find_prev(chain_reader *c, const uint64_t *prev, uint32_t m, uint64_t addr,
+                         int64_t hint, bool *built) {
+    if (hint + 1 >= 0 && hint + 1 < (int64_t)m && prev[hint + 1] == addr) return hint + 1;
+    if (!m) return -1;
+    if (!*built) {
+        uint32_t cap = 16;
+        while (cap < 2 * m) cap *= 2;
+        if (cap > c->index_cap) {
+            uint32_t *ni = realloc(c->index, cap * sizeof *ni);
+            if (!ni) return -1;
+            c->index = ni;
+            c->index_cap = cap;
+        }
+        memset(c->index, 0, c->index_cap * sizeof *c->index);
+        for (uint32_t i = 0; i < m; i++) {
+            uint32_t s = slot_of(prev[i], c->index_cap);
+            while (c->index[s]) s = (s + 1) & (c->index_cap - 1);
+            c->index[s] = i + 1;
+        }
+        *built = true;
+    }
+    for (uint32_t s = slot_of(addr, c->index_cap); c->index[s]; s = (s + 1) & (c->index_cap - 1))
+        if (prev[c->index[s] - 1] == addr) return c->index[s] - 1;
+    return -1;
+}
+
+static int remember(chain_memo *memo, const uint64_t *chain, uint32_t n) {
+    if (n > memo->cap) {
+        uint32_t ncap = memo->cap ? memo->cap : 32;
+        while (ncap < n) ncap *= 2;
+        uint64_t *a = realloc(memo->addrs, ncap * sizeof *a);
+        if (!a) {
+            memo->n = 0;
+            return -1;
+        }
+        memo->addrs = a;
+        memo->cap = ncap;
+    }
+    memcpy(memo->addrs, chain, n * sizeof *chain);
+    memo->n = n;
+    return 0;
+}
+
+int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, chain_result *out) {
+    const chain_layout *L = &c->L;
+    const uint32_t span = L->span;
+    out->n = 0;
+    out->truncated = false;
+    out->records = c->records;
+    if (!plausible(head) || !plausible(anchor)) {
+        errno = EFAULT;
+        return -1;
+    }
+    chain_memo *memo = memo_for(c, key);
+    memo->used = ++c->clock;
+    const uint64_t *prev = memo->addrs;
+    uint32_t m = memo->n < c->max ? memo->n : c->max;
+    if (m + 1 > c->batch_cap) {
+        uint32_t cap = c->batch_cap;
+        uint8_t *ok = realloc(c->ok, m + 1);
+        if (ok) c->ok = ok;
+        if (!ok || grow(&c->batch, &cap, m + 1, span)) {
+            errno = ENOMEM;
+            return -1;
+        }
+        c->batch_cap = m + 1;
+    }
+    uint64_t anchor_now = 0;
+    uint8_t head_now[CHAIN_MAX_SPAN];
+    bool tail = read_batch(c, head, anchor, prev, m, &anchor_now, head_now);
+
+    uint32_t n = 0, nsingle = 0;
+    bool built = false;
+    int64_t at = m && prev[0] == head ? 0 : -1;  /* position of cur in prev */
+    uint64_t cur = head;
+    int32_t from = c->ok[0] ? 0 : -1;
+    for (;;) {
+        const uint8_t *rec;
+        if (from < 0) {
+            /* Not in the batch: read it alone (a new part of the chain). */
+            if (grow(&c->single, &c->single_cap, nsingle + 1, span)) {
+                errno = ENOMEM;
+                return -1;
+            }
+            uint8_t *dst = c->single + (size_t)nsingle * span;
+            struct iovec lo = {dst, span}, ro = {(void *)(uintptr_t)(cur + L->lo), span};
+            if (process_vm_readv(c->pid, &lo, 1, &ro, 1, 0) != (ssize_t)span) {
+                errno = EAGAIN;   /* freed under us: the chain changed */
+                return -1;
+            }
+            from = -1 - (int32_t)nsingle++;
+            c->singles++;
+            tail = false;         /* the check must follow this read */
+            rec = dst;
+        } else {
+            rec = c->batch + (size_t)from * span;
+            c->batched++;
+        }
+        c->chain[n] = cur;
+        c->from[n++] = from;
+        uint64_t next = rd64(rec, L->next - L->lo);
+        if (!next) break;
+        if (n == c->max) {
+            out->truncated = true;
+            break;
+        }
+        if (!plausible(next)) {
+            errno = EAGAIN;
+            return -1;
+        }
+        at = find_prev(c, prev, m, next, at, &built);
+        cur = next;
+        from = at >= 0 && c->ok[at + 1] ? (int32_t)(at + 1) : -1;
+    }
+    /* single[] may have moved while it grew: point at the records only now. */
+    for (uint32_t i = 0; i < n; i++)
+        c->records[i] = c->from[i] >= 0 ? c->batch + (size_t)c->from[i] * span
+                                        : c->single + (size_t)(-1 - c->from[i]) * span;
+    if (!tail) {
+        struct iovec lo[2] = {{&anchor_now, 8}, {head_now, span}};
+        struct iovec ro[2] = {{(void *)(uintptr_t)anchor, 8},
+                              {(void *)(uintptr_t)(head + L->lo), span}};
+        if (process_vm_readv(c->pid, lo, 2, ro, 2, 0) != (ssize_t)(8 + span)) {
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+    if (anchor_now != head ||
+        rd64(head_now, L->next - L->lo) != rd64(c->records[0], L->next - L->lo) ||
+        rd64(head_now, L->fixed - L->lo) != rd64(c->records[0], L->fixed - L->lo)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    remember(memo, c->chain, n);
+    out->n = n;
+    return 0;
+}

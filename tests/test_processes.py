@@ -1,0 +1,75 @@
+"""--subprocesses follows every Python process, however many and however
+short-lived: exited processes free their slot, children are found within
+milliseconds, a process is labelled with the command line it execs, and an
+exec into another program is not counted as lost samples."""
+import json
+import os
+import unittest
+
+from common import WORKLOADS, Profile, TempDirTest, run_csprof
+import pythons
+
+
+def workload(name):
+    return os.path.join(WORKLOADS, name)
+
+
+class ProcessesMixin:
+    interp = None
+
+    def setUp(self):
+        super().setUp()
+        if self.interp.skip_reason:
+            self.skipTest(f"{self.interp.label}: {self.interp.skip_reason}")
+
+    def record(self, script, *args, opts=("--subprocesses",)):
+        out = os.path.join(self.tmp, "out")
+        env = dict(self.interp.env or {})
+        env["CSPROF_TEST_PYTHON"] = json.dumps(list(self.interp.argv))
+        r = run_csprof(["record", "-q", "-o", out, "-n", "p", "-f", "json", *opts, "--",
+                        *self.interp.argv, workload(script), *args], env=env, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r, Profile(os.path.join(out, "p.json"))
+
+    def test_busy_child_after_300_short_ones(self):
+        _, p = self.record("many_children.py", "300", "3")
+        # ~3000 samples at 1000 Hz if all goes well; far more than 0.
+        self.assertGreater(p.samples_in("busy_child"), 1000)
+        self.assertEqual(p.data["samples"]["unsampled_processes"], 0)
+
+    def test_short_lived_children_are_sampled(self):
+        r, p = self.record("short_children.py", "200")
+        children = set(json.loads(r.stdout.strip().splitlines()[-1]))
+        sampled = set()
+        for s in p.stacks:
+            if any(p.frames[i]["function"] == "short_work" for i in s["frames"]):
+                root = p.frames[s["frames"][0]]["function"]
+                sampled.add(int(root.split()[1]))
+        self.assertLessEqual(sampled, children)
+        self.assertGreaterEqual(len(sampled), 180,
+                                f"only {len(sampled)} of 200 short children sampled")
+        # Each spawned child is labelled with its own command line, not its parent's.
+        procs = {pr["pid"]: pr["command"] for pr in p.data["processes"]}
+        spawned = [pid for pid in sampled if "--child" in procs.get(pid, "")]
+        self.assertGreater(len(spawned), 80)
+
+    def test_exec_into_another_program(self):
+        _, p = self.record("exec_other.py", opts=())
+        self.assertGreater(p.samples_in("python_part"), 200)
+        s = p.data["samples"]
+        self.assertLessEqual(s["dropped"], 1, s)
+        # The 3 s sleep after the exec is not Python: no tick was owed to it
+        # (0.5 s of Python, plus its start-up, at 1000 Hz: taken or missed).
+        self.assertLess(s["ticks"] + s["missed"], 2000, s)
+
+
+def _make_classes():
+    for interp in pythons.all_interpreters():
+        name = "TestProcesses_" + "".join(c if c.isalnum() else "_" for c in interp.label)
+        globals()[name] = type(name, (ProcessesMixin, TempDirTest), {"interp": interp})
+
+
+_make_classes()
+
+if __name__ == "__main__":
+    unittest.main()
