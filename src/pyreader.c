@@ -972,11 +972,15 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
     m->nfar = pp->walk_nfar;
     memcpy(m->far, pp->walk_far, sizeof m->far);
     m->ncodes = 0;
-    const uint32_t *codes = pp->resolve_scratch;
+    /* name_frames() left view ids (pynames.h) in the scratch: the code
+     * objects to re-check are the ones behind them. */
+    const uint32_t *ids = pp->resolve_scratch;
     for (uint32_t i = 0; i < depth && m->ncodes < SPEC_CODES; i++) {
-        bool seen = !codes[i];
-        for (uint32_t j = 0; j < m->ncodes && !seen; j++) seen = m->codes[j] == codes[i];
-        if (!seen) m->codes[m->ncodes++] = codes[i];
+        const pyname_view *v = pynames_view(pp->names, ids[i]);
+        uint32_t code = v ? v->code : ids[i];
+        bool seen = !code || code >= pp->ncodes;
+        for (uint32_t j = 0; j < m->ncodes && !seen; j++) seen = m->codes[j] == code;
+        if (!seen) m->codes[m->ncodes++] = code;
     }
 }
 
