@@ -30,6 +30,9 @@
 
 #include "classify.h"
 #include "commands.h"
+#include "atomicfile.h"
+#include "md.h"
+#include "numfmt.h"
 #include "output.h"
 #include "profile.h"
 
@@ -583,50 +586,30 @@ static char *baseline_for(const ci_settings *s, const char *name, size_t nscript
     return path;
 }
 
+/* Copies through atomicfile.h, so a link planted in the save directory
+ * (NAME.json or any temporary name) is never written through. */
 static int copy_file(const char *from, const char *to) {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return -1;
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", to) >= (int)sizeof tmp) {
-        close(in);
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0) {
-        close(in);
+    FILE *in = fopen(from, "rbe");
+    if (!in) return -1;
+    afile a;
+    if (afile_open(&a, to) != 0) {
+        int e = errno;
+        fclose(in);
+        errno = e;
         return -1;
     }
     char buf[65536];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(in, buf, sizeof buf)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            rc = -1;
-            break;
-        }
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0) {
-                if (errno == EINTR) continue;
-                rc = -1;
-                break;
-            }
-            off += w;
-        }
-        if (rc) break;
+    size_t n;
+    bool bad = false;
+    while (!bad && (n = fread(buf, 1, sizeof buf, in)) > 0) bad = fwrite(buf, 1, n, a.f) != n;
+    bad = bad || ferror(in);
+    int e = errno;
+    fclose(in);
+    if (afile_commit(&a, bad) != 0) {
+        errno = bad ? e : errno;
+        return -1;
     }
-    int saved = errno;
-    close(in);
-    if (close(out) != 0 && !rc) rc = -1;
-    if (!rc && rename(tmp, to) != 0) rc = -1;
-    if (rc) {
-        saved = errno ? errno : saved;
-        unlink(tmp);
-        errno = saved;
-    }
-    return rc;
+    return 0;
 }
 
 static void compare_with_baseline(const ci_settings *s, script_run *r, const char *profile_json,
@@ -792,15 +775,12 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
 
 /* ---- reporting ---- */
 
+/* Untrusted names through md.h: nothing they hold leaves its cell. */
 static void md_cell_code(FILE *out, const char *s) {
-    fputc('`', out);
-    for (size_t n = 0; s && *s && n < 80; s++, n++) {
-        if (*s == '`') fputc('\'', out);
-        else if (*s == '|') fputs("\\|", out);
-        else if ((unsigned char)*s < 0x20) fputc(' ', out);
-        else fputc(*s, out);
-    }
-    fputc('`', out);
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    fputs(md_code_span(&b, s, 80, true) ? sbuf_str(&b) : "`?`", out);
+    sbuf_free(&b);
 }
 
 static const char *verdict_label(const script_run *r, const ci_settings *s) {
@@ -812,12 +792,6 @@ static const char *verdict_label(const script_run *r, const ci_settings *s) {
     if (!strcmp(r->verdict, "wall-slower")) return "🟡 wall time up";
     if (!strcmp(r->verdict, "not-compared")) return "⚪ not compared";
     return "⚪ no significant change";
-}
-
-static void fmt_secs(char *buf, size_t len, double sec) {
-    if (sec >= 100) snprintf(buf, len, "%.0f s", sec);
-    else if (sec >= 1) snprintf(buf, len, "%.2f s", sec);
-    else snprintf(buf, len, "%.0f ms", sec * 1000);
 }
 
 /* Renders the whole job summary into a memory buffer (bounded). */
@@ -919,6 +893,17 @@ fail:
 }
 
 /* name<<DELIM / value / DELIM, with a delimiter the value cannot contain. */
+/* Appends to a file the runner owns (GITHUB_STEP_SUMMARY); closes it once. */
+static int append_file(const char *path, const char *data, size_t len) {
+    FILE *f = fopen(path, "ab");
+    if (!f) return -1;
+    bool bad = fwrite(data, 1, len, f) != len;
+    int e = errno;
+    if (fclose(f) != 0 && !bad) bad = true, e = errno;
+    errno = e;
+    return bad ? -1 : 0;
+}
+
 static int write_output(FILE *f, const char *name, const char *value) {
     char delim[64];
     unsigned long long seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 20);
@@ -1110,19 +1095,12 @@ int cmd_ci(int argc, char **argv) {
     char *summary = render_summary(&s, runs, n, &len);
     char *summary_path = xasprintf("%s/summary.md", s.output_dir);
     if (summary && summary_path) {
-        FILE *f = fopen(summary_path, "wb");
-        if (!f || fwrite(summary, 1, len, f) != len || fclose(f) != 0) {
-            gh_warning("cannot write %s: %s", summary_path, strerror(errno));
-            if (f) fclose(f);
-        }
+        const char *failed_step;
+        if (atomic_write(summary_path, summary, len, &failed_step) != 0)
+            gh_warning("cannot %s %s: %s", failed_step, summary_path, strerror(errno));
         const char *step = env("GITHUB_STEP_SUMMARY");
-        if (step) {
-            FILE *g = fopen(step, "ab");
-            if (!g || fwrite(summary, 1, len, g) != len || fclose(g) != 0) {
-                gh_warning("cannot append to the job summary %s: %s", step, strerror(errno));
-                if (g) fclose(g);
-            }
-        }
+        if (step && append_file(step, summary, len) != 0)
+            gh_warning("cannot append to the job summary %s: %s", step, strerror(errno));
     } else {
         gh_warning("out of memory writing the summary");
     }
@@ -1136,12 +1114,14 @@ int cmd_ci(int argc, char **argv) {
     const char *gho = env("GITHUB_OUTPUT");
     if (gho) {
         FILE *f = fopen(gho, "ab");
-        if (!f || write_output(f, "output-dir", s.output_dir) ||
-            write_output(f, "summary", summary_path ? summary_path : "") ||
-            write_output(f, "regressed", regressed ? "true" : "false") ||
-            write_output(f, "results", results ? results : "[]") || fclose(f) != 0) {
-            gh_warning("cannot write the step outputs to %s: %s", gho, strerror(errno));
-        }
+        bool bad = !f || write_output(f, "output-dir", s.output_dir) ||
+                   write_output(f, "summary", summary_path ? summary_path : "") ||
+                   write_output(f, "regressed", regressed ? "true" : "false") ||
+                   write_output(f, "results", results ? results : "[]");
+        int e = errno;
+        /* closed exactly once, whether or not a write failed */
+        if (f && fclose(f) != 0 && !bad) bad = true, e = errno;
+        if (bad) gh_warning("cannot write the step outputs to %s: %s", gho, strerror(e));
     }
     if (regressed) {
         for (size_t i = 0; i < n; i++)

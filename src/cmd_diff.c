@@ -17,6 +17,9 @@
 #include "classify.h"
 #include "commands.h"
 #include "compare.h"
+#include "atomicfile.h"
+#include "md.h"
+#include "numfmt.h"
 #include "output.h"
 
 static const char usage[] =
@@ -77,31 +80,20 @@ static int parse_num(const char *s, double lo, double hi, double *out) {
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
-/* Writes s as a Markdown code span that survives a GFM table cell. */
-static void md_code(FILE *out, const char *s, size_t max) {
-    fputc('`', out);
-    size_t n = 0;
-    for (; s && *s && n < max; s++, n++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '`') fputc('\'', out);
-        else if (c == '|') fputs("\\|", out);
-        else if (c < 0x20) fputc(' ', out);
-        else fputc(c, out);
-    }
-    if (s && *s) fputs("…", out);
-    fputc('`', out);
+/* Untrusted names go through md.h, so nothing they hold can leave its code
+ * span or table cell; an allocation failure shows as "?". */
+static void put_code(FILE *out, const char *s, size_t max, bool in_table) {
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    fputs(md_code_span(&b, s, max, in_table) ? sbuf_str(&b) : "`?`", out);
+    sbuf_free(&b);
 }
 
-/* Link text: plain characters, with Markdown's own escaped. */
-static void md_text(FILE *out, const char *s, size_t max) {
-    size_t n = 0;
-    for (; s && *s && n < max; s++, n++) {
-        unsigned char c = (unsigned char)*s;
-        if (strchr("\\`*_[]<>|#!", c)) fputc('\\', out);
-        if (c < 0x20) c = ' ';
-        fputc(c, out);
-    }
-    if (s && *s) fputs("…", out);
+static void put_text(FILE *out, const char *s, size_t max) {
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    fputs(md_text(&b, s, max, false) ? sbuf_str(&b) : "?", out);
+    sbuf_free(&b);
 }
 
 static void url_part(FILE *out, const char *s) {
@@ -129,7 +121,7 @@ static void md_where(FILE *out, const diff_ctx *c, const cmp_func *f) {
     int line = f->hot_line > 0 ? f->hot_line : f->first_line;
     bool link = linkable(c, f);
     if (link) fputc('[', out);
-    md_text(out, f->key_file[0] ? f->key_file : "?", 120);
+    put_text(out, f->key_file[0] ? f->key_file : "?", 120);
     if (line > 0) fprintf(out, ":%d", line);
     if (link) {
         fprintf(out, "](%s/%s/blob/%s/", c->server_url, c->repository, c->sha);
@@ -163,12 +155,6 @@ static const char *correction_name(cmp_correction c) {
     return c == CMP_HOLM ? "Holm" : "Benjamini-Hochberg";
 }
 
-static void fmt_secs(char *buf, size_t len, double s) {
-    if (s >= 100) snprintf(buf, len, "%.0f s", s);
-    else if (s >= 1) snprintf(buf, len, "%.2f s", s);
-    else snprintf(buf, len, "%.0f ms", s * 1000);
-}
-
 /* ---- Markdown ---- */
 
 static void md_table(FILE *out, const diff_ctx *c, cmp_direction dir, size_t count) {
@@ -185,7 +171,7 @@ static void md_table(FILE *out, const diff_ctx *c, cmp_direction dir, size_t cou
         fmt_q(q, sizeof q, f->self_q);
         fmt_ratio(ratio, sizeof ratio, f->self_time_ratio);
         fputs("| ", out);
-        md_code(out, f->function ? f->function : "?", 80);
+        put_code(out, f->function, 80, true);
         fputs(" | ", out);
         md_where(out, c, f);
         fprintf(out,
@@ -201,11 +187,11 @@ static int render_md(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     const cmp_opts *o = &r->opts;
     fputs("### Since baseline: ", out);
-    md_code(out, c->name, 80);
+    put_code(out, c->name, 80, false);
     fputs("\n\n", out);
     if (r->note) {
         fputs("**Verdict: ⚪ not compared** — ", out);
-        md_text(out, r->note, 200);
+        put_text(out, r->note, 200);
         fputs(".\n", out);
     } else if (r->regressed) {
         fprintf(out, "**Verdict: 🔴 regression** — %zu function%s take%s a significantly larger share of the samples and more estimated time.\n",
@@ -402,36 +388,18 @@ static int write_to(const char *path, const diff_format *f, const diff_ctx *c) {
         }
         return 0;
     }
-    size_t len = strlen(path) + 8;
-    char *tmp = malloc(len);
-    if (!tmp) {
-        fprintf(stderr, "csprof diff: out of memory\n");
-        return EXIT_SOFTWARE;
-    }
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *out = fopen(tmp, "wb");
-    if (!out) {
-        fprintf(stderr, "csprof diff: cannot create %s: %s\n", tmp, strerror(errno));
-        free(tmp);
+    afile a;
+    if (afile_open(&a, path) != 0) {
+        fprintf(stderr, "csprof diff: cannot create a temporary file for %s: %s\n", path,
+                strerror(errno));
         return EXIT_CANTCREAT;
     }
-    int rc = f->render(out, c);
-    if (fclose(out) != 0 && !rc) {
-        fprintf(stderr, "csprof diff: cannot write %s: %s\n", tmp, strerror(errno));
-        rc = -1;
-    }
-    if (!rc && rename(tmp, path) != 0) {
-        fprintf(stderr, "csprof diff: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
-        remove(tmp);
-        free(tmp);
+    int rc = f->render(a.f, c);
+    if (afile_commit(&a, rc != 0) != 0) {
+        if (rc) return EXIT_SOFTWARE;
+        fprintf(stderr, "csprof diff: cannot %s %s: %s\n", a.step, path, strerror(errno));
         return EXIT_CANTCREAT;
     }
-    if (rc) {
-        remove(tmp);
-        free(tmp);
-        return EXIT_SOFTWARE;
-    }
-    free(tmp);
     return 0;
 }
 

@@ -271,16 +271,13 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     m->sampler_cpu_seconds = r->cpu_seconds;
     m->sampler_work_seconds = r->work_seconds;
     if (!r->python_processes || prof_total_samples(p) == 0) {
-        const char *why = r->first_error[0] ? r->first_error
-                        : r->python_processes ? "Python was found but no thread ran Python code while sampled"
-                                              : "no Python stacks found";
         char note[300];
-        snprintf(note, sizeof note, "%s%s", r->python_processes ? "" : "no Python stacks found",
-                 r->python_processes || !r->first_error[0] ? (r->python_processes ? why : "") : "");
-        if (!r->python_processes && r->first_error[0])
-            snprintf(note, sizeof note, "no Python stacks found: %s", r->first_error);
-        else if (r->python_processes)
-            snprintf(note, sizeof note, "%s", why);
+        if (r->python_processes)
+            snprintf(note, sizeof note, "%s", r->first_error[0] ? r->first_error
+                     : "Python was found but no thread ran Python code while sampled");
+        else
+            snprintf(note, sizeof note, "no Python stacks found%s%s",
+                     r->first_error[0] ? ": " : "", r->first_error);
         if (prof_set_str(&m->note, note)) return -1;
         /* An attach problem (unsupported version, no permission) is an error:
          * said even with --quiet. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "utf8.h"
 
 #define SCHEMA_NAME "csprof-profile"
 #define SCHEMA_VERSION 1
@@ -31,34 +32,15 @@
 static const char *const type_names[] = {"python", "native", "process", "thread"};
 
 /* json_string refuses invalid UTF-8, and names from a target may be any
- * bytes, so replace bad sequences rather than lose the frame. */
+ * bytes, so replace bad sequences (utf8.h) rather than lose the frame. */
 static json_t *jstr(const char *s) {
     if (!s) return json_null();
-    json_t *j = json_string(s);
-    if (j) return j;
     size_t n = strlen(s);
-    char *fixed = malloc(n * 3 + 1);
-    if (!fixed) return NULL;
-    size_t o = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        int len = u[i] < 0x80 ? 1 : (u[i] >> 5) == 6 ? 2 : (u[i] >> 4) == 14 ? 3
-                : (u[i] >> 3) == 30 ? 4 : 0;
-        int ok = len > 0 && i + (size_t)len <= n;
-        for (int k = 1; ok && k < len; k++) ok = (u[i + k] & 0xC0) == 0x80;
-        if (ok && len > 1) ok = json_stringn((const char *)u + i, (size_t)len) != NULL;
-        if (ok) {
-            memcpy(fixed + o, u + i, (size_t)len);
-            o += (size_t)len;
-            i += (size_t)len;
-        } else {
-            memcpy(fixed + o, "\xEF\xBF\xBD", 3);  /* U+FFFD */
-            o += 3;
-            i++;
-        }
-    }
-    j = json_stringn(fixed, o);
-    free(fixed);
+    if (utf8_valid(s, n)) return json_stringn(s, n);
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    json_t *j = utf8_sanitize(&b, s, n) ? json_stringn(sbuf_str(&b), b.len) : NULL;
+    sbuf_free(&b);
     return j;
 }
 
