@@ -92,7 +92,7 @@ static void put_code(FILE *out, const char *s, size_t max, bool in_table) {
 static void put_text(FILE *out, const char *s, size_t max) {
     sbuf b;
     sbuf_init(&b, SBUF_NO_LIMIT);
-    fputs(md_text(&b, s, max, false) ? sbuf_str(&b) : "?", out);
+    fputs(md_plain(&b, s, max, false) ? sbuf_str(&b) : "?", out);
     sbuf_free(&b);
 }
 

@@ -150,10 +150,17 @@ static int check_attach(pid_t pid) {
         fprintf(stderr, "csprof record: no process with pid %d\n", (int)pid);
         return EXIT_NO_PID;
     }
+    /* A zombie has no memory left to read: that is a process that is gone,
+     * not one we lack permission for. */
+    if (!proc_alive(pid)) {
+        fprintf(stderr, "csprof record: process %d has exited (its parent has not collected it yet)\n",
+                (int)pid);
+        return EXIT_NO_PID;
+    }
     proc_maps maps;
     if (proc_maps_read(pid, &maps) || maps.n == 0) {
-        if (errno == ENOENT || errno == ESRCH) {
-            fprintf(stderr, "csprof record: no process with pid %d\n", (int)pid);
+        if (errno == ENOENT || errno == ESRCH || !proc_alive(pid)) {
+            fprintf(stderr, "csprof record: process %d has exited\n", (int)pid);
             return EXIT_NO_PID;
         }
         char why[400];

@@ -33,7 +33,7 @@ bool md_code_span(sbuf *b, const char *s, size_t max_cp, bool in_table) {
     return ok && !b->oom;
 }
 
-bool md_text(sbuf *b, const char *s, size_t max_cp, bool keep_tail) {
+bool md_plain(sbuf *b, const char *s, size_t max_cp, bool keep_tail) {
     sbuf c;
     sbuf_init(&c, SBUF_NO_LIMIT);
     bool ok = utf8_display(&c, s, max_cp, keep_tail);

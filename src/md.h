@@ -28,6 +28,6 @@ bool md_code_span(sbuf *b, const char *s, size_t max_cp, bool in_table);
  * open code, emphasis, links, images, HTML, entities or headings, split a
  * table cell, or form a URL autolink. (GFM still links a bare e-mail
  * address; no escape prevents that.) keep_tail as in utf8_display. */
-bool md_text(sbuf *b, const char *s, size_t max_cp, bool keep_tail);
+bool md_plain(sbuf *b, const char *s, size_t max_cp, bool keep_tail);
 
 #endif

@@ -121,7 +121,7 @@ TEST(code_span_fence_outgrows_any_run) {
 TEST(text_escapes_markdown) {
     sbuf b;
     sbuf_init(&b, SBUF_NO_LIMIT);
-    md_text(&b, "[a](https://x.y) <b> *c* www.d.e |", 0, false);
+    md_plain(&b, "[a](https://x.y) <b> *c* www.d.e |", 0, false);
     CHECK_EQ_STR(sbuf_str(&b), "\\[a\\](https\\://x.y) \\<b\\> \\*c\\* www\\.d.e \\|");
     sbuf_free(&b);
 }
