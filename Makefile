@@ -34,7 +34,7 @@ MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lm
 
-.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render offsets clean example
+.PHONY: all deps asan unit test test-deps dist dist-check dist-from-head bench bench-render offsets clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -85,7 +85,14 @@ build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_ASAN_OBJS)
 unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)
 
-test: all asan build/csprof-vg unit
+# `make test` first installs what the tests need (apt packages of
+# src/tools/packages.txt, npm ci, the Debian interpreters), so it runs every
+# test with zero skips on a fresh machine; tests/run.py fails on any skip.
+test-deps:
+	bash src/tools/install-deps.sh test
+
+test: test-deps
+	$(MAKE) all asan build/csprof-vg unit
 	$(PYTHON) tests/run.py
 
 # dist/ must be reproducible from the committed tree, so a dirty src/ (which
