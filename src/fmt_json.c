@@ -418,6 +418,7 @@ static int read_stack(reader *r, profile *p, json_t *v, size_t i, uint32_t **buf
     if (!json_is_object(v)) return bad(r, "stacks[%zu] is not an object", i);
     long long th, count;
     bool idle;
+    if (prof_nthreads(p) == 0) return bad(r, "stacks[%zu].thread refers to a thread that does not exist", i);
     if (opt_int(r, v, field, "thread", 0, (long long)prof_nthreads(p) - 1, -1, &th) ||
         opt_int(r, v, field, "count", 0, COUNT_MAX, -1, &count) ||
         opt_bool(r, v, field, "idle", &idle))

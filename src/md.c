@@ -16,7 +16,10 @@ bool md_code_span(sbuf *b, const char *s, size_t max_cp, bool in_table) {
         if (run > longest) longest = run;
     }
     size_t n = c.len;
-    bool pad = n && (t[0] == '`' || t[0] == ' ' || t[n - 1] == '`' || t[n - 1] == ' ');
+    /* A space inside each end whenever the text holds a backtick (needed
+     * when it starts or ends with one; kept for all, as the summary always
+     * did) or starts or ends with a space; CommonMark strips exactly one. */
+    bool pad = longest > 0 || (n && (t[0] == ' ' || t[n - 1] == ' '));
     for (size_t i = 0; ok && i <= longest; i++) ok = sbuf_putc(b, '`');
     if (ok && pad) ok = sbuf_putc(b, ' ');
     const char *start = t;

@@ -17,7 +17,8 @@
 
 /* An inline code span. The fence is one backtick longer than the longest
  * run of backticks inside, with a space inside each end when the text
- * starts or ends with a backtick or a space (CommonMark strips exactly one).
+ * holds a backtick or starts or ends with a space (CommonMark strips
+ * exactly one).
  * in_table: '|' is written as "\|", which GFM requires inside a table cell
  * even within code (and shows as '|'). max_cp: cut to this many characters
  * with "…" (0: no limit). NULL or "" shows as "?". */

@@ -92,14 +92,14 @@ TEST(code_span_fence_outgrows_any_run) {
     CHECK_EQ_STR(s, "`f`");
     free(s);
     s = code("a`b", 0, false);
-    CHECK_EQ_STR(s, "``a`b``");
+    CHECK_EQ_STR(s, "`` a`b ``");
     free(s);
     s = code("`x", 0, false);
     CHECK_EQ_STR(s, "`` `x ``");
     free(s);
     /* the reported break-out: 7+ backticks followed by HTML */
     s = code("x```````<img src=x>`````````[click](https://e.example)", 0, true);
-    CHECK_EQ_STR(s, "``````````x```````<img src=x>`````````[click](https://e.example)``````````");
+    CHECK_EQ_STR(s, "`````````` x```````<img src=x>`````````[click](https://e.example) ``````````");
     free(s);
     s = code("a|b", 0, true);
     CHECK_EQ_STR(s, "`a\\|b`");
