@@ -34,7 +34,7 @@ MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lz -lm
 
-.PHONY: all deps asan unit test test-deps dist dist-check dist-from-head bench bench-render offsets clean example
+.PHONY: all deps asan unit test test-deps fuzz dist dist-check dist-from-head bench bench-render offsets clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -94,6 +94,13 @@ test-deps:
 test: test-deps
 	$(MAKE) all asan build/csprof-vg unit
 	$(PYTHON) tests/run.py
+
+# The profile JSON reader under mutation, on the ASan/UBSan build: a long
+# run (`make test` runs a short one in tests/test_fuzz.py). Inputs that
+# crash are saved in tests/fuzz/found/; fixed ones go to tests/fuzz/cases/.
+FUZZ_ITERATIONS ?= 5000
+fuzz: all asan
+	$(PYTHON) tests/fuzz/fuzz_profile.py --iterations $(FUZZ_ITERATIONS)
 
 # dist/ must be reproducible from the committed tree, so a dirty src/ (which
 # would also compile in untracked files) is refused; DIST_DIRTY=1 overrides.
