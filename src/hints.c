@@ -294,10 +294,3 @@ hint_kind hint_for(const hint_input *in, char *buf, size_t len) {
     }
     return k;
 }
-
-const char *hint_kind_name(hint_kind k) {
-    static const char *const names[HINT_KIND_COUNT] = {
-        "waiting", "gc", "import", "json", "regex", "logging", "copy",
-        "library", "hot-loop", "cache", "general"};
-    return (unsigned)k < HINT_KIND_COUNT ? names[k] : "?";
-}

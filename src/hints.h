@@ -62,7 +62,4 @@ typedef enum {
  * which rule produced it. */
 hint_kind hint_for(const hint_input *in, char *buf, size_t len);
 
-/* Short stable name of a rule, e.g. "waiting", "json", "hot-loop". */
-const char *hint_kind_name(hint_kind k);
-
 #endif
