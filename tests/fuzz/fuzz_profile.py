@@ -28,7 +28,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-ASAN = os.environ.get("CSPROF_ASAN_BIN", os.path.join(ROOT, "build", "csprof-asan"))
+ASAN = os.path.abspath(os.environ.get("CSPROF_ASAN_BIN", os.path.join(ROOT, "build", "csprof-asan")))
 RELEASE = os.path.join(ROOT, "build", "csprof")
 CASES = os.path.join(HERE, "cases")
 FOUND = os.path.join(HERE, "found")
