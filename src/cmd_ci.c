@@ -34,6 +34,7 @@
 #include "md.h"
 #include "numfmt.h"
 #include "output.h"
+#include "utf8.h"
 #include "profile.h"
 
 static const char usage[] =
@@ -941,6 +942,7 @@ static void emit_annotations(script_run *runs, size_t n) {
             printf(",line=%d,title=", h->line);
             put_escaped(stdout, title, true);
             fputs("::", stdout);
+            msg[utf8_trim_partial(msg, strlen(msg))] = '\0';  /* snprintf may cut a character */
             put_escaped(stdout, msg, false);
             fputc('\n', stdout);
             emitted++;

@@ -57,6 +57,17 @@ size_t utf8_cut(const char *s, size_t n, size_t max) {
     }
 }
 
+size_t utf8_trim_partial(const char *s, size_t n) {
+    /* Back over at most 3 continuation bytes to the lead byte: if the
+     * sequence it starts needs more bytes than are left, drop it. */
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = n;
+    while (i > 0 && n - i < 3 && (u[i - 1] & 0xC0) == 0x80) i--;
+    if (i == 0 || u[i - 1] < 0xC0) return n;
+    size_t need = u[i - 1] >= 0xF0 ? 4 : u[i - 1] >= 0xE0 ? 3 : 2;
+    return n - (i - 1) < need ? i - 1 : n;
+}
+
 bool utf8_sanitize(sbuf *out, const char *s, size_t n) {
     size_t run = 0;  /* start of the pending valid stretch */
     bool ok = true;

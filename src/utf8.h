@@ -28,6 +28,10 @@ bool utf8_valid(const char *s, size_t n);
  * does not split a well-formed sequence (an invalid byte counts alone). */
 size_t utf8_cut(const char *s, size_t n, size_t max);
 
+/* n less the bytes of a sequence cut short at the end of s[0..n) (what a
+ * byte-bounded copy such as snprintf leaves): the length to keep. */
+size_t utf8_trim_partial(const char *s, size_t n);
+
 /* Appends s[0..n) with each byte that is not part of a well-formed
  * sequence replaced by U+FFFD. */
 bool utf8_sanitize(sbuf *out, const char *s, size_t n);

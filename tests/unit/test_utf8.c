@@ -46,6 +46,16 @@ TEST(cut_never_splits_a_character) {
     for (size_t max = 0; max <= n; max++) CHECK(utf8_valid(mix, utf8_cut(mix, n, max)));
 }
 
+TEST(trim_partial_drops_a_cut_sequence) {
+    CHECK_EQ_INT(utf8_trim_partial("ab\xE2\x82", 4), 2);      /* € cut after 2 of 3 */
+    CHECK_EQ_INT(utf8_trim_partial("ab\xE2", 3), 2);
+    CHECK_EQ_INT(utf8_trim_partial("ab\xE2\x82\xAC", 5), 5);  /* whole */
+    CHECK_EQ_INT(utf8_trim_partial("\xF0\x9F\x98", 3), 0);
+    CHECK_EQ_INT(utf8_trim_partial("abc", 3), 3);
+    CHECK_EQ_INT(utf8_trim_partial("", 0), 0);
+    CHECK_EQ_INT(utf8_trim_partial("a\x80", 2), 2);           /* stray byte: not ours to drop */
+}
+
 TEST(sanitize_replaces_each_bad_byte) {
     sbuf b;
     sbuf_init(&b, SBUF_NO_LIMIT);
@@ -129,6 +139,7 @@ TEST(text_escapes_markdown) {
 int main(void) {
     RUN(decode_rejects_malformed);
     RUN(cut_never_splits_a_character);
+    RUN(trim_partial_drops_a_cut_sequence);
     RUN(sanitize_replaces_each_bad_byte);
     RUN(display_cuts_at_characters);
     RUN(code_span_fence_outgrows_any_run);
