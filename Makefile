@@ -32,9 +32,9 @@ MUSL_CFLAGS := $(COMMON) -O2 -I$(DEPS)/include -fno-asynchronous-unwind-tables
 MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lm
+ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lz -lm
 
-.PHONY: all deps asan unit test dist dist-check dist-from-head bench bench-render bench-peers offsets stdlib-names clean example
+.PHONY: all deps asan unit test test-deps fuzz dist dist-check dist-from-head bench bench-render bench-peers offsets stdlib-names clean example
 all: build/csprof
 
 deps: $(DEPS_STAMP)
@@ -95,12 +95,22 @@ build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_ASAN_OBJS)
 unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)
 
-# Debian packages tests/test_realistic.py needs (for /usr/bin/python3.11);
-# .ci/run installs them with the rest of its APT_PACKAGES.
-REALISTIC_APT := python3-numpy python3-scipy python3-sklearn python3-torch python3-matplotlib
+# `make test` first installs what the tests need (apt packages of
+# src/tools/packages.txt, npm ci, the Debian interpreters), so it runs every
+# test with zero skips on a fresh machine; tests/run.py fails on any skip.
+test-deps:
+	bash src/tools/install-deps.sh test
 
-test: all asan build/csprof-vg unit
+test: test-deps
+	$(MAKE) all asan build/csprof-vg unit
 	$(PYTHON) tests/run.py
+
+# The profile JSON reader under mutation, on the ASan/UBSan build: a long
+# run (`make test` runs a short one in tests/test_fuzz.py). Inputs that
+# crash are saved in tests/fuzz/found/; fixed ones go to tests/fuzz/cases/.
+FUZZ_ITERATIONS ?= 5000
+fuzz: all asan
+	$(PYTHON) tests/fuzz/fuzz_profile.py --iterations $(FUZZ_ITERATIONS)
 
 # dist/ must be reproducible from the committed tree, so a dirty src/ (which
 # would also compile in untracked files) is refused; DIST_DIRTY=1 overrides.

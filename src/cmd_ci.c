@@ -34,7 +34,11 @@
 #include "commands.h"
 #include "fmt_html.h"
 #include "history.h"
+#include "atomicfile.h"
+#include "md.h"
+#include "numfmt.h"
 #include "output.h"
+#include "utf8.h"
 #include "profile.h"
 #include "summary.h"
 #include "runhist.h"
@@ -733,50 +737,30 @@ static char *baseline_for(const ci_settings *s, const char *name, size_t nscript
     return path;
 }
 
+/* Copies through atomicfile.h, so a link planted in the save directory
+ * (NAME.json or any temporary name) is never written through. */
 static int copy_file(const char *from, const char *to) {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return -1;
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", to) >= (int)sizeof tmp) {
-        close(in);
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0) {
-        close(in);
+    FILE *in = fopen(from, "rbe");
+    if (!in) return -1;
+    afile a;
+    if (afile_open(&a, to) != 0) {
+        int e = errno;
+        fclose(in);
+        errno = e;
         return -1;
     }
     char buf[65536];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(in, buf, sizeof buf)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            rc = -1;
-            break;
-        }
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0) {
-                if (errno == EINTR) continue;
-                rc = -1;
-                break;
-            }
-            off += w;
-        }
-        if (rc) break;
+    size_t n;
+    bool bad = false;
+    while (!bad && (n = fread(buf, 1, sizeof buf, in)) > 0) bad = fwrite(buf, 1, n, a.f) != n;
+    bad = bad || ferror(in);
+    int e = errno;
+    fclose(in);
+    if (afile_commit(&a, bad) != 0) {
+        errno = bad ? e : errno;
+        return -1;
     }
-    int saved = errno;
-    close(in);
-    if (close(out) != 0 && !rc) rc = -1;
-    if (!rc && rename(tmp, to) != 0) rc = -1;
-    if (rc) {
-        saved = errno ? errno : saved;
-        unlink(tmp);
-        errno = saved;
-    }
-    return rc;
+    return 0;
 }
 
 /* "`a`, `b`, `c`" from the diff JSON's slower/faster list (at most 5). */
@@ -1068,15 +1052,12 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
 
 /* ---- reporting ---- */
 
+/* Untrusted names through md.h: nothing they hold leaves its cell. */
 static void md_cell_code(FILE *out, const char *s) {
-    fputc('`', out);
-    for (size_t n = 0; s && *s && n < 80; s++, n++) {
-        if (*s == '`') fputc('\'', out);
-        else if (*s == '|') fputs("\\|", out);
-        else if ((unsigned char)*s < 0x20) fputc(' ', out);
-        else fputc(*s, out);
-    }
-    fputc('`', out);
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    fputs(md_code_span(&b, s, 80, true) ? sbuf_str(&b) : "`?`", out);
+    sbuf_free(&b);
 }
 
 static const char *verdict_label(const script_run *r, const ci_settings *s) {
@@ -1088,12 +1069,6 @@ static const char *verdict_label(const script_run *r, const ci_settings *s) {
     if (!strcmp(r->verdict, "wall-slower")) return "🟡 wall and CPU time up";
     if (!strcmp(r->verdict, "not-compared")) return "⚪ not compared";
     return "⚪ no significant change";
-}
-
-static void ci_secs(char *buf, size_t len, double sec) {
-    if (sec >= 100) snprintf(buf, len, "%.0f s", sec);
-    else if (sec >= 1) snprintf(buf, len, "%.2f s", sec);
-    else snprintf(buf, len, "%.0f ms", sec * 1000);
 }
 
 /* On a pull request the summary leads with the verdict against the
@@ -1136,12 +1111,12 @@ static char *render_summary(const ci_settings *s, script_run *runs, size_t n, si
     for (size_t i = 0; i < n; i++) {
         script_run *r = &runs[i];
         char t[32];
-        ci_secs(t, sizeof t, r->seconds);
+        fmt_secs(t, sizeof t, r->seconds);
         fputs("| ", out);
         md_cell_code(out, r->name);
         fprintf(out, " | %s | ", t);
         if (r->cpu_seconds > 0) {
-            ci_secs(t, sizeof t, r->cpu_seconds);
+            fmt_secs(t, sizeof t, r->cpu_seconds);
             fprintf(out, "%s | ", t);
         } else {
             fputs("— | ", out);
@@ -1493,10 +1468,9 @@ int cmd_ci(int argc, char **argv) {
     bool deferred = false;
     if (env_bool("CSPROF_SUMMARY_DEFERRED", false, &deferred)) deferred = false;
     if (job_md && summary_path) {
-        FILE *f = fopen(summary_path, "wb");
-        if (!f || fwrite(job_md, 1, len, f) != len || fclose(f) != 0) {
-            gh_warning("cannot write %s: %s", summary_path, strerror(errno));
-            if (f) fclose(f);
+        const char *failed_step;
+        if (atomic_write(summary_path, job_md, len, &failed_step) != 0) {
+            gh_warning("cannot %s %s: %s", failed_step, summary_path, strerror(errno));
         } else if (!deferred) {
             /* Nobody uploads the page: the summary says where it is. */
             ci_report_link l = {.html_path = html_path, .why = "csprof ci does not upload it"};
@@ -1515,13 +1489,15 @@ int cmd_ci(int argc, char **argv) {
     const char *gho = env("GITHUB_OUTPUT");
     if (gho) {
         FILE *f = fopen(gho, "ab");
-        if (!f || write_output(f, "output-dir", s.output_dir) ||
-            write_output(f, "summary", summary_path ? summary_path : "") ||
-            write_output(f, "html", html_path ? html_path : "") ||
-            write_output(f, "regressed", regressed ? "true" : "false") ||
-            write_output(f, "results", results ? results : "[]") || fclose(f) != 0) {
-            gh_warning("cannot write the step outputs to %s: %s", gho, strerror(errno));
-        }
+        bool bad = !f || write_output(f, "output-dir", s.output_dir) ||
+                   write_output(f, "summary", summary_path ? summary_path : "") ||
+                   write_output(f, "html", html_path ? html_path : "") ||
+                   write_output(f, "regressed", regressed ? "true" : "false") ||
+                   write_output(f, "results", results ? results : "[]");
+        int e = errno;
+        /* closed exactly once, whether or not a write failed */
+        if (f && fclose(f) != 0 && !bad) bad = true, e = errno;
+        if (bad) gh_warning("cannot write the step outputs to %s: %s", gho, strerror(e));
     }
     if (regressed) {
         for (size_t i = 0; i < n; i++)

@@ -17,6 +17,9 @@
 #include "commands.h"
 #include "compare.h"
 #include "diff_report.h"
+#include "atomicfile.h"
+#include "md.h"
+#include "numfmt.h"
 #include "output.h"
 #include "runhist.h"
 
@@ -68,31 +71,20 @@ static int parse_num(const char *s, double lo, double hi, double *out) {
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
-/* Writes s as a Markdown code span that survives a GFM table cell. */
-static void md_code(FILE *out, const char *s, size_t max) {
-    fputc('`', out);
-    size_t n = 0;
-    for (; s && *s && n < max; s++, n++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '`') fputc('\'', out);
-        else if (c == '|') fputs("\\|", out);
-        else if (c < 0x20) fputc(' ', out);
-        else fputc(c, out);
-    }
-    if (s && *s) fputs("…", out);
-    fputc('`', out);
+/* Untrusted names go through md.h, so nothing they hold can leave its code
+ * span or table cell; an allocation failure shows as "?". */
+static void put_code(FILE *out, const char *s, size_t max, bool in_table) {
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    fputs(md_code_span(&b, s, max, in_table) ? sbuf_str(&b) : "`?`", out);
+    sbuf_free(&b);
 }
 
-/* Link text: plain characters, with Markdown's own escaped. */
-static void md_text(FILE *out, const char *s, size_t max) {
-    size_t n = 0;
-    for (; s && *s && n < max; s++, n++) {
-        unsigned char c = (unsigned char)*s;
-        if (strchr("\\`*_[]<>|#!", c)) fputc('\\', out);
-        if (c < 0x20) c = ' ';
-        fputc(c, out);
-    }
-    if (s && *s) fputs("…", out);
+static void put_text(FILE *out, const char *s, size_t max) {
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    fputs(md_plain(&b, s, max, false) ? sbuf_str(&b) : "?", out);
+    sbuf_free(&b);
 }
 
 static void url_part(FILE *out, const char *s) {
@@ -120,7 +112,7 @@ static void md_where(FILE *out, const diff_ctx *c, const cmp_func *f) {
     int line = f->hot_line > 0 ? f->hot_line : f->first_line;
     bool link = linkable(c, f);
     if (link) fputc('[', out);
-    md_text(out, f->key_file[0] ? f->key_file : "?", 120);
+    put_text(out, f->key_file[0] ? f->key_file : "?", 120);
     if (line > 0) fprintf(out, ":%d", line);
     if (link) {
         fprintf(out, "](%s/%s/blob/%s/", c->server_url, c->repository, c->sha);
@@ -160,12 +152,6 @@ static void fmt_bytes(char *buf, size_t len, double b) {
 
 static const char *correction_name(cmp_correction c) {
     return c == CMP_HOLM ? "Holm" : "Benjamini-Hochberg";
-}
-
-static void fmt_secs(char *buf, size_t len, double s) {
-    if (s >= 100) snprintf(buf, len, "%.0f s", s);
-    else if (s >= 1) snprintf(buf, len, "%.2f s", s);
-    else snprintf(buf, len, "%.0f ms", s * 1000);
 }
 
 /* ---- the verdict's sentences (Markdown when md, else plain text) ---- */
@@ -251,7 +237,7 @@ static void put_imports(FILE *out, const cmp_result *r, bool md) {
         fmt_secs(tb, sizeof tb, im->top_base_s);
         fmt_secs(tn, sizeof tn, im->top_new_s);
         fputs("; most of the change in ", out);
-        if (md) md_code(out, im->top_module, 80);
+        if (md) put_code(out, im->top_module, 80, true);
         else fputs(im->top_module, out);
         fprintf(out, ", %s %s %s", tb, arrow, tn);
     }
@@ -276,8 +262,8 @@ static int version_order(const char *a, const char *b) {
     return 0;
 }
 
-static void put_code(FILE *out, const char *s, bool md, size_t max) {
-    if (md) md_code(out, s, max);
+static void put_name(FILE *out, const char *s, bool md, size_t max) {
+    if (md) put_code(out, s, max, false);
     else fprintf(out, "%.*s", (int)max, s);
 }
 
@@ -289,20 +275,20 @@ static void put_provenance(FILE *out, const diff_ctx *c, bool md) {
         char shortsha[13];
         snprintf(shortsha, sizeof shortsha, "%s", b->git_commit);
         fputs("commit ", out);
-        put_code(out, shortsha, md, 12);
+        put_name(out, shortsha, md, 12);
     } else {
         fputs("commit unknown", out);
     }
     if (nonempty(b->git_branch)) {
         fputs(" on ", out);
-        put_code(out, b->git_branch, md, 80);
+        put_name(out, b->git_branch, md, 80);
     }
     if (nonempty(b->start_time)) fprintf(out, ", recorded %.40s", b->start_time);
     if (nonempty(b->ci_run)) {
         fputs(", run ", out);
         if (md && nonempty(b->ci_run_url) && !strncmp(b->ci_run_url, "https://", 8)) {
             fputc('[', out);
-            md_text(out, b->ci_run, 40);
+            put_text(out, b->ci_run, 40);
             fputs("](", out);
             url_part(out, b->ci_run_url);
             fputc(')', out);
@@ -314,9 +300,9 @@ static void put_provenance(FILE *out, const diff_ctx *c, bool md) {
             md ? "\n\n" : "\n");
     if (nonempty(b->git_branch) && nonempty(n->git_branch) && strcmp(b->git_branch, n->git_branch)) {
         fputs(md ? "⚠️ The baseline comes from another branch (" : "note: the baseline comes from another branch (", out);
-        put_code(out, b->git_branch, md, 80);
+        put_name(out, b->git_branch, md, 80);
         fputs("; this run: ", out);
-        put_code(out, n->git_branch, md, 80);
+        put_name(out, n->git_branch, md, 80);
         fputs(md ? ").\n\n" : ").\n", out);
     }
     int ord = version_order(b->csprof_version, n->csprof_version);
@@ -347,7 +333,7 @@ static void md_leads(FILE *out, const diff_ctx *c) {
         fmt_q(q, sizeof q, f->total_q);
         fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
         fputs("| ", out);
-        md_code(out, f->function ? f->function : "?", 80);
+        put_code(out, f->function ? f->function : "?", 80, true);
         fputs(" | ", out);
         md_where(out, c, f);
         fprintf(out, " | %.1f%% → %.1f%% | **%+.1f pp** (%+.1f … %+.1f) | %s | %s |\n", f->total.p1 * 100,
@@ -357,7 +343,7 @@ static void md_leads(FILE *out, const diff_ctx *c) {
             const cmp_func *g = &r->funcs[b->func];
             fmt_ratio(ratio, sizeof ratio, b->time_ratio);
             fputs("| ↳ calls ", out);
-            md_code(out, g->function ? g->function : "?", 80);
+            put_code(out, g->function ? g->function : "?", 80, true);
             fputs(" | ", out);
             md_where(out, c, g);
             fprintf(out, " | %.1f%% → %.1f%% | | | %s |\n",
@@ -373,14 +359,14 @@ static void md_headline(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     if (r->note) {
         fputs("**Verdict: ⚪ not compared** — ", out);
-        md_text(out, r->note, 200);
+        put_text(out, r->note, 200);
         fputs(".\n", out);
     } else if (r->nleads) {
         const cmp_func *f = &r->funcs[r->leads[0].func];
         char ratio[16];
         fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
         fputs("**Verdict: 🔴 regression** — your code got slower: ", out);
-        md_code(out, f->function ? f->function : "?", 80);
+        put_code(out, f->function ? f->function : "?", 80, true);
         fprintf(out, " takes %s the estimated time, with what it calls", ratio);
         if (r->nleads_all > 1) fprintf(out, " (and %zu more of your functions)", r->nleads_all - 1);
         fputs(".\n", out);
@@ -411,7 +397,7 @@ static void md_table(FILE *out, const diff_ctx *c, cmp_direction dir, size_t cou
         fmt_q(q, sizeof q, f->self_q);
         fmt_ratio(ratio, sizeof ratio, f->self_time_ratio);
         fputs("| ", out);
-        md_code(out, f->function ? f->function : "?", 80);
+        put_code(out, f->function, 80, true);
         fputs(" | ", out);
         md_where(out, c, f);
         fprintf(out,
@@ -427,7 +413,7 @@ static int render_md(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     const cmp_opts *o = &r->opts;
     fputs("### Since baseline: ", out);
-    md_code(out, c->name, 80);
+    put_code(out, c->name, 80, false);
     fputs("\n\n", out);
     md_headline(out, c);
     if (r->nleads) md_leads(out, c);
@@ -562,36 +548,18 @@ static int write_to(const char *path, const diff_format *f, const diff_ctx *c) {
         }
         return 0;
     }
-    size_t len = strlen(path) + 8;
-    char *tmp = malloc(len);
-    if (!tmp) {
-        fprintf(stderr, "csprof diff: out of memory\n");
-        return EXIT_SOFTWARE;
-    }
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *out = fopen(tmp, "wb");
-    if (!out) {
-        fprintf(stderr, "csprof diff: cannot create %s: %s\n", tmp, strerror(errno));
-        free(tmp);
+    afile a;
+    if (afile_open(&a, path) != 0) {
+        fprintf(stderr, "csprof diff: cannot create a temporary file for %s: %s\n", path,
+                strerror(errno));
         return EXIT_CANTCREAT;
     }
-    int rc = f->render(out, c);
-    if (fclose(out) != 0 && !rc) {
-        fprintf(stderr, "csprof diff: cannot write %s: %s\n", tmp, strerror(errno));
-        rc = -1;
-    }
-    if (!rc && rename(tmp, path) != 0) {
-        fprintf(stderr, "csprof diff: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
-        remove(tmp);
-        free(tmp);
+    int rc = f->render(a.f, c);
+    if (afile_commit(&a, rc != 0) != 0) {
+        if (rc) return EXIT_SOFTWARE;
+        fprintf(stderr, "csprof diff: cannot %s %s: %s\n", a.step, path, strerror(errno));
         return EXIT_CANTCREAT;
     }
-    if (rc) {
-        remove(tmp);
-        free(tmp);
-        return EXIT_SOFTWARE;
-    }
-    free(tmp);
     return 0;
 }
 

@@ -150,10 +150,17 @@ static int check_attach(pid_t pid) {
         fprintf(stderr, "csprof record: no process with pid %d\n", (int)pid);
         return EXIT_NO_PID;
     }
+    /* A zombie has no memory left to read: that is a process that is gone,
+     * not one we lack permission for. */
+    if (!proc_alive(pid)) {
+        fprintf(stderr, "csprof record: process %d has exited (its parent has not collected it yet)\n",
+                (int)pid);
+        return EXIT_NO_PID;
+    }
     proc_maps maps;
     if (proc_maps_read(pid, &maps) || maps.n == 0) {
-        if (errno == ENOENT || errno == ESRCH) {
-            fprintf(stderr, "csprof record: no process with pid %d\n", (int)pid);
+        if (errno == ENOENT || errno == ESRCH || !proc_alive(pid)) {
+            fprintf(stderr, "csprof record: process %d has exited\n", (int)pid);
             return EXIT_NO_PID;
         }
         char why[400];
@@ -299,16 +306,13 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     m->cpu_system_seconds = r->child_system_seconds;
     m->max_rss_bytes = r->child_max_rss_bytes;
     if (!r->python_processes || prof_total_samples(p) == 0) {
-        const char *why = r->first_error[0] ? r->first_error
-                        : r->python_processes ? "Python was found but no thread ran Python code while sampled"
-                                              : "no Python stacks found";
         char note[300];
-        snprintf(note, sizeof note, "%s%s", r->python_processes ? "" : "no Python stacks found",
-                 r->python_processes || !r->first_error[0] ? (r->python_processes ? why : "") : "");
-        if (!r->python_processes && r->first_error[0])
-            snprintf(note, sizeof note, "no Python stacks found: %s", r->first_error);
-        else if (r->python_processes)
-            snprintf(note, sizeof note, "%s", why);
+        if (r->python_processes)
+            snprintf(note, sizeof note, "%s", r->first_error[0] ? r->first_error
+                     : "Python was found but no thread ran Python code while sampled");
+        else
+            snprintf(note, sizeof note, "no Python stacks found%s%s",
+                     r->first_error[0] ? ": " : "", r->first_error);
         if (prof_set_str(&m->note, note)) return -1;
         /* An attach problem (unsupported version, no permission) is an error:
          * said even with --quiet. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "atomicfile.h"
 #include "compare.h"
 #include "fmt_html.h"
 #include "output.h"
@@ -186,30 +187,19 @@ static bool same_file(const char *a, const char *b) {
 }
 
 /* Writes one format to a file through a temporary name, so a reader never
- * sees half a file. */
+ * sees half a file (and never through a planted link: atomicfile.h). */
 static int write_file(const output_format *f, const profile *p, const output_opts *oo,
                       const char *path) {
-    char tmp[PATH_MAX];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-        fprintf(stderr, "csprof report: output path too long: %s\n", path);
+    afile a;
+    if (afile_open(&a, path) != 0) {
+        fprintf(stderr, "csprof report: cannot create a temporary file for %s: %s\n", path,
+                strerror(errno));
         return EXIT_CANTCREAT;
     }
-    FILE *out = fopen(tmp, "wb");
-    if (!out) {
-        fprintf(stderr, "csprof report: cannot create %s: %s\n", tmp, strerror(errno));
-        return EXIT_CANTCREAT;
-    }
-    int rc = f->write(p, out, oo);
-    if (fclose(out) != 0 && rc == 0) {
-        fprintf(stderr, "csprof report: cannot write %s: %s\n", tmp, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        fprintf(stderr, "csprof report: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
-        rc = -1;
-    }
-    if (rc) {
-        remove(tmp);
+    int rc = f->write(p, a.f, oo);
+    if (afile_commit(&a, rc != 0) != 0) {
+        if (rc == 0)
+            fprintf(stderr, "csprof report: cannot %s %s: %s\n", a.step, path, strerror(errno));
         return EXIT_CANTCREAT;
     }
     return 0;

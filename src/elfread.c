@@ -122,19 +122,6 @@ uint64_t elf_symbol(const elf_file *e, const char *name) {
     return v ? v : lookup_in(e, SHT_DYNSYM, name);
 }
 
-uint64_t elf_section(const elf_file *e, const char *name, uint64_t *size) {
-    const Elf64_Shdr *names = section_at(e, e->eh->e_shstrndx);
-    for (size_t i = 0; i < e->eh->e_shnum; i++) {
-        const Elf64_Shdr *sh = section_at(e, i);
-        const char *s = string_at(e, names, sh->sh_name);
-        if (s && !strcmp(s, name)) {
-            if (size) *size = sh->sh_size;
-            return sh->sh_addr;
-        }
-    }
-    return 0;
-}
-
 uint64_t elf_first_load_vaddr(const elf_file *e) {
     const Elf64_Phdr *ph = (const Elf64_Phdr *)(e->data + e->eh->e_phoff);
     uint64_t lowest = UINT64_MAX;

@@ -20,8 +20,6 @@ elf_file *elf_from_memory(void *data, size_t size);
 void elf_close(elf_file *e);
 /* Symbol value (link-time virtual address) of name; 0 when absent. */
 uint64_t elf_symbol(const elf_file *e, const char *name);
-/* Address and size of the section called name; 0 when absent. */
-uint64_t elf_section(const elf_file *e, const char *name, uint64_t *size);
 /* Lowest p_vaddr - p_offset over PT_LOAD segments: the link-time address of
  * file offset 0. Load bias = (start of the mapping at offset 0) - this. */
 uint64_t elf_first_load_vaddr(const elf_file *e);

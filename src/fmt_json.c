@@ -22,13 +22,18 @@
  * a different schema_version is refused with a message.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output.h"
+#include "utf8.h"
 
 #define SCHEMA_NAME "csprof-profile"
 #define SCHEMA_VERSION 1
@@ -36,34 +41,15 @@
 static const char *const type_names[] = {"python", "native", "process", "thread"};
 
 /* json_string refuses invalid UTF-8, and names from a target may be any
- * bytes, so replace bad sequences rather than lose the frame. */
+ * bytes, so replace bad sequences (utf8.h) rather than lose the frame. */
 static json_t *jstr(const char *s) {
     if (!s) return json_null();
-    json_t *j = json_string(s);
-    if (j) return j;
     size_t n = strlen(s);
-    char *fixed = malloc(n * 3 + 1);
-    if (!fixed) return NULL;
-    size_t o = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        int len = u[i] < 0x80 ? 1 : (u[i] >> 5) == 6 ? 2 : (u[i] >> 4) == 14 ? 3
-                : (u[i] >> 3) == 30 ? 4 : 0;
-        int ok = len > 0 && i + (size_t)len <= n;
-        for (int k = 1; ok && k < len; k++) ok = (u[i + k] & 0xC0) == 0x80;
-        if (ok && len > 1) ok = json_stringn((const char *)u + i, (size_t)len) != NULL;
-        if (ok) {
-            memcpy(fixed + o, u + i, (size_t)len);
-            o += (size_t)len;
-            i += (size_t)len;
-        } else {
-            memcpy(fixed + o, "\xEF\xBF\xBD", 3);  /* U+FFFD */
-            o += 3;
-            i++;
-        }
-    }
-    j = json_stringn(fixed, o);
-    free(fixed);
+    if (utf8_valid(s, n)) return json_stringn(s, n);
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    json_t *j = utf8_sanitize(&b, s, n) ? json_stringn(sbuf_str(&b), b.len) : NULL;
+    sbuf_free(&b);
     return j;
 }
 
@@ -218,86 +204,187 @@ int write_profile_json(const profile *p, FILE *out, const output_opts *o) {
 
 /* ---- reading ---- */
 
-static void fail(char *err, size_t errlen, const char *fmt, ...) {
+/* A profile file is untrusted input: every value is type- and range-checked
+ * here, so no writer ever sees a count that overflows a sum, a time that
+ * overflows nanoseconds, or an index out of its table. Absent (or null)
+ * optional values take their default; a present value of the wrong type or
+ * out of range is refused with the field's name. */
+#define COUNT_MAX (1LL << 48)        /* samples: centuries at 10 kHz */
+#define SECONDS_MAX 1e8              /* ~3 years of wall or CPU time */
+#define PID_MAX 4194304              /* the kernel's PID_MAX_LIMIT */
+#define DEPTH_MAX 65536
+#define PROFILE_BYTES_MAX (1LL << 30)
+
+typedef struct {
+    const char *path;
+    char *err;
+    size_t errlen;
+} reader;
+
+__attribute__((format(printf, 2, 3))) static int bad(reader *r, const char *fmt, ...) {
+    char what[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    snprintf(r->err, r->errlen, "%s: %s", r->path, what);
+    return -1;
 }
 
 static const char *get_str(json_t *o, const char *key) {
     return json_string_value(json_object_get(o, key));
 }
 
-static double get_num(json_t *o, const char *key, double dflt) {
+/* An optional string: NULL when absent or null; an error for other types. */
+static int opt_str(reader *r, json_t *o, const char *field, const char *key, const char **out) {
     json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : dflt;
+    *out = json_string_value(v);
+    if (v && !json_is_null(v) && !json_is_string(v))
+        return bad(r, "%s%s is not a string", field, key);
+    return 0;
 }
 
-static long long get_int(json_t *o, const char *key, long long dflt) {
+static int opt_num(reader *r, json_t *o, const char *key, double lo, double hi, double dflt,
+                   double *out) {
     json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+    *out = dflt;
+    if (!v || json_is_null(v)) return 0;
+    double x = json_number_value(v);
+    if (!json_is_number(v) || !isfinite(x) || x < lo || x > hi)
+        return bad(r, "%s is out of range (a number from %g to %g expected)", key, lo, hi);
+    *out = x;
+    return 0;
 }
 
-static int read_meta(profile *p, json_t *root) {
+/* field names the value for the message, e.g. "stacks[3]." + "count". */
+static int opt_int(reader *r, json_t *o, const char *field, const char *key, long long lo,
+                   long long hi, long long dflt, long long *out) {
+    json_t *v = json_object_get(o, key);
+    *out = dflt;
+    if (!v || json_is_null(v)) return 0;
+    long long x = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+    if (!json_is_integer(v) || x < lo || x > hi)
+        return bad(r, "%s%s is out of range (an integer from %lld to %lld expected)", field, key,
+                   lo, hi);
+    *out = x;
+    return 0;
+}
+
+static int opt_bool(reader *r, json_t *o, const char *field, const char *key, bool *out) {
+    json_t *v = json_object_get(o, key);
+    *out = json_is_true(v);
+    if (v && !json_is_null(v) && !json_is_boolean(v))
+        return bad(r, "%s%s is not true or false", field, key);
+    return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" as record writes it, in years whose nanoseconds
+ * fit in an int64 (pprof's time_nanos). */
+static bool valid_start_time(const char *t) {
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 20 || t[n])
+        return false;
+    return y >= 1970 && y <= 2261 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 &&
+           mi <= 59 && sec <= 60 && h >= 0 && mi >= 0 && sec >= 0;
+}
+
+static int read_strings(reader *r, profile *p, json_t *root) {
     prof_meta *m = prof_meta_of(p);
     json_t *cs = json_object_get(root, "csprof"), *py = json_object_get(root, "python");
-    struct { char **dst; const char *src; } strs[] = {
-        {&m->csprof_version, get_str(cs, "version")},
-        {&m->csprof_commit, get_str(cs, "commit")},
-        {&m->name, get_str(root, "name")},
-        {&m->script, get_str(root, "script")},
-        {&m->cwd, get_str(root, "cwd")},
-        {&m->workspace, get_str(root, "workspace")},
-        {&m->git_commit, get_str(root, "git_commit")},
-        {&m->python_version, get_str(py, "version")},
-        {&m->interpreter, get_str(py, "interpreter")},
-        {&m->python_build, get_str(py, "build")},
-        {&m->start_time, get_str(root, "start_time")},
-        {&m->note, get_str(root, "note")},
-        {&m->git_branch, get_str(root, "git_branch")},
-        {&m->ci_run, get_str(root, "ci_run")},
-        {&m->ci_run_url, get_str(root, "ci_run_url")},
+    struct { char **dst; json_t *obj; const char *field, *key; } strs[] = {
+        {&m->csprof_version, cs, "csprof.", "version"},
+        {&m->csprof_commit, cs, "csprof.", "commit"},
+        {&m->name, root, "", "name"},
+        {&m->script, root, "", "script"},
+        {&m->cwd, root, "", "cwd"},
+        {&m->workspace, root, "", "workspace"},
+        {&m->git_commit, root, "", "git_commit"},
+        {&m->python_version, py, "python.", "version"},
+        {&m->interpreter, py, "python.", "interpreter"},
+        {&m->python_build, py, "python.", "build"},
+        {&m->start_time, root, "", "start_time"},
+        {&m->note, root, "", "note"},
+        {&m->git_branch, root, "", "git_branch"},
+        {&m->ci_run, root, "", "ci_run"},
+        {&m->ci_run_url, root, "", "ci_run_url"},
     };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        if (prof_set_str(strs[i].dst, strs[i].src)) return -1;
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        const char *v;
+        if (opt_str(r, strs[i].obj, strs[i].field, strs[i].key, &v)) return -1;
+        if (prof_set_str(strs[i].dst, v)) return bad(r, "out of memory");
+    }
+    if (m->start_time && !valid_start_time(m->start_time))
+        return bad(r, "start_time is not a date from 1970 to 2261 as YYYY-MM-DDTHH:MM:SSZ");
     json_t *cmd = json_object_get(root, "command");
+    if (cmd && !json_is_null(cmd) && !json_is_array(cmd)) return bad(r, "command is not a list");
     if (json_is_array(cmd)) {
         size_t n = json_array_size(cmd);
+        if (n > INT_MAX - 1) return bad(r, "command is too long");
         char **argv = calloc(n + 1, sizeof *argv);
-        if (!argv) return -1;
+        if (!argv) return bad(r, "out of memory");
         for (size_t i = 0; i < n; i++) {
             const char *a = json_string_value(json_array_get(cmd, i));
-            argv[i] = (char *)(a ? a : "");
+            if (!a) {
+                free(argv);
+                return bad(r, "command[%zu] is not a string", i);
+            }
+            argv[i] = (char *)a;
         }
         int rc = prof_set_argv(p, (int)n, argv);
         free(argv);
-        if (rc) return -1;
+        if (rc) return bad(r, "out of memory");
     }
-    m->wall_seconds = get_num(root, "wall_seconds", 0);
-    m->exit_status = (int)get_int(root, "exit_status", -1);
-    m->rate_hz = get_num(root, "rate_hz", 0);
-    m->sampler_cpu_seconds = get_num(root, "sampler_cpu_seconds", 0);
-    m->sampler_work_seconds = get_num(root, "sampler_work_seconds", 0);
-    m->interval_seconds = get_num(root, "interval_seconds", 0);
-    /* Resource usage: all three present and in range, or unknown. */
-    double ut = get_num(root, "cpu_user_seconds", -1), st = get_num(root, "cpu_system_seconds", -1),
-           rss = get_num(root, "max_rss_bytes", -1);
-    m->rusage_known = ut >= 0 && st >= 0 && rss >= 0 && ut < 1e9 && st < 1e9 && rss < 1e15;
+    return 0;
+}
+
+static int read_meta(reader *r, profile *p, json_t *root) {
+    prof_meta *m = prof_meta_of(p);
+    if (read_strings(r, p, root)) return -1;
+    long long exit_status;
+    if (opt_num(r, root, "wall_seconds", 0, SECONDS_MAX, 0, &m->wall_seconds) ||
+        opt_int(r, root, "", "exit_status", -1, 255, -1, &exit_status) ||
+        opt_num(r, root, "rate_hz", 0, 1e6, 0, &m->rate_hz) ||
+        opt_num(r, root, "sampler_cpu_seconds", 0, SECONDS_MAX, 0, &m->sampler_cpu_seconds) ||
+        opt_num(r, root, "sampler_work_seconds", 0, SECONDS_MAX, 0, &m->sampler_work_seconds) ||
+        opt_num(r, root, "interval_seconds", 0, 3600, 0, &m->interval_seconds) ||
+        opt_bool(r, root, "", "native", &m->native) ||
+        opt_bool(r, root, "", "idle_included", &m->idle_included) ||
+        opt_bool(r, root, "", "subprocesses", &m->subprocesses))
+        return -1;
+    m->exit_status = (int)exit_status;
+    /* Rates below 1 mHz or intervals below 1 us would turn into absurd
+     * seconds per sample: treat them as the nonsense they are. */
+    if (m->rate_hz > 0 && m->rate_hz < 1e-3) return bad(r, "rate_hz is out of range (0, or 0.001 to 1e6)");
+    if (m->interval_seconds > 0 && m->interval_seconds < 1e-6)
+        return bad(r, "interval_seconds is out of range (0, or 1e-6 to 3600)");
+    /* Resource usage: all three present (null when attached), or unknown. */
+    double ut, st, rss;
+    if (opt_num(r, root, "cpu_user_seconds", 0, SECONDS_MAX, -1, &ut) ||
+        opt_num(r, root, "cpu_system_seconds", 0, SECONDS_MAX, -1, &st) ||
+        opt_num(r, root, "max_rss_bytes", 0, 1e15, -1, &rss))
+        return -1;
+    m->rusage_known = ut >= 0 && st >= 0 && rss >= 0;
     m->cpu_user_seconds = m->rusage_known ? ut : 0;
     m->cpu_system_seconds = m->rusage_known ? st : 0;
     m->max_rss_bytes = m->rusage_known ? rss : 0;
-    m->native = json_is_true(json_object_get(root, "native"));
-    m->idle_included = json_is_true(json_object_get(root, "idle_included"));
-    m->subprocesses = json_is_true(json_object_get(root, "subprocesses"));
     json_t *s = json_object_get(root, "samples");
+    if (s && !json_is_object(s)) return bad(r, "samples is not an object");
     prof_counters *c = prof_counters_of(p);
-    c->ticks = (uint64_t)get_int(s, "ticks", 0);
-    c->dropped = (uint64_t)get_int(s, "dropped", 0);
-    c->idle = (uint64_t)get_int(s, "idle", 0);
-    c->max_per_tick = (uint64_t)get_int(s, "max_per_tick", 0);
-    c->missed = (uint64_t)get_int(s, "missed", 0);
-    c->unsampled_processes = (uint64_t)get_int(s, "unsampled_processes", 0);
+    long long ticks, dropped, idle, max_per_tick, missed, unsampled;
+    if (opt_int(r, s, "samples.", "ticks", 0, COUNT_MAX, 0, &ticks) ||
+        opt_int(r, s, "samples.", "dropped", 0, COUNT_MAX, 0, &dropped) ||
+        opt_int(r, s, "samples.", "idle", 0, COUNT_MAX, 0, &idle) ||
+        opt_int(r, s, "samples.", "max_per_tick", 0, COUNT_MAX, 0, &max_per_tick) ||
+        opt_int(r, s, "samples.", "missed", 0, COUNT_MAX, 0, &missed) ||
+        opt_int(r, s, "samples.", "unsampled_processes", 0, COUNT_MAX, 0, &unsampled))
+        return -1;
+    c->ticks = (uint64_t)ticks;
+    c->dropped = (uint64_t)dropped;
+    c->idle = (uint64_t)idle;
+    c->max_per_tick = (uint64_t)max_per_tick;
+    c->missed = (uint64_t)missed;
+    c->unsampled_processes = (uint64_t)unsampled;
     return 0;
 }
 
@@ -307,107 +394,194 @@ static int parse_type(const char *s, frame_type *t) {
     return -1;
 }
 
-static int read_tables(profile *p, json_t *root, char *err, size_t errlen) {
-    json_t *v;
+/* The array at key (absent = empty); an error when it is something else. */
+static int get_array(reader *r, json_t *root, const char *key, json_t **out) {
+    *out = json_object_get(root, key);
+    if (*out && !json_is_null(*out) && !json_is_array(*out)) return bad(r, "%s is not a list", key);
+    return 0;
+}
+
+static int read_procs_threads(reader *r, profile *p, json_t *root) {
+    json_t *arr, *v;
     size_t i;
-    json_array_foreach(json_object_get(root, "processes"), i, v) {
-        if (prof_add_process(p, (int)get_int(v, "pid", 0), (int)get_int(v, "ppid", 0),
-                             get_str(v, "command"), get_str(v, "python_version")) < 0)
-            goto oom;
-    }
-    json_t *threads = json_object_get(root, "threads");
-    json_array_foreach(threads, i, v) {
-        if (prof_add_thread(p, (int)get_int(v, "pid", 0), (int)get_int(v, "tid", 0),
-                            get_str(v, "name")) != (int)i) {
-            fail(err, errlen, "thread %zu is missing or repeated", i);
+    char field[48];
+    if (get_array(r, root, "processes", &arr)) return -1;
+    json_array_foreach(arr, i, v) {
+        long long pid, ppid;
+        const char *cmd, *ver;
+        snprintf(field, sizeof field, "processes[%zu].", i);
+        if (!json_is_object(v)) return bad(r, "processes[%zu] is not an object", i);
+        if (opt_int(r, v, field, "pid", 0, PID_MAX, 0, &pid) ||
+            opt_int(r, v, field, "ppid", 0, PID_MAX, 0, &ppid) ||
+            opt_str(r, v, field, "command", &cmd) || opt_str(r, v, field, "python_version", &ver))
             return -1;
-        }
+        if (prof_add_process(p, (int)pid, (int)ppid, cmd, ver) < 0) return bad(r, "out of memory");
     }
-    json_t *frames = json_object_get(root, "frames");
-    json_array_foreach(frames, i, v) {
+    if (get_array(r, root, "threads", &arr)) return -1;
+    json_array_foreach(arr, i, v) {
+        long long pid, tid;
+        const char *name;
+        snprintf(field, sizeof field, "threads[%zu].", i);
+        if (!json_is_object(v)) return bad(r, "threads[%zu] is not an object", i);
+        if (opt_int(r, v, field, "pid", 0, PID_MAX, 0, &pid) ||
+            opt_int(r, v, field, "tid", 0, PID_MAX, 0, &tid) || opt_str(r, v, field, "name", &name))
+            return -1;
+        int idx = prof_add_thread(p, (int)pid, (int)tid, name);
+        if (idx < 0) return bad(r, "out of memory");
+        if ((size_t)idx != i) return bad(r, "threads[%zu] is repeated", i);
+    }
+    return 0;
+}
+
+static int read_frames(reader *r, profile *p, json_t *root) {
+    json_t *arr, *v;
+    size_t i;
+    char field[48];
+    if (get_array(r, root, "frames", &arr)) return -1;
+    json_array_foreach(arr, i, v) {
         frame_type t;
-        if (parse_type(get_str(v, "kind"), &t)) {
-            fail(err, errlen, "frame %zu has an unknown kind", i);
+        long long line, first;
+        const char *fn, *file;
+        snprintf(field, sizeof field, "frames[%zu].", i);
+        if (!json_is_object(v)) return bad(r, "frames[%zu] is not an object", i);
+        if (parse_type(get_str(v, "kind"), &t)) return bad(r, "frames[%zu].kind is unknown", i);
+        if (opt_int(r, v, field, "line", 0, INT_MAX, 0, &line) ||
+            opt_int(r, v, field, "first_line", 0, INT_MAX, 0, &first) ||
+            opt_str(r, v, field, "function", &fn) || opt_str(r, v, field, "file", &file))
             return -1;
-        }
-        prof_frame key = {(char *)get_str(v, "function"), (char *)get_str(v, "file"),
-                          (int)get_int(v, "line", 0), (int)get_int(v, "first_line", 0), t,
-                          (char *)get_str(v, "module"), json_is_true(json_object_get(v, "import"))};
-        if (prof_intern(p, &key) != (int)i) {
-            fail(err, errlen, "frame %zu is missing or repeated", i);
+        const char *module;
+        bool is_import;
+        if (opt_str(r, v, field, "module", &module) || opt_bool(r, v, field, "import", &is_import))
             return -1;
-        }
+        prof_frame key = {(char *)fn, (char *)file, (int)line, (int)first, t, (char *)module,
+                          is_import};
+        int idx = prof_intern(p, &key);
+        if (idx < 0) return bad(r, "out of memory");
+        if ((size_t)idx != i) return bad(r, "frames[%zu] is repeated", i);
     }
-    size_t nframes = json_array_size(frames), nthreads = json_array_size(threads);
+    return 0;
+}
+
+/* One stack into buf (grown as needed); sums its count into *total. */
+static int read_stack(reader *r, profile *p, json_t *v, size_t i, uint32_t **buf, size_t *cap,
+                     uint64_t *total) {
+    char field[48];
+    snprintf(field, sizeof field, "stacks[%zu].", i);
+    if (!json_is_object(v)) return bad(r, "stacks[%zu] is not an object", i);
+    long long th, count;
+    bool idle;
+    if (prof_nthreads(p) == 0) return bad(r, "stacks[%zu].thread refers to a thread that does not exist", i);
+    if (opt_int(r, v, field, "thread", 0, (long long)prof_nthreads(p) - 1, -1, &th) ||
+        opt_int(r, v, field, "count", 0, COUNT_MAX, -1, &count) ||
+        opt_bool(r, v, field, "idle", &idle))
+        return -1;
+    json_t *fr = json_object_get(v, "frames");
+    if (th < 0 || count < 0 || !json_is_array(fr))
+        return bad(r, "stacks[%zu] lacks its thread, count or frame list", i);
+    size_t depth = json_array_size(fr), nframes = prof_nframes(p);
+    if (depth > DEPTH_MAX) return bad(r, "stacks[%zu].frames is deeper than %d", i, DEPTH_MAX);
+    if ((uint64_t)count > (uint64_t)COUNT_MAX - *total)
+        return bad(r, "stacks[%zu].count makes the sample total exceed %lld", i, COUNT_MAX);
+    *total += (uint64_t)count;
+    if (depth > *cap) {
+        uint32_t *nb = realloc(*buf, depth * sizeof *nb);
+        if (!nb) return bad(r, "out of memory");
+        *buf = nb;
+        *cap = depth;
+    }
+    for (size_t d = 0; d < depth; d++) {
+        json_t *e = json_array_get(fr, d);
+        long long fi = json_is_integer(e) ? (long long)json_integer_value(e) : -1;
+        if (fi < 0 || (size_t)fi >= nframes)
+            return bad(r, "stacks[%zu].frames[%zu] refers to a frame that does not exist", i, d);
+        (*buf)[d] = (uint32_t)fi;
+    }
+    if (prof_add_stack(p, (uint32_t)th, idle, *buf, (uint32_t)depth, (uint64_t)count) < 0)
+        return bad(r, "out of memory");
+    return 0;
+}
+
+static int read_tables(reader *r, profile *p, json_t *root) {
+    if (read_procs_threads(r, p, root) || read_frames(r, p, root)) return -1;
+    json_t *arr, *v;
+    size_t i, cap = 0;
     uint32_t *buf = NULL;
-    size_t cap = 0;
-    json_array_foreach(json_object_get(root, "stacks"), i, v) {
-        json_t *fr = json_object_get(v, "frames");
-        long long th = get_int(v, "thread", -1), count = get_int(v, "count", -1);
-        size_t depth = json_array_size(fr);
-        if (th < 0 || (size_t)th >= nthreads || count < 0 || !json_is_array(fr)) {
+    uint64_t total = 0;
+    if (get_array(r, root, "stacks", &arr)) return -1;
+    json_array_foreach(arr, i, v) {
+        if (read_stack(r, p, v, i, &buf, &cap, &total)) {
             free(buf);
-            fail(err, errlen, "stack %zu has a bad thread, count or frame list", i);
             return -1;
-        }
-        if (depth > cap) {
-            uint32_t *nb = realloc(buf, depth * sizeof *nb);
-            if (!nb) { free(buf); goto oom; }
-            buf = nb;
-            cap = depth;
-        }
-        for (size_t d = 0; d < depth; d++) {
-            long long fi = json_is_integer(json_array_get(fr, d))
-                               ? (long long)json_integer_value(json_array_get(fr, d)) : -1;
-            if (fi < 0 || (size_t)fi >= nframes) {
-                free(buf);
-                fail(err, errlen, "stack %zu refers to frame %lld, which does not exist", i, fi);
-                return -1;
-            }
-            buf[d] = (uint32_t)fi;
-        }
-        if (prof_add_stack(p, (uint32_t)th, json_is_true(json_object_get(v, "idle")), buf,
-                           (uint32_t)depth, (uint64_t)count) < 0) {
-            free(buf);
-            goto oom;
         }
     }
     free(buf);
     prof_counters_of(p)->taken = prof_total_samples(p);
     return 0;
-oom:
-    fail(err, errlen, "out of memory");
-    return -1;
+}
+
+/* Only a regular file of sane size is read: a FIFO or device would block or
+ * never end, and a file of gigabytes is no profile we wrote. */
+static json_t *load(reader *r) {
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        bad(r, "cannot read: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    json_t *root = NULL;
+    if (fstat(fd, &st) != 0) {
+        bad(r, "cannot read: %s", strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        bad(r, "is not a regular file");
+    } else if (st.st_size > PROFILE_BYTES_MAX) {
+        bad(r, "is %lld bytes, more than any profile csprof writes (%lld)", (long long)st.st_size,
+            (long long)PROFILE_BYTES_MAX);
+    } else {
+        FILE *f = fdopen(fd, "rb");
+        if (!f) {
+            bad(r, "cannot read: %s", strerror(errno));
+        } else {
+            fd = -1;
+            json_error_t jerr;
+            root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+            if (!root && ferror(f))
+                bad(r, "cannot read: %s", strerror(errno));
+            else if (!root)
+                bad(r, "is not valid JSON (line %d: %s)", jerr.line, jerr.text);
+            fclose(f);
+        }
+    }
+    if (fd >= 0) close(fd);
+    return root;
 }
 
 profile *read_profile_json(const char *path, char *err, size_t errlen) {
-    json_error_t jerr;
+    reader r = {path, err, errlen};
     if (errlen) err[0] = '\0';
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (!root) {
-        if (jerr.line < 1 && access(path, R_OK) != 0)
-            fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        else
-            fail(err, errlen, "%s is not valid JSON (line %d: %s)", path, jerr.line, jerr.text);
-        return NULL;
-    }
-    const char *schema = get_str(root, "schema");
-    long long ver = get_int(root, "schema_version", -1);
-    if (!schema || strcmp(schema, SCHEMA_NAME)) {
-        fail(err, errlen, "%s is not a csprof profile (no \"schema\": \"%s\")", path, SCHEMA_NAME);
+    json_t *root = load(&r);
+    if (!root) return NULL;
+    if (!json_is_object(root)) {
+        bad(&r, "is not a csprof profile (not a JSON object)");
         json_decref(root);
         return NULL;
     }
-    if (ver != SCHEMA_VERSION) {
-        fail(err, errlen, "%s has profile schema version %lld; this csprof reads version %d",
-             path, ver, SCHEMA_VERSION);
+    const char *schema = get_str(root, "schema");
+    json_t *ver = json_object_get(root, "schema_version");
+    if (!schema || strcmp(schema, SCHEMA_NAME)) {
+        bad(&r, "is not a csprof profile (no \"schema\": \"%s\")", SCHEMA_NAME);
+        json_decref(root);
+        return NULL;
+    }
+    if (!json_is_integer(ver) || json_integer_value(ver) != SCHEMA_VERSION) {
+        char shown[32] = "unknown";
+        if (json_is_integer(ver)) snprintf(shown, sizeof shown, "%lld", (long long)json_integer_value(ver));
+        bad(&r, "has profile schema version %s; this csprof reads version %d", shown, SCHEMA_VERSION);
         json_decref(root);
         return NULL;
     }
     profile *p = prof_new();
-    if (!p || read_meta(p, root) || read_tables(p, root, err, errlen)) {
-        if (p && !err[0]) fail(err, errlen, "out of memory reading %s", path);
-        if (!p) fail(err, errlen, "out of memory reading %s", path);
+    if (!p) bad(&r, "out of memory");
+    if (!p || read_meta(&r, p, root) || read_tables(&r, p, root)) {
         prof_free(p);
         json_decref(root);
         return NULL;

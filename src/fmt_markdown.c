@@ -109,7 +109,7 @@ static void md_header(const summary *S, str *b) {
     summary_exit_text(S->m->exit_status, tmp, sizeof tmp);
     s_puts(b, tmp);
     if (S->m->wall_seconds > 0) {
-        fmt_secs(S->m->wall_seconds, tmp, sizeof tmp);
+        fmt_secs(tmp, sizeof tmp, S->m->wall_seconds);
         s_printf(b, " · %s wall", tmp);
     }
     summary_rate_text(S, true, tmp, sizeof tmp);
@@ -164,7 +164,7 @@ static void md_row(const summary *S, int rank, const row_info *r, str *b) {
     char secs[40], lohi[80];
     double lo, hi;
     wilson(f->self, S->total, &lo, &hi);
-    fmt_secs((double)f->self * S->sps, secs, sizeof secs);
+    fmt_secs(secs, sizeof secs, (double)f->self * S->sps);
     snprintf(lohi, sizeof lohi, "%.1f–%.1f%%", lo, hi);
     s_printf(b, "| %d | ", rank);
     md_code_cell(b, f->function, NAME_MAX_CHARS);
@@ -219,7 +219,7 @@ static void md_line_row(const summary *S, int rank, const user_line *L, str *b) 
     char secs[40];
     double lo, hi;
     wilson(L->samples, S->total, &lo, &hi);
-    fmt_secs((double)L->samples * S->sps, secs, sizeof secs);
+    fmt_secs(secs, sizeof secs, (double)L->samples * S->sps);
     s_printf(b, "| %d | ", rank);
     md_code_cell(b, f->function, NAME_MAX_CHARS);
     s_puts(b, " | ");
@@ -341,9 +341,9 @@ static void md_by_total(const summary *S, str *out) {
     for (int i = 0; i < S->nby_total; i++) {
         const prof_func_stat *f = &S->stats[S->by_total[i]];
         char secs[40], a[32], b[32];
-        fmt_secs((double)f->total * S->sps, secs, sizeof secs);
-        fmt_count(f->self, a, sizeof a);
-        fmt_count(f->total, b, sizeof b);
+        fmt_secs(secs, sizeof secs, (double)f->total * S->sps);
+        fmt_count(a, sizeof a, f->self);
+        fmt_count(b, sizeof b, f->total);
         s_printf(&row, "| %d | ", i + 1);
         md_code_cell(&row, f->function, NAME_MAX_CHARS);
         s_puts(&row, " | ");
@@ -377,7 +377,7 @@ static void md_threads(const summary *S, str *out) {
     for (size_t i = 0; i < S->nthreads_shown; i++) {
         const thread_info *t = &S->threads[i];
         char n[32];
-        fmt_count(t->samples, n, sizeof n);
+        fmt_count(n, sizeof n, t->samples);
         label.len = 0;
         summary_thread_label(S, t->idx, &label);
         s_puts(&row, "| ");
@@ -385,7 +385,7 @@ static void md_threads(const summary *S, str *out) {
         s_printf(&row, " | %s | %.1f%% | %.1f%% | ", n, share(t->samples, S->total),
                  share(t->idle, t->samples));
         if (t->busiest >= 0) {
-            fmt_count(t->busiest_samples, n, sizeof n);
+            fmt_count(n, sizeof n, t->busiest_samples);
             md_code_cell(&row, S->stats[t->busiest].function, 60);
             s_printf(&row, " (%s)", n);
         } else {

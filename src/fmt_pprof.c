@@ -11,13 +11,15 @@
  *     thread roots become labels (pid, tid, thread name) instead of frames,
  *     and idle stacks carry the label state=idle.
  * Field numbers follow profile.proto as published by the pprof project. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "gzip.h"
+#include <zlib.h>
+
 #include "output.h"
 #include "version.h"
 
@@ -307,25 +309,56 @@ out:
     return rc;
 }
 
+/* Streams in[0..len) to out as one gzip member. zlib's own header has
+ * mtime 0 and no name, so a profile always gives the same bytes. Returns 0,
+ * -1 when writing failed, -2 when zlib could not allocate. */
+static int write_gzip(FILE *out, const unsigned char *in, size_t len) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -2;
+    unsigned char buf[65536];
+    size_t off = 0;
+    int zrc = Z_OK, rc = 0;
+    while (zrc != Z_STREAM_END) {
+        if (zs.avail_in == 0 && off < len) {
+            size_t n = len - off < UINT_MAX ? len - off : UINT_MAX;
+            zs.next_in = (Bytef *)(in + off);
+            zs.avail_in = (uInt)n;
+            off += n;
+        }
+        zs.next_out = buf;
+        zs.avail_out = sizeof buf;
+        zrc = deflate(&zs, off == len && zs.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH);
+        if (zrc == Z_STREAM_ERROR) {
+            rc = -2;
+            break;
+        }
+        size_t have = sizeof buf - zs.avail_out;
+        if (have && fwrite(buf, 1, have, out) != have) {
+            rc = -1;
+            break;
+        }
+    }
+    deflateEnd(&zs);
+    return rc;
+}
+
 int write_pprof(const profile *p, FILE *out, const output_opts *o) {
     (void)o;
     pbuf msg = {0};
     strtab st = {0};
-    unsigned char *gz = NULL;
-    size_t gzlen = 0;
-    int rc = -1;
+    int rc = -2;
     if (encode(p, &msg, &st) == 0) {
         for (size_t i = 0; i < st.n; i++) pb_bytes(&msg, 6, st.strs[i], strlen(st.strs[i]));
-        if (!msg.oom && gz_compress(msg.b, msg.len, &gz, &gzlen) == 0) rc = 0;
+        if (!msg.oom) rc = write_gzip(out, msg.b, msg.len);
     }
-    if (rc) {
+    if (rc == 0 && fflush(out) != 0) rc = -1;
+    if (rc == -2)
         fprintf(stderr, "csprof: out of memory encoding the pprof profile\n");
-    } else if (fwrite(gz, 1, gzlen, out) != gzlen || fflush(out) != 0) {
+    else if (rc)
         perror("csprof: cannot write the pprof profile");
-        rc = -1;
-    }
-    free(gz);
     free(msg.b);
     strtab_free(&st);
-    return rc;
+    return rc ? -1 : 0;
 }

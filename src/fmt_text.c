@@ -145,7 +145,7 @@ static void text_header(const summary *S, FILE *out) {
     summary_exit_text(S->m->exit_status, buf, sizeof buf);
     tt_row(&kv, (const char *[]){"exit status", buf + strlen("exit status ")}, NULL);
     if (S->m->wall_seconds > 0) {
-        fmt_secs(S->m->wall_seconds, buf, sizeof buf);
+        fmt_secs(buf, sizeof buf, S->m->wall_seconds);
         tt_row(&kv, (const char *[]){"wall time", buf}, NULL);
     }
     summary_rate_text(S, false, buf, sizeof buf);
@@ -212,7 +212,7 @@ static void text_lines(const summary *S, FILE *out) {
         s_printf(&loc, ":%d", L->line);
         text_beneath(S, L, &beneath);
         snprintf(rank, sizeof rank, "%d", i + 1);
-        fmt_secs((double)L->samples * S->sps, secs, sizeof secs);
+        fmt_secs(secs, sizeof secs, (double)L->samples * S->sps);
         snprintf(pc, sizeof pc, "%.1f%%", share(L->samples, S->total));
         tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, pc,
                                     s_str(&beneath)},
@@ -270,7 +270,7 @@ static void text_top(const summary *S, FILE *out) {
         summary_display_path(S, f->file, f->type, &loc);
         if (f->first_line > 0 && f->type != FRAME_NATIVE) s_printf(&loc, ":%d", f->first_line);
         wilson(f->self, S->total, &lo, &hi);
-        fmt_secs((double)f->self * S->sps, secs, sizeof secs);
+        fmt_secs(secs, sizeof secs, (double)f->self * S->sps);
         snprintf(rank, sizeof rank, "%d", i + 1);
         snprintf(pc, sizeof pc, "%.1f%%", share(f->self, S->total));
         snprintf(ci, sizeof ci, "%.1f-%.1f%%", lo, hi);
@@ -324,12 +324,12 @@ static void text_by_total(const summary *S, FILE *out) {
         s_init(&loc, (size_t)-1);
         summary_display_path(S, f->file, f->type, &loc);
         if (f->first_line > 0 && f->type != FRAME_NATIVE) s_printf(&loc, ":%d", f->first_line);
-        fmt_secs((double)f->total * S->sps, secs, sizeof secs);
+        fmt_secs(secs, sizeof secs, (double)f->total * S->sps);
         snprintf(rank, sizeof rank, "%d", i + 1);
         snprintf(tot, sizeof tot, "%.1f%%", share(f->total, S->total));
         snprintf(self, sizeof self, "%.1f%%", share(f->self, S->total));
-        fmt_count(f->self, a, sizeof a);
-        fmt_count(f->total, b, sizeof b);
+        fmt_count(a, sizeof a, f->self);
+        fmt_count(b, sizeof b, f->total);
         snprintf(samples, sizeof samples, "%s / %s", a, b);
         tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, tot,
                                     self, samples,
@@ -355,12 +355,12 @@ static void text_threads(const summary *S, FILE *out) {
         s_init(&label, (size_t)-1);
         s_init(&busy, (size_t)-1);
         summary_thread_label(S, ti->idx, &label);
-        fmt_count(ti->samples, n, sizeof n);
+        fmt_count(n, sizeof n, ti->samples);
         snprintf(sh, sizeof sh, "%.1f%%", share(ti->samples, S->total));
         snprintf(idle, sizeof idle, "%.1f%%", share(ti->idle, ti->samples));
         if (ti->busiest >= 0) {
             char c[32];
-            fmt_count(ti->busiest_samples, c, sizeof c);
+            fmt_count(c, sizeof c, ti->busiest_samples);
             clean(S->stats[ti->busiest].function, 60, false, &busy);
             s_printf(&busy, " (%s)", c);
         } else {

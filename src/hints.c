@@ -338,13 +338,6 @@ static hint_kind hint_rules(const hint_input *in, sbuf *bp) {
     return k;
 }
 
-const char *hint_kind_name(hint_kind k) {
-    static const char *const names[HINT_KIND_COUNT] = {
-        "waiting", "gc", "import", "json", "regex", "logging", "copy",
-        "library", "hot-loop", "cache", "general"};
-    return (unsigned)k < HINT_KIND_COUNT ? names[k] : "?";
-}
-
 /* ---- what the time beneath a line of your code was doing ---- */
 
 static bool module_is(const char *m, const char *prefix) {

@@ -116,7 +116,4 @@ void hint_for_line(const line_hint_input *in, int row, hint_memory *mem, char *b
  * (no memory: the full advice every time). */
 hint_kind hint_for(const hint_input *in, int row, hint_memory *mem, char *buf, size_t len);
 
-/* Short stable name of a rule, e.g. "waiting", "json", "hot-loop". */
-const char *hint_kind_name(hint_kind k);
-
 #endif

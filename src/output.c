@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomicfile.h"
 #include "output.h"
 
 static const output_format formats[] = {
@@ -117,40 +118,30 @@ static int write_one(const char *fmt, void *ctx) {
         return 0;
     }
     size_t len = strlen(c->dir) + strlen(c->name) + strlen(f->suffix) + 2;
-    char *path = malloc(len), *tmp = malloc(len + 8);
-    if (!path || !tmp) {
+    char *path = malloc(len);
+    if (!path) {
         fprintf(stderr, "csprof: out of memory writing %s output\n", fmt);
-        free(path);
-        free(tmp);
         c->failed = 1;
         return 0;
     }
     snprintf(path, len, "%s/%s%s", c->dir, c->name, f->suffix);
-    /* Write to a temporary name and rename, so a reader never sees half a file. */
-    snprintf(tmp, len + 8, "%s.tmp", path);
-    FILE *out = fopen(tmp, "wb");
-    if (!out) {
-        fprintf(stderr, "csprof: cannot create %s: %s\n", tmp, strerror(errno));
+    /* A reader never sees half a file, and a link planted at the name or
+     * the temporary name is never written through (atomicfile.h). */
+    afile a;
+    if (afile_open(&a, path) != 0) {
+        fprintf(stderr, "csprof: cannot create a temporary file for %s: %s\n", path, strerror(errno));
         c->failed = 1;
     } else {
-        int rc = f->write(c->p, out, c->o);
-        if (fclose(out) != 0 && rc == 0) {
-            fprintf(stderr, "csprof: cannot write %s: %s\n", tmp, strerror(errno));
-            rc = -1;
-        }
-        if (rc == 0 && rename(tmp, path) != 0) {
-            fprintf(stderr, "csprof: cannot rename %s to %s: %s\n", tmp, path, strerror(errno));
-            rc = -1;
-        }
-        if (rc) {
-            remove(tmp);
+        int rc = f->write(c->p, a.f, c->o);
+        if (afile_commit(&a, rc != 0) != 0) {
+            if (rc == 0)
+                fprintf(stderr, "csprof: cannot %s %s: %s\n", a.step, path, strerror(errno));
             c->failed = 1;
         } else if (c->verbose) {
             fprintf(stderr, "csprof: wrote %s\n", path);
         }
     }
     free(path);
-    free(tmp);
     return 0;
 }
 

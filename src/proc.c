@@ -176,16 +176,6 @@ int proc_stat_state(const char *stat, char *state) {
     return 0;
 }
 
-int proc_thread_on_cpu(pid_t pid, pid_t tid, bool *on_cpu) {
-    char path[80], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
-    char st;
-    if (proc_stat_state(buf, &st)) return -1;
-    *on_cpu = st == 'R';
-    return 0;
-}
-
 int proc_ptrace_scope(void) {
     int scope = -1;
     FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");

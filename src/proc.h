@@ -40,8 +40,6 @@ uint64_t proc_maps_base(const proc_maps *m, const char *path);
 int proc_threads(pid_t pid, pid_t **tids, size_t *n);
 /* Name from /proc/PID/task/TID/comm into buf (trailing newline removed). */
 int proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
-/* True when the thread is running or runnable ('R' in stat). */
-int proc_thread_on_cpu(pid_t pid, pid_t tid, bool *on_cpu);
 /* State letter of a /proc/.../stat line ('R', 'S', 'D', 'Z', ...). */
 int proc_stat_state(const char *stat, char *state);
 /* kernel.yama.ptrace_scope (0-3), or -1 when Yama is absent or unreadable. */

@@ -1,6 +1,8 @@
 /* sumfmt.c -- text building blocks of the summary writers. See sumfmt.h. */
 #include "sumfmt.h"
 
+#include "md.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,40 +141,22 @@ void clean(const char *in, size_t max, bool keep_tail, str *out) {
 
 /* ---- Markdown escaping ---- */
 
-/* Inline code span: the fence is one backtick longer than the longest run
- * inside. In a table cell '|' is escaped, because GFM splits cells on it
- * even inside code (and shows the escaped pipe as '|'); elsewhere a
- * backslash in code would show, so it stays as it is. */
-static bool md_code_span(str *b, const char *name, size_t max, bool in_table) {
-    str c;
-    s_init(&c, (size_t)-1);
-    clean(name && *name ? name : "?", max, false, &c);
-    const char *s = s_str(&c);
-    size_t run = 0, longest = 0;
-    for (const char *p = s; *p; p++) {
-        run = *p == '`' ? run + 1 : 0;
-        if (run > longest) longest = run;
-    }
-    char fence[8];
-    size_t nf = longest + 1 < sizeof fence ? longest + 1 : sizeof fence - 1;
-    memset(fence, '`', nf);
-    fence[nf] = '\0';
-    bool pad = longest > 0;  /* a span may not start or end with its fence */
-    bool ok = s_puts(b, fence) && (!pad || s_puts(b, " "));
-    for (const char *p = s; ok && *p; p++)
-        ok = *p == '|' && in_table ? s_puts(b, "\\|") : s_putn(b, p, 1);
-    ok = ok && (!pad || s_puts(b, " ")) && s_puts(b, fence);
+/* Inline code span by md.h's rule, so no name leaves its span or cell. */
+static bool md_span(str *b, const char *name, size_t max, bool in_table) {
+    sbuf c;
+    sbuf_init(&c, SBUF_NO_LIMIT);
+    bool ok = md_code_span(&c, name, max, in_table) && s_putn(b, sbuf_str(&c), c.len);
     if (c.oom) b->oom = true;
-    s_free(&c);
+    sbuf_free(&c);
     return ok;
 }
 
 bool md_code(str *b, const char *name, size_t max) {
-    return md_code_span(b, name, max, false);
+    return md_span(b, name, max, false);
 }
 
 bool md_code_cell(str *b, const char *name, size_t max) {
-    return md_code_span(b, name, max, true);
+    return md_span(b, name, max, true);
 }
 
 /* Plain text with the Markdown-active ASCII punctuation backslash-escaped
@@ -212,24 +196,6 @@ bool url_path(str *b, const char *s) {
 }
 
 /* ---- number formatting ---- */
-
-void fmt_count(uint64_t n, char *out, size_t len) {
-    char digits[32];
-    int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
-    size_t o = 0;
-    for (int i = 0; i < nd && o + 2 < len; i++) {
-        if (i && (nd - i) % 3 == 0) out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-}
-
-void fmt_secs(double s, char *out, size_t len) {
-    if (s >= 100) snprintf(out, len, "%.0f s", s);
-    else if (s >= 10) snprintf(out, len, "%.1f s", s);
-    else if (s >= 0.1) snprintf(out, len, "%.2f s", s);
-    else snprintf(out, len, "%.3f s", s);
-}
 
 double share(uint64_t part, uint64_t whole) {
     return whole ? 100.0 * (double)part / (double)whole : 0.0;

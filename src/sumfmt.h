@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "numfmt.h"   /* fmt_secs, fmt_count: one duration and count format */
+
 typedef struct {
     char *s;
     size_t len, cap, limit;
@@ -48,10 +50,6 @@ bool md_text_clean(str *b, const char *s);
 bool md_text(str *b, const char *s, size_t max, bool keep_tail);
 bool url_path(str *b, const char *s);
 
-/* "1,234,567" */
-void fmt_count(uint64_t n, char *out, size_t len);
-/* "0.050 s", "2.50 s", "12.3 s", "123 s" */
-void fmt_secs(double s, char *out, size_t len);
 /* part of whole in percent, 0 when whole is 0 */
 double share(uint64_t part, uint64_t whole);
 /* 95% Wilson score interval for k/n, in percent. */

@@ -52,7 +52,7 @@ void summary_date_text(const char *iso, str *out) {
 
 void summary_rate_text(const summary *S, bool word, char *out, size_t len) {
     char n[32];
-    fmt_count(S->total, n, sizeof n);
+    fmt_count(n, sizeof n, S->total);
     const char *w = !word ? "" : S->total == 1 ? " sample" : " samples";
     if (S->m->rate_hz > 0) snprintf(out, len, "%s%s at %g Hz", n, w, S->m->rate_hz);
     else snprintf(out, len, "%s%s", n, w);
@@ -93,7 +93,7 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
     }
     if (S->total == 0) emit(ctx, "No samples were recorded, so there is nothing to rank.");
     if (c->dropped) {
-        fmt_count(c->dropped, a, sizeof a);
+        fmt_count(a, sizeof a, c->dropped);
         snprintf(buf, sizeof buf,
                  "%s thread stacks (%.1f%% of those read) were dropped as torn or inconsistent "
                  "and are not counted above.",
@@ -101,7 +101,7 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
         emit(ctx, buf);
     }
     if (c->missed * 100 > c->ticks + c->missed) {
-        fmt_count(c->missed, a, sizeof a);
+        fmt_count(a, sizeof a, c->missed);
         snprintf(buf, sizeof buf,
                  "%s sampling ticks (%.1f%% of those requested) were missed: the sampler fell "
                  "behind (a loaded machine), so the profile has fewer samples than asked for.",
@@ -109,7 +109,7 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
         emit(ctx, buf);
     }
     if (c->unsampled_processes) {
-        fmt_count(c->unsampled_processes, a, sizeof a);
+        fmt_count(a, sizeof a, c->unsampled_processes);
         snprintf(buf, sizeof buf,
                  "%s processes were not sampled: more than %d were running at once.", a,
                  SAMPLER_MAX_PROCESSES);
@@ -141,8 +141,8 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
     }
     if (m->native)
         emit(ctx, "Native (C) frames were recorded along with Python frames.");
-    fmt_count((uint64_t)S->nstats, a, sizeof a);
-    fmt_count(prof_nstacks(S->p), b, sizeof b);
+    fmt_count(a, sizeof a, (uint64_t)S->nstats);
+    fmt_count(b, sizeof b, prof_nstacks(S->p));
     snprintf(buf, sizeof buf, "%s distinct functions in %s distinct stacks.", a, b);
     emit(ctx, buf);
     emit(ctx, "Self time counts samples where the function itself was running; total time, "

@@ -3,7 +3,7 @@
 # build csprof, and profile the bundled example script.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash src/tools/install-build-deps.sh
+bash src/tools/install-deps.sh build
 make all
 python=$(command -v python3)
 out=artifacts/example

@@ -3,7 +3,8 @@
 
 Usage: python3 tests/run.py [-k SUBSTRING] [MODULE ...]
 Prints one line per test, every skip with its reason, and ends with the
-line "N passed, N failed, N skipped".
+line "N passed, N failed, N skipped". Exits non-zero on any failure or skip:
+`make test` installs every tool a test needs, so a skip is a failure.
 """
 import argparse
 import os
@@ -81,7 +82,12 @@ def main():
     skipped = len(result.skipped)
     passed = result.testsRun - failed - skipped
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
-    sys.exit(1 if failed or result.testsRun == 0 else 0)
+    # A skip means a tool or interpreter is missing, and `make test`
+    # installs all of them: a skip is a failure, never a quiet pass.
+    if skipped:
+        print(f"run: {skipped} skipped test(s) count as failures (see SKIP lines; "
+              "`make test-deps` installs what the tests need)")
+    sys.exit(1 if failed or skipped or result.testsRun == 0 else 0)
 
 
 if __name__ == "__main__":

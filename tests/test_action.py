@@ -339,6 +339,21 @@ class Emulated(unittest.TestCase):
         self.assertTrue(calls[0][1].endswith("0123456789abcdef0123456789abcdef01234567"))
         self.assertTrue(calls[0][1].startswith("csprof-v1-Linux-X64-"))
 
+    def test_artifact_suffix_and_output_dir_are_checked(self):
+        """Both reach upload-artifact's name:/path:; a '/' or line break there
+        is an input error (::error, exit 64) before anything runs."""
+        for inputs, what in (({"artifact-suffix": "-py/../x"}, "artifact-suffix"),
+                             ({"artifact-suffix": "-a\nb"}, "artifact-suffix"),
+                             ({"output-dir": "out\n/etc"}, "output-dir")):
+            run = self.run_action(dict(inputs, scripts=SCRIPT_LINE))
+            self.assertFalse(run["ok"], inputs)
+            setup = self.step(run, "setup")
+            self.assertEqual(setup.outcome, "failure", inputs)
+            errors = [c["message"] for c in self.commands(run, "error")]
+            self.assertTrue(any(what in e for e in errors), (inputs, errors))
+            self.assertEqual(run["runner"].artifacts, {}, inputs)
+            self.assertFalse(self.step(run, "profile").ran, inputs)
+
     def test_push_to_default_branch_saves_baseline(self):
         run = self.base
         self.assertTrue(run["ok"], self.explain(run))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: build-deps.sh DIR
 #
-# Builds the static libraries build/csprof links against, from Debian source
+# Builds the static libraries build/csprof links against (libunwind, jansson,
+# zlib), from Debian source
 # packages fetched through the private apt config (src/tools/aptenv.sh), with
 # musl-gcc, into DIR/include and DIR/lib. Writes DIR/libs (the link flags the
 # Makefile reads) and DIR/versions, and touches DIR/.done last.
@@ -17,7 +18,9 @@ set -euo pipefail
 # dist/, so moving a pin is a deliberate change (and a dist/ rebuild).
 LIBUNWIND_VERSION=1.6.2-3
 JANSSON_VERSION=2.14-2
-LIBS="-lunwind-ptrace -lunwind-generic -lunwind -ljansson"
+# bookworm's, the same as its zlib1g-dev that the ASan/valgrind builds link
+ZLIB_VERSION=1:1.2.13.dfsg-1
+LIBS="-lunwind-ptrace -lunwind-generic -lunwind -ljansson -lz"
 
 die() { echo "build-deps: $*" >&2; exit 1; }
 
@@ -89,6 +92,17 @@ jan=$(fetch jansson "$JANSSON_VERSION")
   { cat "$jan.autoreconf.log" >&2; die "autoreconf of jansson failed"; }
 build "$jan"
 
+zl=$(fetch zlib "$ZLIB_VERSION")
+# zlib has its own configure (no --host); only the static library is built.
+(
+  cd "$zl"
+  SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l debian/changelog -STimestamp)
+  export SOURCE_DATE_EPOCH
+  CC=musl-gcc CFLAGS="-O2 -ffile-prefix-map=$zl=." ./configure --static --prefix=/usr
+  make -j"$(nproc)" libz.a ARFLAGS=crD
+  make install DESTDIR="$stage" ARFLAGS=crD
+) >"$zl.build.log" 2>&1 || { tail -n 40 "$zl.build.log" >&2; die "building zlib failed (log: $zl.build.log)"; }
+
 rm -rf "${out:?}/include" "${out:?}/lib"
 mkdir -p "$out/lib"
 cp -a "$stage/usr/include" "$out/include"
@@ -100,11 +114,11 @@ for a in "$stage"/usr/lib/*.a; do
     ranlib -D "$out/lib/$(basename "$a")"
   fi
 done
-for h in jansson.h libunwind-ptrace.h libunwind.h; do
+for h in jansson.h libunwind-ptrace.h libunwind.h zlib.h; do
   [ -f "$out/include/$h" ] || die "$h missing from $out/include after install"
 done
 printf '%s\n' "$LIBS" >"$out/libs"
-printf 'libunwind %s\njansson %s\nmusl-gcc %s\n' "$LIBUNWIND_VERSION" "$JANSSON_VERSION" \
+printf 'libunwind %s\njansson %s\nzlib %s\nmusl-gcc %s\n' "$LIBUNWIND_VERSION" "$JANSSON_VERSION" "$ZLIB_VERSION" \
   "$(musl-gcc -dumpfullversion) $(dpkg-query -W -f='musl ${Version}' musl-dev 2>/dev/null || true)" >"$out/versions"
 rm -rf "$work"
 touch "$out/.done"

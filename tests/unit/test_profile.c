@@ -243,10 +243,10 @@ TEST(json_reader_rejects_bad_input_with_a_reason) {
         {"{\"schema\": \"csprof-profile\", \"schema_version\": 99}", "schema version 99"},
         {"{\"schema\": \"csprof-profile\", \"schema_version\": 1, \"threads\": [{\"pid\":1,\"tid\":1}],"
          " \"frames\": [], \"stacks\": [{\"thread\": 0, \"frames\": [3], \"count\": 1}]}",
-         "frame 3, which does not exist"},
+         "stacks[0].frames[0] refers to a frame that does not exist"},
         {"{\"schema\": \"csprof-profile\", \"schema_version\": 1, \"threads\": [],"
          " \"frames\": [], \"stacks\": [{\"thread\": 0, \"frames\": [], \"count\": 1}]}",
-         "bad thread"},
+         "stacks[0].thread"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_file(path, cases[i].text);

@@ -1,0 +1,55 @@
+/* hashidx.h -- one open-addressing hash index for every interning table.
+ *
+ * csprof interns frames, stacks, strings and function keys into arrays; the
+ * array is the owner's (entries keep stable uint32 ids), and this is only the
+ * index from a 64-bit hash to the ids that may match. The owner compares
+ * keys itself, so one index serves any entry type:
+ *
+ *     hidx_iter it;
+ *     for (uint32_t id = hidx_first(&t, h, &it); id != HIDX_NONE; id = hidx_next(&it))
+ *         if (entries[id].hash == h && same_key(&entries[id], key)) return id;
+ *     ... append the new entry as id n-1, then hidx_add(&t, n - 1, h, n, hash_of, entries);
+ *
+ * Linear probing, kept at most half full, power-of-two capacity. Growing
+ * rehashes every id through the owner's hash_of (which normally returns a
+ * stored hash). Allocation failure returns -1 and leaves the index usable.
+ */
+#ifndef CSPROF_HASHIDX_H
+#define CSPROF_HASHIDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIDX_NONE UINT32_MAX
+#define HASH_INIT 0xcbf29ce484222325ULL
+
+typedef struct {
+    uint32_t *slots;  /* id + 1; 0 = empty */
+    size_t cap, used;
+} hidx;
+
+typedef struct {
+    const hidx *t;
+    size_t pos;
+} hidx_iter;
+
+typedef uint64_t (*hidx_hash_fn)(const void *ctx, uint32_t id);
+
+/* The first (then the next) id whose slot lies on h's probe chain;
+ * HIDX_NONE at the end. */
+uint32_t hidx_first(const hidx *t, uint64_t h, hidx_iter *it);
+uint32_t hidx_next(hidx_iter *it);
+
+/* Index id (< n_ids; the owner's entries 0..n_ids-1 exist) under hash h.
+ * Returns 0, or -1 on allocation failure (the id is then not indexed). */
+int hidx_add(hidx *t, uint32_t id, uint64_t h, size_t n_ids, hidx_hash_fn hash_of,
+             const void *ctx);
+
+void hidx_free(hidx *t);
+
+/* FNV-1a over a string and a terminator, so ("ab","c") and ("a","bc")
+ * differ when chained; NULL hashes differently from "". */
+uint64_t hash_str(uint64_t h, const char *s);
+uint64_t hash_u64(uint64_t h, uint64_t v);
+
+#endif
