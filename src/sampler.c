@@ -30,6 +30,7 @@ typedef struct {
     uint64_t key;
     uint32_t frame;          /* profile frame index */
     bool eval, interp;       /* native pcs: the eval loop / the interpreter's own code */
+    uint32_t group;          /* native pcs: nonzero for an unnamed one (stackmerge.h) */
 } frame_slot;
 
 typedef struct {
@@ -328,7 +329,9 @@ static const frame_slot *native_frame(sampler *s, target *t, uint64_t pc) {
     if (idx < 0) return NULL;
     *slot = (frame_slot){.key = pc, .frame = (uint32_t)idx,
                          .eval = sym.known && stackmerge_is_eval(sym.function),
-                         .interp = sym.interp};
+                         .interp = sym.interp,
+                         /* every unnamed pc of an object interns to its one frame */
+                         .group = sym.known ? 0 : (uint32_t)idx + 1};
     t->nmap.used++;
     return slot;
 }
@@ -377,7 +380,7 @@ static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
         const frame_slot *ns = native_frame(s, t, pd->pcs[nn - 1 - k]);
         if (!ns) { s->oom = 1; return; }
         n->nat_frames[k] = ns->frame;
-        n->nat[k] = (sm_native){NULL, NULL, ns->eval, ns->interp};
+        n->nat[k] = (sm_native){NULL, NULL, ns->eval, ns->interp, ns->group};
     }
     for (uint32_t d = 0; d < pd->depth; d++) n->entry[d] = pd->py[pd->depth - 1 - d].entry;
     long m = pd->truncated ? -1

@@ -4,7 +4,7 @@
 # build). Quiet and quick when everything is already there.
 set -euo pipefail
 BUILD_PACKAGES=(build-essential musl-tools dpkg-dev autoconf automake libtool
-                libjansson-dev libunwind-dev git)
+                libjansson-dev libunwind-dev libiberty-dev git)
 missing=()
 for pkg in "${BUILD_PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] ||
