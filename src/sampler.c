@@ -365,6 +365,8 @@ static int on_thread_native(void *ctx, const py_thread_stack *st) {
     pd->depth = st->depth;
     pd->truncated = st->truncated;
     pd->nn = native_unwind(t->nu, st->tid, pd->pcs, NATIVE_MAX_DEPTH, &pd->complete);
+    /* Both of its stacks are read: let it run while the others are read. */
+    native_release(t->nu, st->tid);
     n->npending++;
     return 0;
 }

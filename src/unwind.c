@@ -469,24 +469,30 @@ bool native_is_stopped(const native_unwinder *u, pid_t tid) {
     return s && s->state == TH_STOPPED;
 }
 
-void native_resume(native_unwinder *u) {
-    for (size_t i = 0; i < u->nthreads;) {
-        thread_slot *s = &u->threads[i];
-        if (s->state != TH_STOPPED) {
-            i++;
-            continue;
-        }
-        s->state = TH_IDLE;
-        if (ptrace(PTRACE_DETACH, s->tid, NULL, (void *)(intptr_t)s->inject) == 0) {
-            u->held_ns += now_ns() - s->stopped_at;
-            u->holds++;
-            i++;
-            continue;
-        }
-        /* Only a thread killed (SIGKILL) while stopped refuses: collect it. */
-        reap_exit(u, s->tid);
-        slot_drop(u, s);
+/* Detaches the stopped thread in slot i. Returns false when the slot was
+ * dropped (the thread died while stopped), so the caller does not step on. */
+static bool detach_slot(native_unwinder *u, size_t i) {
+    thread_slot *s = &u->threads[i];
+    s->state = TH_IDLE;
+    if (ptrace(PTRACE_DETACH, s->tid, NULL, (void *)(intptr_t)s->inject) == 0) {
+        u->held_ns += now_ns() - s->stopped_at;
+        u->holds++;
+        return true;
     }
+    /* Only a thread killed (SIGKILL) while stopped refuses: collect it. */
+    reap_exit(u, s->tid);
+    slot_drop(u, s);
+    return false;
+}
+
+void native_release(native_unwinder *u, pid_t tid) {
+    thread_slot *s = slot_of(u, tid);
+    if (s && s->state == TH_STOPPED) detach_slot(u, (size_t)(s - u->threads));
+}
+
+void native_resume(native_unwinder *u) {
+    for (size_t i = 0; i < u->nthreads;)
+        if (u->threads[i].state != TH_STOPPED || detach_slot(u, i)) i++;
     if (u->window) {
         u->window = false;
         sigprocmask(SIG_SETMASK, &u->saved_mask, NULL);
