@@ -32,7 +32,7 @@ MUSL_CFLAGS := $(COMMON) -O2 -I$(DEPS)/include -fno-asynchronous-unwind-tables
 MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
 
 ASAN_CFLAGS := $(COMMON) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -lz -lm
+ASAN_LIBS := -lunwind-ptrace -lunwind-generic -lunwind -ljansson -liberty -lz -lm
 
 .PHONY: all deps asan unit test test-deps fuzz dist dist-check dist-from-head bench bench-render bench-peers offsets stdlib-names clean example
 all: build/csprof

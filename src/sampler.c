@@ -44,6 +44,7 @@ typedef struct {
     uint64_t key;
     uint32_t frame;          /* profile frame index */
     bool eval, interp;       /* native pcs: the eval loop / the interpreter's own code */
+    uint32_t group;          /* native pcs: nonzero for an unnamed one (stackmerge.h) */
 } frame_slot;
 
 typedef struct {
@@ -361,7 +362,9 @@ static const frame_slot *native_frame(sampler *s, target *t, uint64_t pc) {
     if (idx < 0) return NULL;
     *slot = (frame_slot){.key = pc, .frame = (uint32_t)idx,
                          .eval = sym.known && stackmerge_is_eval(sym.function),
-                         .interp = sym.interp};
+                         .interp = sym.interp,
+                         /* every unnamed pc of an object interns to its one frame */
+                         .group = sym.known ? 0 : (uint32_t)idx + 1};
     t->nmap.used++;
     return slot;
 }
@@ -395,6 +398,8 @@ static int on_thread_native(void *ctx, const py_thread_stack *st) {
     pd->depth = st->depth;
     pd->truncated = st->truncated;
     pd->nn = native_unwind(t->nu, st->tid, pd->pcs, NATIVE_MAX_DEPTH, &pd->complete);
+    /* Both of its stacks are read: let it run while the others are read. */
+    native_release(t->nu, st->tid);
     n->npending++;
     return 0;
 }
@@ -410,7 +415,7 @@ static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
         const frame_slot *ns = native_frame(s, t, pd->pcs[nn - 1 - k]);
         if (!ns) { s->oom = 1; return; }
         n->nat_frames[k] = ns->frame;
-        n->nat[k] = (sm_native){NULL, NULL, ns->eval, ns->interp};
+        n->nat[k] = (sm_native){NULL, NULL, ns->eval, ns->interp, ns->group};
     }
     for (uint32_t d = 0; d < pd->depth; d++) n->entry[d] = pd->py[pd->depth - 1 - d].entry;
     long m = pd->truncated ? -1

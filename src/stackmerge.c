@@ -25,9 +25,6 @@ long stackmerge(const sm_native *native, size_t nn, bool native_complete,
         if (py_entry[p] && skip-- == 0) break;
         out[n++] = (sm_frame){false, (uint32_t)p};
     }
-    /* Interpreter frames leafward of this index are the tail's own work. */
-    size_t work = nn;
-    while (work > 0 && native[work - 1].interp && !native[work - 1].eval) work--;
     size_t i = 0;
     while (i < nn && !native[i].eval) i++;   /* the root-side prefix */
     for (; i < nn; i++) {
@@ -36,7 +33,12 @@ long stackmerge(const sm_native *native, size_t nn, bool native_complete,
             while (p < np && !py_entry[p]);
             continue;
         }
-        if (!native[i].interp || i >= work) out[n++] = (sm_frame){true, (uint32_t)i};
+        if (native[i].interp) continue;
+        /* Adjacent kept frames of one unnamed group are one frame. */
+        if (native[i].group && n > 0 && out[n - 1].native &&
+            native[out[n - 1].index].group == native[i].group)
+            continue;
+        out[n++] = (sm_frame){true, (uint32_t)i};
     }
     return (long)n;
 }

@@ -13,18 +13,22 @@
  *    Py_RunMain, pythread_wrapper...) are left out, so that merged stacks
  *    keep the same roots as Python-only ones;
  *  - each eval loop frame is replaced by the Python frames of its call;
- *  - native frames between two eval loop calls are kept unless they are in
- *    the interpreter (its executable or libpython): _PyFunction_Vectorcall
- *    and friends are plumbing, while qsort, libffi and a C extension's own
- *    code calling back into Python are what the reader needs to see;
- *  - native frames after the last eval loop call (the time spent in C)
- *    are kept, with one exception: interpreter frames that only lead to
- *    non-interpreter code (_PyObject_MakeTpCall before a ctypes or C
- *    extension function) are dropped as between eval calls, so that an
- *    extension function sits directly under its Python caller whether or
- *    not it is calling back into Python at that moment. Interpreter frames
- *    after the last non-interpreter one are the work itself (list_sort,
- *    PyLong_FromLong called by an extension) and stay.
+ *  - every other frame in the interpreter (its executable or libpython) is
+ *    left out, wherever it is: its time is charged to the nearest frame
+ *    rootward that is shown, which is the Python frame it was running
+ *    (_PyObject_GenericGetAttrWithDict, the call machinery, list_sort under
+ *    sorted()) or the extension function that called into the interpreter
+ *    (numpy's C code asking for PyLong_FromLong). The interpreter's C code
+ *    is how Python runs, not a place a user can change: as a leaf it
+ *    crowded the top tables with interpreter internals, while the Python
+ *    line that made it work is what the user can act on. Standard-library
+ *    modules built into the interpreter file (Debian links many in) count
+ *    as the interpreter;
+ *  - native frames outside the interpreter (C extensions, BLAS/LAPACK, libc,
+ *    libffi, a ctypes callback's qsort) are kept, in order, between the
+ *    Python frames: cholesky -> dpotrf2_ -> dtrsm_;
+ *  - an unnamed frame stands for its whole object ([libfoo.so], see
+ *    unwind.h), so a run of adjacent frames of one group is kept once.
  *
  * When the native stack is complete (the unwinder reached the thread's
  * first frame), the number of eval loop frames must equal the number of
@@ -43,10 +47,12 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *function;   /* for the caller's use; the merge reads only the flags */
+    const char *function;   /* for the caller's use; the merge reads only the fields below */
     const char *object;
     bool eval;              /* a frame of the interpreter's eval loop */
     bool interp;            /* code in the interpreter binary or libpython */
+    uint32_t group;         /* nonzero: an unnamed frame standing for its object,
+                               this number the same for every frame of it */
 } sm_native;
 
 typedef struct {

@@ -24,15 +24,18 @@
 #include <errno.h>
 #include <libunwind-ptrace.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "elfread.h"
 #include "proc.h"
 
@@ -68,6 +71,8 @@ struct native_unwinder {
     pid_t last_error_tid;
     proc_maps maps;
     bool maps_fresh;      /* re-read since the last stop window */
+    uint32_t maps_epoch;  /* changes whenever maps is read (see cached_read) */
+    int64_t maps_read_at; /* ns */
     object_entry *objects;
     size_t nobjects, capobjects;
     int64_t held_ns;      /* total time threads spent stopped by us */
@@ -84,17 +89,25 @@ struct native_unwinder {
  * libunwind-ptrace reads the target one word per PTRACE_PEEKDATA: a few
  * hundred system calls per stack. The words it wants sit in a few pages
  * (the stack, the code around each pc, the unwind tables), so whole pages
- * are read with process_vm_readv and kept until the threads run again.
- * libunwind hands access_mem the _UPT handle, not ours, so the unwinder at
- * work is found through `unwinding` (csprof unwinds one thread at a time,
- * from one thread). Only reads: a write request is refused. */
+ * are read with process_vm_readv and kept. A page of the stack or of any
+ * writable mapping is good only until the threads run again; a page of a
+ * read-only file mapping (.eh_frame and its search table, code) cannot
+ * change while that mapping stays, so it is kept across stop windows until
+ * the maps are read again: a thread is then held stopped only for the
+ * pages of its stack, not for the unwind tables of every frame that left
+ * libunwind's own cache. libunwind hands access_mem the _UPT handle, not
+ * ours, so the unwinder at work is found through `unwinding` (csprof
+ * unwinds one thread at a time, from one thread). Only reads: a write
+ * request is refused. */
 
 #define PAGE_SIZE_ 4096u
-#define MEM_PAGES 32
+#define MEM_PAGES 256
 
 typedef struct {
     pid_t pid;
-    uint32_t generation;
+    uint32_t generation;    /* the stop window it was read in */
+    uint32_t maps_epoch;    /* for a stable page: the maps that said so */
+    bool stable;            /* in a read-only file mapping */
     uint64_t page;          /* address / PAGE_SIZE_ + 1; 0 = empty */
     uint8_t data[PAGE_SIZE_];
 } mem_page;
@@ -103,6 +116,13 @@ static mem_page mem_cache[MEM_PAGES];
 static native_unwinder *unwinding;
 static void *unwinding_upt;    /* the stopped thread's _UPT handle */
 static uint32_t generations;   /* unique across unwinders: a pid may be reused */
+
+static const proc_map *map_of(const proc_maps *m, uint64_t pc);
+
+static bool page_valid(const mem_page *m, const native_unwinder *u, uint64_t page) {
+    return m->page == page && m->pid == u->pid &&
+           (m->generation == u->generation || (m->stable && m->maps_epoch == u->maps_epoch));
+}
 
 static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
                        void *arg) {
@@ -114,19 +134,46 @@ static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, in
     if (u && unwinding_upt) arg = unwinding_upt;
     if (!u || off > PAGE_SIZE_ - sizeof *val) return _UPT_access_mem(as, addr, val, 0, arg);
     uint64_t page = addr / PAGE_SIZE_ + 1;
-    mem_page *m = &mem_cache[(page ^ (page >> 6)) % MEM_PAGES];
-    if (m->page != page || m->pid != u->pid || m->generation != u->generation) {
+    mem_page *m = &mem_cache[(page ^ (page >> 8)) % MEM_PAGES];
+    if (!page_valid(m, u, page)) {
         struct iovec local = {m->data, PAGE_SIZE_};
         struct iovec remote = {(void *)(uintptr_t)(addr - off), PAGE_SIZE_};
         m->page = 0;
         /* Pages without read permission are still open to PEEKDATA. */
         if (process_vm_readv(u->pid, &local, 1, &remote, 1, 0) != (ssize_t)PAGE_SIZE_)
             return _UPT_access_mem(as, addr, val, 0, arg);
+        const proc_map *map = map_of(&u->maps, addr);
+        m->stable = map && map->path && map->path[0] == '/' && map->perms[1] != 'w';
         m->page = page;
         m->pid = u->pid;
         m->generation = u->generation;
+        m->maps_epoch = u->maps_epoch;
     }
     memcpy(val, m->data + off, sizeof *val);
+    return 0;
+}
+
+/* ---- registers ----
+ *
+ * libunwind-ptrace reads each register with its own PTRACE_PEEKUSER, while
+ * the thread is held; one PTRACE_GETREGS per unwind fetches them all. */
+
+static struct user_regs_struct unwinding_regs;
+static bool unwinding_regs_ok;
+
+static int cached_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
+                      void *arg) {
+#define R(name) offsetof(struct user_regs_struct, name)
+    /* libunwind's x86-64 numbering: RAX RDX RCX RBX RSI RDI RBP RSP R8..R15 RIP */
+    static const size_t where[] = {R(rax), R(rdx), R(rcx), R(rbx), R(rsi), R(rdi),
+                                   R(rbp), R(rsp), R(r8), R(r9), R(r10), R(r11),
+                                   R(r12), R(r13), R(r14), R(r15), R(rip)};
+#undef R
+    if (write || !unwinding_regs_ok || reg < 0 || (size_t)reg >= sizeof where / sizeof where[0])
+        return _UPT_access_reg(as, reg, val, write, arg);
+    unsigned long long v;
+    memcpy(&v, (const char *)&unwinding_regs + where[reg], sizeof v);
+    *val = (unw_word_t)v;
     return 0;
 }
 
@@ -251,6 +298,7 @@ native_unwinder *native_new(pid_t pid, const char *interp, bool our_child) {
     u->interp = interp ? strdup(interp) : NULL;
     unw_accessors_t acc = _UPT_accessors;
     acc.access_mem = cached_read;
+    acc.access_reg = cached_reg;
     acc.find_proc_info = find_info;
     u->as = unw_create_addr_space(&acc, 0);
     if ((interp && !u->interp) || !u->as) {
@@ -421,24 +469,30 @@ bool native_is_stopped(const native_unwinder *u, pid_t tid) {
     return s && s->state == TH_STOPPED;
 }
 
-void native_resume(native_unwinder *u) {
-    for (size_t i = 0; i < u->nthreads;) {
-        thread_slot *s = &u->threads[i];
-        if (s->state != TH_STOPPED) {
-            i++;
-            continue;
-        }
-        s->state = TH_IDLE;
-        if (ptrace(PTRACE_DETACH, s->tid, NULL, (void *)(intptr_t)s->inject) == 0) {
-            u->held_ns += now_ns() - s->stopped_at;
-            u->holds++;
-            i++;
-            continue;
-        }
-        /* Only a thread killed (SIGKILL) while stopped refuses: collect it. */
-        reap_exit(u, s->tid);
-        slot_drop(u, s);
+/* Detaches the stopped thread in slot i. Returns false when the slot was
+ * dropped (the thread died while stopped), so the caller does not step on. */
+static bool detach_slot(native_unwinder *u, size_t i) {
+    thread_slot *s = &u->threads[i];
+    s->state = TH_IDLE;
+    if (ptrace(PTRACE_DETACH, s->tid, NULL, (void *)(intptr_t)s->inject) == 0) {
+        u->held_ns += now_ns() - s->stopped_at;
+        u->holds++;
+        return true;
     }
+    /* Only a thread killed (SIGKILL) while stopped refuses: collect it. */
+    reap_exit(u, s->tid);
+    slot_drop(u, s);
+    return false;
+}
+
+void native_release(native_unwinder *u, pid_t tid) {
+    thread_slot *s = slot_of(u, tid);
+    if (s && s->state == TH_STOPPED) detach_slot(u, (size_t)(s - u->threads));
+}
+
+void native_resume(native_unwinder *u) {
+    for (size_t i = 0; i < u->nthreads;)
+        if (u->threads[i].state != TH_STOPPED || detach_slot(u, i)) i++;
     if (u->window) {
         u->window = false;
         sigprocmask(SIG_SETMASK, &u->saved_mask, NULL);
@@ -538,9 +592,11 @@ int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *c
     unw_cursor_t c;
     unwinding = u;
     unwinding_upt = s->upt;
+    unwinding_regs_ok = ptrace(PTRACE_GETREGS, tid, NULL, &unwinding_regs) == 0;
     if (unw_init_remote(&c, u->as, s->upt) < 0) {
         unwinding = NULL;
         unwinding_upt = NULL;
+        unwinding_regs_ok = false;
         return -1;
     }
     int n = 0;
@@ -563,6 +619,7 @@ int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *c
     }
     unwinding = NULL;
     unwinding_upt = NULL;
+    unwinding_regs_ok = false;
     return n;
 }
 
@@ -603,38 +660,54 @@ static const char *base_name(const char *path) {
 /* The mapped file holding pc, or NULL. */
 static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map **map) {
     const proc_map *m = map_of(&u->maps, pc);
-    if ((!m || !m->path) && !u->maps_fresh) {
-        /* A library loaded since the maps were read: read them again, at
-         * most once per stop window. */
+    /* A library loaded since the maps were read: read them again, at most
+     * once per stop window. Code in an anonymous mapping (libffi's
+     * trampolines, a JIT) is usually just that, and reading the maps of a
+     * big process costs a millisecond, so only once a second for it. */
+    int64_t now = now_ns();
+    if (!u->maps_fresh && (!m || (!m->path && now - u->maps_read_at > 1000000000LL))) {
         proc_maps fresh;
         if (proc_maps_read(u->pid, &fresh) == 0) {
             proc_maps_free(&u->maps);
             u->maps = fresh;
+            u->maps_epoch = ++generations;
         }
         u->maps_fresh = true;
+        u->maps_read_at = now;
         m = map_of(&u->maps, pc);
     }
     if (map) *map = m;
     return m && m->path ? object_of(u, m->path) : NULL;
 }
 
+/* out->function = sym, demangled into out->buf when it is a C++ or Rust name. */
+static void set_name(native_symbol *out, const char *sym) {
+    out->function = demangle(sym, out->buf, sizeof out->buf) ? out->buf : sym;
+    out->known = true;
+}
+
+/* No symbol covers the pc: the object's file name stands for it
+ * ("[vdso]" and "[unknown]" already look so). */
+static void set_group(native_symbol *out, const char *object) {
+    if (object[0] == '[') {
+        out->function = object;
+        return;
+    }
+    snprintf(out->buf, sizeof out->buf, "[%.*s]", (int)sizeof out->buf - 3, base_name(object));
+    out->function = out->buf;
+}
+
 void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
-    memset(out, 0, sizeof *out);
     out->object = "[unknown]";
+    out->interp = out->known = false;
     const proc_map *m = NULL;
-    uint64_t addr = pc;   /* shown when nothing better is known */
     if (!u->vdso_tried) vdso_load(u);
     if (u->vdso.format != -1 && pc >= u->vdso.start_ip && pc < u->vdso.end_ip) {
         out->object = "[vdso]";
-        addr = pc - u->vdso_bias;
-        const char *name = u->vdso_syms ? elf_symtab_lookup(u->vdso_syms, addr, NULL) : NULL;
-        if (name) {
-            out->function = name;
-            out->known = true;
-            return;
-        }
-        snprintf(out->buf, sizeof out->buf, "0x%llx ([vdso])", (unsigned long long)addr);
-        out->function = out->buf;
+        const char *name =
+            u->vdso_syms ? elf_symtab_lookup(u->vdso_syms, pc - u->vdso_bias, NULL) : NULL;
+        if (name) set_name(out, name);
+        else set_group(out, out->object);
         return;
     }
     object_entry *o = object_at(u, pc, &m);
@@ -647,19 +720,13 @@ void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
             o->syms = o->elf ? elf_symtab_new(o->elf) : NULL;
         }
         uint64_t vaddr;
-        if (o->elf && elf_offset_to_vaddr(o->elf, pc - m->start + m->offset, &vaddr) == 0) {
-            addr = vaddr;
-            const char *name = o->syms ? elf_symtab_lookup(o->syms, vaddr, NULL) : NULL;
+        if (o->syms && elf_offset_to_vaddr(o->elf, pc - m->start + m->offset, &vaddr) == 0) {
+            const char *name = elf_symtab_lookup(o->syms, vaddr, NULL);
             if (name) {
-                out->function = name;
-                out->known = true;
+                set_name(out, name);
                 return;
             }
-        } else {
-            addr = pc - m->start + m->offset;
         }
     }
-    snprintf(out->buf, sizeof out->buf, "0x%llx (%.60s)", (unsigned long long)addr,
-             base_name(out->object));
-    out->function = out->buf;
+    set_group(out, out->object);
 }

@@ -44,6 +44,10 @@ size_t native_stop(native_unwinder *u, const pid_t *tids, size_t n);
 bool native_is_stopped(const native_unwinder *u, pid_t tid);
 /* Detaches every thread native_stop() stopped and restores the signal mask. */
 void native_resume(native_unwinder *u);
+/* Detaches one stopped thread as soon as it has been read, so that with
+ * several threads none waits stopped while the others are unwound. The
+ * signals stay blocked until native_resume(), which must still follow. */
+void native_release(native_unwinder *u, pid_t tid);
 
 /* How long threads were held stopped in total (from the moment each stop
  * was seen to its detach), and how many stops: the cost to the target. */
@@ -64,15 +68,24 @@ int native_last_error(const native_unwinder *u, char *why, size_t len);
 int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *complete);
 
 typedef struct {
-    const char *function;  /* symbol, or "0x<address> (<object name>)" when unknown */
+    const char *function;  /* the function's name (see native_symbolize) */
     const char *object;    /* path of the mapped file, or "[unknown]" */
     bool interp;           /* inside the interpreter file given to native_new */
-    bool known;            /* function is a symbol name */
-    char buf[96];          /* storage for an unknown function's name */
+    bool known;            /* function is the name of the function holding pc */
+    char buf[1024];        /* storage for a demangled or made-up name */
 } native_symbol;
 
-/* Names pc (as returned by native_unwind). The strings live until
- * native_free() (or in out->buf). Does not need the thread stopped. */
+/* Names pc (as returned by native_unwind), from the symbol tables of the
+ * file mapped there (.symtab, else .dynsym). C++ and Rust names are
+ * demangled (demangle.h). A pc no symbol covers (a static function of a
+ * stripped library: most of numpy's C code on Debian) is named after its
+ * object alone, "[<file name>]" such as
+ * "[_multiarray_umath.cpython-311-x86_64-linux-gnu.so]", so that all the
+ * unnamed code of one library adds up in one frame instead of scattering
+ * over one frame per address; "[vdso]" for the vDSO, and "[unknown]" for
+ * code outside any file (JIT or trampolines). known is false for these.
+ * The strings live until native_free() (or in out->buf). Does not need the
+ * thread stopped. */
 void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out);
 
 /* Probes whether pid's threads may be stopped: seizes and interrupts its

@@ -20,7 +20,8 @@ LIBUNWIND_VERSION=1.6.2-3
 JANSSON_VERSION=2.14-2
 # bookworm's, the same as its zlib1g-dev that the ASan/valgrind builds link
 ZLIB_VERSION=1:1.2.13.dfsg-1
-LIBS="-lunwind-ptrace -lunwind-generic -lunwind -ljansson -lz"
+LIBIBERTY_VERSION=20230104-1
+LIBS="-lunwind-ptrace -lunwind-generic -lunwind -ljansson -liberty -lz"
 
 die() { echo "build-deps: $*" >&2; exit 1; }
 
@@ -63,28 +64,32 @@ fetch() { # source-package version -> prints the unpacked directory
   echo "$work/src/$pkg"
 }
 
-build() { # srcdir configure-args...
+build() { # srcdir configure-args... (CONFDIR=subdir holding configure, default the top)
   local src=$1; shift
   (
-    cd "$src"
-    SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l debian/changelog -STimestamp)
+    SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l "$src/debian/changelog" -STimestamp)
     export SOURCE_DATE_EPOCH
+    cd "$src/${CONFDIR:-.}"
     cflags="-O2 -ffile-prefix-map=$src=. -ffile-prefix-map=$stage=."
     ./configure -q CC=musl-gcc CFLAGS="$cflags" AR_FLAGS=crD ARFLAGS=crD \
       --build=x86_64-linux-gnu --host=x86_64-linux-musl --prefix=/usr \
       --disable-shared --enable-static --disable-dependency-tracking "$@"
     make -j"$(nproc)" AR_FLAGS=crD ARFLAGS=crD
-    make install DESTDIR="$stage"
+    [ -n "${NO_INSTALL:-}" ] || make install DESTDIR="$stage"
   ) >"$src.build.log" 2>&1 || { tail -n 40 "$src.build.log" >&2; die "building $(basename "$src") failed (log: $src.build.log)"; }
 }
 
 unw=$(fetch libunwind "$LIBUNWIND_VERSION")
 # Only the remote (ptrace) unwinder for x86_64 is used: no compressed debug
 # info readers (lzma, zlib), no coredump/setjmp variants, no C++ hooks, and no
-# unwind.h that would shadow the compiler's own.
+# unwind.h that would shadow the compiler's own. No signal blocking around its
+# locks: that guards signal handlers that unwind, which csprof has none of,
+# and cost two sigprocmask calls per frame of every stack (most of an
+# unwind's time, spent while the target is held stopped).
 build "$unw" --enable-ptrace --disable-coredump --disable-setjmp \
   --disable-minidebuginfo --disable-zlibdebuginfo --disable-cxx-exceptions \
-  --disable-debug --disable-tests --disable-documentation --disable-unwind-header
+  --disable-debug --disable-tests --disable-documentation --disable-unwind-header \
+  --disable-block-signals
 
 jan=$(fetch jansson "$JANSSON_VERSION")
 # The Debian source has no generated configure (Debian runs autoreconf too).
@@ -103,6 +108,17 @@ zl=$(fetch zlib "$ZLIB_VERSION")
   make install DESTDIR="$stage" ARFLAGS=crD
 ) >"$zl.build.log" 2>&1 || { tail -n 40 "$zl.build.log" >&2; die "building zlib failed (log: $zl.build.log)"; }
 
+iby=$(fetch libiberty "$LIBIBERTY_VERSION")
+# Only the demanglers are used (cp-demangle.o, rust-demangle.o and
+# safe-ctype.o are all the linker takes from the archive). Its `make install`
+# puts the archive in a multilib directory only when asked to, so the archive
+# and the three headers demangle.h needs are copied by hand, where Debian's
+# libiberty-dev puts them (<libiberty/demangle.h>, libiberty.a).
+CONFDIR=libiberty NO_INSTALL=1 build "$iby"
+mkdir -p "$stage/usr/include/libiberty"
+cp "$iby/libiberty/libiberty.a" "$stage/usr/lib/"
+for h in ansidecl.h demangle.h libiberty.h; do cp "$iby/include/$h" "$stage/usr/include/libiberty/"; done
+
 rm -rf "${out:?}/include" "${out:?}/lib"
 mkdir -p "$out/lib"
 cp -a "$stage/usr/include" "$out/include"
@@ -114,11 +130,11 @@ for a in "$stage"/usr/lib/*.a; do
     ranlib -D "$out/lib/$(basename "$a")"
   fi
 done
-for h in jansson.h libunwind-ptrace.h libunwind.h zlib.h; do
+for h in jansson.h libunwind-ptrace.h libunwind.h zlib.h libiberty/demangle.h; do
   [ -f "$out/include/$h" ] || die "$h missing from $out/include after install"
 done
 printf '%s\n' "$LIBS" >"$out/libs"
-printf 'libunwind %s\njansson %s\nzlib %s\nmusl-gcc %s\n' "$LIBUNWIND_VERSION" "$JANSSON_VERSION" "$ZLIB_VERSION" \
+printf 'libunwind %s\njansson %s\nzlib %s\nlibiberty %s\nmusl-gcc %s\n' "$LIBUNWIND_VERSION" "$JANSSON_VERSION" "$ZLIB_VERSION" "$LIBIBERTY_VERSION" \
   "$(musl-gcc -dumpfullversion) $(dpkg-query -W -f='musl ${Version}' musl-dev 2>/dev/null || true)" >"$out/versions"
 rm -rf "$work"
 touch "$out/.done"

@@ -10,9 +10,11 @@
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
 /* A native frame in the interpreter, in an extension or libc, or the loop. */
-#define I(fn) {fn, LIBPY, false, true}
-#define X(fn, obj) {fn, obj, false, false}
-#define EVAL {"_PyEval_EvalFrameDefault", LIBPY, true, true}
+#define I(fn) {fn, LIBPY, false, true, 0}
+#define X(fn, obj) {fn, obj, false, false, 0}
+#define EVAL {"_PyEval_EvalFrameDefault", LIBPY, true, true, 0}
+/* An unnamed frame of an object, standing for all of it (group id g). */
+#define G(name, obj, g) {name, obj, false, false, g}
 
 typedef struct {
     const char *name;
@@ -62,14 +64,49 @@ TEST(several_frames_per_eval_call_311) {
                  "<module>;main;sort_it;[qsort_r];[msort];[_CallPythonObject];compare;key_of");
 }
 
-/* Time spent in C after the last eval call is kept whole, the interpreter's
- * own functions (list_sort) included. */
-TEST(leaf_tail_kept_including_interpreter) {
+/* The interpreter's own C code at the leaf (sorted()'s list_sort, attribute
+ * lookup) is charged to the Python frame running it... */
+TEST(interpreter_leaf_charged_to_python_frame) {
     sm_native nat[] = {I("Py_RunMain"), EVAL, I("PyObject_Vectorcall"), I("builtin_sorted"),
                        I("list_sort"), I("unsafe_long_compare")};
     pyf py[] = {{"<module>", true}, {"main", false}};
+    CHECK_EQ_STR(merge(nat, N(nat), true, py, N(py)), "<module>;main");
+    sm_native attr[] = {EVAL, I("PyObject_GetAttr"), I("_PyObject_GenericGetAttrWithDict")};
+    CHECK_EQ_STR(merge(attr, N(attr), true, py, N(py)), "<module>;main");
+}
+
+/* ...while C beneath it that is not the interpreter's stays, in order. */
+TEST(library_frames_beneath_interpreter_kept) {
+    sm_native nat[] = {EVAL, I("cfunction_vectorcall_FASTCALL"),
+                       X("cholesky", "/numpy/linalg/_umath_linalg.so"),
+                       X("dpotrf2_", "/lib/liblapack.so.3"), X("dtrsm_", "/lib/libblas.so.3")};
+    pyf py[] = {{"fit", true}, {"cho_factor", false}};
     CHECK_EQ_STR(merge(nat, N(nat), true, py, N(py)),
-                 "<module>;main;[PyObject_Vectorcall];[builtin_sorted];[list_sort];[unsafe_long_compare]");
+                 "fit;cho_factor;[cholesky];[dpotrf2_];[dtrsm_]");
+    /* libc under the interpreter (the allocator, memmove) hangs directly
+     * under the Python frame. */
+    sm_native lc[] = {EVAL, I("list_resize"), I("PyMem_Realloc"), X("realloc", LIBC),
+                      X("_int_realloc", LIBC)};
+    CHECK_EQ_STR(merge(lc, N(lc), true, py, N(py)), "fit;cho_factor;[realloc];[_int_realloc]");
+}
+
+/* Unnamed frames of one object are one frame where they are adjacent (even
+ * through interpreter frames that are left out); a named frame or another
+ * object between them keeps them apart. */
+TEST(unnamed_frames_grouped_per_object) {
+    sm_native nat[] = {EVAL, I("_PyObject_MakeTpCall"), G("[_multiarray_umath.so]", EXT, 7),
+                       G("[_multiarray_umath.so]", EXT, 7), I("PyNumber_Add"),
+                       G("[_multiarray_umath.so]", EXT, 7), X("PyArray_Dot", EXT),
+                       G("[_multiarray_umath.so]", EXT, 7), G("[libopenblas.so]", LIBC, 9),
+                       G("[libopenblas.so]", LIBC, 9)};
+    pyf py[] = {{"step", true}};
+    CHECK_EQ_STR(merge(nat, N(nat), true, py, N(py)),
+                 "step;[[_multiarray_umath.so]];[PyArray_Dot];[[_multiarray_umath.so]];"
+                 "[[libopenblas.so]]");
+    /* Across a Python frame, the same group shows again. */
+    sm_native cb[] = {EVAL, G("[ext]", EXT, 3), EVAL, G("[ext]", EXT, 3)};
+    pyf two[] = {{"outer", true}, {"callback", true}};
+    CHECK_EQ_STR(merge(cb, N(cb), true, two, N(two)), "outer;[[ext]];callback;[[ext]]");
 }
 
 TEST(extension_leaf_under_python_caller) {
@@ -81,7 +118,7 @@ TEST(extension_leaf_under_python_caller) {
 
 /* The same extension call, with and without a Python callback running,
  * hangs under its Python caller the same way; the interpreter work an
- * extension asks for (PyLong_FromLong) is kept at the leaf. */
+ * extension asks for (PyLong_FromLong) is charged to the extension. */
 TEST(extension_path_same_with_and_without_callback) {
     sm_native busy[] = {EVAL, I("_PyObject_MakeTpCall"), X("PyCFuncPtr_call", EXT),
                         X("qsort_r", LIBC), X("_CallPythonObject", EXT), I("_PyObject_Call"), EVAL};
@@ -93,8 +130,7 @@ TEST(extension_path_same_with_and_without_callback) {
     CHECK_EQ_STR(merge(busy, N(busy), true, two, N(two)),
                  "sort_it;[PyCFuncPtr_call];[qsort_r];[_CallPythonObject];py_cmp");
     CHECK_EQ_STR(merge(quiet, N(quiet), true, one, N(one)),
-                 "sort_it;[PyCFuncPtr_call];[qsort_r];[_CallPythonObject];[PyLong_FromLong];"
-                 "[_PyObject_Malloc]");
+                 "sort_it;[PyCFuncPtr_call];[qsort_r];[_CallPythonObject]");
 }
 
 TEST(thread_in_eval_loop_has_python_leaf) {
@@ -145,7 +181,7 @@ TEST(python_stack_without_leading_entry_falls_back) {
 TEST(truncated_native_stack_matched_from_leaf) {
     sm_native nat[] = {I("_PyFunction_Vectorcall"), EVAL, X("qsort", LIBC), EVAL, I("list_sort")};
     pyf py[] = {{"<module>", true}, {"a", true}, {"b", true}, {"cmp", true}, {"key", false}};
-    CHECK_EQ_STR(merge(nat, N(nat), false, py, N(py)), "<module>;a;b;[qsort];cmp;key;[list_sort]");
+    CHECK_EQ_STR(merge(nat, N(nat), false, py, N(py)), "<module>;a;b;[qsort];cmp;key");
     CHECK_EQ_STR(merge(nat, N(nat), true, py, N(py)), "MISMATCH");
 }
 
@@ -175,15 +211,17 @@ TEST(deep_recursion_pairs_every_level) {
     }
     char want[512];
     size_t o = 0;
-    for (int i = 0; i < DEPTH; i++) o += (size_t)snprintf(want + o, sizeof want - o, "d%d;", i);
-    snprintf(want + o, sizeof want - o, "[_PyFunction_Vectorcall]");
+    for (int i = 0; i < DEPTH; i++)
+        o += (size_t)snprintf(want + o, sizeof want - o, "%sd%d", i ? ";" : "", i);
     CHECK_EQ_STR(merge(nat, N(nat), true, py, N(py)), want);
 }
 
 int main(void) {
     RUN(one_frame_per_eval_call_before_311);
     RUN(several_frames_per_eval_call_311);
-    RUN(leaf_tail_kept_including_interpreter);
+    RUN(interpreter_leaf_charged_to_python_frame);
+    RUN(library_frames_beneath_interpreter_kept);
+    RUN(unnamed_frames_grouped_per_object);
     RUN(extension_leaf_under_python_caller);
     RUN(extension_path_same_with_and_without_callback);
     RUN(thread_in_eval_loop_has_python_leaf);
