@@ -34,7 +34,7 @@ set -euo pipefail
 # CSPROF_PYTHONS="suite:version ..." overrides the list (e.g. to try one).
 # "suite:version:dbg" is Debian's debug build; "suite:version:ft" a
 # free-threaded build from that suite's source package.
-read -ra WANTED <<<"${CSPROF_PYTHONS:-bullseye:3.9 trixie:3.13 sid:3.14 sid:3.15 trixie:3.13:dbg sid:3.14:dbg trixie:3.13:ft sid:3.14:ft}"
+read -ra WANTED <<<"${CSPROF_PYTHONS:-bullseye:3.9 trixie:3.13 sid:3.14 sid:3.15 trixie:3.13:dbg sid:3.14:dbg trixie:3.13:ft}"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 py="$root/build/py"

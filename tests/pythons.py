@@ -42,7 +42,11 @@ DEBIAN_SYSTEM = "/usr/bin/python3.11"
 # (suite, version) pairs provision-pythons.sh unpacks; keep in step with it.
 DEBIAN_TREES = [("bullseye", "3.9"), ("trixie", "3.13"), ("sid", "3.14"), ("sid", "3.15")]
 DEBIAN_DEBUG = [("trixie", "3.13"), ("sid", "3.14")]      # python3.Xd in those trees
-FREE_THREADED = [("trixie", "3.13"), ("sid", "3.14")]     # built into build/py/ftXY
+# Built into build/py/ftXY. 3.14t is not in the list: the Debian archive
+# reachable here serves no python3.14 source package (apt-get source gets a
+# 404 for its .dsc and .orig tarball), so it cannot be built, and a test that
+# could only skip is not kept. Its offsets rows exist (make offsets).
+FREE_THREADED = [("trixie", "3.13")]
 PYENV_MINORS = range(8, 14)
 LOADER = "lib64/ld-linux-x86-64.so.2"
 
