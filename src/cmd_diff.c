@@ -12,13 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "classify.h"
 #include "commands.h"
 #include "compare.h"
 #include "diff_report.h"
 #include "output.h"
-#include "runhist.h"
+#include "history.h"
+#include "sumfmt.h"
 
 static const char usage[] =
     "usage: csprof diff BASE.json NEW.json [options]\n"
@@ -38,10 +40,10 @@ static const char usage[] =
     "      --fail-on-regression[=wall]  exit 1 when a function got significantly slower;\n"
     "                          =wall: when the wall time grew beyond the threshold instead\n"
     "                          (the plain duration rule)\n"
-    "      --history FILE      past runs of this script, one JSON object per line with\n"
-    "                          wall_seconds (and cpu_seconds, max_rss_bytes): wall time,\n"
-    "                          CPU time and peak memory are then judged against their\n"
-    "                          usual spread (at least 5 runs)\n"
+    "      --history FILE      the script's run history, NAME.history.json as `csprof ci`\n"
+    "                          keeps it beside the baseline: wall time, CPU time and\n"
+    "                          peak memory are then judged against their usual spread\n"
+    "                          (at least 5 runs)\n"
     "  -f, --format LIST       text (default), md, json, svg; several comma-separated\n"
     "                          formats need -o STEM and write STEM.txt/.md/.json/.svg\n"
     "  -o, --output PATH       file to write (default: standard output)\n"
@@ -69,7 +71,7 @@ static int parse_num(const char *s, double lo, double hi, double *out) {
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
 /* Writes s as a Markdown code span that survives a GFM table cell. */
-static void md_code(FILE *out, const char *s, size_t max) {
+static void put_md_code(FILE *out, const char *s, size_t max) {
     fputc('`', out);
     size_t n = 0;
     for (; s && *s && n < max; s++, n++) {
@@ -84,7 +86,7 @@ static void md_code(FILE *out, const char *s, size_t max) {
 }
 
 /* Link text: plain characters, with Markdown's own escaped. */
-static void md_text(FILE *out, const char *s, size_t max) {
+static void put_md_text(FILE *out, const char *s, size_t max) {
     size_t n = 0;
     for (; s && *s && n < max; s++, n++) {
         unsigned char c = (unsigned char)*s;
@@ -120,7 +122,7 @@ static void md_where(FILE *out, const diff_ctx *c, const cmp_func *f) {
     int line = f->hot_line > 0 ? f->hot_line : f->first_line;
     bool link = linkable(c, f);
     if (link) fputc('[', out);
-    md_text(out, f->key_file[0] ? f->key_file : "?", 120);
+    put_md_text(out, f->key_file[0] ? f->key_file : "?", 120);
     if (line > 0) fprintf(out, ":%d", line);
     if (link) {
         fprintf(out, "](%s/%s/blob/%s/", c->server_url, c->repository, c->sha);
@@ -158,14 +160,26 @@ static void fmt_bytes(char *buf, size_t len, double b) {
     else snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
 }
 
-static const char *correction_name(cmp_correction c) {
-    return c == CMP_HOLM ? "Holm" : "Benjamini-Hochberg";
+/* The wall/CPU/RSS series of a history file (history.h). A file named but
+ * missing or not a history is an error (the user asked for it); 0 or an
+ * exit status, with the one-line message printed. */
+static int read_history(const char *path, hist_series *out) {
+    char err[600];
+    history h;
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "csprof diff: cannot read the history %s: %s\n", path, strerror(errno));
+        return EXIT_NOINPUT;
+    }
+    int rc = hist_load(path, "", &h, err, sizeof err);
+    if (rc == 1) fprintf(stderr, "csprof diff: %s\n", err);
+    else if (rc == 0 && hist_series_of(&h, out)) rc = -1;
+    if (rc < 0) fprintf(stderr, "csprof diff: out of memory reading the history %s\n", path);
+    hist_free(&h);
+    return rc == 1 ? EXIT_NOINPUT : rc < 0 ? EXIT_SOFTWARE : 0;
 }
 
-static void fmt_secs(char *buf, size_t len, double s) {
-    if (s >= 100) snprintf(buf, len, "%.0f s", s);
-    else if (s >= 1) snprintf(buf, len, "%.2f s", s);
-    else snprintf(buf, len, "%.0f ms", s * 1000);
+static const char *correction_name(cmp_correction c) {
+    return c == CMP_HOLM ? "Holm" : "Benjamini-Hochberg";
 }
 
 /* ---- the verdict's sentences (Markdown when md, else plain text) ---- */
@@ -173,7 +187,7 @@ static void fmt_secs(char *buf, size_t len, double s) {
 static void put_value(FILE *out, double v, bool bytes) {
     char b[32];
     if (bytes) fmt_bytes(b, sizeof b, v);
-    else fmt_secs(b, sizeof b, v);
+    else fmt_duration(v, b, sizeof b);
     fputs(b, out);
 }
 
@@ -233,25 +247,25 @@ static void put_imports(FILE *out, const cmp_result *r, bool md) {
     const cmp_imports *im = &r->imports;
     char b[32], n[32], d[32];
     if (im->startup_base || im->startup_new) {
-        fmt_secs(b, sizeof b, im->startup_base_s);
-        fmt_secs(n, sizeof n, im->startup_new_s);
+        fmt_duration(im->startup_base_s, b, sizeof b);
+        fmt_duration(im->startup_new_s, n, sizeof n);
         fprintf(out, "Interpreter start-up (site, .pth files, before your code runs): %s %s %s.%s", b,
                 md ? "→" : "->", n, md ? "\n\n" : "\n");
     }
     if (!im->base && !im->new_n) return;
-    fmt_secs(b, sizeof b, im->base_s);
-    fmt_secs(n, sizeof n, im->new_s);
-    fmt_secs(d, sizeof d, fabs(im->new_s - im->base_s));
+    fmt_duration(im->base_s, b, sizeof b);
+    fmt_duration(im->new_s, n, sizeof n);
+    fmt_duration(fabs(im->new_s - im->base_s), d, sizeof d);
     const char *arrow = md ? "→" : "->";
     if (im->dir == CMP_SLOWER) fprintf(out, "%sImports took %s longer%s (%s %s %s", md ? "**" : "", d, md ? "**" : "", b, arrow, n);
     else if (im->dir == CMP_FASTER) fprintf(out, "Imports took %s less (%s %s %s", d, b, arrow, n);
     else fprintf(out, "Imports: %s %s %s (no significant change", b, arrow, n);
     if (im->top_module && im->dir != CMP_SAME) {
         char tb[32], tn[32];
-        fmt_secs(tb, sizeof tb, im->top_base_s);
-        fmt_secs(tn, sizeof tn, im->top_new_s);
+        fmt_duration(im->top_base_s, tb, sizeof tb);
+        fmt_duration(im->top_new_s, tn, sizeof tn);
         fputs("; most of the change in ", out);
-        if (md) md_code(out, im->top_module, 80);
+        if (md) put_md_code(out, im->top_module, 80);
         else fputs(im->top_module, out);
         fprintf(out, ", %s %s %s", tb, arrow, tn);
     }
@@ -277,7 +291,7 @@ static int version_order(const char *a, const char *b) {
 }
 
 static void put_code(FILE *out, const char *s, bool md, size_t max) {
-    if (md) md_code(out, s, max);
+    if (md) put_md_code(out, s, max);
     else fprintf(out, "%.*s", (int)max, s);
 }
 
@@ -302,7 +316,7 @@ static void put_provenance(FILE *out, const diff_ctx *c, bool md) {
         fputs(", run ", out);
         if (md && nonempty(b->ci_run_url) && !strncmp(b->ci_run_url, "https://", 8)) {
             fputc('[', out);
-            md_text(out, b->ci_run, 40);
+            put_md_text(out, b->ci_run, 40);
             fputs("](", out);
             url_part(out, b->ci_run_url);
             fputc(')', out);
@@ -347,7 +361,7 @@ static void md_leads(FILE *out, const diff_ctx *c) {
         fmt_q(q, sizeof q, f->total_q);
         fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
         fputs("| ", out);
-        md_code(out, f->function ? f->function : "?", 80);
+        put_md_code(out, f->function ? f->function : "?", 80);
         fputs(" | ", out);
         md_where(out, c, f);
         fprintf(out, " | %.1f%% → %.1f%% | **%+.1f pp** (%+.1f … %+.1f) | %s | %s |\n", f->total.p1 * 100,
@@ -357,7 +371,7 @@ static void md_leads(FILE *out, const diff_ctx *c) {
             const cmp_func *g = &r->funcs[b->func];
             fmt_ratio(ratio, sizeof ratio, b->time_ratio);
             fputs("| ↳ calls ", out);
-            md_code(out, g->function ? g->function : "?", 80);
+            put_md_code(out, g->function ? g->function : "?", 80);
             fputs(" | ", out);
             md_where(out, c, g);
             fprintf(out, " | %.1f%% → %.1f%% | | | %s |\n",
@@ -373,14 +387,14 @@ static void md_headline(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     if (r->note) {
         fputs("**Verdict: ⚪ not compared** — ", out);
-        md_text(out, r->note, 200);
+        put_md_text(out, r->note, 200);
         fputs(".\n", out);
     } else if (r->nleads) {
         const cmp_func *f = &r->funcs[r->leads[0].func];
         char ratio[16];
         fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
         fputs("**Verdict: 🔴 regression** — your code got slower: ", out);
-        md_code(out, f->function ? f->function : "?", 80);
+        put_md_code(out, f->function ? f->function : "?", 80);
         fprintf(out, " takes %s the estimated time, with what it calls", ratio);
         if (r->nleads_all > 1) fprintf(out, " (and %zu more of your functions)", r->nleads_all - 1);
         fputs(".\n", out);
@@ -411,7 +425,7 @@ static void md_table(FILE *out, const diff_ctx *c, cmp_direction dir, size_t cou
         fmt_q(q, sizeof q, f->self_q);
         fmt_ratio(ratio, sizeof ratio, f->self_time_ratio);
         fputs("| ", out);
-        md_code(out, f->function ? f->function : "?", 80);
+        put_md_code(out, f->function ? f->function : "?", 80);
         fputs(" | ", out);
         md_where(out, c, f);
         fprintf(out,
@@ -427,7 +441,7 @@ static int render_md(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     const cmp_opts *o = &r->opts;
     fputs("### Since baseline: ", out);
-    md_code(out, c->name, 80);
+    put_md_code(out, c->name, 80);
     fputs("\n\n", out);
     md_headline(out, c);
     if (r->nleads) md_leads(out, c);
@@ -711,21 +725,19 @@ int cmd_diff(int argc, char **argv) {
         prof_free(base);
         return EXIT_NOINPUT;
     }
-    runhist hist = {0};
-    cmp_history hview;
+    hist_series hist = {0};
     if (o.history) {
-        if (runhist_read(o.history, &hist, err, sizeof err)) {
-            fprintf(stderr, "csprof diff: %s\n", err);
+        int hrc = read_history(o.history, &hist);
+        if (hrc) {
             prof_free(base);
             prof_free(new_p);
-            return EXIT_NOINPUT;
+            return hrc;
         }
-        hview = runhist_view(&hist);
-        o.cmp.history = &hview;
+        o.cmp.history = &hist.view;
     }
     cmp_result r;
     int crc = cmp_profiles(base, new_p, &o.cmp, &r);
-    runhist_free(&hist);
+    hist_series_free(&hist);
     o.cmp.history = NULL;
     if (crc) {
         fprintf(stderr, "csprof diff: out of memory comparing the profiles\n");

@@ -231,6 +231,12 @@ void fmt_secs(double s, char *out, size_t len) {
     else snprintf(out, len, "%.3f s", s);
 }
 
+void fmt_duration(double s, char *out, size_t len) {
+    if (s >= 100) snprintf(out, len, "%.0f s", s);
+    else if (s >= 1) snprintf(out, len, "%.2f s", s);
+    else snprintf(out, len, "%.0f ms", s * 1000);
+}
+
 double share(uint64_t part, uint64_t whole) {
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }

@@ -50,8 +50,11 @@ bool url_path(str *b, const char *s);
 
 /* "1,234,567" */
 void fmt_count(uint64_t n, char *out, size_t len);
-/* "0.050 s", "2.50 s", "12.3 s", "123 s" */
+/* "0.050 s", "2.50 s", "12.3 s", "123 s" (the profile reports' fixed unit) */
 void fmt_secs(double s, char *out, size_t len);
+/* "250 ms", "1.25 s", "123 s": a duration for a sentence or a summary cell
+ * (job summary, verdict, trend) */
+void fmt_duration(double s, char *out, size_t len);
 /* part of whole in percent, 0 when whole is 0 */
 double share(uint64_t part, uint64_t whole);
 /* 95% Wilson score interval for k/n, in percent. */
