@@ -827,7 +827,7 @@ static char *history_path(const ci_settings *s, const char *name, size_t nscript
 /* The one place `csprof ci` reads the run history: from beside the
  * baseline, charted with this run in the summary (r->trend_md), and named
  * for the verdict's spread (r->hist_path, only a readable, non-empty one).
- * *h and *cur are for keep_history. 0, or -1 (out of memory: no history). */
+ * *h and *cur are for keep_baseline. 0, or -1 (out of memory: no history). */
 static int read_history(const ci_settings *s, script_run *r, const profile *p, size_t nscripts,
                         history *h, hist_run *cur) {
     if (hist_run_from_profile(p, env("GITHUB_SHA"), cur)) {
@@ -858,11 +858,19 @@ static int read_history(const ci_settings *s, script_run *r, const profile *p, s
     return 0;
 }
 
-/* The history with this run appended, kept beside the next baseline (so a
- * run is added exactly when it is kept as the baseline); bounded to
- * HIST_MAX_RUNS. Takes *cur. */
-static void keep_history(const ci_settings *s, const script_run *r, history *h, hist_run *cur) {
-    char *to = xasprintf("%s/%s.history.json", s->save_dir, r->name);
+/* This run's profile kept as the next baseline in the save directory, and
+ * beside it the history h (NULL: none) with this run appended, so a run is
+ * added exactly when it is kept as the baseline; bounded to HIST_MAX_RUNS.
+ * Takes *cur when it is appended. */
+static void keep_baseline(const ci_settings *s, const script_run *r, const char *json_path,
+                          history *h, hist_run *cur) {
+    char *to = xasprintf("%s/%s.json", s->save_dir, r->name);
+    if (!to || output_mkdir(s->save_dir) != 0 || copy_file(json_path, to) != 0)
+        gh_warning("could not keep %s as the next baseline in %s: %s", r->name, s->save_dir,
+                   strerror(errno));
+    free(to);
+    if (!h) return;
+    to = xasprintf("%s/%s.history.json", s->save_dir, r->name);
     if (to && (output_mkdir(s->save_dir) != 0 || hist_append(h, cur) || hist_save(h, to)))
         gh_warning("could not keep the history of %s in %s: %s", r->name, s->save_dir, strerror(errno));
     free(to);
@@ -1061,14 +1069,7 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
      * baseline's, without this run, even when it is saved to the same place. */
     compare_with_baseline(s, r, json_path, nscripts);
 
-    if (s->save_dir) {
-        char *to = xasprintf("%s/%s.json", s->save_dir, r->name);
-        if (!to || output_mkdir(s->save_dir) != 0 || copy_file(json_path, to) != 0)
-            gh_warning("could not keep %s as the next baseline in %s: %s", r->name, s->save_dir,
-                       strerror(errno));
-        free(to);
-        if (have_hist) keep_history(s, r, &h, &cur);
-    }
+    if (s->save_dir) keep_baseline(s, r, json_path, have_hist ? &h : NULL, &cur);
     if (have_hist) {
         hist_run_free(&cur);
         hist_free(&h);
