@@ -52,7 +52,7 @@ static const char usage[] =
     "  CSPROF_IDLE (false)            CSPROF_TOP (3)\n"
     "  CSPROF_OUTPUT_DIR (artifacts/profiling)   CSPROF_FORMATS (svg,json,md)\n"
     "  CSPROF_BASELINE (auto | none | path of a profile JSON or a directory)\n"
-    "  CSPROF_BASELINE_DIR (where auto looks)    CSPROF_BASELINE_SAVE_DIR (copy new profiles here)\n"
+    "  CSPROF_BASELINE_DIR (where auto looks)    CSPROF_BASELINE_SAVE_DIR (copy new profiles and their NAME.history.json here)\n"
     "  CSPROF_REGRESSION_THRESHOLD (10)          CSPROF_FAIL_ON_REGRESSION (false | true | wall)\n"
     "  CSPROF_FAIL_ON_SCRIPT_ERROR (false)       CSPROF_ANNOTATIONS (true)\n"
     "  CSPROF_WORKING_DIRECTORY (where scripts run)\n"
