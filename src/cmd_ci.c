@@ -40,8 +40,8 @@
 #include "output.h"
 #include "utf8.h"
 #include "profile.h"
+#include "sumfmt.h"
 #include "summary.h"
-#include "runhist.h"
 
 static const char usage[] =
     "usage: csprof ci\n"
@@ -56,7 +56,7 @@ static const char usage[] =
     "  CSPROF_IDLE (false)            CSPROF_TOP (3)\n"
     "  CSPROF_OUTPUT_DIR (artifacts/profiling)   CSPROF_FORMATS (svg,json,md)\n"
     "  CSPROF_BASELINE (auto | none | path of a profile JSON or a directory)\n"
-    "  CSPROF_BASELINE_DIR (where auto looks)    CSPROF_BASELINE_SAVE_DIR (copy new profiles here)\n"
+    "  CSPROF_BASELINE_DIR (where auto looks)    CSPROF_BASELINE_SAVE_DIR (copy new profiles and their NAME.history.json here)\n"
     "  CSPROF_REGRESSION_THRESHOLD (10)          CSPROF_FAIL_ON_REGRESSION (false | true | wall)\n"
     "  CSPROF_FAIL_ON_SCRIPT_ERROR (false)       CSPROF_ANNOTATIONS (true)\n"
     "  CSPROF_WORKING_DIRECTORY (where scripts run)\n"
@@ -138,6 +138,7 @@ typedef struct {
     char *base_path;         /* the baseline profile compared with */
     char *slower, *faster;   /* significantly slower / faster functions, "`a`, `b`" */
     char *trend_md;          /* the history chart and share table */
+    char *hist_path;         /* the run history for the verdict's spread, NULL: none */
     char *profile_md;        /* the script's own summary, bounded */
 } script_run;
 
@@ -784,30 +785,78 @@ static char *function_list(json_t *arr) {
     return buf;
 }
 
-/* The history beside a baseline profile: NAME.json -> NAME.history.jsonl
- * (runhist.h). NULL when there is none. */
-static char *history_of(const char *baseline_json) {
-    if (!baseline_json) return NULL;
-    size_t n = strlen(baseline_json);
-    if (n > 5 && !strcmp(baseline_json + n - 5, ".json")) n -= 5;
-    char *h = xasprintf("%.*s.history.jsonl", (int)n, baseline_json);
-    if (h && access(h, R_OK) != 0) {
-        free(h);
-        h = NULL;
+/* The script's run history (history.h), NAME.history.json where its
+ * baseline is looked for: auto -> BASELINE_DIR, a directory -> in it, a
+ * file X.json -> X.history.json beside it. NULL when there is no baseline
+ * to look in. */
+static char *history_path(const ci_settings *s, const char *name, size_t nscripts) {
+    const char *b = s->baseline;
+    if (!strcasecmp(b, "none") || (!strcasecmp(b, "auto") && !s->baseline_dir)) return NULL;
+    char *abs = absolute(s->start_dir, strcasecmp(b, "auto") ? b : s->baseline_dir);
+    struct stat st;
+    char *path = NULL;
+    if (abs && stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+        path = xasprintf("%s/%s.history.json", abs, name);
+    } else {
+        char *base = baseline_for(s, name, nscripts);
+        size_t n = base ? strlen(base) : 0;
+        if (n > 5 && !strcmp(base + n - 5, ".json")) n -= 5;
+        if (base) path = xasprintf("%.*s.history.json", (int)n, base);
+        free(base);
     }
-    return h;
+    free(abs);
+    return path;
 }
 
-/* The baseline history with this run appended, kept beside the profile
- * saved for the next runs (bounded to RUNHIST_MAX records). */
-static void keep_history(const ci_settings *s, const script_run *r, const profile *p, size_t nscripts) {
-    char *base = baseline_for(s, r->name, nscripts);
-    char *old = history_of(base);
-    char *to = xasprintf("%s/%s.history.jsonl", s->save_dir, r->name);
-    if (to && (output_mkdir(s->save_dir) != 0 || runhist_append(old, to, p) != 0))
-        gh_warning("could not keep the run history of %s in %s: %s", r->name, s->save_dir, strerror(errno));
-    free(base);
-    free(old);
+/* The one place `csprof ci` reads the run history: from beside the
+ * baseline, charted with this run in the summary (r->trend_md), and named
+ * for the verdict's spread (r->hist_path, only a readable, non-empty one).
+ * *h and *cur are for keep_baseline. 0, or -1 (out of memory: no history). */
+static int read_history(const ci_settings *s, script_run *r, const profile *p, size_t nscripts,
+                        history *h, hist_run *cur) {
+    if (hist_run_from_profile(p, env("GITHUB_SHA"), cur)) {
+        gh_warning("out of memory recording the history of %s", r->name);
+        return -1;
+    }
+    char err[600];
+    char *path = history_path(s, r->name, nscripts);
+    int rc = path ? hist_load(path, r->name, h, err, sizeof err) : hist_init(h, r->name);
+    if (rc == 1)
+        gh_warning("%s; starting a fresh history of %s (this run is kept)", err, r->name);
+    if (rc < 0) {
+        gh_warning("out of memory reading the history of %s", r->name);
+        hist_run_free(cur);
+        free(path);
+        return -1;
+    }
+    char *md = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&md, &len);
+    if (out) {
+        hist_write_trend_md(out, h, cur, 30);
+        if (fclose(out) == 0 && len) r->trend_md = md;
+        else free(md);
+    }
+    if (rc == 0 && h->n) r->hist_path = path;
+    else free(path);
+    return 0;
+}
+
+/* This run's profile kept as the next baseline in the save directory, and
+ * beside it the history h (NULL: none) with this run appended, so a run is
+ * added exactly when it is kept as the baseline; bounded to HIST_MAX_RUNS.
+ * Takes *cur when it is appended. */
+static void keep_baseline(const ci_settings *s, const script_run *r, const char *json_path,
+                          history *h, hist_run *cur) {
+    char *to = xasprintf("%s/%s.json", s->save_dir, r->name);
+    if (!to || output_mkdir(s->save_dir) != 0 || copy_file(json_path, to) != 0)
+        gh_warning("could not keep %s as the next baseline in %s: %s", r->name, s->save_dir,
+                   strerror(errno));
+    free(to);
+    if (!h) return;
+    to = xasprintf("%s/%s.history.json", s->save_dir, r->name);
+    if (to && (output_mkdir(s->save_dir) != 0 || hist_append(h, cur) || hist_save(h, to)))
+        gh_warning("could not keep the history of %s in %s: %s", r->name, s->save_dir, strerror(errno));
     free(to);
 }
 
@@ -818,7 +867,7 @@ static void compare_with_baseline(const ci_settings *s, script_run *r, const cha
     r->has_baseline = true;
     char *stem = xasprintf("%s/%s.diff", s->output_dir, r->name);
     char *threshold = xasprintf("%g", s->threshold);
-    char *hist = history_of(base);
+    char *hist = r->hist_path;
     if (!stem || !threshold) goto out;
     char *argv[] = {"csprof", "diff", base, (char *)profile_json, "-f", "md,json,svg",
                     "-o", stem, "-n", r->name, "--threshold", threshold,
@@ -862,45 +911,6 @@ out:
     r->base_path = base;
     free(stem);
     free(threshold);
-    free(hist);
-}
-
-/* The script's history (history.h): read from the baseline's directory,
- * shown in the summary with this run, and written with this run appended
- * next to the new baseline, so it is kept exactly when the baseline is. */
-static void track_history(const ci_settings *s, script_run *r, const profile *p) {
-    hist_run cur;
-    if (hist_run_from_profile(p, env("GITHUB_SHA"), &cur)) {
-        gh_warning("out of memory recording the history of %s", r->name);
-        return;
-    }
-    char *dir = NULL;
-    if (!strcasecmp(s->baseline, "auto") && s->baseline_dir)
-        dir = absolute(s->start_dir, s->baseline_dir);
-    history h;
-    char err[600];
-    char *path = dir ? xasprintf("%s/%s.history.json", dir, r->name) : NULL;
-    int rc = path ? hist_load(path, r->name, &h, err, sizeof err) : hist_init(&h, r->name);
-    if (rc == 1)
-        gh_warning("%s; starting a fresh history of %s (this run is kept)", err, r->name);
-    if (rc >= 0) {
-        char *md = NULL;
-        size_t len = 0;
-        FILE *out = open_memstream(&md, &len);
-        if (out) {
-            hist_write_trend_md(out, &h, &cur, 30);
-            if (fclose(out) == 0 && len) r->trend_md = md;
-            else free(md);
-        }
-        char *to = s->save_dir ? xasprintf("%s/%s.history.json", s->save_dir, r->name) : NULL;
-        if (to && (output_mkdir(s->save_dir) != 0 || hist_append(&h, &cur) || hist_save(&h, to)))
-            gh_warning("could not keep the history of %s in %s: %s", r->name, to, strerror(errno));
-        free(to);
-    }
-    hist_run_free(&cur);
-    hist_free(&h);
-    free(path);
-    free(dir);
 }
 
 /* Where the flamegraphs are, as a reader of the job summary finds them. */
@@ -1032,20 +1042,21 @@ static void run_script(const ci_settings *s, script_run *r, size_t nscripts) {
         r->cpu_seconds = m->cpu_user_seconds + m->cpu_system_seconds;
         r->max_rss_bytes = m->max_rss_bytes;
     }
-    if (s->save_dir) keep_history(s, r, p, nscripts);
     r->script_failed = r->exit_status != 0;
     summarise(s, r, p);
-    track_history(s, r, p);
+    history h;
+    hist_run cur;
+    bool have_hist = read_history(s, r, p, nscripts, &h, &cur) == 0;
     prof_free(p);
 
+    /* Compared before anything is saved: the verdict's history is the
+     * baseline's, without this run, even when it is saved to the same place. */
     compare_with_baseline(s, r, json_path, nscripts);
 
-    if (s->save_dir) {
-        char *to = xasprintf("%s/%s.json", s->save_dir, r->name);
-        if (!to || output_mkdir(s->save_dir) != 0 || copy_file(json_path, to) != 0)
-            gh_warning("could not keep %s as the next baseline in %s: %s", r->name, s->save_dir,
-                       strerror(errno));
-        free(to);
+    if (s->save_dir) keep_baseline(s, r, json_path, have_hist ? &h : NULL, &cur);
+    if (have_hist) {
+        hist_run_free(&cur);
+        hist_free(&h);
     }
     free(json_path);
 }
@@ -1331,6 +1342,7 @@ static void free_run(script_run *r) {
     free(r->slower);
     free(r->faster);
     free(r->trend_md);
+    free(r->hist_path);
 }
 
 /* Splits CSPROF_SCRIPTS into runs; lines that cannot be parsed become runs

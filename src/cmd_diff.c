@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "classify.h"
@@ -21,7 +22,7 @@
 #include "md.h"
 #include "numfmt.h"
 #include "output.h"
-#include "runhist.h"
+#include "history.h"
 
 static const char usage[] =
     "usage: csprof diff BASE.json NEW.json [options]\n"
@@ -41,10 +42,10 @@ static const char usage[] =
     "      --fail-on-regression[=wall]  exit 1 when a function got significantly slower;\n"
     "                          =wall: when the wall time grew beyond the threshold instead\n"
     "                          (the plain duration rule)\n"
-    "      --history FILE      past runs of this script, one JSON object per line with\n"
-    "                          wall_seconds (and cpu_seconds, max_rss_bytes): wall time,\n"
-    "                          CPU time and peak memory are then judged against their\n"
-    "                          usual spread (at least 5 runs)\n"
+    "      --history FILE      the script's run history, NAME.history.json as `csprof ci`\n"
+    "                          keeps it beside the baseline: wall time, CPU time and\n"
+    "                          peak memory are then judged against their usual spread\n"
+    "                          (at least 5 runs)\n"
     "  -f, --format LIST       text (default), md, json, svg; several comma-separated\n"
     "                          formats need -o STEM and write STEM.txt/.md/.json/.svg\n"
     "  -o, --output PATH       file to write (default: standard output)\n"
@@ -148,6 +149,24 @@ const char *diff_level_word(cmp_level l) {
 static void fmt_bytes(char *buf, size_t len, double b) {
     if (b >= 1024.0 * 1024 * 1024) snprintf(buf, len, "%.2f GiB", b / (1024.0 * 1024 * 1024));
     else snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
+}
+
+/* The wall/CPU/RSS series of a history file (history.h). A file named but
+ * missing or not a history is an error (the user asked for it); 0 or an
+ * exit status, with the one-line message printed. */
+static int read_history(const char *path, hist_series *out) {
+    char err[600];
+    history h;
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "csprof diff: cannot read the history %s: %s\n", path, strerror(errno));
+        return EXIT_NOINPUT;
+    }
+    int rc = hist_load(path, "", &h, err, sizeof err);
+    if (rc == 1) fprintf(stderr, "csprof diff: %s\n", err);
+    else if (rc == 0 && hist_series_of(&h, out)) rc = -1;
+    if (rc < 0) fprintf(stderr, "csprof diff: out of memory reading the history %s\n", path);
+    hist_free(&h);
+    return rc == 1 ? EXIT_NOINPUT : rc < 0 ? EXIT_SOFTWARE : 0;
 }
 
 static const char *correction_name(cmp_correction c) {
@@ -679,21 +698,19 @@ int cmd_diff(int argc, char **argv) {
         prof_free(base);
         return EXIT_NOINPUT;
     }
-    runhist hist = {0};
-    cmp_history hview;
+    hist_series hist = {0};
     if (o.history) {
-        if (runhist_read(o.history, &hist, err, sizeof err)) {
-            fprintf(stderr, "csprof diff: %s\n", err);
+        int hrc = read_history(o.history, &hist);
+        if (hrc) {
             prof_free(base);
             prof_free(new_p);
-            return EXIT_NOINPUT;
+            return hrc;
         }
-        hview = runhist_view(&hist);
-        o.cmp.history = &hview;
+        o.cmp.history = &hist.view;
     }
     cmp_result r;
     int crc = cmp_profiles(base, new_p, &o.cmp, &r);
-    runhist_free(&hist);
+    hist_series_free(&hist);
     o.cmp.history = NULL;
     if (crc) {
         fprintf(stderr, "csprof diff: out of memory comparing the profiles\n");

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "history.h"
+#include "sumfmt.h"
 
 /* What both renderings show: the last <= window runs of h, then cur. */
 typedef struct {
@@ -64,12 +65,6 @@ static void run_label(const trend *t, size_t i, char *out, size_t len) {
     if (same && strlen(out) + 8 < len) snprintf(out + strlen(out), len - strlen(out), " (%d)", same + 1);
 }
 
-static void fmt_s(char *buf, size_t len, double sec) {
-    if (sec >= 100) snprintf(buf, len, "%.0f s", sec);
-    else if (sec >= 1) snprintf(buf, len, "%.2f s", sec);
-    else snprintf(buf, len, "%.0f ms", sec * 1000);
-}
-
 /* A "nice" upper bound for the y axis. */
 static double nice_max(double v) {
     if (!(v > 0)) return 1;
@@ -78,7 +73,7 @@ static double nice_max(double v) {
     return m * p;
 }
 
-static void md_code(FILE *out, const char *s) {
+static void put_md_code(FILE *out, const char *s) {
     fputc('`', out);
     for (size_t n = 0; *s && n < 60; s++, n++)
         fputc(*s == '`' ? '\'' : *s == '|' ? '/' : (unsigned char)*s < 0x20 ? ' ' : *s, out);
@@ -119,7 +114,7 @@ static void write_share_table(FILE *out, const trend *t) {
     for (size_t k = 0; k < cur->ntop && k < 3; k++) {
         const hist_func *f = &cur->top[k];
         fputs("| ", out);
-        md_code(out, f->function);
+        put_md_code(out, f->function);
         fputs(" |", out);
         pct_cell(out, hist_share(t->run[0], f->function, f->file));
         pct_cell(out, median_share(t, f));
@@ -156,21 +151,21 @@ void hist_write_trend_md(FILE *out, const history *h, const hist_run *cur, size_
     }
     fputs("```\n\n", out);
     char a[32], b[32], m[32], c[32];
-    fmt_s(c, sizeof c, cur->wall_seconds);
+    fmt_secs(c, sizeof c, cur->wall_seconds);
     if (t.spread.ok) {
-        fmt_s(a, sizeof a, t.spread.lo);
-        fmt_s(b, sizeof b, t.spread.hi);
-        fmt_s(m, sizeof m, t.spread.median);
+        fmt_secs(a, sizeof a, t.spread.lo);
+        fmt_secs(b, sizeof b, t.spread.hi);
+        fmt_secs(m, sizeof m, t.spread.median);
         fprintf(out, "Usual spread of those %zu runs: %s – %s (median %s, ±%g robust SD). This run: "
                      "%s, %s.",
-                t.spread.n, a, b, m, HIST_SPREAD_K, c,
+                t.spread.n, a, b, m, CMP_SPREAD_K, c,
                 t.outside[t.n - 1] ? "**outside it** ⚠" : "within it");
         if (any_out)
             fputs(" ⚠ and the bars mark runs outside the usual spread: a marker, not a verdict "
                   "(regressions are called only by the significance test).", out);
         fputc('\n', out);
     } else {
-        fprintf(out, "This run: %s. The usual spread needs at least 3 earlier runs.\n", c);
+        fprintf(out, "This run: %s. The usual spread needs at least %d earlier runs.\n", c, CMP_MIN_HISTORY);
     }
     write_share_table(out, &t);
 }

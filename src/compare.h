@@ -103,12 +103,14 @@ typedef struct {
 } cmp_history;
 
 #define CMP_MIN_HISTORY 5
+#define CMP_SPREAD_K 3.0   /* robust standard deviations that count as outside */
 
-/* The usual spread of a series: median +- 3 x max(1.4826 x MAD, 2% of the
- * median). Returns the number of usable values (band filled only when it is
- * at least CMP_MIN_HISTORY). */
+/* The usual spread of a series, the one statistic of the run history (the
+ * verdict and history.h's trend marks): median +- CMP_SPREAD_K x
+ * max(1.4826 x MAD, 2% of the median). Returns the number of usable values
+ * (band filled only when it is at least CMP_MIN_HISTORY). */
 typedef struct {
-    double median, lo, hi;
+    double median, mad, lo, hi;
     size_t n;
 } cmp_band;
 size_t cmp_band_of(const double *v, size_t n, cmp_band *out);

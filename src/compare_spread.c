@@ -32,10 +32,12 @@ size_t cmp_band_of(const double *v, size_t n, cmp_band *out) {
         /* 1.4826 x MAD estimates the standard deviation of normal noise
          * without letting one odd run widen it; the 2% floor keeps a very
          * steady history from calling a 1% wobble unusual. */
-        double sd = 1.4826 * median_sorted(x, k);
+        out->mad = median_sorted(x, k);
+        double sd = 1.4826 * out->mad;
         if (sd < 0.02 * out->median) sd = 0.02 * out->median;
-        out->lo = out->median - 3 * sd;
-        out->hi = out->median + 3 * sd;
+        out->lo = out->median - CMP_SPREAD_K * sd;
+        out->hi = out->median + CMP_SPREAD_K * sd;
+        if (out->lo < 0) out->lo = 0;
     }
     free(x);
     return k;

@@ -11,6 +11,7 @@
 #include "compare.h"
 #include "fmt_svg.h"
 #include "output.h"
+#include "sumfmt.h"
 #include "report_assets.h"   /* generated: report_css, report_js */
 
 /* Text for element content or an attribute value. Control characters
@@ -40,9 +41,9 @@ static void put_anchor(FILE *out, const char *prefix, const char *name) {
 }
 
 static void put_seconds(FILE *out, double sec) {
-    if (sec >= 100) fprintf(out, "%.0f s", sec);
-    else if (sec >= 1) fprintf(out, "%.2f s", sec);
-    else fprintf(out, "%.0f ms", sec * 1000);
+    char b[32];
+    fmt_secs(b, sizeof b, sec);
+    fputs(b, out);
 }
 
 static void put_count(FILE *out, uint64_t v) {

@@ -26,6 +26,8 @@ int hist_init(history *h, const char *name) {
 void hist_run_free(hist_run *r) {
     free(r->commit);
     free(r->date);
+    free(r->branch);
+    free(r->run);
     for (size_t i = 0; i < r->ntop; i++) {
         free(r->top[i].function);
         free(r->top[i].file);
@@ -79,6 +81,12 @@ static double member_num(json_t *o, const char *key, double lo, double hi, bool 
     return d;
 }
 
+/* An optional measure: absent or null is 0 (unknown). */
+static double opt_num(json_t *o, const char *key, double hi, bool *bad) {
+    json_t *v = json_object_get(o, key);
+    return !v || json_is_null(v) ? 0 : member_num(o, key, 0, hi, bad);
+}
+
 /* One record from JSON; 0, 1 corrupt, -1 OOM. */
 static int run_from_json(json_t *o, hist_run *r) {
     bool bad = !json_is_object(o);
@@ -86,7 +94,11 @@ static int run_from_json(json_t *o, hist_run *r) {
     if (bad) return 1;
     r->commit = member_str(o, "commit", &bad);
     r->date = member_str(o, "date", &bad);
+    r->branch = member_str(o, "branch", &bad);
+    r->run = member_str(o, "run", &bad);
     r->wall_seconds = member_num(o, "wall_seconds", 0, 1e9, &bad);
+    r->cpu_seconds = opt_num(o, "cpu_seconds", 1e9, &bad);
+    r->max_rss_bytes = opt_num(o, "max_rss_bytes", 1e15, &bad);
     r->samples = (uint64_t)member_num(o, "samples", 0, 1e15, &bad);
     json_t *top = json_object_get(o, "top");
     if (!bad && (!json_is_array(top) || json_array_size(top) > HIST_TOP)) bad = true;
@@ -107,7 +119,7 @@ static int run_from_json(json_t *o, hist_run *r) {
             return -1;
         }
     }
-    if (!bad && (!r->commit || !r->date)) {
+    if (!bad && (!r->commit || !r->date || !r->branch || !r->run)) {
         hist_run_free(r);
         return -1;
     }
@@ -171,8 +183,20 @@ static json_t *run_to_json(const hist_run *r) {
         }
     }
     if (!top) return NULL;
-    return json_pack("{s:s,s:s,s:f,s:I,s:o}", "commit", r->commit, "date", r->date,
-                     "wall_seconds", r->wall_seconds, "samples", (json_int_t)r->samples, "top", top);
+    json_t *o = json_pack("{s:s,s:s,s:f,s:I,s:o}", "commit", r->commit, "date", r->date,
+                          "wall_seconds", r->wall_seconds, "samples", (json_int_t)r->samples, "top", top);
+    /* The optional members only when known, as the reader expects. */
+    int bad = !o;
+    if (o && r->branch && *r->branch) bad |= json_object_set_new(o, "branch", json_string(r->branch));
+    if (o && r->run && *r->run) bad |= json_object_set_new(o, "run", json_string(r->run));
+    if (o && r->cpu_seconds > 0) bad |= json_object_set_new(o, "cpu_seconds", json_real(r->cpu_seconds));
+    if (o && r->max_rss_bytes > 0)
+        bad |= json_object_set_new(o, "max_rss_bytes", json_integer((json_int_t)r->max_rss_bytes));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 int hist_save(const history *h, const char *path) {
@@ -210,9 +234,15 @@ int hist_run_from_profile(const profile *p, const char *commit, hist_run *out) {
     *out = (hist_run){0};
     out->commit = dup_or_empty(commit && *commit ? commit : m->git_commit);
     out->date = dup_or_empty(m->start_time);
+    out->branch = dup_or_empty(m->git_branch);
+    out->run = dup_or_empty(m->ci_run);
     out->wall_seconds = m->wall_seconds > 0 ? m->wall_seconds : 0;
+    if (m->rusage_known) {
+        out->cpu_seconds = m->cpu_user_seconds + m->cpu_system_seconds;
+        out->max_rss_bytes = m->max_rss_bytes;
+    }
     out->samples = prof_total_samples(p);
-    if (!out->commit || !out->date) goto oom;
+    if (!out->commit || !out->date || !out->branch || !out->run) goto oom;
     prof_func_stat *st = NULL;
     long n = prof_function_stats(p, &st);
     if (n < 0) goto oom;
@@ -238,16 +268,6 @@ oom:
     return -1;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *v, size_t n) {
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out) {
     *out = (hist_spread){0};
     if (to > h->n) to = h->n;
@@ -256,20 +276,36 @@ int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out)
     double *v = malloc(n * sizeof *v);
     if (!v) return -1;
     for (size_t i = 0; i < n; i++) v[i] = h->runs[from + i].wall_seconds;
-    out->n = n;
-    out->median = median_of(v, n);
-    for (size_t i = 0; i < n; i++) v[i] = fabs(h->runs[from + i].wall_seconds - out->median);
-    out->mad = median_of(v, n);
+    cmp_band b;
+    /* The verdict's own statistic, so a mark and a verdict never disagree
+     * about what is usual. */
+    out->n = cmp_band_of(v, n, &b);
     free(v);
-    /* 1.4826 x MAD estimates the standard deviation of normal noise; the
-     * floor keeps identical runs from making every small change "outside". */
-    double sd = 1.4826 * out->mad;
-    if (sd < 0.01 * out->median) sd = 0.01 * out->median;
-    out->lo = out->median - HIST_SPREAD_K * sd;
-    out->hi = out->median + HIST_SPREAD_K * sd;
-    if (out->lo < 0) out->lo = 0;
-    out->ok = n >= 3;
+    out->ok = out->n >= CMP_MIN_HISTORY;
+    out->median = b.median;
+    out->mad = b.mad;
+    out->lo = b.lo;
+    out->hi = b.hi;
     return 0;
+}
+
+int hist_series_of(const history *h, hist_series *out) {
+    *out = (hist_series){0};
+    double *v = malloc((h->n ? h->n : 1) * 3 * sizeof *v);
+    if (!v) return -1;
+    for (size_t i = 0; i < h->n; i++) {
+        v[i] = h->runs[i].wall_seconds;
+        v[h->n + i] = h->runs[i].cpu_seconds;
+        v[2 * h->n + i] = h->runs[i].max_rss_bytes;
+    }
+    out->values = v;
+    out->view = (cmp_history){.wall = v, .cpu = v + h->n, .rss = v + 2 * h->n, .n = h->n};
+    return 0;
+}
+
+void hist_series_free(hist_series *s) {
+    free(s->values);
+    *s = (hist_series){0};
 }
 
 bool hist_outside(const hist_spread *s, double wall) {

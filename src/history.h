@@ -1,23 +1,26 @@
-/* history.h -- the trend of a script over default-branch runs.
+/* history.h -- a script's past default-branch runs: the one run history,
+ * for the trend (job summary, `csprof history`) and for the verdict's usual
+ * spread of wall time, CPU time and peak memory (`csprof diff --history`).
  *
  * The baseline kept in the Actions cache carries, per script, a bounded
- * history: one record per default-branch run (commit, date, wall time,
- * samples, the top functions' self shares and estimated times), oldest
- * first, at most HIST_MAX_RUNS. `csprof ci` appends the new run to the copy
- * it writes next to the new baseline (so a run is added exactly when it is
- * kept as the baseline), and renders the trend in the job summary;
- * `csprof history DIR` renders it locally.
+ * history: one record per default-branch run, oldest first, at most
+ * HIST_MAX_RUNS. `csprof ci` appends the new run to the copy it writes next
+ * to the new baseline (so a run is added exactly when it is kept as the
+ * baseline), and renders the trend in the job summary; `csprof history DIR`
+ * renders it locally.
  *
  * File: NAME.history.json, {"schema": "csprof-history", "schema_version": 1,
- * "name": ..., "runs": [{"commit", "date", "wall_seconds", "samples",
- * "top": [{"function", "file", "self_pct", "self_seconds"}]}]}. Functions
- * are keyed as compare.h matches them (cmp_key_function, cmp_key_file), so
- * records from different runners line up.
+ * "name": ..., "runs": [{"commit", "date", "branch", "run", "wall_seconds",
+ * "cpu_seconds", "max_rss_bytes", "samples", "top": [{"function", "file",
+ * "self_pct", "self_seconds"}]}]}. branch, run, cpu_seconds and
+ * max_rss_bytes are optional (absent: unknown). Functions are keyed as
+ * compare.h matches them (cmp_key_function, cmp_key_file), so records from
+ * different runners line up.
  *
- * Noise: a run's wall time is "outside the usual spread" when it is more
- * than HIST_SPREAD_K robust standard deviations (1.4826 x MAD, at least 1%
- * of the median) from the median of the runs before it. That is a marker
- * for people, not a verdict: regressions are called by compare.h only.
+ * Noise: one statistic, compare.h's cmp_band_of (median +- 3 x max(1.4826
+ * x MAD, 2% of the median), at least CMP_MIN_HISTORY runs). The trend marks
+ * a run's wall time outside it (a marker for people); the verdict judges
+ * wall, CPU and peak memory by it (hist_series).
  *
  * Promises: no output but the files named; every value read is range
  * checked; allocation failures return -1. */
@@ -28,11 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "compare.h"
 #include "profile.h"
 
 #define HIST_MAX_RUNS 100     /* records kept per script */
 #define HIST_TOP 10           /* functions kept per record */
-#define HIST_SPREAD_K 3.0     /* robust standard deviations that count as outside */
 
 typedef struct {
     char *function, *file;    /* compare.h keys; file may be "" */
@@ -42,7 +45,10 @@ typedef struct {
 
 typedef struct {
     char *commit, *date;      /* "" when unknown; date ISO 8601 UTC */
+    char *branch, *run;       /* "" when unknown (GITHUB_HEAD_REF/REF_NAME, RUN_ID) */
     double wall_seconds;
+    double cpu_seconds;       /* user + system; 0 when unknown */
+    double max_rss_bytes;     /* peak resident set; 0 when unknown */
     uint64_t samples;
     hist_func top[HIST_TOP];  /* by self share, descending */
     size_t ntop;
@@ -76,17 +82,26 @@ void hist_run_free(hist_run *r);
  * beyond HIST_MAX_RUNS. 0 or -1 (OOM; *r untouched). */
 int hist_append(history *h, hist_run *r);
 
-/* Wall-time spread of runs [from, to): median and MAD; n < 3 has no
- * usable spread (ok false). */
+/* Wall-time spread of runs [from, to) by cmp_band_of; fewer than
+ * CMP_MIN_HISTORY usable runs have no spread (ok false). */
 typedef struct {
     size_t n;
     bool ok;
     double median, mad;
-    double lo, hi;            /* the usual range: median -/+ K x max(1.4826 MAD, 1% median) */
+    double lo, hi;            /* the usual range (cmp_band) */
 } hist_spread;
 int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out);
 /* Whether wall lies outside s's usual range (false when !s->ok). */
 bool hist_outside(const hist_spread *s, double wall);
+
+/* The wall, CPU and peak-RSS series of h's runs, as compare.h's verdict
+ * reads them (0 = unknown, skipped there). 0 or -1 (OOM). */
+typedef struct {
+    double *values;           /* one block: wall, then CPU, then RSS */
+    cmp_history view;
+} hist_series;
+int hist_series_of(const history *h, hist_series *out);
+void hist_series_free(hist_series *s);
 
 /* The self share of function key (function, file) in run r, or -1 when it
  * was not among the run's top functions. */

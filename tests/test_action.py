@@ -365,7 +365,7 @@ class Emulated(unittest.TestCase):
         self.assertEqual(path, restores[0][3], "saved from the path it is restored to")
         self.assertEqual(key, restores[0][1])
         self.assertEqual(sorted(os.listdir(saved)),
-                         ["workload.history.json", "workload.history.jsonl", "workload.json"])
+                         ["workload.history.json", "workload.json"])
         # A push to another branch does not save.
         other = self.run_action({"scripts": SCRIPT_LINE}, event="push", ref="refs/heads/feature",
                                 cache=emu.Cache(os.path.join(self.root, "cache-other")))
@@ -736,10 +736,12 @@ class VerdictLoop(unittest.TestCase):
 
     def test_history_is_kept_and_bounded(self):
         saved = [c for c in self.pushes["runner"].cache_calls if c[0] == "save"][0][3]
-        with open(os.path.join(saved, "verdict_app.history.jsonl")) as f:
-            records = [json.loads(l) for l in f]
+        with open(os.path.join(saved, "verdict_app.history.json")) as f:
+            records = json.load(f)["runs"]
         self.assertEqual(len(records), 5)
         self.assertEqual(records[-1]["run"], "104")
+        self.assertEqual(records[-1]["branch"], "main")
+        self.assertEqual(records[-1]["commit"], f"{4:040x}")
         for r in records:
             self.assertGreater(r["wall_seconds"], 0)
             self.assertGreater(r["cpu_seconds"], 0)
@@ -879,22 +881,28 @@ class CiCommand(unittest.TestCase):
             r = self.ci(d, CSPROF_SCRIPTS="workload.py", CSPROF_SUMMARY_MAX_BYTES="10")
             self.assertEqual(r.returncode, 64)
 
-    def test_history_stays_bounded_and_survives_bad_lines(self):
-        """The run history kept beside the next baseline: the old records
-        (bad lines dropped), then this run, the newest 100 at most."""
+    def test_history_stays_bounded(self):
+        """The run history kept beside the next baseline (a baseline given
+        as a directory): the old records, then this run, the newest 100 at
+        most; its spread is the verdict's."""
         with tempfile.TemporaryDirectory() as d:
             base, save = os.path.join(d, "base"), os.path.join(d, "save")
             os.makedirs(base)
             r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass", CSPROF_BASELINE_SAVE_DIR=base)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            with open(os.path.join(base, "python3.history.jsonl"), "a") as f:
-                for i in range(150):
-                    f.write(json.dumps({"wall_seconds": 1 + i / 1000, "run": str(i)}) + "\n")
-                f.write("not a record\n")
+            path = os.path.join(base, "python3.history.json")
+            with open(path) as f:
+                h = json.load(f)
+            self.assertEqual(len(h["runs"]), 1)
+            h["runs"] = [dict(h["runs"][0], wall_seconds=1 + i / 1000, run=str(i)) for i in range(150)]
+            with open(path, "w") as f:
+                json.dump(h, f)
             r = self.ci(d, CSPROF_SCRIPTS="python3 -c pass", CSPROF_BASELINE=base, CSPROF_BASELINE_SAVE_DIR=save)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            with open(os.path.join(save, "python3.history.jsonl")) as f:
-                records = [json.loads(l) for l in f]
+            with open(os.path.join(d, "python3.diff.json")) as f:
+                self.assertEqual(json.load(f)["wall"]["history_runs"], 100)
+            with open(os.path.join(save, "python3.history.json")) as f:
+                records = json.load(f)["runs"]
             self.assertEqual(len(records), 100)
             self.assertEqual(records[0]["run"], "51")
             self.assertEqual(records[-2]["run"], "149")

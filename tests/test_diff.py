@@ -265,11 +265,18 @@ class Verdicts(unittest.TestCase):
         cls.record("plant", dict(pr, VERDICT_PLANT="3"))
         cls.record("lib", dict(pr, VERDICT_LIB="3"))
         cls.record("import", dict(pr, VERDICT_IMPORT="60"))
-        cls.history = os.path.join(cls.tmp, "h.history.jsonl")
-        with open(cls.history, "w") as f:
-            for i in range(5):
-                p = cls.load(f"h{i}")
-                f.write(json.dumps({k: p[k] for k in ("wall_seconds", "cpu_seconds", "max_rss_bytes")}) + "\n")
+        cls.history = os.path.join(cls.tmp, "h.history.json")
+        cls.write_history(cls.history, [cls.load(f"h{i}") for i in range(5)])
+
+    @staticmethod
+    def write_history(path, profiles):
+        """NAME.history.json as `csprof ci` keeps it (the measures the
+        verdict reads; no top functions)."""
+        runs = [dict({k: p[k] for k in ("wall_seconds", "cpu_seconds", "max_rss_bytes")},
+                     commit="a" * 40, date=p["start_time"], samples=p["samples"]["taken"], top=[])
+                for p in profiles]
+        with open(path, "w") as f:
+            json.dump({"schema": "csprof-history", "schema_version": 1, "name": "h", "runs": runs}, f)
 
     @classmethod
     def record(cls, name, env):
@@ -375,18 +382,30 @@ class Verdicts(unittest.TestCase):
 
     def test_history_errors(self):
         r = run_csprof(["diff", os.path.join(self.tmp, "h0.json"), os.path.join(self.tmp, "h5.json"),
-                        "--history", os.path.join(self.tmp, "missing.jsonl")])
+                        "--history", os.path.join(self.tmp, "missing.history.json")])
         self.assertEqual(r.returncode, 66)
-        self.assertIn("missing.jsonl", r.stderr)
+        self.assertIn("missing.history.json", r.stderr)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1)
-        # Bad lines are skipped; fewer than five good ones: judged by the threshold.
-        bad = os.path.join(self.tmp, "bad.jsonl")
-        with open(bad, "w") as f:
-            f.write('{"wall_seconds": 1.0}\nnot json\n{"wall_seconds": -3}\n' + "x" * 10000 + "\n")
+        # A file that is not a history (the old one-record-a-line format,
+        # or a malformed record) is refused in one line naming it.
+        bad = os.path.join(self.tmp, "bad.history.json")
+        for text in ('{"wall_seconds": 1.0}\n{"wall_seconds": 1.1}\n',
+                     '{"schema": "csprof-history", "schema_version": 1, "runs": [{"wall_seconds": -3}]}'):
+            with open(bad, "w") as f:
+                f.write(text)
+            r = run_csprof(["diff", os.path.join(self.tmp, "h0.json"), os.path.join(self.tmp, "h5.json"),
+                            "--history", bad, "-f", "json"])
+            self.assertEqual(r.returncode, 66, r.stderr)
+            self.assertIn("bad.history.json", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+        # Fewer than five runs: judged by the threshold.
+        short = os.path.join(self.tmp, "short.history.json")
+        self.write_history(short, [self.load(f"h{i}") for i in range(3)])
         r = run_csprof(["diff", os.path.join(self.tmp, "h0.json"), os.path.join(self.tmp, "h5.json"),
-                        "--history", bad, "-f", "json"])
+                        "--history", short, "-f", "json"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(json.loads(r.stdout)["wall"]["by_history"])
+        self.assertEqual(json.loads(r.stdout)["wall"]["history_runs"], 3)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ class MermaidBlocks(unittest.TestCase):
         d, summary = self.summary_with([0.9, 1.1])
         blocks = self.blocks(summary)
         self.assertEqual(len(blocks), 1, summary)
-        self.assertIn("needs at least 3 earlier runs", summary)
+        self.assertIn("needs at least 5 earlier runs", summary)
         self.render(d, blocks[0], "short")
 
     def test_no_history_no_chart(self):

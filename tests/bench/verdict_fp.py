@@ -42,10 +42,13 @@ def main():
             return json.load(f)
 
     base = record("base")
-    hist = os.path.join(tmp, "base.history.jsonl")
+    hist = os.path.join(tmp, "base.history.json")
+    runs = [dict({k: p[k] for k in ("wall_seconds", "cpu_seconds", "max_rss_bytes")}, commit="",
+                 date=p["start_time"], samples=p["samples"]["taken"], top=[])
+            for p in [base] + [record(f"h{i}") for i in range(4)]]
     with open(hist, "w") as f:
-        for p in [base] + [record(f"h{i}") for i in range(4)]:
-            f.write(json.dumps({k: p[k] for k in ("wall_seconds", "cpu_seconds", "max_rss_bytes")}) + "\n")
+        # NAME.history.json as `csprof ci` keeps it (history.h), without the top functions.
+        json.dump({"schema": "csprof-history", "schema_version": 1, "name": "base", "runs": runs}, f)
     counts = {"regressed": 0, "function flagged": 0, "wall flagged (yellow)": 0, "imports slower": 0,
               "wall within the usual spread": 0}
     for i in range(a.runs):

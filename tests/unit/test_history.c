@@ -1,5 +1,6 @@
 /* Unit tests for history.c: bounded append, load of missing / corrupt /
- * oversized files, save + reload, and the spread statistics. */
+ * oversized files, save + reload (the verdict's measures included), the
+ * series the verdict reads, and the spread statistic (compare.h's). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,45 @@ TEST(save_and_load_round_trip) {
     hist_free(&back);
 }
 
+TEST(verdict_measures_round_trip_and_are_optional) {
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/v.history.json", tmpdir);
+    history h, back;
+    hist_init(&h, "v");
+    hist_run r = make_run(0, 1.5);
+    r.branch = strdup("main");
+    r.run = strdup("104");
+    r.cpu_seconds = 1.25;
+    r.max_rss_bytes = 21e6;
+    hist_append(&h, &r);
+    r = make_run(1, 1.6);   /* an older csprof's record: no CPU, RSS, branch, run */
+    hist_append(&h, &r);
+    CHECK_EQ_INT(hist_save(&h, path), 0);
+    CHECK_EQ_INT(hist_load(path, "v", &back, err, sizeof err), 0);
+    CHECK_EQ_INT(back.n, 2);
+    CHECK_EQ_STR(back.runs[0].branch, "main");
+    CHECK_EQ_STR(back.runs[0].run, "104");
+    CHECK(fabs(back.runs[0].cpu_seconds - 1.25) < 1e-9);
+    CHECK(fabs(back.runs[0].max_rss_bytes - 21e6) < 1);
+    CHECK_EQ_STR(back.runs[1].branch, "");
+    CHECK(back.runs[1].cpu_seconds == 0 && back.runs[1].max_rss_bytes == 0);
+    /* The verdict's three series, 0 where unknown. */
+    hist_series s;
+    CHECK_EQ_INT(hist_series_of(&back, &s), 0);
+    CHECK_EQ_INT(s.view.n, 2);
+    CHECK(fabs(s.view.wall[1] - 1.6) < 1e-9);
+    CHECK(fabs(s.view.cpu[0] - 1.25) < 1e-9 && s.view.cpu[1] == 0);
+    CHECK(fabs(s.view.rss[0] - 21e6) < 1 && s.view.rss[1] == 0);
+    hist_series_free(&s);
+    hist_free(&h);
+    hist_free(&back);
+    /* Out of range is corrupt, like any other member. */
+    write_text(path, "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": [{\"wall_seconds\": 1,"
+                     " \"samples\": 1, \"top\": [], \"cpu_seconds\": -2}]}");
+    CHECK_EQ_INT(hist_load(path, "v", &back, err, sizeof err), 1);
+    hist_free(&back);
+}
+
 TEST(missing_and_corrupt_files_give_a_fresh_history) {
     char path[128], err[256];
     history h;
@@ -102,7 +142,7 @@ TEST(missing_and_corrupt_files_give_a_fresh_history) {
 TEST(spread_median_mad_and_outside) {
     history h;
     hist_init(&h, "w");
-    static const double walls[] = {1.00, 1.02, 0.98, 1.01, 0.99, 3.00, 1.00};
+    static const double walls[] = {1.00, 1.04, 0.96, 1.02, 0.98, 3.00, 1.00};
     for (int i = 0; i < 7; i++) {
         hist_run r = make_run(i, walls[i]);
         hist_append(&h, &r);
@@ -112,14 +152,18 @@ TEST(spread_median_mad_and_outside) {
     CHECK(s.ok);
     CHECK_EQ_INT(s.n, 7);
     CHECK(fabs(s.median - 1.00) < 1e-9);
-    CHECK(fabs(s.mad - 0.01) < 1e-9);
+    CHECK(fabs(s.mad - 0.02) < 1e-9);
     /* +-3 robust SD (1.4826 x MAD) around the median. */
-    CHECK(fabs(s.lo - (1.0 - 3 * 1.4826 * 0.01)) < 1e-9);
-    CHECK(fabs(s.hi - (1.0 + 3 * 1.4826 * 0.01)) < 1e-9);
+    CHECK(fabs(s.lo - (1.0 - 3 * 1.4826 * 0.02)) < 1e-9);
+    CHECK(fabs(s.hi - (1.0 + 3 * 1.4826 * 0.02)) < 1e-9);
     CHECK(hist_outside(&s, 3.00));
-    CHECK(!hist_outside(&s, 1.04));
-    CHECK(hist_outside(&s, 1.05));
-    /* Identical runs: the floor (1% of the median) keeps a tiny change in. */
+    CHECK(!hist_outside(&s, 1.08));
+    CHECK(hist_outside(&s, 1.09));
+    /* One statistic: the verdict's band of the same values. */
+    cmp_band b;
+    CHECK_EQ_INT(cmp_band_of(walls, 7, &b), 7);
+    CHECK(b.lo == s.lo && b.hi == s.hi && b.median == s.median);
+    /* Identical runs: the floor (2% of the median) keeps a small change in. */
     history same;
     hist_init(&same, "s");
     for (int i = 0; i < 5; i++) {
@@ -128,11 +172,11 @@ TEST(spread_median_mad_and_outside) {
     }
     CHECK_EQ_INT(hist_wall_spread(&same, 0, same.n, &s), 0);
     CHECK(fabs(s.mad) < 1e-12);
-    CHECK(!hist_outside(&s, 2.05));
-    CHECK(hist_outside(&s, 2.07));
+    CHECK(!hist_outside(&s, 2.11));
+    CHECK(hist_outside(&s, 2.13));
     hist_free(&same);
-    CHECK_EQ_INT(hist_wall_spread(&h, 0, 2, &s), 0);
-    CHECK(!s.ok);                  /* two runs: no spread */
+    CHECK_EQ_INT(hist_wall_spread(&h, 0, CMP_MIN_HISTORY - 1, &s), 0);
+    CHECK(!s.ok);                  /* fewer than CMP_MIN_HISTORY runs: no spread */
     CHECK(!hist_outside(&s, 100)); /* and nothing is outside it */
     hist_free(&h);
 }
@@ -144,6 +188,7 @@ int main(void) {
     }
     RUN(append_is_bounded_and_keeps_the_newest);
     RUN(save_and_load_round_trip);
+    RUN(verdict_measures_round_trip_and_are_optional);
     RUN(missing_and_corrupt_files_give_a_fresh_history);
     RUN(spread_median_mad_and_outside);
     char cmd[256];
