@@ -256,7 +256,7 @@ static void put_imports(FILE *out, const cmp_result *r, bool md) {
         fmt_secs(tb, sizeof tb, im->top_base_s);
         fmt_secs(tn, sizeof tn, im->top_new_s);
         fputs("; most of the change in ", out);
-        if (md) put_code(out, im->top_module, 80, true);
+        if (md) put_code(out, im->top_module, 80, false);
         else fputs(im->top_module, out);
         fprintf(out, ", %s %s %s", tb, arrow, tn);
     }
@@ -385,7 +385,7 @@ static void md_headline(FILE *out, const diff_ctx *c) {
         char ratio[16];
         fmt_ratio(ratio, sizeof ratio, f->total_time_ratio);
         fputs("**Verdict: 🔴 regression** — your code got slower: ", out);
-        put_code(out, f->function ? f->function : "?", 80, true);
+        put_code(out, f->function ? f->function : "?", 80, false);
         fprintf(out, " takes %s the estimated time, with what it calls", ratio);
         if (r->nleads_all > 1) fprintf(out, " (and %zu more of your functions)", r->nleads_all - 1);
         fputs(".\n", out);
