@@ -240,7 +240,7 @@ class FailedScript(unittest.TestCase):
                                  r"[^\n]*The last line of its stderr: [^\n]*can't open file")
             self.assertNotIn("| # |", md)
             self.assertNotIn("What to try", md)
-            self.assertRegex(md, r"\| `no_such_script` \| [0-9.]+ m?s \| ❌ 2 \| — \|")
+            self.assertRegex(md, r"\| `no_such_script` \| [0-9.]+ m?s \| [^|]+ \| [^|]+ \| ❌ 2 \| — \|")
             warn = [l for l in r.stdout.splitlines() if l.startswith("::warning")]
             self.assertTrue(any("exited with status 2: " in w and "can't open file" in w
                                 for w in warn), warn)
