@@ -160,9 +160,11 @@ class RecordMixin:
     def test_target_exits_at_once(self):
         r, p = self.record("instant.py")
         self.assertEqual(p.data["exit_status"], 0)
-        # Start-up changes stacks fast; a torn read is retried once, so at
-        # most a stray one may be dropped (and is counted, not guessed).
-        self.assertLessEqual(p.data["samples"]["dropped"], 1)
+        # Start-up changes stacks fast; a torn read is retried, so only a few
+        # may be dropped (counted, not guessed). Up to 3 on 3.8-3.10, whose
+        # frame reads now reach the first local (import names) and so fail
+        # more often while the interpreter frees its frames at exit.
+        self.assertLessEqual(p.data["samples"]["dropped"], 3)
 
     def test_target_killed_by_sigkill(self):
         _, p = self.record("sigkill.py", expect_rc=128 + signal.SIGKILL)
