@@ -87,3 +87,25 @@ bool classify_frame_is_import(const prof_frame *f) {
     return f->file && (classify_importlib_file(f->file) || !strcmp(f->file, "<frozen zipimport>") ||
                        ends_with(f->file, "/zipimport.py"));
 }
+
+/* Collapses "//", "/./" and "dir/.." of an absolute path, in place. */
+void classify_normalise_path(char *path) {
+    char *out = path, *p = path;
+    while (*p) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        char *seg = p;
+        while (*p && *p != '/') p++;
+        size_t n = (size_t)(p - seg);
+        if (n == 1 && seg[0] == '.') continue;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (out > path && *--out != '/') {}
+            continue;
+        }
+        *out++ = '/';
+        memmove(out, seg, n);
+        out += n;
+    }
+    if (out == path) *out++ = '/';
+    *out = '\0';
+}

@@ -36,6 +36,9 @@ bool classify_importlib_file(const char *file);
  * as it was (profiles recorded before imports were collapsed, or an import
  * run with no `_find_and_load` in it)? Every report asks here. */
 bool classify_frame_is_import(const prof_frame *f);
+/* Collapses "//", "/./" and "dir/.." of an absolute path, in place: how
+ * every report compares a frame's file with the workspace. */
+void classify_normalise_path(char *path);
 /* "your code", "stdlib", "third-party", "native", "idle", "root" */
 const char *code_kind_name(code_kind k);
 

@@ -45,28 +45,6 @@ static bool same_func(const prof_func *a, const prof_frame *f) {
            same(a->file, f->file);
 }
 
-/* Collapses "//", "/./" and "dir/.." of an absolute path, in place. */
-static void normalise(char *path) {
-    char *out = path, *p = path;
-    while (*p) {
-        while (*p == '/') p++;
-        if (!*p) break;
-        char *seg = p;
-        while (*p && *p != '/') p++;
-        size_t n = (size_t)(p - seg);
-        if (n == 1 && seg[0] == '.') continue;
-        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-            while (out > path && *--out != '/') {}
-            continue;
-        }
-        *out++ = '/';
-        memmove(out, seg, n);
-        out += n;
-    }
-    if (out == path) *out++ = '/';
-    *out = '\0';
-}
-
 /* file relative to the workspace (relative files: to the command's cwd), or NULL. */
 static char *workspace_rel(const prof_meta *m, const char *file) {
     const char *ws = m->workspace ? m->workspace : m->cwd;
@@ -76,10 +54,10 @@ static char *workspace_rel(const prof_meta *m, const char *file) {
     int k = file[0] == '/' ? snprintf(abs, sizeof abs, "%s", file)
                            : snprintf(abs, sizeof abs, "%s/%s", cwd, file);
     if (k < 0 || (size_t)k >= sizeof abs) return NULL;
-    normalise(abs);
+    classify_normalise_path(abs);
     char root[4096];
     if ((size_t)snprintf(root, sizeof root, "%s", ws) >= sizeof root) return NULL;
-    normalise(root);
+    classify_normalise_path(root);
     size_t n = strcmp(root, "/") ? strlen(root) : 0;
     if (strncmp(abs, root, n) || abs[n] != '/' || !abs[n + 1]) return NULL;
     return strdup(abs + n + 1);

@@ -2,6 +2,7 @@
  * self and total time with their hints, threads, and whether the run failed
  * before doing work. See summary.h; the lines of your code are worked out
  * in summary_lines.c. */
+#include "classify.h"
 #include "summary.h"
 
 #include <stdio.h>
@@ -79,28 +80,6 @@ code_kind summary_func_kind(const summary *S, long idx) {
 
 /* ---- paths ---- */
 
-/* Collapses "//", "/./" and "dir/.." in an absolute path, in place. */
-static void normalise(char *path) {
-    char *out = path, *p = path;
-    while (*p) {
-        while (*p == '/') p++;
-        if (!*p) break;
-        char *seg = p;
-        while (*p && *p != '/') p++;
-        size_t n = (size_t)(p - seg);
-        if (n == 1 && seg[0] == '.') continue;
-        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-            while (out > path && *--out != '/') {}
-            continue;
-        }
-        *out++ = '/';
-        memmove(out, seg, n);
-        out += n;
-    }
-    if (out == path) *out++ = '/';
-    *out = '\0';
-}
-
 /* If file (a Python frame's path) lies in the workspace, writes its path
  * relative to the workspace root into rel and returns true. Relative paths
  * are relative to the command's cwd. */
@@ -110,7 +89,7 @@ bool summary_workspace_rel(const summary *S, const char *file, char *rel, size_t
     const char *cwd = S->m->cwd ? S->m->cwd : S->ws;
     if (file[0] == '/') snprintf(abs, sizeof abs, "%s", file);
     else if ((size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, file) >= sizeof abs) return false;
-    normalise(abs);
+    classify_normalise_path(abs);
     size_t n = strlen(S->ws);
     if (!strcmp(S->ws, "/")) n = 0;
     if (strncmp(abs, S->ws, n) || abs[n] != '/') return false;
@@ -353,7 +332,7 @@ int summary_analyse(summary *S, const profile *p, const output_opts *o) {
     const char *ws = S->m->workspace ? S->m->workspace : S->m->cwd;
     if (ws && ws[0] == '/' && strlen(ws) < sizeof S->ws) {
         snprintf(S->ws, sizeof S->ws, "%s", ws);
-        normalise(S->ws);
+        classify_normalise_path(S->ws);
     }
     S->nstats = prof_function_stats(p, &S->stats);
     if (S->nstats < 0) return -1;
