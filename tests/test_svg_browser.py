@@ -124,7 +124,8 @@ class SvgBrowserTest(unittest.TestCase):
         maker = os.path.join(OUT, "svg_fixtures")
         subprocess.run(["cc", "-std=c11", "-O1", "-g", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
                         "-Wno-unused-parameter", "-Isrc", "-Itests/unit", "-o", maker,
-                        "tests/unit/test_svg.c", "src/fmt_svg.c", "src/profile.c", "src/classify.c"],
+                        "tests/unit/test_svg.c", "src/fmt_svg.c", "src/profile.c", "src/classify.c",
+                        "src/functable.c"],
                        cwd=ROOT, check=True)
         subprocess.run([maker, "--write", OUT], check=True)
         cls.demo_stacks = read_stacks(os.path.join(OUT, "demo.stacks"))
