@@ -59,9 +59,8 @@ class ProcessesMixin:
         s = p.data["samples"]
         # Stacks read while the exec tears the old image down, before /proc
         # shows the new one, can fail: they are counted as dropped (honestly),
-        # and seen 0-3 times per run here (reads of 3.8-3.10 frames span more
-        # bytes since imports are named from the frame's first local).
-        self.assertLessEqual(s["dropped"], 3, s)
+        # and seen 0-3 times per run here: at most 1 in 20 of the stacks read.
+        self.assertLessEqual(s["dropped"] * 20, s["taken"] + s["dropped"], s)
         # The 3 s sleep after the exec is not Python: no tick was owed to it
         # (0.5 s of Python, plus its start-up, at 1000 Hz: taken or missed).
         self.assertLess(s["ticks"] + s["missed"], 2000, s)
