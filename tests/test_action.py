@@ -749,6 +749,12 @@ class VerdictLoop(unittest.TestCase):
 
     def test_unchanged(self):
         run = self.run_action({"fail-on-regression": "true"})
+        if "🟡" in run["runner"].summary:
+            # One run on a busy shared machine can land outside a tight band
+            # of five quiet ones in wall and CPU time alike; a second
+            # unchanged run must not (a real slowdown would repeat).
+            print("\n  note: unchanged run judged 🟡; running it once more")
+            run = self.run_action({"fail-on-regression": "true"})
         self.assertTrue(run["ok"], run["runner"].summary)
         summary = run["runner"].summary
         self.assertNotIn("🔴", summary)

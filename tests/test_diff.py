@@ -315,6 +315,15 @@ class Verdicts(unittest.TestCase):
 
     def test_unchanged(self):
         j = self.diff("h5", "json")
+        if j["verdict"] == "wall-slower":
+            # One run of a busy shared machine can land outside a tight band
+            # of five quiet ones in wall and CPU time alike; a second
+            # unchanged run must not (a real slowdown would repeat).
+            print(f"\n  note: unchanged run judged {j['verdict']}; recording it once more")
+            main = {"GITHUB_REF_NAME": "main", "GITHUB_RUN_ID": "1111", "GITHUB_SHA": "a" * 40,
+                    "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/demo"}
+            self.record("h5", main)
+            j = self.diff("h5", "json")
         self.assertFalse(j["regressed"], json.dumps(j["slower"] + j["leads"], indent=1))
         self.assertEqual(j["slower"], [])
         self.assertEqual(j["leads"], [])
