@@ -1,5 +1,6 @@
 /* chainread.c -- speculative, verified reads of a linked chain. See chainread.h. */
 #include "chainread.h"
+#include "tgtmem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,16 +35,6 @@ struct chain_reader {
     uint32_t index_cap;      /* power of two, >= 2 x the chain; 0 = none yet */
     uint64_t batched, singles;
 };
-
-static uint64_t rd64(const uint8_t *b, uint32_t off) {
-    uint64_t v;
-    memcpy(&v, b + off, sizeof v);
-    return v;
-}
-
-static int plausible(uint64_t p) {
-    return p >= 4096 && p < (1ULL << 47) && (p & 7) == 0;
-}
 
 chain_reader *chain_new(pid_t pid, const chain_layout *layout, uint32_t max_records) {
     if (layout->span == 0 || layout->span > CHAIN_MAX_SPAN || max_records == 0 ||
@@ -262,7 +253,7 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
         }
         c->chain[n] = cur;
         c->from[n++] = from;
-        uint64_t next = rd64(rec, L->next - L->lo);
+        uint64_t next = rd_u64(rec, L->next - L->lo);
         if (!next) break;
         if (n == c->max) {
             out->truncated = true;
@@ -290,8 +281,8 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
         }
     }
     if (anchor_now != head ||
-        rd64(head_now, L->next - L->lo) != rd64(c->records[0], L->next - L->lo) ||
-        rd64(head_now, L->fixed - L->lo) != rd64(c->records[0], L->fixed - L->lo)) {
+        rd_u64(head_now, L->next - L->lo) != rd_u64(c->records[0], L->next - L->lo) ||
+        rd_u64(head_now, L->fixed - L->lo) != rd_u64(c->records[0], L->fixed - L->lo)) {
         errno = EAGAIN;
         return -1;
     }

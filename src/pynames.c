@@ -1,6 +1,7 @@
 /* pynames.c -- frames named by their function object or import target.
  * See pynames.h. */
 #include "pynames.h"
+#include "tgtmem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,22 +48,6 @@ struct py_names {
     uint32_t ent_of[PY_MAX_DEPTH];
     uint8_t buf[BATCH][SPAN];
 };
-
-static uint64_t rd_u64(const uint8_t *b, uint32_t off) {
-    uint64_t v;
-    memcpy(&v, b + off, sizeof v);
-    return v;
-}
-
-static uint32_t rd_u32(const uint8_t *b, uint32_t off) {
-    uint32_t v;
-    memcpy(&v, b + off, sizeof v);
-    return v;
-}
-
-static int plausible(uint64_t p) {
-    return p >= 4096 && p < (1ULL << 47) && (p & 7) == 0;
-}
 
 /* ---- str objects ---- */
 

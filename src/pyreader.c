@@ -1,5 +1,6 @@
 /* pyreader.c -- CPython stacks from outside the process. See pyreader.h. */
 #include "pyreader.h"
+#include "tgtmem.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -139,23 +140,6 @@ struct py_process {
 };
 
 /* ---- small helpers ---- */
-
-static uint64_t rd_u64(const uint8_t *b, uint32_t off) {
-    uint64_t v;
-    memcpy(&v, b + off, sizeof v);
-    return v;
-}
-
-static int rd_i32(const uint8_t *b, uint32_t off) {
-    int32_t v;
-    memcpy(&v, b + off, sizeof v);
-    return v;
-}
-
-/* A user-space pointer that could be a real object: canonical, aligned. */
-static int plausible(uint64_t p) {
-    return p >= 4096 && p < (1ULL << 47) && (p & 7) == 0;
-}
 
 static const char *base_name(const char *path) {
     const char *s = strrchr(path, '/');
