@@ -196,6 +196,18 @@ static int remember(chain_memo *memo, const uint64_t *chain, uint32_t n) {
     return 0;
 }
 
+/* A walk that is refused still remembers the addresses it followed: most of
+ * them are the thread's chain a few microseconds later, so the caller's
+ * retry copies them in its one batched read instead of one call per record.
+ * A slow retry (a call per frame, 2 us each) would be torn again at
+ * start-up, where the leaf changes every few microseconds. The addresses
+ * are only a guess; the retry verifies every link as always. */
+static int refuse(chain_memo *memo, const uint64_t *chain, uint32_t n) {
+    remember(memo, chain, n);
+    errno = EAGAIN;
+    return -1;
+}
+
 int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, chain_result *out) {
     const chain_layout *L = &c->L;
     const uint32_t span = L->span;
@@ -239,10 +251,8 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
             }
             uint8_t *dst = c->single + (size_t)nsingle * span;
             struct iovec lo = {dst, span}, ro = {(void *)(uintptr_t)(cur + L->lo), span};
-            if (process_vm_readv(c->pid, &lo, 1, &ro, 1, 0) != (ssize_t)span) {
-                errno = EAGAIN;   /* freed under us: the chain changed */
-                return -1;
-            }
+            if (process_vm_readv(c->pid, &lo, 1, &ro, 1, 0) != (ssize_t)span)
+                return refuse(memo, c->chain, n);   /* freed under us: the chain changed */
             from = -1 - (int32_t)nsingle++;
             c->singles++;
             tail = false;         /* the check must follow this read */
@@ -259,10 +269,7 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
             out->truncated = true;
             break;
         }
-        if (!plausible(next)) {
-            errno = EAGAIN;
-            return -1;
-        }
+        if (!plausible(next)) return refuse(memo, c->chain, n);
         at = find_prev(c, prev, m, next, at, &built);
         cur = next;
         from = at >= 0 && c->ok[at + 1] ? (int32_t)(at + 1) : -1;
@@ -275,17 +282,13 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
         struct iovec lo[2] = {{&anchor_now, 8}, {head_now, span}};
         struct iovec ro[2] = {{(void *)(uintptr_t)anchor, 8},
                               {(void *)(uintptr_t)(head + L->lo), span}};
-        if (process_vm_readv(c->pid, lo, 2, ro, 2, 0) != (ssize_t)(8 + span)) {
-            errno = EAGAIN;
-            return -1;
-        }
+        if (process_vm_readv(c->pid, lo, 2, ro, 2, 0) != (ssize_t)(8 + span))
+            return refuse(memo, c->chain, n);
     }
     if (anchor_now != head ||
         rd_u64(head_now, L->next - L->lo) != rd_u64(c->records[0], L->next - L->lo) ||
-        rd_u64(head_now, L->fixed - L->lo) != rd_u64(c->records[0], L->fixed - L->lo)) {
-        errno = EAGAIN;
-        return -1;
-    }
+        rd_u64(head_now, L->fixed - L->lo) != rd_u64(c->records[0], L->fixed - L->lo))
+        return refuse(memo, c->chain, n);
     remember(memo, c->chain, n);
     out->n = n;
     return 0;

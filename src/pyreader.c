@@ -1076,9 +1076,11 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
              * read again, from a fresh thread state, before it is dropped. */
             int rc = read_stack(pp, ts, tbuf, &st);
             pp->got.cur = pp->got.window = false;  /* a retry reads afresh */
-            /* Twice more: a stack that changes every few microseconds (start-up,
-             * imports) is often caught whole at the next try. */
-            for (int again = 0; rc && again < 2 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++)
+            /* Up to four more times: a stack that changes every few
+             * microseconds (start-up, imports) is often caught whole at a
+             * later try, which costs one batched read (the refused walk left
+             * its addresses). A try only follows a failed one. */
+            for (int again = 0; rc && again < 4 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++)
                 rc = read_stack(pp, ts, tbuf, &st);
             if (first) {
                 if (rc) pp->spec = (spec_memo){0};

@@ -212,11 +212,22 @@ FT_SKIP_MODULES=(_testcapi _testinternalcapi _testlimitedcapi _testbuffer _testm
   _testsinglephase _testimportmultiple _testclinic _testclinic_limited _testexternalinspection
   _ctypes_test xxlimited xxlimited_35 xxsubtype _xxtestfuzz _decimal _sqlite3 _curses
   _curses_panel _dbm _gdbm _tkinter readline)
+ft_runs() { # python -> its version on stdout, when it is a working free-threaded build
+  PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1 "$1" -c \
+      'import sys, sysconfig, threading, json, zlib, ctypes, hashlib, _ssl
+assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1, "not free-threaded"
+assert not sys._is_gil_enabled(), "the GIL is enabled"
+assert not sysconfig.get_config_var("Py_ENABLE_SHARED"), "libpython is a shared library"
+print(sys.version.split()[0])'
+}
 build_ft() { # suite version -> one status line
   local suite=$1 ver=$2
   local prefix="$py/ft${ver/./}" label="$suite python${ver}t (free-threaded build)"
   local ok="$prefix/.ready-python${ver}t" bad="$py/.unavailable-ft${ver/./}"
-  if [ "$force" = 0 ] && [ -f "$ok" ]; then
+  # A stamp is only trusted when the interpreter still runs: build/ may have
+  # been copied from another checkout (as CI does), and a stale stamp would
+  # hide a broken tree until the tests.
+  if [ "$force" = 0 ] && [ -f "$ok" ] && ft_runs "$prefix/bin/python${ver}t" >/dev/null 2>&1; then
     echo "$label: ready ($(cat "$ok"), already built)"; return
   fi
   rm -f "$ok" "$bad"
@@ -243,15 +254,24 @@ build_ft() { # suite version -> one status line
       unavailable "dpkg-source -x of python$ver failed, see $log"; return
     fi
   fi
-  # The prefix is resolved once so that the rpath names real directories
-  # (build/py may be a symlink shared between work trees).
+  # libpython is linked statically into python3.13t: the tree has no rpath
+  # and no absolute path to its own library, so it still runs when build/ is
+  # copied to another checkout (CI runs in a different directory). The
+  # interpreter finds its standard library relative to its own location.
+  # A build directory configured for another prefix (a copied build/) is
+  # configured afresh, or `make install` would write outside this checkout.
   local real start=$SECONDS
   real=$(realpath -m "$prefix")
   mkdir -p "$obj"
+  local conf=(--prefix="$real" --disable-gil --without-ensurepip)
+  if [ -f "$obj/Makefile" ] && [ "$(cat "$obj/.csprof-configure" 2>/dev/null)" != "${conf[*]}" ]; then
+    echo "$label: $obj was configured for another prefix or with other options; configuring afresh"
+    rm -rf "$obj" "$prefix"; mkdir -p "$obj"
+  fi
   if [ ! -f "$obj/Makefile" ]; then
-    (cd "$obj" && nice -n 10 "$src/configure" --prefix="$real" --disable-gil --enable-shared \
-        --without-ensurepip LDFLAGS="-Wl,-rpath,$real/lib") >"$obj/configure.log" 2>&1 ||
+    (cd "$obj" && nice -n 10 "$src/configure" "${conf[@]}") >"$obj/configure.log" 2>&1 ||
       { unavailable "configure failed, see $obj/configure.log"; return; }
+    printf '%s\n' "${conf[*]}" >"$obj/.csprof-configure"
   fi
   # CPython's own test extensions and modules no test here imports are
   # left out (a third of the compile time).
@@ -268,11 +288,7 @@ build_ft() { # suite version -> one status line
     >"$obj/make.log" 2>&1 ||
     { unavailable "make failed, see $obj/make.log: $(grep -m1 -E 'Error|error:' "$obj/make.log" || true)"; return; }
   local out
-  if ! out=$(PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1 "$prefix/bin/python${ver}t" -c \
-      'import sys, sysconfig, threading, json, zlib, ctypes, hashlib, _ssl
-assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1, "not free-threaded"
-assert not sys._is_gil_enabled(), "the GIL is enabled"
-print(sys.version.split()[0])' 2>&1); then
+  if ! out=$(ft_runs "$prefix/bin/python${ver}t" 2>&1); then
     unavailable "built but does not run: $(tail -n 1 <<<"$out")"
     return
   fi

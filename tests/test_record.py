@@ -158,16 +158,21 @@ class RecordMixin:
         self.assertGreater(pairs, 300)
 
     def test_target_exits_at_once(self):
-        r, p = self.record("instant.py")
-        self.assertEqual(p.data["exit_status"], 0)
-        # Start-up changes stacks fast (imports); a torn read is retried, and
-        # what still does not hold together is dropped and counted, never
-        # written. Seen here on 3.8-3.10: 0-7 of 20-30 stacks read (a known
-        # issue of the stricter torn-chain check, to be brought down); the
-        # bound only catches a reader that drops more than it keeps.
-        s = p.data["samples"]
-        self.assertGreater(s["taken"], 0, s)
-        self.assertLessEqual(s["dropped"], s["taken"], s)
+        # Start-up changes stacks every few microseconds (imports). A torn
+        # read is refused and retried, and what still does not hold together
+        # is dropped and counted, never written. Measured here on 3.8-3.10:
+        # 0.5-1.2% of reads dropped over 30 start-ups each (4-6% before a
+        # refused walk left its addresses for the retry), single runs up to
+        # 4 of ~13 under load: the bound is on eight start-ups together.
+        taken = dropped = 0
+        for _ in range(8):
+            r, p = self.record("instant.py")
+            self.assertEqual(p.data["exit_status"], 0)
+            s = p.data["samples"]
+            self.assertGreater(s["taken"], 0, s)
+            taken += s["taken"]
+            dropped += s["dropped"]
+        self.assertLessEqual(dropped, 3 + taken / 20, (taken, dropped))
 
     def test_target_killed_by_sigkill(self):
         _, p = self.record("sigkill.py", expect_rc=128 + signal.SIGKILL)
