@@ -136,7 +136,9 @@ provision() { # suite version [dbg] -> one status line
   local bin="python$ver" tag="python$ver"
   [ "$variant" = dbg ] && bin="python${ver}d" tag="python$ver-dbg"
   local ok="$tree/.ready-$tag" bad="$tree/.unavailable-$tag"
-  if [ "$force" = 0 ] && [ -f "$ok" ]; then
+  # As for the free-threaded builds below: a stamp counts only while the
+  # interpreter still passes the run check (build/ may have been copied).
+  if [ "$force" = 0 ] && [ -f "$ok" ] && run_in_tree "$tree" "$bin" -c "$CHECK" >/dev/null 2>&1; then
     echo "$label: ready ($(cat "$ok"), already provisioned)"; return
   fi
   rm -f "$ok" "$bad"
