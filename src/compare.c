@@ -410,7 +410,8 @@ static double time_ratio(uint64_t x1, double spp1, uint64_t x2, double spp2) {
 typedef struct {
     size_t entry;       /* table entry */
     size_t func;        /* index into funcs (before sorting) */
-    double added;       /* estimated seconds added */
+    double base, now;   /* estimated seconds in the function, total, in each run */
+    double added;       /* now - base */
 } candidate;
 
 static int cand_cmp(const void *a, const void *b) {
@@ -421,10 +422,18 @@ static int cand_cmp(const void *a, const void *b) {
 
 #define MAX_CANDIDATES 64
 
-/* Drops every candidate with another candidate beneath it in at least half
- * of that one's new samples: main() grows because plant() does, and the
- * verdict names plant(). Returns how many remain (compacted, order kept). */
-static long keep_innermost(const side_map *m, candidate *c, size_t nc) {
+/* Drops a candidate whose growth the candidates beneath it explain: main()
+ * grows because plant() does, and the verdict names plant(). Candidate j is
+ * beneath i when it runs under i in at least half of j's new samples. What
+ * is left of i once the outermost candidates beneath it are taken away is
+ * i's remainder; i stays a lead only when its remainder grew too: by the
+ * threshold (up, a ratio), and by at least a fifth of what i added. So a
+ * user function that calls a library which calls the user back (a SciPy
+ * optimiser and its objective) is named when it called the library more
+ * often (the library's own work grew with the callback's), and the
+ * callback alone when only the callback got slower. Returns how many
+ * remain (compacted, order kept). */
+static long keep_innermost(const side_map *m, candidate *c, size_t nc, double up) {
     if (nc < 2) return (long)nc;
     uint64_t *nest = calloc(nc * nc, sizeof *nest), *own = calloc(nc, sizeof *own);
     int *slot = NULL;
@@ -458,13 +467,37 @@ static long keep_innermost(const side_map *m, candidate *c, size_t nc) {
             for (size_t i = 0; i < j; i++) nest[(size_t)on[i] * nc + (size_t)on[j]] += st->count;
         }
     }
-    size_t kept = 0;
-    for (size_t i = 0; i < nc; i++) {
-        bool outer = false;
-        for (size_t j = 0; j < nc && !outer; j++)
-            outer = j != i && own[j] && 2 * nest[i * nc + j] >= own[j];
-        if (!outer) c[kept++] = c[i];
+#define BENEATH(i, j) ((j) != (i) && own[j] && 2 * nest[(size_t)(i) * nc + (j)] >= own[j])
+    bool *drop = calloc(nc, sizeof *drop);
+    if (!drop) {
+        free(nest);
+        free(own);
+        free(slot);
+        return -1;
     }
+    for (size_t i = 0; i < nc; i++) {
+        double base = c[i].base, now = c[i].now;
+        bool any = false;
+        for (size_t j = 0; j < nc; j++) {
+            if (!BENEATH(i, j)) continue;
+            /* Only the outermost candidates beneath i: a candidate inside
+             * another one beneath i is part of that one's time already. */
+            bool inner = false;
+            for (size_t k = 0; k < nc && !inner; k++)
+                inner = k != i && k != j && BENEATH(i, k) && BENEATH(k, j);
+            if (inner) continue;
+            base -= c[j].base;
+            now -= c[j].now;
+            any = true;
+        }
+        bool grew = now - base >= c[i].added / 5 && (base > 0 ? now / base >= up : now > 0);
+        drop[i] = any && !grew;
+    }
+#undef BENEATH
+    size_t kept = 0;
+    for (size_t i = 0; i < nc; i++)
+        if (!drop[i]) c[kept++] = c[i];
+    free(drop);
     free(nest);
     free(own);
     free(slot);
@@ -533,8 +566,9 @@ static int find_leads(const lead_ctx *lc, const side_map sm[2], cmp_result *out)
     for (size_t i = 0; i < out->nfuncs; i++) {
         const cmp_func *f = &out->funcs[i];
         if (!f->yours || f->total_dir != CMP_SLOWER) continue;
-        double added = (double)f->new_total * lc->spp[1] - (double)f->base_total * lc->spp[0];
-        candidate x = {.entry = i, .func = i, .added = added};
+        double base = (double)f->base_total * lc->spp[0], now = (double)f->new_total * lc->spp[1];
+        double added = now - base;
+        candidate x = {.entry = i, .func = i, .base = base, .now = now, .added = added};
         if (nc < MAX_CANDIDATES) {
             c[nc++] = x;
         } else {
@@ -543,7 +577,7 @@ static int find_leads(const lead_ctx *lc, const side_map sm[2], cmp_result *out)
             if (added > c[nc - 1].added) c[nc - 1] = x;
         }
     }
-    long kept = keep_innermost(&sm[1], c, nc);
+    long kept = keep_innermost(&sm[1], c, nc, 1.0 + lc->o->threshold_pct / 100.0);
     if (kept < 0) return -1;
     qsort(c, (size_t)kept, sizeof *c, cand_cmp);
     out->nleads_all = (size_t)kept;

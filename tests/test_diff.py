@@ -250,21 +250,30 @@ class Verdicts(unittest.TestCase):
     the work, json.dumps called 3x as often by one user function, and only
     an import doing 60x the work."""
 
+    FILES = (APP, SLOWMOD)
+    SCRIPT = "verdict_app.py"
+    PYTHON = sys.executable
+    # The knobs each variant turns (all others stay at 1).
+    VARIANTS = {"plant": {"VERDICT_PLANT": "3"}, "lib": {"VERDICT_LIB": "3"},
+                "import": {"VERDICT_IMPORT": "60"}}
+    PLANTED = "plant"                                   # named first in "plant"
+    LIB_CALLER, LIB_CALLEE = "encode_records", ("dumps", "json/__init__.py")
+    IMPORTED = "slowmod"                                # the import that got slower
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="csprof-verdicts-")
         cls.ws = os.path.join(cls.tmp, "ws")
         os.makedirs(cls.ws)
-        for f in (APP, SLOWMOD):
+        for f in cls.FILES:
             shutil.copy(f, cls.ws)
         main = {"GITHUB_REF_NAME": "main", "GITHUB_RUN_ID": "1111", "GITHUB_SHA": "a" * 40,
                 "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/demo"}
         for i in range(6):
             cls.record(f"h{i}", main)
         pr = dict(main, GITHUB_REF_NAME="feature", GITHUB_HEAD_REF="feature", GITHUB_RUN_ID="2222")
-        cls.record("plant", dict(pr, VERDICT_PLANT="3"))
-        cls.record("lib", dict(pr, VERDICT_LIB="3"))
-        cls.record("import", dict(pr, VERDICT_IMPORT="60"))
+        for name, knobs in cls.VARIANTS.items():
+            cls.record(name, dict(pr, **knobs))
         cls.history = os.path.join(cls.tmp, "h.history.json")
         cls.write_history(cls.history, [cls.load(f"h{i}") for i in range(5)])
 
@@ -281,10 +290,12 @@ class Verdicts(unittest.TestCase):
     @classmethod
     def record(cls, name, env):
         env = dict(env, GITHUB_WORKSPACE=cls.ws)
-        for k in ("VERDICT_PLANT", "VERDICT_LIB", "VERDICT_IMPORT", "GITHUB_HEAD_REF"):
-            env.setdefault(k, os.environ.get(k, "") if k == "GITHUB_HEAD_REF" else "1")
-        r = run_csprof(["record", "-q", "-o", cls.tmp, "-n", name, "-f", "json", "--", sys.executable,
-                        "verdict_app.py"], cwd=cls.ws, env=env)
+        env.setdefault("GITHUB_HEAD_REF", os.environ.get("GITHUB_HEAD_REF", ""))
+        for knobs in cls.VARIANTS.values():
+            for k in knobs:
+                env.setdefault(k, "1")
+        r = run_csprof(["record", "-q", "-o", cls.tmp, "-n", name, "-f", "json", "--", cls.PYTHON,
+                        cls.SCRIPT], cwd=cls.ws, env=env)
         if r.returncode != 0:
             raise AssertionError(f"record {name} failed: {r.stderr}")
 
@@ -347,15 +358,16 @@ class Verdicts(unittest.TestCase):
         j = self.diff("plant", "json")
         self.assertTrue(j["regressed"])
         self.assertEqual(j["verdict"], "regressed")
-        self.assertEqual(j["leads"][0]["function"], "plant")
-        self.assertEqual(j["leads"][0]["file"], "verdict_app.py")
-        self.assertNotIn("main", [l["function"] for l in j["leads"]], "main only grew through plant")
+        self.assertEqual(j["leads"][0]["function"], self.PLANTED, json.dumps(j["leads"], indent=1))
+        self.assertEqual(j["leads"][0]["file"], self.SCRIPT)
+        self.assertNotIn("main", [l["function"] for l in j["leads"]], "main only grew through it")
         self.assertGreater(j["leads"][0]["total"]["time_ratio"], 1.5)
         md = self.diff("plant", "md")
-        self.assertIn("**Verdict: 🔴 regression** — your code got slower: `plant`", md)
+        self.assertIn(f"**Verdict: 🔴 regression** — your code got slower: `{self.PLANTED}`", md)
         first = md.split("**Your code that got slower**", 1)[1].split("\n\n**")[0]
         rows = [l for l in first.splitlines() if l.startswith(("| `", "| ↳"))]
-        self.assertTrue(rows[0].startswith("| `plant` | [verdict\\_app.py:"), rows)
+        script_md = self.SCRIPT.replace("_", "\\_")
+        self.assertTrue(rows[0].startswith(f"| `{self.PLANTED}` | [{script_md}:"), rows)
         # Which profiles: the baseline's commit, branch, date and run; another branch.
         self.assertIn("Baseline: commit `aaaaaaaaaaaa` on `main`, recorded 20", md)
         self.assertIn("run [1111](https://github.com/octo/demo/actions/runs/1111)", md)
@@ -365,15 +377,15 @@ class Verdicts(unittest.TestCase):
         j = self.diff("lib", "json")
         self.assertTrue(j["regressed"])
         lead = j["leads"][0]
-        self.assertEqual(lead["function"], "encode_records")
+        self.assertEqual(lead["function"], self.LIB_CALLER, json.dumps(j["leads"], indent=1))
         beneath = [b["function"] for b in lead["beneath"]]
-        self.assertEqual(beneath[0], "dumps", lead["beneath"])
-        self.assertTrue(lead["beneath"][0]["file"].endswith("json/__init__.py"), lead["beneath"])
+        self.assertEqual(beneath[0], self.LIB_CALLEE[0], lead["beneath"])
+        self.assertTrue(lead["beneath"][0]["file"].endswith(self.LIB_CALLEE[1]), lead["beneath"])
         md = self.diff("lib", "md")
         first = md.split("**Your code that got slower**", 1)[1].split("\n\n**")[0]
         rows = [l for l in first.splitlines() if l.startswith(("| `", "| ↳"))]
-        self.assertTrue(rows[0].startswith("| `encode_records` |"), rows)
-        self.assertTrue(rows[1].startswith("| ↳ calls `dumps` |"), rows)
+        self.assertTrue(rows[0].startswith(f"| `{self.LIB_CALLER}` |"), rows)
+        self.assertTrue(rows[1].startswith(f"| ↳ calls `{self.LIB_CALLEE[0]}` |"), rows)
 
     def test_only_an_import_got_slower(self):
         j = self.diff("import", "json")
@@ -381,12 +393,13 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(j["slower"], [])
         self.assertEqual(j["leads"], [])
         self.assertEqual(j["imports"]["change"], "slower")
-        self.assertEqual(j["imports"]["top_module"], "slowmod")
+        self.assertEqual(j["imports"]["top_module"], self.IMPORTED)
         self.assertGreater(j["imports"]["new_seconds"], j["imports"]["base_seconds"])
         md = self.diff("import", "md")
         self.assertNotIn("🔴", md)
         line = [l for l in md.splitlines() if "Imports took" in l][0]
-        self.assertRegex(line, r"^\*\*Imports took [0-9.]+ m?s longer\*\* \(.*most of the change in `slowmod`")
+        self.assertRegex(line, r"^\*\*Imports took [0-9.]+ m?s longer\*\* \(.*most of the change in `"
+                         + self.IMPORTED + "`")
         self.assertIn("often a cold cache on the runner", line)
 
     def test_history_errors(self):
@@ -415,6 +428,35 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(json.loads(r.stdout)["wall"]["by_history"])
         self.assertEqual(json.loads(r.stdout)["wall"]["history_runs"], 3)
+
+
+BO = os.path.join(ROOT, "tests", "realistic")
+
+
+class RealisticVerdicts(Verdicts):
+    """The same loop on a realistic validation script (tests/realistic/
+    bo_loop.py: a Bayesian-optimisation loop with scikit-learn's GP, SciPy's
+    L-BFGS-B and numpy, on Debian's Python 3.11 and packages): the
+    multistart loop of the user's acquisition optimiser goes from 10 to 30
+    starts (the run the real-code issue describes), score_candidates calls
+    the GP's predict 3x as often, and only a local module's import does
+    20x the work."""
+
+    FILES = (os.path.join(BO, "bo_loop.py"), os.path.join(BO, "bo_tables.py"))
+    SCRIPT = "bo_loop.py"
+    PYTHON = "/usr/bin/python3.11"
+    VARIANTS = {"plant": {"BO_STARTS": "30"}, "lib": {"BO_SCORE": "3"}, "import": {"BO_IMPORT": "20"}}
+    PLANTED = "optimise_acquisition"
+    LIB_CALLER = "score_candidates"
+    LIB_CALLEE = ("GaussianProcessRegressor.predict", "sklearn/gaussian_process/_gpr.py")
+    IMPORTED = "bo_tables"
+
+    @classmethod
+    def record(cls, name, env):
+        # The default knob values are the script's own (BO_STARTS is 10).
+        env = dict(env)
+        env.setdefault("BO_STARTS", "10")
+        super().record(name, env)
 
 
 if __name__ == "__main__":

@@ -534,6 +534,61 @@ TEST(imports_apart_and_never_a_regression) {
     prof_free(b);
 }
 
+/* main -> opt -> minimize (a library) -> {its own work | cb (the user's
+ * objective, called back) -> predict}: samples of each path given. */
+static profile *callback_profile(uint64_t lib_self, uint64_t cb) {
+    profile *p = prof_new();
+    if (!p) return NULL;
+    prof_meta *m = prof_meta_of(p);
+    m->wall_seconds = (double)(lib_self + cb + 300) / 1000.0;
+    m->rate_hz = 1000;
+    if (prof_set_str(&m->workspace, "/ws")) goto fail;
+    int th = prof_add_thread(p, 1, 1, "MainThread");
+    int mainf = prof_intern_frame(p, "main", "/ws/bo.py", 70, 68, FRAME_PYTHON);
+    int opt = prof_intern_frame(p, "optimise", "/ws/bo.py", 50, 48, FRAME_PYTHON);
+    int mini = prof_intern_frame(p, "minimize", "/usr/lib/python3/dist-packages/scipy/optimize/_minimize.py",
+                                 700, 45, FRAME_PYTHON);
+    int cbf = prof_intern_frame(p, "neg_ei", "/ws/bo.py", 40, 38, FRAME_PYTHON);
+    int pred = prof_intern_frame(p, "predict", "/usr/lib/python3/dist-packages/sklearn/gaussian_process/_gpr.py",
+                                 400, 360, FRAME_PYTHON);
+    int fit = prof_intern_frame(p, "fit", "/ws/bo.py", 30, 28, FRAME_PYTHON);
+    if (th < 0 || mainf < 0 || opt < 0 || mini < 0 || cbf < 0 || pred < 0 || fit < 0) goto fail;
+    uint32_t s1[] = {(uint32_t)mainf, (uint32_t)opt, (uint32_t)mini};
+    uint32_t s2[] = {(uint32_t)mainf, (uint32_t)opt, (uint32_t)mini, (uint32_t)cbf, (uint32_t)pred};
+    uint32_t s3[] = {(uint32_t)mainf, (uint32_t)fit};
+    if (prof_add_stack(p, (uint32_t)th, false, s1, 3, lib_self) < 0 ||
+        prof_add_stack(p, (uint32_t)th, false, s2, 5, cb) < 0 ||
+        prof_add_stack(p, (uint32_t)th, false, s3, 2, 300) < 0)
+        goto fail;
+    return p;
+fail:
+    prof_free(p);
+    return NULL;
+}
+
+TEST(leads_through_a_callback) {
+    /* optimise calls the optimiser 3x as often: the library's own work and
+     * the callback both grew, and the changed function, optimise, leads. */
+    profile *a = callback_profile(100, 300), *b = callback_profile(300, 900);
+    CHECK(a && b);
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK(r.regressed);
+    CHECK(r.nleads >= 1 && !strcmp(r.funcs[r.leads[0].func].function, "optimise"));
+    for (size_t i = 0; i < r.nleads; i++) CHECK(strcmp(r.funcs[r.leads[i].func].function, "main"));
+    cmp_result_free(&r);
+    prof_free(b);
+    /* Only the callback got 3x slower: it leads, and optimise is not named. */
+    b = callback_profile(100, 900);
+    CHECK(b);
+    CHECK_EQ_INT(cmp_profiles(a, b, NULL, &r), 0);
+    CHECK_EQ_INT((int)r.nleads, 1);
+    CHECK(r.nleads && !strcmp(r.funcs[r.leads[0].func].function, "neg_ei"));
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
 TEST(leads_are_innermost_user_functions) {
     /* plant does 3x the work: plant leads, not main or <module>. */
     profile *a = app_profile(300, 300, 100, 50), *b = app_profile(900, 300, 100, 50);
@@ -617,6 +672,7 @@ int main(void) {
     RUN(import_frames);
     RUN(imports_apart_and_never_a_regression);
     RUN(leads_are_innermost_user_functions);
+    RUN(leads_through_a_callback);
     RUN(self_moved_to_callee_is_no_slowdown);
     RUN(estimated_time_follows_cpu_time);
     return check_summary();
