@@ -14,6 +14,7 @@
 #include "atomicfile.h"
 #include "compare.h"
 #include "fmt_html.h"
+#include "optval.h"
 #include "output.h"
 
 static const char usage[] =
@@ -86,10 +87,8 @@ static int parse_args(int argc, char **argv, report_opts *o) {
         case 't': o->title = optarg; break;
         case 'B': o->baseline = optarg; break;
         case 'T': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || v < 1 || v > 100) {
+            long v;
+            if (optval_long(optarg, 1, 100, &v)) {
                 fprintf(stderr, "csprof report: --top wants a number from 1 to 100, not '%s'\n",
                         optarg);
                 return EXIT_USAGE;
