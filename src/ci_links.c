@@ -7,10 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *env(const char *name) {
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
+#include "ci_settings.h"
 
 static void warn(const char *what, const char *path) {
     printf("::warning title=csprof::cannot %s %s: %s\n", what, path ? path : "", strerror(errno));
@@ -129,13 +126,13 @@ int ci_links_finish(const char *summary_path, const char *step_summary, const ci
 }
 
 int ci_links_main(void) {
-    const char *summary = env("CSPROF_SUMMARY_FILE");
+    const char *summary = ci_env("CSPROF_SUMMARY_FILE");
     if (!summary) {
         printf("::warning title=csprof::no summary to complete (CSPROF_SUMMARY_FILE is not set)\n");
         return 0;
     }
-    ci_report_link l = {.url = env("CSPROF_HTML_URL"), .html_path = env("CSPROF_HTML_FILE")};
-    const char *upload = env("CSPROF_UPLOAD"), *outcome = env("CSPROF_UPLOAD_OUTCOME");
+    ci_report_link l = {.url = ci_env("CSPROF_HTML_URL"), .html_path = ci_env("CSPROF_HTML_FILE")};
+    const char *upload = ci_env("CSPROF_UPLOAD"), *outcome = ci_env("CSPROF_UPLOAD_OUTCOME");
     if (!l.url) {
         if (upload && strcmp(upload, "true"))
             l.why = "the upload input is off";
@@ -148,7 +145,7 @@ int ci_links_main(void) {
         if (l.html_path)
             printf("::notice title=csprof::no link to the HTML report: %s\n", l.why);
     }
-    ci_links_finish(summary, env("GITHUB_STEP_SUMMARY"), &l);
+    ci_links_finish(summary, ci_env("GITHUB_STEP_SUMMARY"), &l);
     fflush(stdout);
     return 0;
 }
