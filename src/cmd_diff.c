@@ -590,8 +590,7 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
     cmp_opts_init(&o->cmp);
     o->formats = "text";
     o->top = 10;
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int ch;
     while ((ch = getopt_long(argc, argv, "t:f:o:n:h", longs, NULL)) != -1) {
         double v;

@@ -301,8 +301,7 @@ int cmd_history(int argc, char **argv) {
                                               {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *outdir = NULL;
     long last = 30;
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int c;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (c) {

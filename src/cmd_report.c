@@ -76,8 +76,7 @@ static int parse_args(int argc, char **argv, report_opts *o) {
         {"baseline", required_argument, 0, 'B'},
         {0, 0, 0, 0}};
     *o = (report_opts){.formats = "text", .top = 3};
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int c;
     while ((c = getopt_long(argc, argv, ":f:o:n:h", longopts, NULL)) != -1) {
         switch (c) {

@@ -2,7 +2,13 @@
 #include "optval.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
+
+void optval_getopt_start(void) {
+    optind = 1;
+    opterr = 0;
+}
 
 int optval_double(const char *s, double lo, double hi, double *out) {
     char *end;

@@ -55,8 +55,7 @@ int record_parse_args(int argc, char **argv, record_opts *o) {
         {"native", no_argument, 0, 'N'},
         {0, 0, 0, 0}};
     *o = (record_opts){.output = "artifacts/profiling", .rate = 1000, .formats = "svg,json,md"};
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int c;
     bool rate_given = false;
     while ((c = getopt_long(argc, argv, "+o:n:r:d:p:f:qh", longopts, NULL)) != -1) {

@@ -24,37 +24,37 @@ static const char *split(const char *line, char *out, size_t size) {
     return out;
 }
 
-TEST(words_and_quotes) {
-    char o[256];
-    CHECK_EQ_STR(split("a b\tc", o, sizeof o), "a|b|c");
-    CHECK_EQ_STR(split("  lead  trail  ", o, sizeof o), "lead|trail");
-    CHECK_EQ_STR(split("", o, sizeof o), "");
-    CHECK_EQ_STR(split("   ", o, sizeof o), "");
-    CHECK_EQ_STR(split("'a b' \"c d\"", o, sizeof o), "a b|c d");
-    CHECK_EQ_STR(split("'$HOME' \"x'y\" 'x\"y'", o, sizeof o), "$HOME|x'y|x\"y");
-    CHECK_EQ_STR(split("e\\ f g\\\\h", o, sizeof o), "e f|g\\h");
+/* A line and its words joined with '|', or "ERR:" and the reason. */
+static const struct {
+    const char *line, *want;
+} split_cases[] = {
+    {"a b\tc", "a|b|c"},
+    {"  lead  trail  ", "lead|trail"},
+    {"", ""},
+    {"   ", ""},
+    {"'a b' \"c d\"", "a b|c d"},
+    {"'$HOME' \"x'y\" 'x\"y'", "$HOME|x'y|x\"y"},
+    {"e\\ f g\\\\h", "e f|g\\h"},
     /* inside "...", only \" \\ \$ \` are escapes; a backslash before
      * anything else stays */
-    CHECK_EQ_STR(split("\"a\\\"b\\\\c\\$d\\`e\\nf\"", o, sizeof o), "a\"b\\c$d`e\\nf");
-    CHECK_EQ_STR(split("''", o, sizeof o), "");
-    CHECK_EQ_STR(split("'' x", o, sizeof o), "|x");
-    CHECK_EQ_STR(split("a'b c'd\"e f\"", o, sizeof o), "ab cde f");
-    CHECK_EQ_STR(split("trailing\\", o, sizeof o), "trailing\\");
-    CHECK_EQ_STR(split("$HOME *.py ~ `x`", o, sizeof o), "$HOME|*.py|~|`x`");
-}
+    {"\"a\\\"b\\\\c\\$d\\`e\\nf\"", "a\"b\\c$d`e\\nf"},
+    {"''", ""},
+    {"'' x", "|x"},
+    {"a'b c'd\"e f\"", "ab cde f"},
+    {"trailing\\", "trailing\\"},
+    {"$HOME *.py ~ `x`", "$HOME|*.py|~|`x`"},
+    /* one-character words, one blank apart: the most words a line holds */
+    {"a b c d e f g h", "a|b|c|d|e|f|g|h"},
+    {"'''''' ''", "|"},
+    {"python3 -c 'print(1)", "ERR:unterminated ' quote"},
+    {"a \"b", "ERR:unterminated \" quote"},
+    {"a \"b\\\"", "ERR:unterminated \" quote"},
+};
 
-TEST(unterminated_quotes) {
+TEST(words_quotes_and_errors) {
     char o[256];
-    CHECK_EQ_STR(split("python3 -c 'print(1)", o, sizeof o), "ERR:unterminated ' quote");
-    CHECK_EQ_STR(split("a \"b", o, sizeof o), "ERR:unterminated \" quote");
-    CHECK_EQ_STR(split("a \"b\\\"", o, sizeof o), "ERR:unterminated \" quote");
-}
-
-TEST(most_words_fit) {
-    /* one-character words separated by one blank: the most a line holds */
-    char o[256];
-    CHECK_EQ_STR(split("a b c d e f g h", o, sizeof o), "a|b|c|d|e|f|g|h");
-    CHECK_EQ_STR(split("'''''' ''", o, sizeof o), "|");
+    for (size_t i = 0; i < sizeof split_cases / sizeof split_cases[0]; i++)
+        CHECK_EQ_STR(split(split_cases[i].line, o, sizeof o), split_cases[i].want);
 }
 
 static ci_script *parse(const char *text, size_t *n) {
@@ -143,9 +143,7 @@ TEST(option_values) {
 }
 
 int main(void) {
-    RUN(words_and_quotes);
-    RUN(unterminated_quotes);
-    RUN(most_words_fit);
+    RUN(words_quotes_and_errors);
     RUN(lines_names_and_interpreter);
     RUN(unreadable_lines_are_kept_with_the_reason);
     RUN(many_lines_grow_the_array);
