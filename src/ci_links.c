@@ -7,14 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *env(const char *name) {
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
+#include "atomicfile.h"
+#include "ci_say.h"
+#include "ci_settings.h"
 
 static void warn(const char *what, const char *path) {
-    printf("::warning title=csprof::cannot %s %s: %s\n", what, path ? path : "", strerror(errno));
-    fflush(stdout);
+    ci_warning("cannot %s %s: %s", what, path ? path : "", strerror(errno));
 }
 
 static const char *base_name(const char *p) {
@@ -73,40 +71,53 @@ static char *finished(const char *text, size_t *len, const ci_report_link *l) {
     return buf;
 }
 
-static int write_all(const char *path, const char *mode, const char *s, size_t len) {
-    FILE *f = fopen(path, mode);
+/* Appends to the job summary file (GitHub's, so not ours to replace). */
+static int append(const char *path, const char *s, size_t len) {
+    FILE *f = fopen(path, "ab");
     if (!f) return -1;
     bool ok = fwrite(s, 1, len, f) == len;
     if (fclose(f) != 0) ok = false;
     return ok ? 0 : -1;
 }
 
-int ci_links_finish(const char *summary_path, const char *step_summary, const ci_report_link *l) {
-    FILE *f = fopen(summary_path, "rb");
-    if (!f) {
-        warn("read the summary", summary_path);
-        return -1;
-    }
+/* The whole of the file at path, NUL-terminated; NULL with errno. */
+static char *read_all(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
     char *text = NULL;
     size_t cap = 0, n = 0;
+    bool oom = false;
     for (;;) {
         if (n + 65536 + 1 > cap) {
             char *more = realloc(text, cap = n + 65536 + 1);
-            if (!more) break;
+            if (!more) {
+                oom = true;
+                break;
+            }
             text = more;
         }
         size_t got = fread(text + n, 1, 65536, f);
         n += got;
         if (got == 0) break;
     }
-    bool bad = ferror(f) || !text;
-    fclose(f);
+    bool bad = oom || ferror(f);
+    int e = oom ? ENOMEM : errno;
+    fclose(f);  /* read only: nothing to lose when closing fails */
     if (bad) {
         free(text);
+        errno = e;
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
+int ci_links_finish(const char *summary_path, const char *step_summary, const ci_report_link *l) {
+    char *text = read_all(summary_path);
+    if (!text) {
         warn("read the summary", summary_path);
         return -1;
     }
-    text[n] = '\0';
     size_t len = 0;
     char *out = finished(text, &len, l);
     free(text);
@@ -116,11 +127,11 @@ int ci_links_finish(const char *summary_path, const char *step_summary, const ci
         return -1;
     }
     int rc = 0;
-    if (write_all(summary_path, "wb", out, len)) {
+    if (atomic_write(summary_path, out, len, NULL)) {
         warn("write", summary_path);
         rc = -1;
     }
-    if (step_summary && write_all(step_summary, "ab", out, len)) {
+    if (step_summary && append(step_summary, out, len)) {
         warn("append to the job summary", step_summary);
         rc = -1;
     }
@@ -129,13 +140,13 @@ int ci_links_finish(const char *summary_path, const char *step_summary, const ci
 }
 
 int ci_links_main(void) {
-    const char *summary = env("CSPROF_SUMMARY_FILE");
+    const char *summary = ci_env("CSPROF_SUMMARY_FILE");
     if (!summary) {
         printf("::warning title=csprof::no summary to complete (CSPROF_SUMMARY_FILE is not set)\n");
         return 0;
     }
-    ci_report_link l = {.url = env("CSPROF_HTML_URL"), .html_path = env("CSPROF_HTML_FILE")};
-    const char *upload = env("CSPROF_UPLOAD"), *outcome = env("CSPROF_UPLOAD_OUTCOME");
+    ci_report_link l = {.url = ci_env("CSPROF_HTML_URL"), .html_path = ci_env("CSPROF_HTML_FILE")};
+    const char *upload = ci_env("CSPROF_UPLOAD"), *outcome = ci_env("CSPROF_UPLOAD_OUTCOME");
     if (!l.url) {
         if (upload && strcmp(upload, "true"))
             l.why = "the upload input is off";
@@ -148,7 +159,7 @@ int ci_links_main(void) {
         if (l.html_path)
             printf("::notice title=csprof::no link to the HTML report: %s\n", l.why);
     }
-    ci_links_finish(summary, env("GITHUB_STEP_SUMMARY"), &l);
+    ci_links_finish(summary, ci_env("GITHUB_STEP_SUMMARY"), &l);
     fflush(stdout);
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "atomicfile.h"
 #include "md.h"
 #include "numfmt.h"
+#include "optval.h"
 #include "output.h"
 #include "history.h"
 
@@ -58,15 +59,6 @@ static const char usage[] =
     "64 bad option, 66 unreadable profile,\n"
     "70 internal error, 73 output not writable.\n";
 
-
-static int parse_num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return -1;
-    *out = v;
-    return 0;
-}
 
 /* ---- small formatting helpers ---- */
 
@@ -598,22 +590,21 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
     cmp_opts_init(&o->cmp);
     o->formats = "text";
     o->top = 10;
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int ch;
     while ((ch = getopt_long(argc, argv, "t:f:o:n:h", longs, NULL)) != -1) {
         double v;
         switch (ch) {
         case 't':
-            if (parse_num(optarg, 0, 100000, &v)) goto bad_value;
+            if (optval_double(optarg, 0, 100000, &v)) goto bad_value;
             o->cmp.threshold_pct = v;
             break;
         case O_MIN:
-            if (parse_num(optarg, 0, 100, &v)) goto bad_value;
+            if (optval_double(optarg, 0, 100, &v)) goto bad_value;
             o->cmp.min_share_pp = v;
             break;
         case O_ALPHA:
-            if (parse_num(optarg, 1e-12, 0.5, &v)) goto bad_value;
+            if (optval_double(optarg, 1e-12, 0.5, &v)) goto bad_value;
             o->cmp.alpha = v;
             break;
         case O_CORR:
@@ -622,7 +613,7 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
             else goto bad_value;
             break;
         case O_DISP:
-            if (parse_num(optarg, 1, 1000, &v)) goto bad_value;
+            if (optval_double(optarg, 1, 1000, &v)) goto bad_value;
             o->cmp.dispersion = v;
             break;
         case O_FAIL:
@@ -635,7 +626,7 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
         case 'o': o->output = optarg; break;
         case 'n': o->name = optarg; break;
         case O_TOP:
-            if (parse_num(optarg, 1, 1000, &v)) goto bad_value;
+            if (optval_double(optarg, 1, 1000, &v)) goto bad_value;
             o->top = (int)v;
             break;
         case 'h': fputs(usage, stdout); return -1;

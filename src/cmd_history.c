@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "history.h"
+#include "optval.h"
 #include "sumfmt.h"
 
 /* What both renderings show: the last <= window runs of h, then cur. */
@@ -300,16 +301,13 @@ int cmd_history(int argc, char **argv) {
                                               {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *outdir = NULL;
     long last = 30;
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int c;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'o': outdir = optarg; break;
         case 'l':
-            last = strtol(optarg, &end, 10);
-            if (*end || end == optarg || last < 2 || last > HIST_MAX_RUNS) {
+            if (optval_long(optarg, 2, HIST_MAX_RUNS, &last)) {
                 fprintf(stderr, "csprof history: --last wants 2 to %d, not '%s'\n", HIST_MAX_RUNS, optarg);
                 return EXIT_USAGE;
             }

@@ -14,6 +14,7 @@
 #include "atomicfile.h"
 #include "compare.h"
 #include "fmt_html.h"
+#include "optval.h"
 #include "output.h"
 
 static const char usage[] =
@@ -75,8 +76,7 @@ static int parse_args(int argc, char **argv, report_opts *o) {
         {"baseline", required_argument, 0, 'B'},
         {0, 0, 0, 0}};
     *o = (report_opts){.formats = "text", .top = 3};
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int c;
     while ((c = getopt_long(argc, argv, ":f:o:n:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -86,10 +86,8 @@ static int parse_args(int argc, char **argv, report_opts *o) {
         case 't': o->title = optarg; break;
         case 'B': o->baseline = optarg; break;
         case 'T': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || v < 1 || v > 100) {
+            long v;
+            if (optval_long(optarg, 1, 100, &v)) {
                 fprintf(stderr, "csprof report: --top wants a number from 1 to 100, not '%s'\n",
                         optarg);
                 return EXIT_USAGE;

@@ -1,13 +1,13 @@
 /* record_args.c -- option parsing for `csprof record`. */
 #include "record_args.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "optval.h"
 #include "output.h"
 
 static const char usage[] =
@@ -45,15 +45,6 @@ static const char usage[] =
     "65 no such pid, 69 unsupported Python, 73 output not writable, 77 not\n"
     "permitted to read the target, 126/127 command not executable / not found.\n";
 
-static int parse_double(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 int record_parse_args(int argc, char **argv, record_opts *o) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},   {"name", required_argument, 0, 'n'},
@@ -64,8 +55,7 @@ int record_parse_args(int argc, char **argv, record_opts *o) {
         {"native", no_argument, 0, 'N'},
         {0, 0, 0, 0}};
     *o = (record_opts){.output = "artifacts/profiling", .rate = 1000, .formats = "svg,json,md"};
-    optind = 1;
-    opterr = 0;
+    optval_getopt_start();
     int c;
     bool rate_given = false;
     while ((c = getopt_long(argc, argv, "+o:n:r:d:p:f:qh", longopts, NULL)) != -1) {
@@ -74,20 +64,20 @@ int record_parse_args(int argc, char **argv, record_opts *o) {
         case 'o': o->output = optarg; break;
         case 'n': o->name = optarg; break;
         case 'r':
-            if (parse_double(optarg, 1, 10000, &o->rate)) {
+            if (optval_double(optarg, 1, 10000, &o->rate)) {
                 fprintf(stderr, "csprof record: --rate takes a number from 1 to 10000, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             rate_given = true;
             break;
         case 'd':
-            if (parse_double(optarg, 0.001, 1e7, &o->duration)) {
+            if (optval_double(optarg, 0.001, 1e7, &o->duration)) {
                 fprintf(stderr, "csprof record: --duration takes a positive number of seconds, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;
         case 'p':
-            if (parse_double(optarg, 1, 4194304, &v) || v != (double)(pid_t)v) {
+            if (optval_double(optarg, 1, 4194304, &v) || v != (double)(pid_t)v) {
                 fprintf(stderr, "csprof record: --pid takes a process id, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
