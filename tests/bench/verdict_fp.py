@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """False-positive rate of `csprof diff` on unchanged code (issue #10).
 
-Records tests/action/verdict_app.py once as the baseline, five more times
+Records tests/action/verdict_app.py (or, with --realistic, the Bayesian-
+optimisation loop tests/realistic/bo_loop.py on Debian's Python 3.11 with
+scikit-learn, SciPy and numpy) once as the baseline, four more times
 as its history, then N more times (default 20) with nothing changed, and
 compares each of the N with the baseline and the history as the action
 does. Prints, over the N comparisons, how often the verdict was a
@@ -9,7 +11,7 @@ regression (red), flagged any function (slower or faster), flagged wall
 time (yellow), called imports slower, and judged wall time within the usual
 spread. Nothing asserts: these are measurements of this machine.
 
-usage: python3 tests/bench/verdict_fp.py [--runs N] [--bin build/csprof] [--keep DIR]
+usage: python3 tests/bench/verdict_fp.py [--runs N] [--realistic] [--bin build/csprof] [--keep DIR]
 """
 import argparse
 import json
@@ -28,16 +30,24 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "csprof"))
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--keep", help="keep the profiles in this directory")
+    ap.add_argument("--realistic", action="store_true",
+                    help="the BO loop of tests/realistic/ on /usr/bin/python3.11")
     a = ap.parse_args()
     tmp = a.keep or tempfile.mkdtemp(prefix="csprof-fp-")
     os.makedirs(tmp, exist_ok=True)
-    for f in ("verdict_app.py", "slowmod.py"):
-        shutil.copy(os.path.join(ROOT, "tests", "action", f), tmp)
+    if a.realistic:
+        src, files, script = os.path.join(ROOT, "tests", "realistic"), ("bo_loop.py", "bo_tables.py"), "bo_loop.py"
+        if a.python == sys.executable:
+            a.python = "/usr/bin/python3.11"
+    else:
+        src, files, script = os.path.join(ROOT, "tests", "action"), ("verdict_app.py", "slowmod.py"), "verdict_app.py"
+    for f in files:
+        shutil.copy(os.path.join(src, f), tmp)
     env = dict(os.environ, GITHUB_WORKSPACE=tmp)
 
     def record(name):
         subprocess.run([a.bin, "record", "-q", "-o", tmp, "-n", name, "-f", "json", "--", a.python,
-                        "verdict_app.py"], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
+                        script], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(tmp, name + ".json")) as f:
             return json.load(f)
 
