@@ -1,5 +1,6 @@
 /* hashidx.c -- see hashidx.h. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "hashidx.h"
 
@@ -61,11 +62,29 @@ void hidx_free(hidx *t) {
     *t = (hidx){0};
 }
 
+void *hidx_reserve(void *entries, size_t *cap, size_t n, size_t size) {
+    if (n >= HIDX_NONE - 1 || size == 0) return NULL;
+    if (n < *cap) return entries;
+    size_t ncap = *cap ? *cap : MIN_CAP;
+    while (ncap <= n) {
+        if (ncap > SIZE_MAX / 2 / size) return NULL;
+        ncap *= 2;
+    }
+    void *grown = realloc(entries, ncap * size);
+    if (!grown) return NULL;
+    *cap = ncap;
+    return grown;
+}
+
+uint64_t hash_bytes(uint64_t h, const void *s, size_t n) {
+    const unsigned char *u = s;
+    for (size_t i = 0; i < n; i++) h = (h ^ u[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 uint64_t hash_str(uint64_t h, const char *s) {
     if (!s) return (h ^ 0x9e3779b97f4a7c15ULL) * 0x100000001b3ULL;
-    for (const unsigned char *u = (const unsigned char *)s; *u; u++)
-        h = (h ^ *u) * 0x100000001b3ULL;
-    return (h ^ 0xff) * 0x100000001b3ULL;
+    return (hash_bytes(h, s, strlen(s)) ^ 0xff) * 0x100000001b3ULL;
 }
 
 uint64_t hash_u64(uint64_t h, uint64_t v) {

@@ -8,6 +8,7 @@
  *     hidx_iter it;
  *     for (uint32_t id = hidx_first(&t, h, &it); id != HIDX_NONE; id = hidx_next(&it))
  *         if (entries[id].hash == h && same_key(&entries[id], key)) return id;
+ *     if (!(grown = hidx_reserve(entries, &cap, n, sizeof *entries))) return -1;
  *     ... append the new entry as id n-1, then hidx_add(&t, n - 1, h, n, hash_of, entries);
  *
  * Linear probing, kept at most half full, power-of-two capacity. Growing
@@ -47,9 +48,19 @@ int hidx_add(hidx *t, uint32_t id, uint64_t h, size_t n_ids, hidx_hash_fn hash_o
 
 void hidx_free(hidx *t);
 
+/* Room for one more entry in the owner's array (cap entries of size bytes,
+ * n in use): returns the array, moved and *cap doubled when it was full,
+ * or NULL when it cannot grow (allocation failure, or n would reach
+ * HIDX_NONE; the array is then unchanged). Every interning table appends
+ * this way, so ids stay below HIDX_NONE. */
+void *hidx_reserve(void *entries, size_t *cap, size_t n, size_t size);
+
 /* FNV-1a over a string and a terminator, so ("ab","c") and ("a","bc")
  * differ when chained; NULL hashes differently from "". */
 uint64_t hash_str(uint64_t h, const char *s);
+/* FNV-1a over n bytes and nothing else: hash_str less its terminator, for
+ * a value derived from the bytes alone (a colour that must not change). */
+uint64_t hash_bytes(uint64_t h, const void *s, size_t n);
 uint64_t hash_u64(uint64_t h, uint64_t v);
 
 #endif
