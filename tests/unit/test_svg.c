@@ -17,6 +17,7 @@
 
 #include "../bench/bench_render.h"
 #include "check.h"
+#include "fmt_svg.h"
 #include "output.h"
 #include "profile.h"
 
@@ -792,6 +793,31 @@ static profile *demo_profile(int variant) {
     return p;
 }
 
+/* The label rule has two halves: the C side (CHAR_W, which the HTML
+ * report's script reads from the data as "C") and flamegraph.js's fit(),
+ * embedded in the standalone SVG. They must divide by the same advance. */
+TEST(script_and_writer_share_the_label_advance) {
+    profile *p = demo_profile(0);
+    output_opts o = opts();
+    svg_embedded e = {0};
+    CHECK(p && svg_render_embedded(p, &o, &e) == 0);
+    char *svg = p ? render(p, &o) : NULL;
+    const char *c = e.data ? strstr(e.data, "\"C\":") : NULL;
+    CHECK(svg && c);
+    if (svg && c) {
+        char want[64];
+        size_t n = strcspn(c + 4, ",}");
+        snprintf(want, sizeof want, "Math.floor((w - 6) / %.*s);", (int)n, c + 4);
+        CHECK(strstr(svg, want) != NULL);
+        /* the script is there once, inside its CDATA section */
+        const char *js = strstr(svg, "<![CDATA[");
+        CHECK(js && strstr(js, want) && !strstr(strstr(svg, want) + 1, want));
+    }
+    free(svg);
+    svg_embedded_free(&e);
+    prof_free(p);
+}
+
 static int make_fixtures(const char *dir) {
     profile *demo = demo_profile(0), *later = demo_profile(1);
     profile *big = gen_big_profile(12345, 4000, 100000, 1000000);
@@ -825,5 +851,6 @@ int main(int argc, char **argv) {
     RUN(differential_colours_and_tooltips);
     RUN(write_errors_are_reported);
     RUN(property_big_profile);
+    RUN(script_and_writer_share_the_label_advance);
     return check_summary();
 }
