@@ -53,8 +53,9 @@ build/gen/embed_text: src/tools/embed_text.c
 	$(CC) $(WARN) -O1 -o $@ $<
 $(ASSETS_H): build/gen/embed_text src/report.css src/report.js
 	build/gen/embed_text $@ report_css=src/report.css report_js=src/report.js
-$(FLAME_ASSETS_H): build/gen/embed_text src/flamegraph.css src/flamegraph.js
-	build/gen/embed_text $@ flamegraph_css=src/flamegraph.css flamegraph_js=src/flamegraph.js
+$(FLAME_ASSETS_H): build/gen/embed_text src/flamegraph.css src/flamecore.js src/flamegraph.js
+	build/gen/embed_text $@ flamegraph_css=src/flamegraph.css flamecore_js=src/flamecore.js \
+	  flamegraph_js=src/flamegraph.js
 build/obj/musl/fmt_html.o build/obj/asan/fmt_html.o build/obj/vg/fmt_html.o: $(ASSETS_H)
 build/obj/musl/fmt_svg.o build/obj/asan/fmt_svg.o build/obj/vg/fmt_svg.o: $(FLAME_ASSETS_H)
 ASAN_OBJS := $(patsubst src/%.c,build/obj/asan/%.o,$(SRCS))

@@ -7,11 +7,12 @@
  *
  * The picture is complete without script: every bar is a <g> holding a
  * <title> (the tooltip), a <rect> and, when it fits, a <text> label. The
- * script (src/flamegraph.js, with src/flamegraph.css embedded at build
- * time) only adds zoom, search, a details bar and relabelling. It reads the
- * tree from a compact array F written after the bars (level, first sample,
- * samples, name, file per bar, in preorder) and a string table S, so it
- * never parses tooltips and can count search matches exactly.
+ * script (src/flamecore.js and src/flamegraph.js; the style is
+ * src/flamegraph.css, all embedded at build time) only adds zoom, search, a
+ * details bar and relabelling. It reads the tree from a compact array F
+ * written after the bars (level, first sample, samples, name, file per bar,
+ * in preorder) and a string table S, so it never parses tooltips and can
+ * count search matches exactly.
  *
  * Geometry is computed from integer sample offsets and each edge is rounded
  * once, so siblings tile exactly and a child never pokes out of its parent.
@@ -27,7 +28,7 @@
 #include "flame_colour.h"
 #include "flame_names.h"
 #include "flame_tree.h"
-#include "flamegraph_assets.h"   /* generated: flamegraph_css, flamegraph_js */
+#include "flamegraph_assets.h"   /* generated: flamegraph_css, flamecore_js, flamegraph_js */
 #include "fmt_svg.h"
 #include "numfmt.h"
 #include "sbuf.h"
@@ -39,9 +40,8 @@
 #define ROW_H 16
 #define RECT_H 15
 /* Advance of one character of the 12px monospace label font, slightly
- * generous so a fallback font still fits. flamegraph.js's fit() divides by
- * the same number (test_svg checks they agree); the HTML report's script
- * reads it from the data ("C"). */
+ * generous so a fallback font still fits; the script reads it from the
+ * tree data ("C"). */
 #define CHAR_W 7.4
 #define STR(x) #x
 #define XSTR(x) STR(x)
@@ -485,6 +485,15 @@ static void write_foot(render *r, sbuf *s, int top, int foot) {
     sbuf_puts(s, ".</text>\n");
 }
 
+/* The tree as one JSON object (fmt_svg.h), what flamecore.js reads as D. */
+static int write_tree(render *r, sbuf *d) {
+    sbuf_printf(d, "{\"W\":%d,\"P\":%d,\"C\":%s,\"T\":%llu,\"F\":[", FRAME_W, PAD_X,
+                XSTR(CHAR_W), (unsigned long long)r->total);
+    int rc = write_tree_arrays(r, d, "],\"S\":[");
+    sbuf_puts(d, "]}");
+    return rc || d->oom ? -1 : 0;
+}
+
 static int render_svg(render *r, sbuf *s) {
     int top = r->base ? 118 : 100;  /* first row's top edge */
     int rows = r->L.nvis ? (int)r->L.max_level + 1 : 0;
@@ -499,17 +508,14 @@ static int render_svg(render *r, sbuf *s) {
     if (r->data) {
         /* Embedded in a page: the page's own script reads the tree. */
         sbuf_puts(s, "</svg>\n");
-        sbuf_printf(r->data, "{\"W\":%d,\"P\":%d,\"C\":%s,\"T\":%llu,\"F\":[", FRAME_W, PAD_X,
-                    XSTR(CHAR_W), (unsigned long long)r->total);
-        if (write_tree_arrays(r, r->data, "],\"S\":[")) s->oom = true;
-        sbuf_puts(r->data, "]}");
-        return s->oom || r->data->oom ? -1 : 0;
+        return write_tree(r, r->data) || s->oom ? -1 : 0;
     }
-    /* The script's view of the tree. */
-    sbuf_printf(s, "<script type=\"text/ecmascript\"><![CDATA[\nvar W = %d, P = %d, T = %llu;\nvar F = [",
-                FRAME_W, PAD_X, (unsigned long long)r->total);
-    if (write_tree_arrays(r, s, "];\nvar S = [")) return -1;
-    sbuf_puts(s, "];\n");
+    /* JSON is a JavaScript expression; CDATA keeps '<' and '&' literal (the
+     * strings escape '>', so "]]>" cannot occur). */
+    sbuf_puts(s, "<script type=\"text/ecmascript\"><![CDATA[\nvar D = ");
+    if (write_tree(r, s)) return -1;
+    sbuf_puts(s, ";\n");
+    sbuf_puts(s, flamecore_js);
     sbuf_puts(s, flamegraph_js);
     sbuf_puts(s, "]]></script>\n</svg>\n");
     return s->oom ? -1 : 0;
@@ -590,6 +596,8 @@ int svg_render_embedded(const profile *p, const output_opts *o, svg_embedded *ou
     svg_embedded_free(out);
     return -1;
 }
+
+const char *svg_flame_script(void) { return flamecore_js; }
 
 void svg_embedded_free(svg_embedded *e) {
     free(e->svg);
