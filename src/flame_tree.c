@@ -22,7 +22,8 @@ static uint64_t line_hash_of(const void *ctx, uint32_t i) {
     return line_hash(e->node, e->line);
 }
 
-uint32_t flame_tree_find(const flame_tree *t, uint32_t parent, uint32_t key) {
+/* Inline in the merge, which looks up once per frame of every stack. */
+static inline uint32_t find_child(const flame_tree *t, uint32_t parent, uint32_t key) {
     hidx_iter it;
     for (uint32_t i = hidx_first(&t->idx, child_hash(parent, key), &it); i != HIDX_NONE;
          i = hidx_next(&it))
@@ -30,9 +31,13 @@ uint32_t flame_tree_find(const flame_tree *t, uint32_t parent, uint32_t key) {
     return FLAME_NONE;
 }
 
+uint32_t flame_tree_find(const flame_tree *t, uint32_t parent, uint32_t key) {
+    return find_child(t, parent, key);
+}
+
 /* The child of parent with this key, created when missing; FLAME_NONE on OOM. */
 static uint32_t child_of(flame_tree *t, uint32_t parent, uint32_t key) {
-    uint32_t c = flame_tree_find(t, parent, key);
+    uint32_t c = find_child(t, parent, key);
     if (c != FLAME_NONE) return c;
     flame_node *v = hidx_reserve(t->v, &t->cap, t->n, sizeof *v);
     if (!v) return FLAME_NONE;

@@ -6,20 +6,6 @@
 
 enum { MIN_CAP = 64 };
 
-uint32_t hidx_first(const hidx *t, uint64_t h, hidx_iter *it) {
-    it->t = t;
-    if (!t->cap) return HIDX_NONE;
-    it->pos = h & (t->cap - 1);
-    return t->slots[it->pos] ? t->slots[it->pos] - 1 : HIDX_NONE;
-}
-
-uint32_t hidx_next(hidx_iter *it) {
-    const hidx *t = it->t;
-    if (!t->cap || !t->slots[it->pos]) return HIDX_NONE;
-    it->pos = (it->pos + 1) & (t->cap - 1);
-    return t->slots[it->pos] ? t->slots[it->pos] - 1 : HIDX_NONE;
-}
-
 static void put(uint32_t *slots, size_t cap, uint32_t id, uint64_t h) {
     size_t pos = h & (cap - 1);
     while (slots[pos]) pos = (pos + 1) & (cap - 1);
@@ -87,7 +73,3 @@ uint64_t hash_str(uint64_t h, const char *s) {
     return (hash_bytes(h, s, strlen(s)) ^ 0xff) * 0x100000001b3ULL;
 }
 
-uint64_t hash_u64(uint64_t h, uint64_t v) {
-    for (int i = 0; i < 8; i++) h = (h ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
-    return h;
-}

@@ -81,6 +81,25 @@ TEST(hash_str_is_hash_bytes_and_a_terminator) {
     CHECK(hash_bytes(HASH_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
 }
 
+/* Ids are small and sequential; hashed, their low bits (the slot) must
+ * still spread evenly: 65,536 (parent, child) pairs over 4,096 buckets. */
+TEST(hash_u64_spreads_sequential_ids_over_the_low_bits) {
+    static unsigned load[4096];
+    for (uint64_t parent = 0; parent < 256; parent++)
+        for (uint64_t key = 0; key < 256; key++)
+            load[hash_u64(HASH_INIT, parent << 32 | key) & 4095]++;
+    unsigned max = 0, empty = 0;
+    for (int i = 0; i < 4096; i++) {
+        if (load[i] > max) max = load[i];
+        empty += load[i] == 0;
+    }
+    /* 16 per bucket on average; a uniform hash stays under 40 and leaves
+     * almost none empty (P(empty) = e^-16). */
+    CHECK(max < 40);
+    CHECK(empty < 4);
+    CHECK(hash_u64(hash_u64(HASH_INIT, 1), 2) != hash_u64(hash_u64(HASH_INIT, 2), 1));
+}
+
 TEST(reserve_doubles_and_keeps_the_contents) {
     size_t cap = 0, n = 0;
     int *v = NULL;
@@ -111,6 +130,7 @@ int main(void) {
     RUN(empty_index_finds_nothing);
     RUN(hashes_tell_apart_what_chaining_could_merge);
     RUN(hash_str_is_hash_bytes_and_a_terminator);
+    RUN(hash_u64_spreads_sequential_ids_over_the_low_bits);
     RUN(reserve_doubles_and_keeps_the_contents);
     return check_summary();
 }
