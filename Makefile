@@ -160,7 +160,7 @@ build/bench/floor: tests/bench/floor.c
 # render time and SVG size. Optimised glibc build of just the modules it uses.
 BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/flame_names.c src/flame_tree.c \
 	src/flame_colour.c src/fmt_folded.c src/profile.c src/classify.c src/functable.c src/hashidx.c \
-	src/sbuf.c src/utf8.c src/numfmt.c src/sumfmt.c src/md.c
+	src/sbuf.c src/utf8.c src/numfmt.c
 build/bench/bench_render: $(BENCH_RENDER_SRCS) tests/bench/bench_render.h $(HDRS) $(FLAME_ASSETS_H)
 	@mkdir -p $(@D)
 	$(CC) $(COMMON) -O2 -Isrc -Itests/bench -o $@ $(BENCH_RENDER_SRCS)

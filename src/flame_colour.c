@@ -4,7 +4,7 @@
 
 #include "flame_colour.h"
 #include "hashidx.h"
-#include "sumfmt.h"
+#include "numfmt.h"
 
 unsigned flame_shade(const char *raw) {
     /* Two bits of the FNV-1a hash of the name's bytes; a missing name as

@@ -32,7 +32,6 @@
 #include "fmt_svg.h"
 #include "numfmt.h"
 #include "sbuf.h"
-#include "sumfmt.h"
 
 #define IMG_W 1200
 #define PAD_X 10

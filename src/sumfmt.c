@@ -67,10 +67,6 @@ bool url_path(sbuf *b, const char *s) {
 
 /* ---- number formatting ---- */
 
-double share(uint64_t part, uint64_t whole) {
-    return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 /* 95% Wilson score interval for the proportion k/n, in percent. */
 void wilson(uint64_t k, uint64_t n, double *lo, double *hi) {
     if (n == 0) {

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "numfmt.h"   /* fmt_secs, fmt_count: one duration and count format */
+#include "numfmt.h"   /* fmt_secs, fmt_count, share: one duration, count and share format */
 #include "sbuf.h"
 #include "utf8.h"     /* utf8_display: a name cleaned and cut for display */
 
@@ -26,8 +26,6 @@ bool md_text_clean(sbuf *b, const char *s);
 bool md_text(sbuf *b, const char *s, size_t max, bool keep_tail);
 bool url_path(sbuf *b, const char *s);
 
-/* part of whole in percent, 0 when whole is 0 */
-double share(uint64_t part, uint64_t whole);
 /* 95% Wilson score interval for k/n, in percent. */
 void wilson(uint64_t k, uint64_t n, double *lo, double *hi);
 /* "1 thread", "2 threads": n and the word, plural unless n is 1. */

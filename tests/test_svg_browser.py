@@ -26,7 +26,7 @@ FRAME_W = 1180.0
 PAD = 10.0
 # What the flamegraph writer links: its own modules and the shared helpers.
 SVG_MODULES = ("fmt_svg", "flame_names", "flame_tree", "flame_colour", "profile", "classify", "functable",
-               "hashidx", "sbuf", "utf8", "numfmt", "sumfmt", "md")
+               "hashidx", "sbuf", "utf8", "numfmt")
 
 
 def css_rules(path):
@@ -143,8 +143,7 @@ class SvgBrowserTest(unittest.TestCase):
         subprocess.run(["make", "-s", "build/gen/flamegraph_assets.h"], cwd=ROOT, check=True)
         subprocess.run(["cc", "-std=c11", "-O1", "-g", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
                         "-Wno-unused-parameter", "-Isrc", "-Ibuild/gen", "-Itests/unit", "-o", maker,
-                        "tests/unit/test_svg.c"] + [os.path.join("src", m + ".c") for m in SVG_MODULES]
-                       + ["-lm"],
+                        "tests/unit/test_svg.c"] + [os.path.join("src", m + ".c") for m in SVG_MODULES],
                        cwd=ROOT, check=True)
         subprocess.run([maker, "--write", OUT], check=True)
         cls.demo_stacks = read_stacks(os.path.join(OUT, "demo.stacks"))
