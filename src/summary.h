@@ -18,7 +18,7 @@
  * table of interpreter start-up.
  *
  * Names and paths in here come from the target and are not yet cleaned:
- * writers clean and escape them (sumfmt.h).
+ * writers clean them (utf8_display) and escape them (sumfmt.h, md.h).
  */
 #ifndef CSPROF_SUMMARY_H
 #define CSPROF_SUMMARY_H
