@@ -43,15 +43,21 @@ $(DEPS_STAMP): src/tools/build-deps.sh
 
 MUSL_OBJS := $(patsubst src/%.c,build/obj/musl/%.o,$(SRCS))
 
-# The HTML report's CSS and JavaScript are real files (the tests lint them),
-# turned into string constants at build time by a generator built here.
+# The HTML report's and the flamegraph's CSS and JavaScript are real files
+# (the tests lint them), turned into string constants at build time by a
+# generator built here; one header per writer, so each holds only its own.
 ASSETS_H := build/gen/report_assets.h
+FLAME_ASSETS_H := build/gen/flamegraph_assets.h
 build/gen/embed_text: src/tools/embed_text.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -o $@ $<
 $(ASSETS_H): build/gen/embed_text src/report.css src/report.js
 	build/gen/embed_text $@ report_css=src/report.css report_js=src/report.js
+$(FLAME_ASSETS_H): build/gen/embed_text src/flamegraph.css src/flamecore.js src/flamegraph.js
+	build/gen/embed_text $@ flamegraph_css=src/flamegraph.css flamecore_js=src/flamecore.js \
+	  flamegraph_js=src/flamegraph.js
 build/obj/musl/fmt_html.o build/obj/asan/fmt_html.o build/obj/vg/fmt_html.o: $(ASSETS_H)
+build/obj/musl/fmt_svg.o build/obj/asan/fmt_svg.o build/obj/vg/fmt_svg.o: $(FLAME_ASSETS_H)
 ASAN_OBJS := $(patsubst src/%.c,build/obj/asan/%.o,$(SRCS))
 VG_OBJS := $(patsubst src/%.c,build/obj/vg/%.o,$(SRCS))
 
@@ -152,8 +158,10 @@ build/bench/floor: tests/bench/floor.c
 
 # write_svg on a generated 1,000,000-sample / 100,000-stack profile: median
 # render time and SVG size. Optimised glibc build of just the modules it uses.
-BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/fmt_folded.c src/profile.c src/classify.c src/functable.c
-build/bench/bench_render: $(BENCH_RENDER_SRCS) tests/bench/bench_render.h $(HDRS)
+BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/flame_names.c src/flame_tree.c \
+	src/flame_colour.c src/fmt_folded.c src/profile.c src/classify.c src/functable.c src/hashidx.c \
+	src/sbuf.c src/utf8.c src/numfmt.c
+build/bench/bench_render: $(BENCH_RENDER_SRCS) tests/bench/bench_render.h $(HDRS) $(FLAME_ASSETS_H)
 	@mkdir -p $(@D)
 	$(CC) $(COMMON) -O2 -Isrc -Itests/bench -o $@ $(BENCH_RENDER_SRCS)
 

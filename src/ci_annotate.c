@@ -35,25 +35,25 @@ static char *relative_to_workspace(const ci_settings *s, const char *file) {
 
 /* "fit (sklearn) 85%, the line itself 10%": what a line spent its time in. */
 static char *beneath_text(const summary *S, const user_line *L) {
-    str t;
-    s_init(&t, 600);
+    sbuf t;
+    sbuf_init(&t, 600);
     for (int k = 0; k < L->nbeneath; k++) {
         const beneath_item *it = &L->beneath[k];
-        if (k) s_puts(&t, ", ");
+        if (k) sbuf_puts(&t, ", ");
         if (it->func < 0) {
-            s_puts(&t, "the line itself");
+            sbuf_puts(&t, "the line itself");
         } else {
-            clean(S->stats[it->func].function, 80, false, &t);
-            str owner;
-            s_init(&owner, 200);
+            utf8_display(&t, S->stats[it->func].function, 80, false);
+            sbuf owner;
+            sbuf_init(&owner, 200);
             summary_owner_label(S, it->func, &owner);
-            if (owner.len) s_printf(&t, " (%s)", s_str(&owner));
-            s_free(&owner);
+            if (owner.len) sbuf_printf(&t, " (%s)", sbuf_str(&owner));
+            sbuf_free(&owner);
         }
-        s_printf(&t, " %.0f%%", share(it->samples, L->samples));
+        sbuf_printf(&t, " %.0f%%", share(it->samples, L->samples));
     }
-    char *d = ci_strdup(s_str(&t));
-    s_free(&t);
+    char *d = ci_strdup(sbuf_str(&t));
+    sbuf_free(&t);
     return d;
 }
 

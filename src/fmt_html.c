@@ -253,6 +253,7 @@ int write_html_report(FILE *out, const html_script *s, size_t n, const html_opts
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) rc = write_section(out, &s[i], top_n);
     fputs("<p class=\"nojs\">Made by csprof.</p>\n</main>\n<script>\n", out);
+    fputs(svg_flame_script(), out);   /* defines csprofFlame, which report.js calls */
     fputs(report_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
     if (rc) {

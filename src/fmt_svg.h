@@ -10,7 +10,7 @@
  * differential when o->base), for inline use in HTML:
  *  svg   the <svg> element alone: no XML declaration and no <script>; its
  *        <style> and element ids are those of the standalone SVG;
- *  data  the tree the standalone SVG's script reads, as one JSON object
+ *  data  the tree the standalone SVG's script reads (its D), as one JSON object
  *        {"W": frame area width px, "P": left margin px, "C": label character
  *         advance px (the label rule: C per code point, 3 px padding each
  *         side, ".." when cut, no label under 3 characters), "T": total samples,
@@ -26,5 +26,11 @@ typedef struct {
 
 int svg_render_embedded(const profile *p, const output_opts *o, svg_embedded *out);
 void svg_embedded_free(svg_embedded *e);
+
+/* The script that gives a flamegraph zoom, search and details
+ * (src/flamecore.js, also the standalone SVG's): it defines
+ * csprofFlame(svg element, data), for a page to call on each embedded
+ * flamegraph from a script after it. */
+const char *svg_flame_script(void);
 
 #endif

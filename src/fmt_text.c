@@ -11,11 +11,14 @@
 
 enum { TEXT_WIDTH = 100 };  /* wrap width of prose */
 
+/* Columns a cleaned string takes in a terminal: one per character. */
+static size_t width(const char *s) { return utf8_count(s, strlen(s)); }
+
 /* A table of cleaned cells, printed with aligned columns. */
 typedef struct {
     int ncols;
     const char *align;  /* per column: 'l' or 'r' */
-    str *cells;         /* row-major */
+    sbuf *cells;         /* row-major */
     int nrows, caprows;
 } ttable;
 
@@ -28,15 +31,15 @@ static int tt_init(ttable *t, int ncols, const char *align) {
 static void tt_row(ttable *t, const char *const *cells, const size_t *max) {
     if (t->nrows == t->caprows) {
         int nc = t->caprows ? t->caprows * 2 : 16;
-        str *n = realloc(t->cells, (size_t)nc * (size_t)t->ncols * sizeof *n);
+        sbuf *n = realloc(t->cells, (size_t)nc * (size_t)t->ncols * sizeof *n);
         if (!n) return;
         t->cells = n;
         t->caprows = nc;
     }
     for (int c = 0; c < t->ncols; c++) {
-        str *cell = &t->cells[t->nrows * t->ncols + c];
-        s_init(cell, (size_t)-1);
-        clean(cells[c], max ? max[c] : 200, false, cell);
+        sbuf *cell = &t->cells[t->nrows * t->ncols + c];
+        sbuf_init(cell, SBUF_NO_LIMIT);
+        utf8_display(cell, cells[c], max ? max[c] : 200, false);
     }
     t->nrows++;
 }
@@ -45,14 +48,14 @@ static void tt_print(const ttable *t, FILE *out, const char *indent) {
     size_t w[16] = {0};
     for (int r = 0; r < t->nrows; r++)
         for (int c = 0; c < t->ncols && c < 16; c++) {
-            size_t cw = width_of(s_str(&t->cells[r * t->ncols + c]));
+            size_t cw = width(sbuf_str(&t->cells[r * t->ncols + c]));
             if (cw > w[c]) w[c] = cw;
         }
     for (int r = 0; r < t->nrows; r++) {
         fputs(indent, out);
         for (int c = 0; c < t->ncols; c++) {
-            const char *s = s_str(&t->cells[r * t->ncols + c]);
-            size_t pad = w[c] - width_of(s);
+            const char *s = sbuf_str(&t->cells[r * t->ncols + c]);
+            size_t pad = w[c] - width(s);
             bool last = c == t->ncols - 1;
             if (t->align[c] == 'r') fprintf(out, "%*s%s", (int)pad, "", s);
             else fprintf(out, "%s%*s", s, last ? 0 : (int)pad, "");
@@ -63,14 +66,14 @@ static void tt_print(const ttable *t, FILE *out, const char *indent) {
 }
 
 static void tt_free(ttable *t) {
-    for (int i = 0; i < t->nrows * t->ncols; i++) s_free(&t->cells[i]);
+    for (int i = 0; i < t->nrows * t->ncols; i++) sbuf_free(&t->cells[i]);
     free(t->cells);
 }
 
 /* Word-wraps text at TEXT_WIDTH: first line after `first`, the rest after
  * `rest` (hanging indent). */
 static void wrap(FILE *out, const char *first, const char *rest, const char *text) {
-    size_t col = width_of(first);
+    size_t col = width(first);
     fputs(first, out);
     const char *p = text;
     bool line_start = true;
@@ -83,10 +86,10 @@ static void wrap(FILE *out, const char *first, const char *rest, const char *tex
         size_t n = (size_t)(e - p) < sizeof word - 1 ? (size_t)(e - p) : sizeof word - 1;
         memcpy(word, p, n);
         word[n] = '\0';
-        size_t ww = width_of(word);
+        size_t ww = width(word);
         if (!line_start && col + 1 + ww > TEXT_WIDTH) {
             fprintf(out, "\n%s", rest);
-            col = width_of(rest);
+            col = width(rest);
             line_start = true;
         }
         if (!line_start) {
@@ -102,45 +105,65 @@ static void wrap(FILE *out, const char *first, const char *rest, const char *tex
 }
 
 /* Hint text for a terminal: code markers become backticks, the rest cleaned. */
-static void text_hint(const char *h, str *out) {
-    str raw;
-    s_init(&raw, (size_t)-1);
+static void text_hint(const char *h, sbuf *out) {
+    sbuf raw;
+    sbuf_init(&raw, SBUF_NO_LIMIT);
     for (; *h; h++) {
-        if (*h == HINT_CODE_ON || *h == HINT_CODE_OFF) s_putn(&raw, "`", 1);
-        else s_putn(&raw, h, 1);
+        if (*h == HINT_CODE_ON || *h == HINT_CODE_OFF) sbuf_putn(&raw, "`", 1);
+        else sbuf_putn(&raw, h, 1);
     }
-    clean(s_str(&raw), 4000, false, out);
-    s_free(&raw);
+    utf8_display(out, sbuf_str(&raw), 4000, false);
+    sbuf_free(&raw);
+}
+
+/* Item number `rank` of "what to try": the function (at_line: and its line), the
+ * hint, wrapped with a hanging indent. */
+static void print_try(FILE *out, int rank, const char *function, bool at_line, int line,
+                      const char *hint) {
+    sbuf name, h, text;
+    sbuf_init(&name, SBUF_NO_LIMIT);
+    sbuf_init(&h, SBUF_NO_LIMIT);
+    sbuf_init(&text, SBUF_NO_LIMIT);
+    utf8_display(&name, function, 60, false);
+    text_hint(hint, &h);
+    if (at_line) sbuf_printf(&text, "%s line %d: %s", sbuf_str(&name), line, sbuf_str(&h));
+    else sbuf_printf(&text, "%s: %s", sbuf_str(&name), sbuf_str(&h));
+    char first[16];
+    snprintf(first, sizeof first, "  %d. ", rank);
+    wrap(out, first, "     ", sbuf_str(&text));
+    sbuf_free(&name);
+    sbuf_free(&h);
+    sbuf_free(&text);
 }
 
 static void text_note(void *ctx, const char *text) {
     FILE *out = ctx;
-    str t;
-    s_init(&t, (size_t)-1);
-    clean(text, 2000, false, &t);
-    wrap(out, "  - ", "    ", s_str(&t));
-    s_free(&t);
+    sbuf t;
+    sbuf_init(&t, SBUF_NO_LIMIT);
+    utf8_display(&t, text, 2000, false);
+    wrap(out, "  - ", "    ", sbuf_str(&t));
+    sbuf_free(&t);
 }
 
 static void text_header(const summary *S, FILE *out) {
-    str t;
-    s_init(&t, (size_t)-1);
-    clean(summary_title(S), NAME_MAX_CHARS, false, &t);
+    sbuf t;
+    sbuf_init(&t, SBUF_NO_LIMIT);
+    utf8_display(&t, summary_title(S), NAME_MAX_CHARS, false);
     int n = S->nlines ? S->nlines : S->nrows;
     if (S->failed_early)
-        fprintf(out, "csprof: %s failed before doing any work\n\n", s_str(&t));
+        fprintf(out, "csprof: %s failed before doing any work\n\n", sbuf_str(&t));
     else if (n)
         fprintf(out, "csprof: top %d bottleneck%s in %s\n\n", n, plural((uint64_t)n, "", "s"),
-                s_str(&t));
+                sbuf_str(&t));
     else
-        fprintf(out, "csprof: no bottlenecks found in %s\n\n", s_str(&t));
+        fprintf(out, "csprof: no bottlenecks found in %s\n\n", sbuf_str(&t));
     ttable kv;
     tt_init(&kv, 2, "ll");
     char buf[200];
     if (S->m->argc > 0) {
-        t.len = 0;
+        sbuf_reset(&t);
         summary_command_line(S, &t);
-        tt_row(&kv, (const char *[]){"command", s_str(&t)}, (size_t[]){20, 300});
+        tt_row(&kv, (const char *[]){"command", sbuf_str(&t)}, (size_t[]){20, 300});
     }
     summary_exit_text(S->m->exit_status, buf, sizeof buf);
     tt_row(&kv, (const char *[]){"exit status", buf + strlen("exit status ")}, NULL);
@@ -157,9 +180,9 @@ static void text_header(const summary *S, FILE *out) {
         tt_row(&kv, (const char *[]){"python", buf}, NULL);
     }
     if (S->m->start_time) {
-        t.len = 0;
+        sbuf_reset(&t);
         summary_date_text(S->m->start_time, &t);
-        tt_row(&kv, (const char *[]){"started", s_str(&t)}, NULL);
+        tt_row(&kv, (const char *[]){"started", sbuf_str(&t)}, NULL);
     }
     if (S->m->git_commit) {
         snprintf(buf, sizeof buf, "%.12s", S->m->git_commit);
@@ -169,30 +192,30 @@ static void text_header(const summary *S, FILE *out) {
     tt_print(&kv, out, "  ");
     tt_free(&kv);
     putc('\n', out);
-    s_free(&t);
+    sbuf_free(&t);
 }
 
 
 /* "the line itself 64%, dot (numpy) 21%, 2 others 3%" */
-static void text_beneath(const summary *S, const user_line *L, str *b) {
+static void text_beneath(const summary *S, const user_line *L, sbuf *b) {
     for (int k = 0; k < L->nbeneath; k++) {
         const beneath_item *it = &L->beneath[k];
-        if (k) s_puts(b, ", ");
+        if (k) sbuf_puts(b, ", ");
         if (it->func < 0) {
-            s_puts(b, "the line itself");
+            sbuf_puts(b, "the line itself");
         } else {
-            clean(S->stats[it->func].function, 60, false, b);
-            str owner;
-            s_init(&owner, 200);
+            utf8_display(b, S->stats[it->func].function, 60, false);
+            sbuf owner;
+            sbuf_init(&owner, 200);
             summary_owner_label(S, it->func, &owner);
-            if (owner.len) s_printf(b, " (%s)", s_str(&owner));
-            s_free(&owner);
+            if (owner.len) sbuf_printf(b, " (%s)", sbuf_str(&owner));
+            sbuf_free(&owner);
         }
-        s_printf(b, " %.0f%%", share(it->samples, L->samples));
+        sbuf_printf(b, " %.0f%%", share(it->samples, L->samples));
     }
     if (L->nbeneath_rest && L->beneath_rest * 200 >= L->samples)
-        s_printf(b, ", %d other%s %.0f%%", L->nbeneath_rest,
-                 plural((uint64_t)L->nbeneath_rest, "", "s"), share(L->beneath_rest, L->samples));
+        sbuf_printf(b, ", %d other%s %.0f%%", L->nbeneath_rest,
+                    plural((uint64_t)L->nbeneath_rest, "", "s"), share(L->beneath_rest, L->samples));
 }
 
 /* The lead: lines of your code, then what to try for each. */
@@ -205,20 +228,20 @@ static void text_lines(const summary *S, FILE *out) {
         const user_line *L = &S->lines[i];
         const prof_func_stat *f = &S->stats[L->func];
         char rank[16], secs[40], pc[20];
-        str loc, beneath;
-        s_init(&loc, (size_t)-1);
-        s_init(&beneath, (size_t)-1);
+        sbuf loc, beneath;
+        sbuf_init(&loc, SBUF_NO_LIMIT);
+        sbuf_init(&beneath, SBUF_NO_LIMIT);
         summary_display_path(S, f->file, f->type, &loc);
-        s_printf(&loc, ":%d", L->line);
+        sbuf_printf(&loc, ":%d", L->line);
         text_beneath(S, L, &beneath);
         snprintf(rank, sizeof rank, "%d", i + 1);
         fmt_secs(secs, sizeof secs, (double)L->samples * S->sps);
         snprintf(pc, sizeof pc, "%.1f%%", share(L->samples, S->total));
-        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, pc,
-                                    s_str(&beneath)},
+        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", sbuf_str(&loc), secs, pc,
+                                    sbuf_str(&beneath)},
                max);
-        s_free(&loc);
-        s_free(&beneath);
+        sbuf_free(&loc);
+        sbuf_free(&beneath);
     }
     tt_print(&t, out, "  ");
     tt_free(&t);
@@ -228,29 +251,17 @@ static void text_lines(const summary *S, FILE *out) {
     fputs("\nwhat to try\n", out);
     for (int i = 0; i < S->nlines; i++) {
         const user_line *L = &S->lines[i];
-        str name, h, line;
-        s_init(&name, (size_t)-1);
-        s_init(&h, (size_t)-1);
-        s_init(&line, (size_t)-1);
-        clean(S->stats[L->func].function, 60, false, &name);
-        text_hint(L->hint, &h);
-        s_printf(&line, "%s line %d: %s", s_str(&name), L->line, s_str(&h));
-        char first[16];
-        snprintf(first, sizeof first, "  %d. ", i + 1);
-        wrap(out, first, "     ", s_str(&line));
-        s_free(&name);
-        s_free(&h);
-        s_free(&line);
+        print_try(out, i + 1, S->stats[L->func].function, true, L->line, L->hint);
     }
 }
 
 static void text_failure(const summary *S, FILE *out) {
-    str t;
-    s_init(&t, (size_t)-1);
+    sbuf t;
+    sbuf_init(&t, SBUF_NO_LIMIT);
     summary_failure_text(S, &t);
-    wrap(out, "", "", s_str(&t));
+    wrap(out, "", "", sbuf_str(&t));
     putc('\n', out);
-    s_free(&t);
+    sbuf_free(&t);
 }
 
 static void text_top(const summary *S, FILE *out) {
@@ -265,10 +276,10 @@ static void text_top(const summary *S, FILE *out) {
         const prof_func_stat *f = &S->stats[r->idx];
         char rank[16], pc[20], ci[40], secs[40], tot[20], hot[40];
         double lo, hi;
-        str loc;
-        s_init(&loc, (size_t)-1);
+        sbuf loc;
+        sbuf_init(&loc, SBUF_NO_LIMIT);
         summary_display_path(S, f->file, f->type, &loc);
-        if (f->first_line > 0 && f->type != FRAME_NATIVE) s_printf(&loc, ":%d", f->first_line);
+        if (f->first_line > 0 && f->type != FRAME_NATIVE) sbuf_printf(&loc, ":%d", f->first_line);
         wilson(f->self, S->total, &lo, &hi);
         fmt_secs(secs, sizeof secs, (double)f->self * S->sps);
         snprintf(rank, sizeof rank, "%d", i + 1);
@@ -277,10 +288,10 @@ static void text_top(const summary *S, FILE *out) {
         snprintf(tot, sizeof tot, "%.1f%%", share(f->total, S->total));
         if (f->hot_line > 0) snprintf(hot, sizeof hot, "%d (%d%%)", f->hot_line, summary_hot_pct(f));
         else snprintf(hot, sizeof hot, "-");
-        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, pc, ci,
+        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", sbuf_str(&loc), secs, pc, ci,
                                     tot, code_kind_name(r->kind), hot},
                max);
-        s_free(&loc);
+        sbuf_free(&loc);
     }
     if (S->nlines) fputs("\nfunctions by self time (any code: where the CPU was when sampled)\n", out);
     tt_print(&t, out, "  ");
@@ -288,25 +299,13 @@ static void text_top(const summary *S, FILE *out) {
     if (!S->nlines) fputs("\nwhat to try\n", out);
     for (int i = 0; i < S->nrows && !S->nlines; i++) {
         const row_info *r = &S->rows[i];
-        str name, h, line;
-        s_init(&name, (size_t)-1);
-        s_init(&h, (size_t)-1);
-        s_init(&line, (size_t)-1);
-        clean(S->stats[r->idx].function, 60, false, &name);
-        text_hint(r->hint, &h);
-        s_printf(&line, "%s: %s", s_str(&name), s_str(&h));
-        char first[16];
-        snprintf(first, sizeof first, "  %d. ", i + 1);
-        wrap(out, first, "     ", s_str(&line));
-        s_free(&name);
-        s_free(&h);
-        s_free(&line);
+        print_try(out, i + 1, S->stats[r->idx].function, false, 0, r->hint);
     }
-    str k;
-    s_init(&k, (size_t)-1);
+    sbuf k;
+    sbuf_init(&k, SBUF_NO_LIMIT);
     summary_kinds_items(S, false, &k);
-    fprintf(out, "\nself time by kind of code: %s\n", s_str(&k));
-    s_free(&k);
+    fprintf(out, "\nself time by kind of code: %s\n", sbuf_str(&k));
+    sbuf_free(&k);
 }
 
 static void text_by_total(const summary *S, FILE *out) {
@@ -320,10 +319,10 @@ static void text_by_total(const summary *S, FILE *out) {
     for (int i = 0; i < S->nby_total; i++) {
         const prof_func_stat *f = &S->stats[S->by_total[i]];
         char rank[16], secs[40], tot[20], self[20], a[32], b[32], samples[80];
-        str loc;
-        s_init(&loc, (size_t)-1);
+        sbuf loc;
+        sbuf_init(&loc, SBUF_NO_LIMIT);
         summary_display_path(S, f->file, f->type, &loc);
-        if (f->first_line > 0 && f->type != FRAME_NATIVE) s_printf(&loc, ":%d", f->first_line);
+        if (f->first_line > 0 && f->type != FRAME_NATIVE) sbuf_printf(&loc, ":%d", f->first_line);
         fmt_secs(secs, sizeof secs, (double)f->total * S->sps);
         snprintf(rank, sizeof rank, "%d", i + 1);
         snprintf(tot, sizeof tot, "%.1f%%", share(f->total, S->total));
@@ -331,11 +330,11 @@ static void text_by_total(const summary *S, FILE *out) {
         fmt_count(a, sizeof a, f->self);
         fmt_count(b, sizeof b, f->total);
         snprintf(samples, sizeof samples, "%s / %s", a, b);
-        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", s_str(&loc), secs, tot,
+        tt_row(&t, (const char *[]){rank, f->function ? f->function : "?", sbuf_str(&loc), secs, tot,
                                     self, samples,
                                     code_kind_name(summary_func_kind(S, S->by_total[i]))},
                max);
-        s_free(&loc);
+        sbuf_free(&loc);
     }
     tt_print(&t, out, "  ");
     tt_free(&t);
@@ -351,9 +350,9 @@ static void text_threads(const summary *S, FILE *out) {
     for (size_t i = 0; i < S->nthreads_shown; i++) {
         const thread_info *ti = &S->threads[i];
         char n[32], sh[20], idle[20];
-        str label, busy;
-        s_init(&label, (size_t)-1);
-        s_init(&busy, (size_t)-1);
+        sbuf label, busy;
+        sbuf_init(&label, SBUF_NO_LIMIT);
+        sbuf_init(&busy, SBUF_NO_LIMIT);
         summary_thread_label(S, ti->idx, &label);
         fmt_count(n, sizeof n, ti->samples);
         snprintf(sh, sizeof sh, "%.1f%%", share(ti->samples, S->total));
@@ -361,14 +360,14 @@ static void text_threads(const summary *S, FILE *out) {
         if (ti->busiest >= 0) {
             char c[32];
             fmt_count(c, sizeof c, ti->busiest_samples);
-            clean(S->stats[ti->busiest].function, 60, false, &busy);
-            s_printf(&busy, " (%s)", c);
+            utf8_display(&busy, S->stats[ti->busiest].function, 60, false);
+            sbuf_printf(&busy, " (%s)", c);
         } else {
-            s_puts(&busy, "-");
+            sbuf_puts(&busy, "-");
         }
-        tt_row(&t, (const char *[]){s_str(&label), n, sh, idle, s_str(&busy)}, NULL);
-        s_free(&label);
-        s_free(&busy);
+        tt_row(&t, (const char *[]){sbuf_str(&label), n, sh, idle, sbuf_str(&busy)}, NULL);
+        sbuf_free(&label);
+        sbuf_free(&busy);
     }
     tt_print(&t, out, "  ");
     tt_free(&t);

@@ -1,23 +1,10 @@
 /* hashidx.c -- see hashidx.h. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "hashidx.h"
 
 enum { MIN_CAP = 64 };
-
-uint32_t hidx_first(const hidx *t, uint64_t h, hidx_iter *it) {
-    it->t = t;
-    if (!t->cap) return HIDX_NONE;
-    it->pos = h & (t->cap - 1);
-    return t->slots[it->pos] ? t->slots[it->pos] - 1 : HIDX_NONE;
-}
-
-uint32_t hidx_next(hidx_iter *it) {
-    const hidx *t = it->t;
-    if (!t->cap || !t->slots[it->pos]) return HIDX_NONE;
-    it->pos = (it->pos + 1) & (t->cap - 1);
-    return t->slots[it->pos] ? t->slots[it->pos] - 1 : HIDX_NONE;
-}
 
 static void put(uint32_t *slots, size_t cap, uint32_t id, uint64_t h) {
     size_t pos = h & (cap - 1);
@@ -61,14 +48,28 @@ void hidx_free(hidx *t) {
     *t = (hidx){0};
 }
 
-uint64_t hash_str(uint64_t h, const char *s) {
-    if (!s) return (h ^ 0x9e3779b97f4a7c15ULL) * 0x100000001b3ULL;
-    for (const unsigned char *u = (const unsigned char *)s; *u; u++)
-        h = (h ^ *u) * 0x100000001b3ULL;
-    return (h ^ 0xff) * 0x100000001b3ULL;
+void *hidx_reserve(void *entries, size_t *cap, size_t n, size_t size) {
+    if (n >= HIDX_NONE - 1 || size == 0) return NULL;
+    if (n < *cap) return entries;
+    size_t ncap = *cap ? *cap : MIN_CAP;
+    while (ncap <= n) {
+        if (ncap > SIZE_MAX / 2 / size) return NULL;
+        ncap *= 2;
+    }
+    void *grown = realloc(entries, ncap * size);
+    if (!grown) return NULL;
+    *cap = ncap;
+    return grown;
 }
 
-uint64_t hash_u64(uint64_t h, uint64_t v) {
-    for (int i = 0; i < 8; i++) h = (h ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+uint64_t hash_bytes(uint64_t h, const void *s, size_t n) {
+    const unsigned char *u = s;
+    for (size_t i = 0; i < n; i++) h = (h ^ u[i]) * 0x100000001b3ULL;
     return h;
 }
+
+uint64_t hash_str(uint64_t h, const char *s) {
+    if (!s) return (h ^ 0x9e3779b97f4a7c15ULL) * 0x100000001b3ULL;
+    return (hash_bytes(h, s, strlen(s)) ^ 0xff) * 0x100000001b3ULL;
+}
+

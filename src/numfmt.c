@@ -25,3 +25,7 @@ char *fmt_count(char *out, size_t len, uint64_t n) {
     out[o] = '\0';
     return out;
 }
+
+double share(uint64_t part, uint64_t whole) {
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}

@@ -13,4 +13,7 @@ char *fmt_secs(char *out, size_t len, double s);
 /* 1234567 -> "1,234,567". Returns out. */
 char *fmt_count(char *out, size_t len, uint64_t n);
 
+/* part of whole in percent, 0 when whole is 0 */
+double share(uint64_t part, uint64_t whole);
+
 #endif

@@ -1,15 +1,11 @@
 /* sumfmt.h -- text building blocks of the summary writers (Markdown and
- * plain text): a string with a byte limit, cleaning of untrusted names for
- * display, Markdown escaping, and number formatting.
+ * plain text): Markdown pieces that go into a budgeted sbuf whole or not at
+ * all, and the numbers every summary shows.
  *
- * Promises:
- *  - A str never grows past its limit: an append that would is refused
- *    whole (returns false) and the string is left as it was, so a caller
- *    can render a row, see that it does not fit, and count it instead.
- *  - Allocation failure sets oom and makes every later append fail; it is
- *    reported by whoever writes the result, never by abort().
- *  - clean() output is valid UTF-8 without control characters, so a name
- *    from the target can neither break a table row nor move a cursor.
+ * Names from the target are cleaned for display by utf8_display (utf8.h)
+ * and built into sbufs (sbuf.h), the builder every writer shares: an append
+ * that would pass a buffer's limit is refused whole, so a caller can render
+ * a row, see that it does not fit, and count it instead.
  */
 #ifndef CSPROF_SUMFMT_H
 #define CSPROF_SUMFMT_H
@@ -18,40 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "numfmt.h"   /* fmt_secs, fmt_count: one duration and count format */
-
-typedef struct {
-    char *s;
-    size_t len, cap, limit;
-    bool oom;
-} str;
-
-void s_init(str *b, size_t limit);
-bool s_putn(str *b, const char *s, size_t n);
-bool s_puts(str *b, const char *s);
-bool s_printf(str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Moves all of src onto dst if it fits, and empties src either way. */
-bool s_take(str *dst, str *src);
-void s_free(str *b);
-const char *s_str(const str *b);
-
-/* Code points in a clean, valid UTF-8 string: the text output's width. */
-size_t width_of(const char *s);
-/* A cleaned copy for display: control characters become spaces, invalid
- * bytes U+FFFD, and anything past max code points is cut with an ellipsis
- * (keep_tail keeps the end instead: for paths, the file name matters most). */
-void clean(const char *in, size_t max, bool keep_tail, str *out);
+#include "numfmt.h"   /* fmt_secs, fmt_count, share: one duration, count and share format */
+#include "sbuf.h"
+#include "utf8.h"     /* utf8_display: a name cleaned and cut for display */
 
 /* Markdown: inline code (in_table escapes '|'), escaped plain text, and a
- * percent-encoded URL path. */
-bool md_code(str *b, const char *name, size_t max);
-bool md_code_cell(str *b, const char *name, size_t max);
-bool md_text_clean(str *b, const char *s);
-bool md_text(str *b, const char *s, size_t max, bool keep_tail);
-bool url_path(str *b, const char *s);
+ * percent-encoded URL path. Each code span is appended whole or not at all. */
+bool md_code(sbuf *b, const char *name, size_t max);
+bool md_code_cell(sbuf *b, const char *name, size_t max);
+bool md_text_clean(sbuf *b, const char *s);
+bool md_text(sbuf *b, const char *s, size_t max, bool keep_tail);
+bool url_path(sbuf *b, const char *s);
 
-/* part of whole in percent, 0 when whole is 0 */
-double share(uint64_t part, uint64_t whole);
 /* 95% Wilson score interval for k/n, in percent. */
 void wilson(uint64_t k, uint64_t n, double *lo, double *hi);
 /* "1 thread", "2 threads": n and the word, plural unless n is 1. */

@@ -211,19 +211,19 @@ static void callers(summary *S, row_info *r, uint64_t *site, uint64_t *user, uin
     }
     r->hin.ncallees = ncallees;
     r->hin.recursive = recursive;
-    s_init(&r->caller_where, 600);
-    s_init(&r->user_where, 600);
+    sbuf_init(&r->caller_where, 600);
+    sbuf_init(&r->user_where, 600);
     if (best_site >= 0) {
         const prof_frame *f = prof_frame_at(S->p, (size_t)best_site);
         summary_display_path(S, f->file, f->type, &r->caller_where);
-        if (f->line > 0) s_printf(&r->caller_where, ":%d", f->line);
-        r->hin.caller = (hint_site){f->function, s_str(&r->caller_where), site_n};
+        if (f->line > 0) sbuf_printf(&r->caller_where, ":%d", f->line);
+        r->hin.caller = (hint_site){f->function, sbuf_str(&r->caller_where), site_n};
     }
     if (best_user >= 0) {
         const prof_frame *f = prof_frame_at(S->p, (size_t)best_user);
         summary_display_path(S, f->file, f->type, &r->user_where);
-        if (f->line > 0) s_printf(&r->user_where, ":%d", f->line);
-        r->hin.user_caller = (hint_site){f->function, s_str(&r->user_where), user_n};
+        if (f->line > 0) sbuf_printf(&r->user_where, ":%d", f->line);
+        r->hin.user_caller = (hint_site){f->function, sbuf_str(&r->user_where), user_n};
     }
 }
 
@@ -310,8 +310,8 @@ static int analyse_threads(summary *S) {
 void summary_free(summary *S) {
     free(S->lines);
     for (int i = 0; i < S->nrows; i++) {
-        s_free(&S->rows[i].caller_where);
-        s_free(&S->rows[i].user_where);
+        sbuf_free(&S->rows[i].caller_where);
+        sbuf_free(&S->rows[i].user_where);
     }
     free(S->rows);
     free(S->stats);

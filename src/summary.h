@@ -18,7 +18,7 @@
  * table of interpreter start-up.
  *
  * Names and paths in here come from the target and are not yet cleaned:
- * writers clean and escape them (sumfmt.h).
+ * writers clean them (utf8_display) and escape them (sumfmt.h, md.h).
  */
 #ifndef CSPROF_SUMMARY_H
 #define CSPROF_SUMMARY_H
@@ -53,7 +53,7 @@ typedef struct {
     code_kind kind;
     uint64_t idle_self;
     hint_input hin;
-    str caller_where, user_where;
+    sbuf caller_where, user_where;
     char hint[HINT_MAX];
 } row_info;
 
@@ -132,27 +132,27 @@ int summary_analyse_lines(summary *S, int top_n);
 /* ---- pieces of text both writers use (summary_text.c) ---- */
 
 const char *summary_title(const summary *S);
-void summary_command_line(const summary *S, str *out);
+void summary_command_line(const summary *S, sbuf *out);
 void summary_exit_text(int status, char *out, size_t len);
-void summary_date_text(const char *iso, str *out);
+void summary_date_text(const char *iso, sbuf *out);
 void summary_rate_text(const summary *S, bool word, char *out, size_t len);
 int summary_hot_pct(const prof_func_stat *f);
-void summary_kinds_items(const summary *S, bool md, str *out);
-void summary_thread_label(const summary *S, size_t idx, str *out);
+void summary_kinds_items(const summary *S, bool md, sbuf *out);
+void summary_thread_label(const summary *S, size_t idx, sbuf *out);
 /* What a reader needs to recognise a file: workspace-relative for your
  * code, package-relative for libraries, the object's name for native code. */
-void summary_display_path(const summary *S, const char *file, frame_type type, str *out);
+void summary_display_path(const summary *S, const char *file, frame_type type, sbuf *out);
 /* file's path relative to the workspace when it lies there. */
 bool summary_workspace_rel(const summary *S, const char *file, char *rel, size_t len);
 /* The forge URL of file#Lline, when linkable. */
-bool summary_file_url(const summary *S, const char *file, frame_type type, int line, str *out);
+bool summary_file_url(const summary *S, const char *file, frame_type type, int line, sbuf *out);
 bool summary_can_link(const summary *S);
 /* "sklearn", "stdlib", "libopenblas.so.0": the short label of whose code a
  * function is, for lists of what a line spent its time in. */
-void summary_owner_label(const summary *S, long func, str *out);
+void summary_owner_label(const summary *S, long func, sbuf *out);
 /* The headline of a run that failed before doing work: exit status and,
  * when known, the last line it wrote to stderr. */
-void summary_failure_text(const summary *S, str *out);
+void summary_failure_text(const summary *S, sbuf *out);
 
 typedef void (*note_fn)(void *ctx, const char *text);
 /* The notes, one plain sentence each, through emit so each format can

@@ -197,8 +197,8 @@ static void line_hints(summary *S) {
         const beneath_item *top = NULL;
         for (int k = 0; k < L->nbeneath && !top; k++)
             if (L->beneath[k].func >= 0) top = &L->beneath[k];
-        str owner;
-        s_init(&owner, 200);
+        sbuf owner;
+        sbuf_init(&owner, 200);
         if (top) summary_owner_label(S, top->func, &owner);
         line_hint_input in = {
             .function = S->stats[L->func].function,
@@ -207,11 +207,11 @@ static void line_hints(summary *S) {
             .by_work = L->by_work,
             .work = best,
             .callee = top ? S->stats[top->func].function : NULL,
-            .callee_owner = s_str(&owner),
+            .callee_owner = sbuf_str(&owner),
             .callee_samples = top ? top->samples : 0,
         };
         hint_for_line(&in, i + 1, &mem, L->hint, sizeof L->hint);
-        s_free(&owner);
+        sbuf_free(&owner);
     }
 }
 

@@ -19,19 +19,19 @@ const char *summary_title(const summary *S) {
 }
 
 /* The command line, arguments with spaces quoted, cut to a readable length. */
-void summary_command_line(const summary *S, str *out) {
-    str raw;
-    s_init(&raw, 4000);
+void summary_command_line(const summary *S, sbuf *out) {
+    sbuf raw;
+    sbuf_init(&raw, 4000);
     for (int i = 0; i < S->m->argc; i++) {
         const char *a = S->m->argv[i];
         bool quote = !*a || strpbrk(a, " \t'\"") != NULL;
-        if (i) s_puts(&raw, " ");
-        if (quote) s_puts(&raw, "'");
-        s_puts(&raw, a);
-        if (quote) s_puts(&raw, "'");
+        if (i) sbuf_puts(&raw, " ");
+        if (quote) sbuf_puts(&raw, "'");
+        sbuf_puts(&raw, a);
+        if (quote) sbuf_puts(&raw, "'");
     }
-    clean(s_str(&raw), 200, false, out);
-    s_free(&raw);
+    utf8_display(out, sbuf_str(&raw), 200, false);
+    sbuf_free(&raw);
 }
 
 void summary_exit_text(int status, char *out, size_t len) {
@@ -42,12 +42,12 @@ void summary_exit_text(int status, char *out, size_t len) {
 }
 
 /* "2026-11-24T19:30:00Z" -> "2026-11-24 19:30 UTC"; other forms as given. */
-void summary_date_text(const char *iso, str *out) {
+void summary_date_text(const char *iso, sbuf *out) {
     int y, mo, d, h, mi;
     if (iso && sscanf(iso, "%4d-%2d-%2dT%2d:%2d", &y, &mo, &d, &h, &mi) == 5)
-        s_printf(out, "%04d-%02d-%02d %02d:%02d UTC", y, mo, d, h, mi);
+        sbuf_printf(out, "%04d-%02d-%02d %02d:%02d UTC", y, mo, d, h, mi);
     else if (iso)
-        clean(iso, 40, false, out);
+        utf8_display(out, iso, 40, false);
 }
 
 void summary_rate_text(const summary *S, bool word, char *out, size_t len) {
@@ -63,20 +63,20 @@ int summary_hot_pct(const prof_func_stat *f) {
     return base ? (int)(100.0 * (double)f->hot_line_samples / (double)base + 0.5) : 0;
 }
 
-void summary_kinds_items(const summary *S, bool md, str *out) {
+void summary_kinds_items(const summary *S, bool md, sbuf *out) {
     static const code_kind order[] = {CODE_YOURS, CODE_STDLIB, CODE_THIRD_PARTY, CODE_NATIVE,
                                       CODE_IDLE};
     bool first = true;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         uint64_t v = S->kind_self[order[i]];
         if (!v) continue;
-        s_printf(out, "%s%s %.1f%%", first ? "" : md ? " · " : ", ", code_kind_name(order[i]),
-                 share(v, S->total));
+        sbuf_printf(out, "%s%s %.1f%%", first ? "" : md ? " · " : ", ", code_kind_name(order[i]),
+                    share(v, S->total));
         first = false;
     }
     if (S->no_frames)
-        s_printf(out, "%sno Python frames %.1f%%", first ? "" : md ? " · " : ", ",
-                 share(S->no_frames, S->total));
+        sbuf_printf(out, "%sno Python frames %.1f%%", first ? "" : md ? " · " : ", ",
+                    share(S->no_frames, S->total));
 }
 
 void summary_notes(const summary *S, note_fn emit, void *ctx) {
@@ -84,11 +84,11 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
     const prof_counters *c = prof_counters_of((profile *)S->p);
     char buf[1200], a[32], b[32];
     if (m->note) {
-        str t;
-        s_init(&t, 600);
-        clean(m->note, 400, false, &t);
-        snprintf(buf, sizeof buf, "%s.", s_str(&t));
-        s_free(&t);
+        sbuf t;
+        sbuf_init(&t, 600);
+        utf8_display(&t, m->note, 400, false);
+        snprintf(buf, sizeof buf, "%s.", sbuf_str(&t));
+        sbuf_free(&t);
         emit(ctx, buf);
     }
     if (S->total == 0) emit(ctx, "No samples were recorded, so there is nothing to rank.");
@@ -157,7 +157,7 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
 /* What a reader needs to recognise a file: workspace-relative for your code,
  * from the package root for site-packages, from the stdlib root for the
  * standard library, the object's name for native code. */
-void summary_display_path(const summary *S, const char *file, frame_type type, str *out) {
+void summary_display_path(const summary *S, const char *file, frame_type type, sbuf *out) {
     char rel[4096];
     const char *shown = file ? file : "?";
     if (type == FRAME_NATIVE) {
@@ -176,7 +176,7 @@ void summary_display_path(const summary *S, const char *file, frame_type type, s
             if (e && e[1]) shown = e + 1;
         }
     }
-    clean(shown, NAME_MAX_CHARS, true, out);
+    utf8_display(out, shown, NAME_MAX_CHARS, true);
 }
 
 bool summary_can_link(const summary *S) {
@@ -186,33 +186,33 @@ bool summary_can_link(const summary *S) {
 }
 
 /* The URL of file#Lline on the forge, if linkable. */
-bool summary_file_url(const summary *S, const char *file, frame_type type, int line, str *out) {
+bool summary_file_url(const summary *S, const char *file, frame_type type, int line, sbuf *out) {
     char rel[4096];
     if (!summary_can_link(S) || type == FRAME_NATIVE || !summary_workspace_rel(S, file, rel, sizeof rel))
         return false;
     const char *srv = S->o->server_url;
     size_t sl = strlen(srv);
     while (sl && srv[sl - 1] == '/') sl--;
-    bool ok = s_putn(out, srv, sl) && s_puts(out, "/") && url_path(out, S->o->repository) &&
-              s_puts(out, "/blob/") && url_path(out, S->o->sha) && s_puts(out, "/") &&
+    bool ok = sbuf_putn(out, srv, sl) && sbuf_puts(out, "/") && url_path(out, S->o->repository) &&
+              sbuf_puts(out, "/blob/") && url_path(out, S->o->sha) && sbuf_puts(out, "/") &&
               url_path(out, rel);
-    if (line > 0) ok = ok && s_printf(out, "#L%d", line);
+    if (line > 0) ok = ok && sbuf_printf(out, "#L%d", line);
     /* a URL that long is not worth its bytes in a size-limited summary */
     return ok && out->len <= 1000;
 }
 
-void summary_thread_label(const summary *S, size_t idx, str *out) {
+void summary_thread_label(const summary *S, size_t idx, sbuf *out) {
     const prof_thread *t = prof_thread_at(S->p, idx);
     if (!t) {
-        s_puts(out, "unknown thread");
+        sbuf_puts(out, "unknown thread");
         return;
     }
-    if (S->nprocesses_sampled > 1) s_printf(out, "pid %d, ", t->pid);
-    s_printf(out, "%d", t->tid);
+    if (S->nprocesses_sampled > 1) sbuf_printf(out, "pid %d, ", t->pid);
+    sbuf_printf(out, "%d", t->tid);
     if (t->name) {
-        s_puts(out, " (");
-        clean(t->name, 60, false, out);
-        s_puts(out, ")");
+        sbuf_puts(out, " (");
+        utf8_display(out, t->name, 60, false);
+        sbuf_puts(out, ")");
     }
 }
 
@@ -220,14 +220,14 @@ void summary_thread_label(const summary *S, size_t idx, str *out) {
 /* Whose code a function is, in a word: the top-level package of a library
  * ("sklearn"), "stdlib", or a native object's file name; nothing for the
  * import machinery (its frames name the import). */
-void summary_owner_label(const summary *S, long func, str *out) {
+void summary_owner_label(const summary *S, long func, sbuf *out) {
     const prof_func_stat *f = &S->stats[func];
     const prof_func *pf = prof_func_at(prof_functions(S->p), f->func);
     const prof_frame fi = {.file = (char *)f->file, .type = f->type, .import = pf && pf->import};
     if (classify_frame_is_import(&fi)) return;  /* "import numpy" needs no owner */
     code_kind k = pf ? (code_kind)pf->kind : classify_func(S->p, f->file, f->type);
     if (k == CODE_STDLIB) {
-        s_puts(out, "stdlib");
+        sbuf_puts(out, "stdlib");
         return;
     }
     const prof_frame fr = {.function = (char *)f->function, .file = (char *)f->file,
@@ -236,24 +236,24 @@ void summary_owner_label(const summary *S, long func, str *out) {
     frame_module_from_path(&fr, mod, sizeof mod);
     if (f->type != FRAME_NATIVE) mod[strcspn(mod, ".")] = '\0';
     if (!mod[0]) {
-        s_puts(out, code_kind_name(k));
+        sbuf_puts(out, code_kind_name(k));
         return;
     }
-    clean(mod, 60, false, out);
+    utf8_display(out, mod, 60, false);
 }
 
 /* The headline of a run that failed early: its exit status and the last
  * line of its stderr when known, cleaned and cut. */
-void summary_failure_text(const summary *S, str *out) {
+void summary_failure_text(const summary *S, sbuf *out) {
     char status[64];
     summary_exit_text(S->m->exit_status, status, sizeof status);
-    s_printf(out, "It failed before doing any work worth ranking: %s", status);
-    s_puts(out, S->user_samples ? "" : ", with no sample in your code");
+    sbuf_printf(out, "It failed before doing any work worth ranking: %s", status);
+    sbuf_puts(out, S->user_samples ? "" : ", with no sample in your code");
     const char *tail = S->o->stderr_tail;
     if (tail && *tail) {
-        s_puts(out, ". The last line of its stderr: ");
-        clean(tail, 300, false, out);
+        sbuf_puts(out, ". The last line of its stderr: ");
+        utf8_display(out, tail, 300, false);
     } else {
-        s_puts(out, ".");
+        sbuf_puts(out, ".");
     }
 }

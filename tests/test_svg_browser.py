@@ -1,7 +1,8 @@
 """The flamegraph SVG in a real browser: headless Chromium via playwright-core.
 
 The fixtures come from the unit test binary's fixture mode (tests/unit/test_svg.c
---write), built here from the three modules it needs. tests/browser/svg_check.js
+--write), built here from the modules it needs (SVG_MODULES). The flamegraph's
+scripts pass `node --check` and Chromium parses every rule of its style sheet. tests/browser/svg_check.js
 drives the page and reports observations; every expectation is computed here
 from the profile's stacks (written next to the SVGs), not from the SVG.
 
@@ -23,6 +24,22 @@ OUT = os.path.join(ROOT, "build", "svg_browser")
 CHROMIUM = "/usr/bin/chromium"
 FRAME_W = 1180.0
 PAD = 10.0
+# What the flamegraph writer links: its own modules and the shared helpers.
+SVG_MODULES = ("fmt_svg", "flame_names", "flame_tree", "flame_colour", "profile", "classify", "functable",
+               "hashidx", "sbuf", "utf8", "numfmt")
+
+
+def css_rules(path):
+    """[(selector, [property, ...])] of a plain style sheet (no at-rules, no comments)."""
+    with open(path) as f:
+        text = f.read()
+    rules = []
+    for m in re.finditer(r"([^{}]+)\{([^{}]*)\}", text):
+        props = [d.split(":", 1)[0].strip() for d in m.group(2).split(";") if d.strip()]
+        rules.append((m.group(1).strip(), props))
+    rest = re.sub(r"[^{}]+\{[^{}]*\}", "", text)
+    assert not rest.strip(), f"{path}: not a plain list of rules near {rest.strip()[:40]!r}"
+    return rules
 
 
 def read_stacks(path):
@@ -122,10 +139,11 @@ class SvgBrowserTest(unittest.TestCase):
             raise AssertionError("node_modules/playwright-core is missing: run `npm ci` in the repo root")
         os.makedirs(OUT, exist_ok=True)
         maker = os.path.join(OUT, "svg_fixtures")
+        # fmt_svg.c includes the CSS and scripts as a generated header.
+        subprocess.run(["make", "-s", "build/gen/flamegraph_assets.h"], cwd=ROOT, check=True)
         subprocess.run(["cc", "-std=c11", "-O1", "-g", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
-                        "-Wno-unused-parameter", "-Isrc", "-Itests/unit", "-o", maker,
-                        "tests/unit/test_svg.c", "src/fmt_svg.c", "src/profile.c", "src/classify.c",
-                        "src/functable.c"],
+                        "-Wno-unused-parameter", "-Isrc", "-Ibuild/gen", "-Itests/unit", "-o", maker,
+                        "tests/unit/test_svg.c"] + [os.path.join("src", m + ".c") for m in SVG_MODULES],
                        cwd=ROOT, check=True)
         subprocess.run([maker, "--write", OUT], check=True)
         cls.demo_stacks = read_stacks(os.path.join(OUT, "demo.stacks"))
@@ -153,6 +171,25 @@ class SvgBrowserTest(unittest.TestCase):
         return sum(c for c, _, _ in stacks)
 
     # ---------------------------------------------------------------- tests
+
+    def test_scripts_pass_node_check(self):
+        for name in ("flamecore.js", "flamegraph.js"):
+            r = subprocess.run(["node", "--check", os.path.join(ROOT, "src", name)], capture_output=True,
+                               text=True)
+            self.assertEqual(r.returncode, 0, f"{name}: {r.stderr}")
+
+    def test_style_sheet_parses_whole(self):
+        """Every rule and declaration of flamegraph.css is one Chromium understood
+        (it drops what it cannot parse, silently)."""
+        rules = css_rules(os.path.join(ROOT, "src", "flamegraph.css"))
+        self.assertGreater(len(rules), 30)
+        for obs in (self.demo, self.diff):
+            seen = {r["sel"]: r["css"] for r in obs["css"]}
+            self.assertEqual(len(obs["css"]), len(rules))
+            for sel, props in rules:
+                self.assertIn(sel, seen)
+                for prop in props:
+                    self.assertRegex(seen[sel], r"(^|; )" + re.escape(prop) + ":", f"{sel} {{{prop}}}")
 
     def test_documents_are_well_formed_xml(self):
         for name in ("demo", "diff", "big"):

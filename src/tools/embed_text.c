@@ -1,6 +1,6 @@
-/* embed_text.c -- build-time generator: turns text files (the HTML report's
- * CSS and JavaScript, kept as real files so they can be linted) into a C
- * header of string constants.
+/* embed_text.c -- build-time generator: turns text files (the CSS and
+ * JavaScript of the HTML report and of the flamegraph, kept as real files
+ * so they can be linted) into a C header of string constants.
  *
  * usage: embed_text OUT.h NAME=FILE [NAME=FILE ...]
  * writes `static const char NAME[] = "...";` per file, byte for byte. The

@@ -60,6 +60,10 @@ async function main() {
                parseerror: document.getElementsByTagName('parsererror').length,
                title: (document.getElementById('title') || {}).textContent };
     });
+    // The style sheet as Chromium parsed it: a rule or declaration it could
+    // not parse is missing here (the test compares with flamegraph.css).
+    out.css = await page.evaluate(() => Array.from(document.styleSheets).flatMap((sh) =>
+      Array.from(sh.cssRules).map((r) => ({ sel: r.selectorText, css: r.style ? r.style.cssText : '' }))));
     // A page-sized screenshot: playwright's fullPage needs an HTML body.
     await page.setViewportSize({ width: out.root.width || 1200, height: out.root.height || 800 });
     const shot = async (name) => {

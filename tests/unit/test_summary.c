@@ -410,9 +410,9 @@ TEST(huge_profile_markdown_stays_small) {
     static const char *const dirs[] = {"/w/src", "/usr/lib/python3.12",
                                        "/v/lib/python3.12/site-packages/pkg", "/opt/native"};
     for (int i = 0; i < NFUNC; i++) {
-        /* long names with table and code metacharacters, control bytes and
-         * invalid UTF-8 */
-        int n = snprintf(name, sizeof name, "f%d|`x`|``\n<b>*_%s\xff", i,
+        /* long names with table and code metacharacters, control bytes (C0
+         * and C1: U+009B is a terminal's CSI) and invalid UTF-8 */
+        int n = snprintf(name, sizeof name, "f%d|`x`|``\n<b>*_\xc2\x9b[1m%s\xff", i,
                          i % 7 ? "" : "long long long long long long long long long long long "
                                       "long long long long long long long long long long long "
                                       "long long long long long long long long long long long");
@@ -460,7 +460,7 @@ TEST(huge_profile_markdown_stays_small) {
         /* no raw control bytes or invalid UTF-8 made it through */
         for (const unsigned char *u = (const unsigned char *)md; *u; u++)
             CHECK(*u >= 0x20 || *u == '\n');
-        CHECK(strstr(md, "\xff") == NULL);
+        CHECK(strstr(md, "\xff") == NULL && strstr(md, "\xc2\x9b") == NULL);
         /* shares by kind add up to 100% (within rounding of 5 items) */
         const char *k = strstr(md, "Self time by kind of code: ");
         CHECK(k != NULL);
@@ -481,6 +481,7 @@ TEST(huge_profile_markdown_stays_small) {
     if (txt) {
         for (const unsigned char *u = (const unsigned char *)txt; *u; u++)
             CHECK(*u >= 0x20 || *u == '\n');
+        CHECK(strstr(txt, "\xc2\x9b") == NULL);
     }
     free(md);
     free(txt);

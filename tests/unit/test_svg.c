@@ -17,6 +17,7 @@
 
 #include "../bench/bench_render.h"
 #include "check.h"
+#include "fmt_svg.h"
 #include "output.h"
 #include "profile.h"
 
@@ -130,13 +131,12 @@ static int parse_bars(const char *svg, bars *out) {
         p = eol + 1;
     }
     if (strncmp(p, "</g>\n", 5) != 0) return -1;
-    const char *tv = strstr(p, "var W = ");
-    const char *f = strstr(p, "var F = [");
-    if (!tv || !f) return -1;
-    const char *tt = strstr(tv, "T = ");
-    if (!tt) return -1;
+    const char *tv = strstr(p, "var D = {");
+    const char *f = tv ? strstr(tv, "\"F\":[") : NULL;
+    const char *tt = tv ? strstr(tv, "\"T\":") : NULL;
+    if (!f || !tt) return -1;
     out->total = strtoll(tt + 4, NULL, 10);
-    f += strlen("var F = [");
+    f += strlen("\"F\":[");
     for (size_t i = 0; i < out->n; i++) {
         long long vals[5];
         for (int k = 0; k < 5; k++) {
@@ -792,6 +792,32 @@ static profile *demo_profile(int variant) {
     return p;
 }
 
+/* The standalone SVG's script and the HTML report's read the same tree:
+ * the standalone one declares exactly the embedded data as D, once, in its
+ * CDATA section. */
+TEST(standalone_and_embedded_share_the_tree) {
+    profile *p = demo_profile(0);
+    output_opts o = opts();
+    svg_embedded e = {0};
+    CHECK(p && svg_render_embedded(p, &o, &e) == 0);
+    char *svg = p ? render(p, &o) : NULL;
+    CHECK(svg && e.data && !strchr(e.data, '<') && !strchr(e.data, '>'));
+    if (svg && e.data) {
+        size_t n = strlen("var D = ") + e.data_len + 3;
+        char *want = malloc(n);
+        CHECK(want != NULL);
+        if (want) {
+            snprintf(want, n, "var D = %s;\n", e.data);
+            const char *at = strstr(svg, want), *cdata = strstr(svg, "<![CDATA[\n");
+            CHECK(at && cdata && at == cdata + strlen("<![CDATA[\n") && !strstr(at + 1, want));
+            free(want);
+        }
+    }
+    free(svg);
+    svg_embedded_free(&e);
+    prof_free(p);
+}
+
 static int make_fixtures(const char *dir) {
     profile *demo = demo_profile(0), *later = demo_profile(1);
     profile *big = gen_big_profile(12345, 4000, 100000, 1000000);
@@ -825,5 +851,6 @@ int main(int argc, char **argv) {
     RUN(differential_colours_and_tooltips);
     RUN(write_errors_are_reported);
     RUN(property_big_profile);
+    RUN(standalone_and_embedded_share_the_tree);
     return check_summary();
 }
