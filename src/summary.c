@@ -9,53 +9,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t key_hash(const char *fn, const char *file, int first, frame_type t) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char *s = fn ? fn : ""; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    h = (h ^ 0xfe) * 0x100000001b3ULL;
-    for (const char *s = file ? file : ""; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    h = (h ^ (uint32_t)first) * 0x100000001b3ULL;
-    return (h ^ (uint64_t)t) * 0x100000001b3ULL;
-}
-
-static bool str_eq(const char *a, const char *b) {
-    return !strcmp(a ? a : "", b ? b : "");
-}
-
-/* Maps every frame to its function's row in stats. */
+/* Maps every frame to its function's row in stats, through the profile's
+ * function table (the one identity rule, profile.h), and marks the frames
+ * of the import machinery. */
 static int map_frames(summary *S) {
     size_t nf = prof_nframes(S->p);
-    size_t ns = 16;
-    while (ns < (size_t)S->nstats * 2 + 2) ns *= 2;
-    uint32_t *slots = calloc(ns, sizeof *slots);
+    const prof_functable *ft = prof_functions(S->p);
+    size_t nfn = ft ? prof_nfuncs(ft) : 0;
+    uint32_t *row_of = malloc((nfn ? nfn : 1) * sizeof *row_of);
     S->func_of = malloc((nf ? nf : 1) * sizeof *S->func_of);
     S->frame_kind = malloc((nf ? nf : 1) * sizeof *S->frame_kind);
-    if (!slots || !S->func_of || !S->frame_kind) {
-        free(slots);
+    S->frame_import = malloc((nf ? nf : 1) * sizeof *S->frame_import);
+    if (!ft || !row_of || !S->func_of || !S->frame_kind || !S->frame_import) {
+        free(row_of);
         return -1;
     }
-    for (long i = 0; i < S->nstats; i++) {
-        const prof_func_stat *f = &S->stats[i];
-        size_t pos = key_hash(f->function, f->file, f->first_line, f->type) & (ns - 1);
-        while (slots[pos]) pos = (pos + 1) & (ns - 1);
-        slots[pos] = (uint32_t)i + 1;
-    }
+    for (size_t i = 0; i < nfn; i++) row_of[i] = UINT32_MAX;
+    for (long i = 0; i < S->nstats; i++)
+        if (S->stats[i].func < nfn) row_of[S->stats[i].func] = (uint32_t)i;
     for (size_t i = 0; i < nf; i++) {
         const prof_frame *f = prof_frame_at(S->p, i);
         S->frame_kind[i] = classify_frame(S->p, f);
-        S->func_of[i] = UINT32_MAX;
-        if (f->type == FRAME_PROCESS || f->type == FRAME_THREAD) continue;
-        size_t pos = key_hash(f->function, f->file, f->first_line, f->type) & (ns - 1);
-        for (; slots[pos]; pos = (pos + 1) & (ns - 1)) {
-            const prof_func_stat *st = &S->stats[slots[pos] - 1];
-            if (st->first_line == f->first_line && st->type == f->type &&
-                str_eq(st->function, f->function) && str_eq(st->file, f->file)) {
-                S->func_of[i] = slots[pos] - 1;
-                break;
-            }
-        }
+        S->frame_import[i] = classify_frame_is_import(f);
+        uint32_t fn = prof_func_of(ft, i);
+        S->func_of[i] = fn < nfn ? row_of[fn] : UINT32_MAX;
     }
-    free(slots);
+    free(row_of);
     return 0;
 }
 
@@ -317,6 +296,7 @@ void summary_free(summary *S) {
     free(S->stats);
     free(S->func_of);
     free(S->frame_kind);
+    free(S->frame_import);
     free(S->idle_self);
     free(S->by_total);
     free(S->threads);
@@ -347,7 +327,13 @@ int summary_analyse(summary *S, const profile *p, const output_opts *o) {
             S->kind_self[CODE_IDLE] += st->count;
             if (d >= 0) S->idle_self[S->func_of[st->frames[d]]] += st->count;
         } else if (d >= 0) {
-            S->kind_self[S->frame_kind[st->frames[d]]] += st->count;
+            /* Import time is its own kind: the importing module's code runs
+             * under the import machinery, which would count it as stdlib. */
+            bool import = false;
+            for (uint32_t k = 0; k < st->depth && !import; k++)
+                import = st->frames[k] < prof_nframes(p) && S->frame_import[st->frames[k]];
+            if (import) S->import_self += st->count;
+            else S->kind_self[S->frame_kind[st->frames[d]]] += st->count;
         } else {
             S->no_frames += st->count;
         }

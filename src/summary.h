@@ -96,7 +96,9 @@ typedef struct {
     uint64_t *idle_self;      /* stats index -> self samples from idle stacks */
     uint64_t total;
     double sps;
-    uint64_t kind_self[CODE_KIND_COUNT];
+    bool *frame_import;       /* frame -> part of the import machinery */
+    uint64_t kind_self[CODE_KIND_COUNT];   /* samples outside imports, by the leaf's kind */
+    uint64_t import_self;     /* samples with an import on the stack (not idle) */
     uint64_t no_frames;       /* samples with no frame at all */
     row_info *rows;           /* by self time */
     int nrows;

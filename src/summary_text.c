@@ -64,14 +64,16 @@ int summary_hot_pct(const prof_func_stat *f) {
 }
 
 void summary_kinds_items(const summary *S, bool md, sbuf *out) {
+    /* CODE_KIND_COUNT stands for the imports: their own item, before idle. */
     static const code_kind order[] = {CODE_YOURS, CODE_STDLIB, CODE_THIRD_PARTY, CODE_NATIVE,
-                                      CODE_IDLE};
+                                      CODE_KIND_COUNT, CODE_IDLE};
     bool first = true;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        uint64_t v = S->kind_self[order[i]];
+        bool imports = order[i] == CODE_KIND_COUNT;
+        uint64_t v = imports ? S->import_self : S->kind_self[order[i]];
         if (!v) continue;
-        sbuf_printf(out, "%s%s %.1f%%", first ? "" : md ? " · " : ", ", code_kind_name(order[i]),
-                    share(v, S->total));
+        sbuf_printf(out, "%s%s %.1f%%", first ? "" : md ? " · " : ", ",
+                    imports ? "imports" : code_kind_name(order[i]), share(v, S->total));
         first = false;
     }
     if (S->no_frames)

@@ -659,6 +659,47 @@ TEST(lines_charge_the_innermost_line_of_your_code) {
     prof_free(p);
 }
 
+/* Import time is its own kind: a third-party module's body and importlib's
+ * own frames under an import count as "imports", not as stdlib or
+ * third-party self time. */
+TEST(imports_are_their_own_kind) {
+    profile *p = prof_new();
+    CHECK(p != NULL);
+    if (!p) return;
+    prof_meta *m = prof_meta_of(p);
+    m->wall_seconds = 1.0;
+    m->rate_hz = 100;
+    CHECK_EQ_INT(prof_set_str(&m->workspace, "/ws"), 0);
+    int th = prof_add_thread(p, 1, 1, "MainThread");
+    int mod = prof_intern_frame(p, "<module>", "/ws/app.py", 3, 1, FRAME_PYTHON);
+    int fl = prof_intern_frame(p, "_find_and_load", "<frozen importlib._bootstrap>", 1176, 1165, FRAME_PYTHON);
+    int np_ = prof_intern_frame(p, "<module>", "/usr/lib/python3/dist-packages/numpy/__init__.py", 90, 1,
+                                FRAME_PYTHON);
+    int run = prof_intern_frame(p, "run", "/ws/app.py", 9, 8, FRAME_PYTHON);
+    CHECK(th >= 0 && mod >= 0 && fl >= 0 && np_ >= 0 && run >= 0);
+    uint32_t s1[] = {(uint32_t)mod, (uint32_t)fl, (uint32_t)np_};
+    uint32_t s2[] = {(uint32_t)mod, (uint32_t)fl};
+    uint32_t s3[] = {(uint32_t)mod, (uint32_t)run};
+    CHECK(prof_add_stack(p, (uint32_t)th, false, s1, 3, 30) >= 0);
+    CHECK(prof_add_stack(p, (uint32_t)th, false, s2, 2, 10) >= 0);
+    CHECK(prof_add_stack(p, (uint32_t)th, false, s3, 2, 60) >= 0);
+    output_opts o;
+    output_opts_init(&o);
+    summary S;
+    CHECK_EQ_INT(summary_analyse(&S, p, &o), 0);
+    CHECK_EQ_INT((int)S.import_self, 40);
+    CHECK_EQ_INT((int)S.kind_self[CODE_YOURS], 60);
+    CHECK_EQ_INT((int)S.kind_self[CODE_STDLIB], 0);
+    CHECK_EQ_INT((int)S.kind_self[CODE_THIRD_PARTY], 0);
+    sbuf k;
+    sbuf_init(&k, 64);
+    summary_kinds_items(&S, false, &k);
+    CHECK_EQ_STR(sbuf_str(&k), "your code 60.0%, imports 40.0%");
+    sbuf_free(&k);
+    summary_free(&S);
+    prof_free(p);
+}
+
 /* Splits text into sentences (". " boundaries, list markers dropped) and
  * fails on the first one seen twice. */
 static int sentences_unique(const char *text) {
@@ -796,6 +837,7 @@ int main(void) {
     RUN(hints_are_honest_and_safe);
     RUN(lines_charge_the_innermost_line_of_your_code);
     RUN(no_sentence_repeats);
+    RUN(imports_are_their_own_kind);
     RUN(failed_early_says_so_and_shows_no_table);
     RUN(work_beneath_by_module_and_name);
     RUN(huge_profile_markdown_stays_small);
