@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include "chainread.h"
 #include "elfread.h"
@@ -341,8 +340,7 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
             remote[k + j] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash),
                                            sizeof hashes[0]};
         }
-        ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)(2 * k), remote,
-                                       (unsigned long)(2 * k), 0);
+        ssize_t got = proc_readv(pp->pid, local, remote, (size_t)(2 * k));
         size_t idents = (size_t)k * span;
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
@@ -532,7 +530,7 @@ static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
         n++;
         hi = lo;
     }
-    ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+    ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
     if (got <= 0) {
         pp->win_start = pp->win_end = 0;
         return NULL;
@@ -574,7 +572,7 @@ static int frame_instr_offset(py_process *pp, const uint8_t *f, uint64_t code_ad
                 (void *)(uintptr_t)(arr + L->codearray_entries + 8 * (uint64_t)idx), 8};
             /* Size and entry in one call; the entry is used only when idx
              * is within the size (a read past the array cannot fault). */
-            if (process_vm_readv(pp->pid, local, 2, remote, 2, 0) != 16 ||
+            if (proc_readv(pp->pid, local, remote, 2) != 16 ||
                 (int64_t)size <= idx || !plausible(entry))
                 return -1;
             pp->tlbc_code = code_addr;
@@ -685,10 +683,8 @@ static int resolve_frames(py_process *pp, uint32_t n) {
 /* ---- attaching ---- */
 
 static int find_runtime(py_process *pp, const proc_maps *maps, char *err, size_t errlen) {
-    char exe[4096], link[64];
-    snprintf(link, sizeof link, "/proc/%d/exe", (int)pp->pid);
-    ssize_t el = readlink(link, exe, sizeof exe - 1);
-    exe[el > 0 ? el : 0] = '\0';
+    char exe[4096];
+    proc_exe(pp->pid, exe, sizeof exe);   /* "" when unreadable: then only python-named files */
     /* Try libpython first: when present it is the one holding the runtime. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < maps->n; i++) {
@@ -865,7 +861,6 @@ void py_detach(py_process *pp) {
 const char *py_version(const py_process *pp) { return pp->version; }
 const char *py_binary(const py_process *pp) { return pp->binary; }
 const char *py_build_name(const py_process *pp) { return pyoffsets_build_name(pp->build); }
-size_t py_cached_codes(const py_process *pp) { return pp->ncodes - 1; }
 uint32_t py_cache_epoch(const py_process *pp) { return pp->epoch; }
 
 const py_code_info *py_code_at(const py_process *pp, uint32_t code) {
@@ -912,7 +907,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         SPEC_IOV(&g->hashes[i], c->name_addr + L->unicode_hash, 8);
     }
 #undef SPEC_IOV
-    ssize_t got = process_vm_readv(pp->pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+    ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
     bool full[4 + SPEC_FAR + 2 * SPEC_CODES];
     for (int i = 0; i < n; i++) {
         full[i] = got >= (ssize_t)local[i].iov_len;

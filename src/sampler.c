@@ -2,7 +2,6 @@
 #include "sampler.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,12 +155,6 @@ static void target_free(target *t) {
     if (t->children_fd >= 0) close(t->children_fd);
 }
 
-static int open_children(pid_t pid, pid_t tid) {
-    char path[80];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)tid);
-    return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 /* ---- frame and thread interning, per target ---- */
 
 /* When the reader reused code ids, (code, line) keys mean other frames. */
@@ -208,24 +201,17 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     thread_entry *e = &t->threads[t->nthreads++];
     *e = (thread_entry){st->thread_id, st->tid, pt, -1, -1};
     if (st->tid) {
-        char path[80];
-        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)t->pid, (int)st->tid);
-        e->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+        e->stat_fd = proc_open_thread_stat(t->pid, st->tid);
         /* The main thread's children are read through the target's own fd. */
-        if (s->have_children && st->tid != t->pid) e->children_fd = open_children(t->pid, st->tid);
+        if (s->have_children && st->tid != t->pid) e->children_fd = proc_open_children(t->pid, st->tid);
     }
     return e;
 }
 
 /* True unless the kernel says the thread is not running or runnable. */
-static bool thread_on_cpu(thread_entry *e) {
-    if (e->stat_fd < 0) return true;
-    char buf[512];
-    ssize_t n = pread(e->stat_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0) return true;
-    buf[n] = '\0';
+static bool thread_on_cpu(const thread_entry *e) {
     char st;
-    return proc_stat_state(buf, &st) != 0 || st == 'R';
+    return proc_stat_fd_state(e->stat_fd, &st) != 0 || st == 'R';
 }
 
 static int on_thread(void *ctx, const py_thread_stack *st) {
@@ -456,13 +442,8 @@ static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
  * stops answering once that thread is gone, so a tid the kernel has since
  * given to another process is never stopped. */
 static bool native_stoppable(const thread_entry *e) {
-    if (!e->tid || e->stat_fd < 0) return false;
-    char buf[512];
-    ssize_t len = pread(e->stat_fd, buf, sizeof buf - 1, 0);
-    if (len <= 0) return false;
-    buf[len] = '\0';
     char st;
-    return proc_stat_state(buf, &st) == 0 && st == 'R';
+    return e->tid && proc_stat_fd_state(e->stat_fd, &st) == 0 && st == 'R';
 }
 
 static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
@@ -518,7 +499,7 @@ static target *add_target(sampler *s, pid_t pid) {
     memset(t, 0, sizeof *t);
     t->pid = pid;
     t->first_seen = now_ns();
-    t->children_fd = s->o->subprocesses && s->have_children ? open_children(pid, pid) : -1;
+    t->children_fd = s->o->subprocesses && s->have_children ? proc_open_children(pid, pid) : -1;
     return t;
 }
 
@@ -564,10 +545,8 @@ static void try_attach(sampler *s, target *t) {
         return;
     }
     if (t->dead || t->reported) return;
-    char link[64], exe[256];
-    snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
-    ssize_t n = readlink(link, exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
+    char exe[256];
+    proc_exe(t->pid, exe, sizeof exe);
     uint64_t exec_id = 0;
     bool have_id = proc_exec_id(t->pid, &exec_id) == 0;
     char err[256];
@@ -646,10 +625,8 @@ static void refresh_targets(sampler *s, pid_t root, bool full_scan) {
         target *t = &s->targets[i];
         if (!t->py && t->exe[0] && now_ns() - t->first_seen > YOUNG_NS) {
             /* Not Python last time: look again only if it exec'd since. */
-            char link[64], exe[256];
-            snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
-            ssize_t len = readlink(link, exe, sizeof exe - 1);
-            exe[len > 0 ? len : 0] = '\0';
+            char exe[256];
+            proc_exe(t->pid, exe, sizeof exe);
             if (!strcmp(exe, t->exe)) continue;
             t->exe[0] = '\0';
         }
@@ -739,7 +716,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     res->exit_status = -1;
     sampler s = {.p = p, .o = o, .res = res, .root = root};
     if (o->subprocesses) {
-        int fd = open_children(getpid(), getpid());
+        int fd = proc_open_children(getpid(), getpid());
         s.have_children = fd >= 0;
         if (fd >= 0) close(fd);
     }
