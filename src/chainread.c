@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "proc.h"
+
 #define CHAIN_THREADS 32     /* threads whose last chain is remembered */
 #define CALL_IOVS 1024       /* the kernel's UIO_MAXIOV */
 
@@ -129,7 +131,7 @@ static bool read_batch(chain_reader *c, uint64_t head, uint64_t anchor, const ui
             c->local[j] = (struct iovec){dst, len};
             c->remote[j] = (struct iovec){(void *)(uintptr_t)src, len};
         }
-        ssize_t got = process_vm_readv(c->pid, c->local, k, c->remote, k, 0);
+        ssize_t got = proc_readv(c->pid, c->local, c->remote, k);
         /* A partial read stops at the first record that faulted; the ones
          * after it in this call are not copied. */
         for (uint32_t j = 0; j < k; j++) {
@@ -250,8 +252,7 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
                 return -1;
             }
             uint8_t *dst = c->single + (size_t)nsingle * span;
-            struct iovec lo = {dst, span}, ro = {(void *)(uintptr_t)(cur + L->lo), span};
-            if (process_vm_readv(c->pid, &lo, 1, &ro, 1, 0) != (ssize_t)span)
+            if (proc_read(c->pid, cur + L->lo, dst, span))
                 return refuse(memo, c->chain, n);   /* freed under us: the chain changed */
             from = -1 - (int32_t)nsingle++;
             c->singles++;
@@ -282,7 +283,7 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
         struct iovec lo[2] = {{&anchor_now, 8}, {head_now, span}};
         struct iovec ro[2] = {{(void *)(uintptr_t)anchor, 8},
                               {(void *)(uintptr_t)(head + L->lo), span}};
-        if (process_vm_readv(c->pid, lo, 2, ro, 2, 0) != (ssize_t)(8 + span))
+        if (proc_readv(c->pid, lo, ro, 2) != (ssize_t)(8 + span))
             return refuse(memo, c->chain, n);
     }
     if (anchor_now != head ||

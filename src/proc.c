@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +30,10 @@ ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len) {
     struct iovec local = {buf, len};
     struct iovec remote = {(void *)(uintptr_t)addr, len};
     return process_vm_readv(pid, &local, 1, &remote, 1, 0);
+}
+
+ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n) {
+    return process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
 }
 
 /* Reads a whole small /proc file into buf (NUL-terminated). */
@@ -165,6 +170,75 @@ int proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len) {
     if (read_small_file(path, buf, len) < 0) return -1;
     buf[strcspn(buf, "\n")] = '\0';
     return 0;
+}
+
+int proc_comm(pid_t id, char *buf, size_t len) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)id);
+    if (read_small_file(path, buf, len) < 0) return -1;
+    buf[strcspn(buf, "\n")] = '\0';
+    return 0;
+}
+
+static int open_task_file(pid_t pid, pid_t tid, const char *name) {
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/%s", (int)pid, (int)tid, name);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int proc_open_thread_stat(pid_t pid, pid_t tid) { return open_task_file(pid, tid, "stat"); }
+
+int proc_open_children(pid_t pid, pid_t tid) { return open_task_file(pid, tid, "children"); }
+
+int proc_stat_fd_state(int fd, char *state) {
+    if (fd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    char buf[512];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) {
+        if (n == 0) errno = ESRCH;   /* an empty stat: the thread is gone */
+        return -1;
+    }
+    buf[n] = '\0';
+    return proc_stat_state(buf, state);
+}
+
+int proc_exe(pid_t pid, char *buf, size_t len) {
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+    ssize_t n = len ? readlink(link, buf, len - 1) : -1;
+    if (len) buf[n > 0 ? n : 0] = '\0';
+    return n > 0 ? 0 : -1;
+}
+
+uint64_t proc_auxv(pid_t pid, uint64_t type) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/auxv", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    uint64_t av[2], value = 0;
+    while (fread(av, sizeof av, 1, f) == 1 && av[0] != AT_NULL)
+        if (av[0] == type) value = av[1];
+    fclose(f);
+    return value;
+}
+
+long proc_status_number(pid_t id, const char *field) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)id);
+    FILE *f = fopen(path, "re");
+    if (!f) return -1;
+    long v = -1;
+    size_t fl = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, fl) && line[fl] == ':') {
+            v = strtol(line + fl + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
 }
 
 /* The state letter follows the ')' closing the comm field, which itself may

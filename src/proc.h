@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* Copy len bytes at remote address addr of pid into buf. Succeeds only when
  * all bytes were read. */
@@ -18,6 +19,12 @@ int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* Like proc_read, but a read that stops at an unmapped page returns the
  * bytes read so far instead of failing. */
 ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* Copies remote[i] into local[i] (same lengths) for i in [0, n), in order,
+ * in one system call: the way to read many scattered pieces cheaply. n is
+ * at most 1024 (the kernel's UIO_MAXIOV). A read stops at the first piece
+ * that faults: piece i was copied in full when the result covers its
+ * length and every length before it. -1 when nothing could be read. */
+ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n);
 
 typedef struct {
     uint64_t start, end, offset;
@@ -40,8 +47,28 @@ uint64_t proc_maps_base(const proc_maps *m, const char *path);
 int proc_threads(pid_t pid, pid_t **tids, size_t *n);
 /* Name from /proc/PID/task/TID/comm into buf (trailing newline removed). */
 int proc_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
+/* Name of any task, a thread of another process included, from
+ * /proc/ID/comm (trailing newline removed). */
+int proc_comm(pid_t id, char *buf, size_t len);
 /* State letter of a /proc/.../stat line ('R', 'S', 'D', 'Z', ...). */
 int proc_stat_state(const char *stat, char *state);
+/* Files of one thread kept open to be read again and again (one pread
+ * each, no path lookup): /proc/PID/task/TID/stat and .../children. An fd,
+ * or -1. Once the thread is gone its files stop answering, so a tid the
+ * kernel has since given to another thread is never read through them. */
+int proc_open_thread_stat(pid_t pid, pid_t tid);
+int proc_open_children(pid_t pid, pid_t tid);
+/* State letter from a stat file opened by proc_open_thread_stat. */
+int proc_stat_fd_state(int fd, char *state);
+/* Path of pid's executable (the /proc/PID/exe link) into buf, cut to
+ * len - 1 bytes; on failure buf is "" and -1 is returned. */
+int proc_exe(pid_t pid, char *buf, size_t len);
+/* The value of entry type (AT_SYSINFO_EHDR...) of pid's auxiliary vector;
+ * 0 when absent or unreadable. */
+uint64_t proc_auxv(pid_t pid, uint64_t type);
+/* A number field of /proc/ID/status ("TracerPid", "Seccomp"); -1 when
+ * absent or unreadable. */
+long proc_status_number(pid_t id, const char *field);
 /* kernel.yama.ptrace_scope (0-3), or -1 when Yama is absent or unreadable. */
 int proc_ptrace_scope(void);
 /* Command line of pid joined with spaces into buf (truncated to len). */
@@ -54,7 +81,7 @@ int proc_descendants(pid_t root, pid_t **pids, size_t *n);
  * code, stack and arguments were placed (/proc/PID/stat), which every exec
  * lays out anew. */
 int proc_exec_id(pid_t pid, uint64_t *id);
-/* Pids listed in a kept-open /proc/PID/task/TID/children (one pread). */
+/* Pids listed in a children file from proc_open_children (one pread). */
 int proc_children_fd(int fd, pid_t **pids, size_t *n);
 /* True when the process exists (and is not a zombie). */
 bool proc_alive(pid_t pid);

@@ -356,8 +356,7 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
         }
         start = i;
         if (!k) continue;
-        ssize_t got = process_vm_readv(nm->pid, local, (unsigned long)nv, remote,
-                                       (unsigned long)nv, 0);
+        ssize_t got = proc_readv(nm->pid, local, remote, (size_t)nv);
         size_t upto = 0;   /* bytes that iovecs before this entry's hold */
         for (int j = 0; j < k; j++) {
             name_entry *e = &nm->e[which[j]];

@@ -94,8 +94,6 @@ py_status py_refresh(py_process *pp);
 
 const py_code_info *py_code_at(const py_process *pp, uint32_t code);
 
-/* Cache sizes, for tests and benchmarks. */
-size_t py_cached_codes(const py_process *pp);
 /* Changes when the code cache was flushed and code ids may mean other code
  * objects: anything keyed by code id must then be forgotten. */
 uint32_t py_cache_epoch(const py_process *pp);

@@ -1,8 +1,8 @@
-/* sampler.c -- the sampling loop. See sampler.h. */
+/* sampler.c -- the sampling loop (see sampler.h): ticks, frame interning and
+ * the --native merging; the process table is sampler_targets.c. */
 #include "sampler.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +13,9 @@
 #include <unistd.h>
 
 #include "proc.h"
-#include "pyreader.h"
+#include "sampler_int.h"
 #include "stackmerge.h"
-#include "unwind.h"
 
-/* Processes followed at once. An exited one frees its slot, so this bounds
- * memory, not how many processes a run may see; a process that finds the
- * table full is counted (prof_counters.unsampled_processes). */
-#define MAX_PROCESSES SAMPLER_MAX_PROCESSES
 #define REFRESH_NS 100000000LL   /* refresh interpreters, look for exec, every 100 ms */
 /* New children are looked for this often in the kept-open
  * /proc/PID/task/TID/children of every followed process: a child that
@@ -28,29 +23,6 @@
  * children files, a scan of all of /proc every REFRESH_NS does it. */
 #define CHILDREN_NS 2000000LL
 #define FULL_SCAN_NS 1000000000LL  /* the /proc scan as a safety net otherwise */
-/* A new child is first attached once it is this old: a fork that is about
- * to exec (subprocess) is then usually past the exec, and not attached twice. */
-#define SETTLE_NS 5000000LL
-#define RECENT_UNSAMPLED 1024      /* pids remembered as counted unsampled */
-/* A process is checked for Python at every refresh while it is this young
- * (libpython is mapped, and the runtime initialised, after the exec); later
- * only when its executable changes. */
-#define YOUNG_NS 3000000000LL
-
-/* Interning of frames seen in a target, so a warm sample never hashes
- * strings: Python frames keyed by (code id << 24 | line) + 1, native ones by
- * pc. Open addressing, at most half full; key 0 = empty. */
-typedef struct {
-    uint64_t key;
-    uint32_t frame;          /* profile frame index */
-    bool eval, interp;       /* native pcs: the eval loop / the interpreter's own code */
-    uint32_t group;          /* native pcs: nonzero for an unnamed one (stackmerge.h) */
-} frame_slot;
-
-typedef struct {
-    frame_slot *slots;
-    size_t cap, used;
-} frame_map;
 
 static size_t slot_pos(uint64_t key, size_t cap) {
     return (size_t)(key * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
@@ -84,56 +56,6 @@ static frame_slot *frame_map_slot(frame_map *m, uint64_t key, bool *found) {
     return &m->slots[pos];
 }
 
-typedef struct {
-    uint64_t thread_id;
-    pid_t tid;
-    int prof_thread;
-    int stat_fd;     /* /proc/PID/task/TID/stat kept open: one pread per idle check */
-    int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
-} thread_entry;
-
-typedef struct {
-    pid_t pid;
-    bool dead;
-    bool reported;       /* attach problem already recorded */
-    int64_t first_seen;  /* ns: young processes are retried until Python shows up */
-    char exe[256];       /* exe when last found not to be Python: retry when it changes */
-    uint64_t exec_id;    /* proc_exec_id() when attached: another value means it exec'd */
-    int children_fd;     /* of its main thread, with --subprocesses; -1 if none */
-    uint64_t pending_dropped;  /* failed last tick: counted unless it exits or execs */
-    py_process *py;
-    frame_map fmap;          /* Python frames */
-    uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */
-    thread_entry *threads;
-    size_t nthreads, capthreads;
-    /* --native */
-    native_unwinder *nu;     /* NULL without --native, or once ptrace was refused */
-    frame_map nmap;          /* native pcs */
-} target;
-
-typedef struct native_state native_state;
-
-typedef struct {
-    profile *p;
-    const sampler_opts *o;
-    target *targets;
-    size_t ntargets;
-    uint32_t *stack_buf;     /* root-first frame indices for prof_add_stack */
-    sampler_result *res;
-    target *cur;
-    int oom;
-    pid_t root;
-    native_state *nat;       /* --native only */
-    bool have_children;      /* the kernel has /proc/PID/task/TID/children */
-    pid_t unsampled[RECENT_UNSAMPLED];  /* ring of pids already counted unsampled */
-    size_t nunsampled;
-} sampler;
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* The scheduler's own count, in ns: getrusage() may tick in jiffies, far
  * coarser than one sample. */
@@ -141,25 +63,6 @@ static double cpu_seconds(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) return 0;
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void target_free(target *t) {
-    native_free(t->nu);   /* after native_account() took its numbers */
-    free(t->nmap.slots);
-    py_detach(t->py);
-    free(t->fmap.slots);
-    for (size_t i = 0; i < t->nthreads; i++) {
-        if (t->threads[i].stat_fd >= 0) close(t->threads[i].stat_fd);
-        if (t->threads[i].children_fd >= 0) close(t->threads[i].children_fd);
-    }
-    free(t->threads);
-    if (t->children_fd >= 0) close(t->children_fd);
-}
-
-static int open_children(pid_t pid, pid_t tid) {
-    char path[80];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)tid);
-    return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* ---- frame and thread interning, per target ---- */
@@ -208,24 +111,18 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     thread_entry *e = &t->threads[t->nthreads++];
     *e = (thread_entry){st->thread_id, st->tid, pt, -1, -1};
     if (st->tid) {
-        char path[80];
-        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)t->pid, (int)st->tid);
-        e->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+        e->stat_fd = proc_open_thread_stat(t->pid, st->tid);
         /* The main thread's children are read through the target's own fd. */
-        if (s->have_children && st->tid != t->pid) e->children_fd = open_children(t->pid, st->tid);
+        if (s->have_children && st->tid != t->pid)
+            e->children_fd = proc_open_children(t->pid, st->tid);
     }
     return e;
 }
 
 /* True unless the kernel says the thread is not running or runnable. */
-static bool thread_on_cpu(thread_entry *e) {
-    if (e->stat_fd < 0) return true;
-    char buf[512];
-    ssize_t n = pread(e->stat_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0) return true;
-    buf[n] = '\0';
+static bool thread_on_cpu(const thread_entry *e) {
     char st;
-    return proc_stat_state(buf, &st) != 0 || st == 'R';
+    return proc_stat_fd_state(e->stat_fd, &st) != 0 || st == 'R';
 }
 
 static int on_thread(void *ctx, const py_thread_stack *st) {
@@ -325,27 +222,13 @@ static void native_state_free(native_state *n) {
     free(n);
 }
 
-static void native_attach(sampler *s, target *t) {
-    t->nu = native_new(t->pid, py_binary(t->py), s->o->is_child && t->pid == s->root);
-    if (!t->nu) s->oom = 1;
-}
-
-static void native_account(sampler *s, target *t) {
-    if (!t->nu) return;
-    double held;
-    uint64_t stops;
-    native_held(t->nu, &held, &stops);
-    s->res->native_held_seconds += held;
-    s->res->native_stops += stops;
-}
-
 /* ptrace refused (EPERM...): say so once and go on without C frames there. */
 static void native_refused(sampler *s, target *t) {
     char why[400];
     if (!native_last_error(t->nu, why, sizeof why)) return;
     fprintf(stderr, "csprof: %s; recording Python frames only for process %d\n", why, (int)t->pid);
     s->res->native_refused++;
-    native_account(s, t);
+    target_native_account(s, t);
     native_free(t->nu);
     t->nu = NULL;
 }
@@ -456,13 +339,8 @@ static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
  * stops answering once that thread is gone, so a tid the kernel has since
  * given to another process is never stopped. */
 static bool native_stoppable(const thread_entry *e) {
-    if (!e->tid || e->stat_fd < 0) return false;
-    char buf[512];
-    ssize_t len = pread(e->stat_fd, buf, sizeof buf - 1, 0);
-    if (len <= 0) return false;
-    buf[len] = '\0';
     char st;
-    return proc_stat_state(buf, &st) == 0 && st == 'R';
+    return e->tid && proc_stat_fd_state(e->stat_fd, &st) == 0 && st == 'R';
 }
 
 static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
@@ -483,196 +361,6 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
     if (native_last_error(t->nu, NULL, 0) == EPERM) native_refused(s, t);
     for (size_t i = 0; i < n->npending && !s->oom; i++) add_native_sample(s, t, &n->pending[i]);
     return st;
-}
-
-/* ---- targets ---- */
-
-static target *find_target(sampler *s, pid_t pid) {
-    for (size_t i = 0; i < s->ntargets; i++)
-        if (s->targets[i].pid == pid) return &s->targets[i];
-    return NULL;
-}
-
-static void note_error(sampler *s, py_status st, const char *err) {
-    if (s->res->first_error[0]) return;
-    snprintf(s->res->first_error, sizeof s->res->first_error, "%s", err);
-    s->res->first_error_status = (int)st;
-}
-
-/* Counts pid, once, as a process not followed for lack of room. */
-static void count_unsampled(sampler *s, pid_t pid) {
-    size_t n = s->nunsampled < RECENT_UNSAMPLED ? s->nunsampled : RECENT_UNSAMPLED;
-    for (size_t i = 0; i < n; i++)
-        if (s->unsampled[i] == pid) return;
-    s->unsampled[s->nunsampled++ % RECENT_UNSAMPLED] = pid;
-    prof_counters_of(s->p)->unsampled_processes++;
-}
-
-/* A new slot for pid, or NULL when the table is full (then counted). */
-static target *add_target(sampler *s, pid_t pid) {
-    if (s->ntargets == MAX_PROCESSES) {
-        count_unsampled(s, pid);
-        return NULL;
-    }
-    target *t = &s->targets[s->ntargets++];
-    memset(t, 0, sizeof *t);
-    t->pid = pid;
-    t->first_seen = now_ns();
-    t->children_fd = s->o->subprocesses && s->have_children ? open_children(pid, pid) : -1;
-    return t;
-}
-
-/* Exited processes give their slot back, once their numbers are taken. */
-static void drop_dead(sampler *s) {
-    for (size_t i = 0; i < s->ntargets;) {
-        target *t = &s->targets[i];
-        if (!t->dead || t->pid == s->root) {
-            i++;
-            continue;
-        }
-        native_account(s, t);
-        target_free(t);
-        s->targets[i] = s->targets[--s->ntargets];
-    }
-}
-
-/* After an exec the attached interpreter is gone (another program, or a
- * new interpreter at other addresses): forget it, so that the process is
- * attached afresh and labelled with its new command line. */
-static bool exec_happened(sampler *s, target *t) {
-    uint64_t id;
-    if (!t->py || proc_exec_id(t->pid, &id) || id == t->exec_id) return false;
-    native_account(s, t);
-    int cfd = t->children_fd;
-    pid_t pid = t->pid;
-    t->children_fd = -1;
-    target_free(t);
-    memset(t, 0, sizeof *t);
-    t->pid = pid;
-    t->children_fd = cfd;
-    t->first_seen = now_ns();  /* young again: retried every tick until Python starts */
-    return true;
-}
-
-/* Attach to pid if it runs Python; quietly retry later while it is not
- * ready or not (yet) Python: a fork is followed by an exec we may not have
- * seen yet, and libpython is mapped after the executable. */
-static void try_attach(sampler *s, target *t) {
-    if (t->py) {
-        if (py_refresh(t->py) == PY_GONE) t->dead = true;
-        else if (exec_happened(s, t)) try_attach(s, t);
-        return;
-    }
-    if (t->dead || t->reported) return;
-    char link[64], exe[256];
-    snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
-    ssize_t n = readlink(link, exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    uint64_t exec_id = 0;
-    bool have_id = proc_exec_id(t->pid, &exec_id) == 0;
-    char err[256];
-    py_status st;
-    t->py = py_attach(t->pid, &st, err, sizeof err);
-    if (t->py) {
-        /* Taken before the attach: an exec in between shows up next refresh. */
-        t->exec_id = have_id ? exec_id : 0;
-        char cmd[512] = "";
-        pid_t ppid = 0;
-        proc_cmdline(t->pid, cmd, sizeof cmd);
-        proc_ppid(t->pid, &ppid);
-        size_t known = prof_nprocesses(s->p);
-        /* Seen before an exec: the label becomes the new command line. */
-        if (prof_add_process(s->p, t->pid, ppid, cmd, py_version(t->py)) < 0) s->oom = 1;
-        if (prof_nprocesses(s->p) > known) s->res->python_processes++;
-        if (s->nat) native_attach(s, t);
-        prof_meta *m = prof_meta_of(s->p);
-        if (!m->python_version && (prof_set_str(&m->python_version, py_version(t->py)) ||
-                                   prof_set_str(&m->interpreter, py_binary(t->py)) ||
-                                   prof_set_str(&m->python_build, py_build_name(t->py))))
-            s->oom = 1;
-        return;
-    }
-    if (st == PY_GONE) {
-        t->dead = true;
-    } else if (st == PY_ERROR && now_ns() - t->first_seen <= YOUNG_NS) {
-        /* Caught mid-exec (maps and memory changing under us): retried. */
-    } else if (st == PY_UNSUPPORTED || st == PY_NO_PERMISSION || st == PY_ERROR) {
-        t->reported = true;
-        note_error(s, st, err);
-    } else if (st == PY_NOT_PYTHON) {
-        snprintf(t->exe, sizeof t->exe, "%s", exe);
-    }
-}
-
-static bool settling(const sampler *s, const target *t, int64_t now) {
-    return t->pid != s->root && now - t->first_seen < SETTLE_NS;
-}
-
-/* Follows pid from now on; the root is attached at once, others once settled. */
-static void follow(sampler *s, pid_t pid) {
-    if (find_target(s, pid) || !proc_alive(pid)) return;
-    target *t = add_target(s, pid);
-    if (t && pid == s->root) try_attach(s, t);
-}
-
-/* New children of every followed process, from their children files. */
-static void scan_children(sampler *s) {
-    size_t n = s->ntargets;  /* those added now are scanned next time */
-    for (size_t i = 0; i < n; i++) {
-        const target *t = &s->targets[i];
-        if (t->dead) continue;
-        for (size_t k = 0; k <= t->nthreads; k++) {
-            int fd = k == 0 ? t->children_fd : t->threads[k - 1].children_fd;
-            pid_t *kids;
-            size_t nk;
-            if (fd < 0 || proc_children_fd(fd, &kids, &nk)) continue;
-            for (size_t j = 0; j < nk; j++) follow(s, kids[j]);
-            free(kids);
-        }
-    }
-}
-
-/* Every REFRESH_NS: frees the slots of exited processes, refreshes the
- * attached ones (and notices an exec), retries the others, and with
- * full_scan looks for descendants through all of /proc. */
-static void refresh_targets(sampler *s, pid_t root, bool full_scan) {
-    for (size_t i = 0; i < s->ntargets; i++) {
-        target *t = &s->targets[i];
-        if (!t->py && !t->dead && !proc_alive(t->pid)) t->dead = true;
-    }
-    drop_dead(s);
-    if (!find_target(s, root)) follow(s, root);
-    for (size_t i = 0; i < s->ntargets; i++) {
-        target *t = &s->targets[i];
-        if (!t->py && t->exe[0] && now_ns() - t->first_seen > YOUNG_NS) {
-            /* Not Python last time: look again only if it exec'd since. */
-            char link[64], exe[256];
-            snprintf(link, sizeof link, "/proc/%d/exe", (int)t->pid);
-            ssize_t len = readlink(link, exe, sizeof exe - 1);
-            exe[len > 0 ? len : 0] = '\0';
-            if (!strcmp(exe, t->exe)) continue;
-            t->exe[0] = '\0';
-        }
-        if (!settling(s, t, now_ns())) try_attach(s, t);
-    }
-    pid_t *pids = NULL;
-    size_t n = 0;
-    if (!s->o->subprocesses || !full_scan || proc_descendants(root, &pids, &n)) n = 0;
-    for (size_t i = 0; i < n; i++) follow(s, pids[i]);
-    free(pids);
-}
-
-/* Young targets not yet attached are retried every tick, not every refresh:
- * a short script would otherwise lose its first 100 ms. */
-static void retry_young(sampler *s) {
-    int64_t now = now_ns();
-    for (size_t i = 0; i < s->ntargets; i++) {
-        target *t = &s->targets[i];
-        if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS ||
-            settling(s, t, now))
-            continue;
-        try_attach(s, t);
-    }
 }
 
 /* Samples every attached process; returns how many were sampled. */
@@ -699,8 +387,8 @@ static int sample_all(sampler *s) {
             t->dead = true;
             continue;
         }
-        if (exec_happened(s, t)) {
-            try_attach(s, t);
+        if (target_exec_happened(s, t)) {
+            target_attach(s, t);
             continue;
         }
         c->dropped += t->pending_dropped;
@@ -733,123 +421,177 @@ static int reap_child(pid_t pid, int *status, bool block, sampler_result *res) {
     return 1;
 }
 
+/* The loop's clock, and what it measured. */
+typedef struct {
+    int64_t interval, start, next, last_refresh, last_full_scan, last_children;
+    int64_t end_sampling;    /* when --duration ended sampling; 0 if it did not */
+    int64_t first_tick;      /* the first tick with Python to sample; 0 if none yet */
+    int64_t work_ns;         /* monotonic time inside sample_all: CPU-bound syscalls */
+    int last_sampled;        /* processes sampled at the last tick */
+    double cpu0;
+    bool sampling, child_done;
+} ticker;
+
+/* Whether the run ends before this tick: the child exited, a stop was asked
+ * for (attach mode), or the duration is over (a child is then waited for). */
+static bool run_over(sampler *s, ticker *k, volatile sig_atomic_t *stop, int64_t now) {
+    const sampler_opts *o = s->o;
+    if (o->is_child && reap_child(s->root, &s->res->exit_status, false, s->res)) {
+        k->child_done = true;
+        return true;
+    }
+    if (!o->is_child && *stop) return true;
+    if (k->sampling && o->duration > 0 && now - k->start >= (int64_t)(o->duration * 1e9)) {
+        k->sampling = false;
+        k->end_sampling = now;
+        if (!o->is_child) return true;
+    }
+    if (!k->sampling) {
+        /* Duration over: the child runs on untouched; just wait for it. */
+        reap_child(s->root, &s->res->exit_status, true, s->res);
+        k->child_done = true;
+        return true;
+    }
+    return false;
+}
+
+/* Refreshes the process table every REFRESH_NS, and between refreshes
+ * looks for new children and retries young processes. False when an
+ * attached root has exited. */
+static bool look_around(sampler *s, ticker *k, int64_t now) {
+    if (now - k->last_refresh >= REFRESH_NS) {
+        /* An attached process is not our child: no waitpid tells us it
+         * ended, so look at /proc here, a few times a second. */
+        if (!s->o->is_child && !proc_alive(s->root)) return false;
+        bool full = now - k->last_full_scan >= (s->have_children ? FULL_SCAN_NS : REFRESH_NS);
+        targets_refresh(s, s->root, full);
+        k->last_refresh = now;
+        if (full) k->last_full_scan = now;
+    } else {
+        if (s->have_children && now - k->last_children >= CHILDREN_NS) {
+            targets_scan_children(s);
+            k->last_children = now;
+        }
+        targets_retry_young(s);
+    }
+    return true;
+}
+
+/* Samples every process once and counts the tick; returns how many
+ * processes were sampled. */
+static int tick(sampler *s, ticker *k, int64_t now) {
+    prof_counters *c = prof_counters_of(s->p);
+    /* A tick counts once there is Python to sample: the time before
+     * (exec, interpreter start-up) is not time we could have sampled. */
+    int64_t t0 = now_ns();
+    uint64_t taken0 = c->taken;
+    int sampled = sample_all(s);
+    k->work_ns += now_ns() - t0;
+    if (c->taken - taken0 > c->max_per_tick) c->max_per_tick = c->taken - taken0;
+    if (sampled > 0) {
+        if (!k->first_tick) {
+            k->first_tick = now;
+            k->cpu0 = cpu_seconds();  /* the per-sample cost, not the attach */
+        }
+        c->ticks++;
+    }
+    return sampled;
+}
+
+/* Sleeps until the next tick; wakes early when the child exits or a stop
+ * is asked for. */
+static void wait_next(sampler *s, ticker *k, int sampled, volatile sig_atomic_t *stop) {
+    const sampler_opts *o = s->o;
+    prof_counters *c = prof_counters_of(s->p);
+    k->next += k->interval;
+    int64_t now = now_ns();
+    if (k->next < now) {
+        /* Fell behind (a slow attach, a busy machine): don't burst, but
+         * count the ticks skipped while there was Python to sample. */
+        /* Owed only while there is Python to sample: not before the
+         * first attach, nor after an exec into another program. */
+        if (sampled > 0 && k->last_sampled > 0)
+            c->missed += (uint64_t)((now - k->next) / k->interval);
+        k->next = now;
+    }
+    k->last_sampled = sampled;
+    struct timespec ts = {k->next / 1000000000LL, k->next % 1000000000LL};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        if (o->is_child && reap_child(s->root, &s->res->exit_status, false, s->res)) {
+            k->child_done = true;
+            break;
+        }
+        if (!o->is_child && *stop) break;
+    }
+}
+
+/* The sampler's tables; -1 (said on stderr) when out of memory. */
+static int sampler_init(sampler *s) {
+    if (s->o->subprocesses) {
+        int fd = proc_open_children(getpid(), getpid());
+        s->have_children = fd >= 0;
+        if (fd >= 0) close(fd);
+    }
+    s->targets = calloc(MAX_PROCESSES, sizeof *s->targets);
+    s->stack_buf = malloc((PY_MAX_DEPTH + 4) * sizeof *s->stack_buf);
+    if (s->o->native) s->nat = native_state_new();
+    if (!s->targets || !s->stack_buf || (s->o->native && !s->nat)) {
+        free(s->targets);
+        free(s->stack_buf);
+        native_state_free(s->nat);
+        fprintf(stderr, "csprof: out of memory starting the sampler\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills the result and the profile's interval, counts the failures still
+ * pending, and frees the process table. */
+static void sampler_finish(sampler *s, const ticker *k) {
+    sampler_result *res = s->res;
+    prof_counters *c = prof_counters_of(s->p);
+    int64_t stop_ns = k->end_sampling ? k->end_sampling : now_ns();
+    res->wall_seconds = (double)(now_ns() - k->start) / 1e9;
+    res->cpu_seconds = cpu_seconds() - k->cpu0;
+    res->work_seconds = (double)k->work_ns / 1e9;
+    double sampled = k->first_tick ? (double)(stop_ns - k->first_tick) / 1e9 : 0;
+    prof_meta *m = prof_meta_of(s->p);
+    m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
+    if (s->oom && s->o->is_child && !k->child_done)
+        reap_child(s->root, &res->exit_status, true, res);
+    for (size_t i = 0; i < s->ntargets; i++) {
+        if (!s->targets[i].dead && proc_alive(s->targets[i].pid))
+            c->dropped += s->targets[i].pending_dropped;
+        target_native_account(s, &s->targets[i]);
+        target_free(&s->targets[i]);
+    }
+    free(s->targets);
+    free(s->stack_buf);
+    native_state_free(s->nat);
+}
+
 int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atomic_t *stop,
                 sampler_result *res) {
     memset(res, 0, sizeof *res);
     res->exit_status = -1;
     sampler s = {.p = p, .o = o, .res = res, .root = root};
-    if (o->subprocesses) {
-        int fd = open_children(getpid(), getpid());
-        s.have_children = fd >= 0;
-        if (fd >= 0) close(fd);
-    }
-    s.targets = calloc(MAX_PROCESSES, sizeof *s.targets);
-    s.stack_buf = malloc((PY_MAX_DEPTH + 4) * sizeof *s.stack_buf);
-    if (o->native) s.nat = native_state_new();
-    if (!s.targets || !s.stack_buf || (o->native && !s.nat)) {
-        free(s.targets);
-        free(s.stack_buf);
-        native_state_free(s.nat);
-        fprintf(stderr, "csprof: out of memory starting the sampler\n");
-        return -1;
-    }
+    if (sampler_init(&s)) return -1;
     /* Wake-ups within microseconds of the deadline, not the default 50 us slack. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    prof_counters *c = prof_counters_of(p);
-    int64_t interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000));
-    int64_t start = now_ns(), next = start, last_refresh = 0, end_sampling = 0, first_tick = 0;
-    int64_t last_full_scan = 0, last_children = 0;
-    int last_sampled = 0;
-    int64_t work_ns = 0;  /* monotonic time inside sample_all: CPU-bound syscalls */
-    double cpu0 = cpu_seconds();
-    bool sampling = true, child_done = false;
-    while (!child_done) {
+    ticker k = {.interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000)),
+                .sampling = true};
+    k.start = k.next = now_ns();
+    k.cpu0 = cpu_seconds();
+    while (!k.child_done) {
         int64_t now = now_ns();
-        if (o->is_child && reap_child(root, &res->exit_status, false, res)) {
-            child_done = true;
-            break;
-        }
-        if (!o->is_child && *stop) break;
-        if (sampling && o->duration > 0 && now - start >= (int64_t)(o->duration * 1e9)) {
-            sampling = false;
-            end_sampling = now;
-            if (!o->is_child) break;
-        }
-        if (!sampling) {
-            /* Duration over: the child runs on untouched; just wait for it. */
-            reap_child(root, &res->exit_status, true, res);
-            child_done = true;
-            break;
-        }
-        if (now - last_refresh >= REFRESH_NS) {
-            /* An attached process is not our child: no waitpid tells us it
-             * ended, so look at /proc here, a few times a second. */
-            if (!o->is_child && !proc_alive(root)) break;
-            bool full = now - last_full_scan >= (s.have_children ? FULL_SCAN_NS : REFRESH_NS);
-            refresh_targets(&s, root, full);
-            last_refresh = now;
-            if (full) last_full_scan = now;
-        } else {
-            if (s.have_children && now - last_children >= CHILDREN_NS) {
-                scan_children(&s);
-                last_children = now;
-            }
-            retry_young(&s);
-        }
-        /* A tick counts once there is Python to sample: the time before
-         * (exec, interpreter start-up) is not time we could have sampled. */
-        int64_t t0 = now_ns();
-        uint64_t taken0 = c->taken;
-        int sampled = sample_all(&s);
-        work_ns += now_ns() - t0;
-        if (c->taken - taken0 > c->max_per_tick) c->max_per_tick = c->taken - taken0;
-        if (sampled > 0) {
-            if (!first_tick) {
-                first_tick = now;
-                cpu0 = cpu_seconds();  /* the per-sample cost, not the attach */
-            }
-            c->ticks++;
-        }
+        if (run_over(&s, &k, stop, now) || !look_around(&s, &k, now)) break;
+        int sampled = tick(&s, &k, now);
         if (s.oom) {
             fprintf(stderr, "csprof: out of memory while sampling; writing what was collected\n");
             break;
         }
-        next += interval;
-        now = now_ns();
-        if (next < now) {
-            /* Fell behind (a slow attach, a busy machine): don't burst, but
-             * count the ticks skipped while there was Python to sample. */
-            /* Owed only while there is Python to sample: not before the
-             * first attach, nor after an exec into another program. */
-            if (sampled > 0 && last_sampled > 0) c->missed += (uint64_t)((now - next) / interval);
-            next = now;
-        }
-        last_sampled = sampled;
-        struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-            if (o->is_child && reap_child(root, &res->exit_status, false, res)) {
-                child_done = true;
-                break;
-            }
-            if (!o->is_child && *stop) break;
-        }
+        wait_next(&s, &k, sampled, stop);
     }
-    int64_t stop_ns = end_sampling ? end_sampling : now_ns();
-    res->wall_seconds = (double)(now_ns() - start) / 1e9;
-    res->cpu_seconds = cpu_seconds() - cpu0;
-    res->work_seconds = (double)work_ns / 1e9;
-    double sampled = first_tick ? (double)(stop_ns - first_tick) / 1e9 : 0;
-    prof_meta *m = prof_meta_of(p);
-    m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
-    if (s.oom && o->is_child && !child_done) reap_child(root, &res->exit_status, true, res);
-    for (size_t i = 0; i < s.ntargets; i++) {
-        if (!s.targets[i].dead && proc_alive(s.targets[i].pid))
-            c->dropped += s.targets[i].pending_dropped;
-        native_account(&s, &s.targets[i]);
-        target_free(&s.targets[i]);
-    }
-    free(s.targets);
-    free(s.stack_buf);
-    native_state_free(s.nat);
+    sampler_finish(&s, &k);
     return 0;
 }

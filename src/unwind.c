@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -136,11 +135,9 @@ static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, in
     uint64_t page = addr / PAGE_SIZE_ + 1;
     mem_page *m = &mem_cache[(page ^ (page >> 8)) % MEM_PAGES];
     if (!page_valid(m, u, page)) {
-        struct iovec local = {m->data, PAGE_SIZE_};
-        struct iovec remote = {(void *)(uintptr_t)(addr - off), PAGE_SIZE_};
         m->page = 0;
         /* Pages without read permission are still open to PEEKDATA. */
-        if (process_vm_readv(u->pid, &local, 1, &remote, 1, 0) != (ssize_t)PAGE_SIZE_)
+        if (proc_read(u->pid, addr - off, m->data, PAGE_SIZE_))
             return _UPT_access_mem(as, addr, val, 0, arg);
         const proc_map *map = map_of(&u->maps, addr);
         m->stable = map && map->path && map->path[0] == '/' && map->perms[1] != 'w';
@@ -193,25 +190,12 @@ extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip
 
 #define VDSO_MAX (64 * 1024)
 
-/* AT_SYSINFO_EHDR: where the kernel mapped the vDSO in pid; 0 if unknown. */
-static uint64_t vdso_base(pid_t pid) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/auxv", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f) return 0;
-    uint64_t av[2], base = 0;
-    while (fread(av, sizeof av, 1, f) == 1 && av[0] != AT_NULL)
-        if (av[0] == AT_SYSINFO_EHDR) base = av[1];
-    fclose(f);
-    return base;
-}
-
 /* Fills u->vdso from the image in the target. Everything in it is checked
  * against the bytes read: the target's memory is not trusted. */
 static void vdso_load(native_unwinder *u) {
     u->vdso_tried = true;
     u->vdso.format = -1;
-    uint64_t base = vdso_base(u->pid);
+    uint64_t base = proc_auxv(u->pid, AT_SYSINFO_EHDR);  /* where the kernel mapped it */
     if (!base) return;
     uint8_t *img = malloc(VDSO_MAX);
     if (!img) return;
@@ -501,22 +485,6 @@ void native_resume(native_unwinder *u) {
 
 /* ---- error explanations ---- */
 
-static long status_field(pid_t pid, const char *field) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f) return -1;
-    long v = -1;
-    size_t fl = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, field, fl) && line[fl] == ':') {
-            v = strtol(line + fl + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
-}
-
 static void explain(pid_t pid, pid_t tid, int err, char *why, size_t len) {
     if (err == ESRCH) {
         snprintf(why, len, "process %d exited", (int)pid);
@@ -527,17 +495,10 @@ static void explain(pid_t pid, pid_t tid, int err, char *why, size_t len) {
                  (int)pid, strerror(err));
         return;
     }
-    long tracer = status_field(tid, "TracerPid");
+    long tracer = proc_status_number(tid, "TracerPid");
     if (tracer > 0 && tracer != getpid()) {
-        char comm[64] = "?";
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%ld/comm", tracer);
-        FILE *f = fopen(path, "re");
-        if (f) {
-            if (!fgets(comm, sizeof comm, f)) snprintf(comm, sizeof comm, "?");
-            comm[strcspn(comm, "\n")] = '\0';
-            fclose(f);
-        }
+        char comm[64];
+        if (proc_comm((pid_t)tracer, comm, sizeof comm) || !comm[0]) snprintf(comm, sizeof comm, "?");
         snprintf(why, len, "--native cannot stop process %d: it is already traced by process %ld "
                  "(%s); detach that debugger or tracer, or record without --native",
                  (int)pid, tracer, comm);
@@ -549,7 +510,7 @@ static void explain(pid_t pid, pid_t tid, int err, char *why, size_t len) {
                  "kernel.yama.ptrace_scope=%d only lets a parent trace its children; run as "
                  "root, grant CAP_SYS_PTRACE, or use 'csprof record -- CMD' to start the "
                  "process under csprof", (int)pid, scope);
-    else if (status_field(getpid(), "Seccomp") == 2)
+    else if (proc_status_number(getpid(), "Seccomp") == 2)
         snprintf(why, len, "not permitted to stop process %d for --native: csprof runs under a "
                  "seccomp filter that forbids ptrace (a container's default profile?); allow "
                  "ptrace (e.g. docker --cap-add SYS_PTRACE) or record without --native", (int)pid);

@@ -1,0 +1,173 @@
+/* pyreader_int.h -- what the parts of the CPython reader share; not for
+ * use outside them (pyreader.h is the promise to the rest of csprof).
+ *
+ * The reader is four files, one job each:
+ *   pyattach.c  finding the interpreter in the target, its version, build
+ *               and struct offsets (py_attach, py_detach)
+ *   pycode.c    the cache of code objects: loading, verifying that a cached
+ *               address still holds the same code, lines, naming
+ *   pywalk.c    the frame walkers: PyFrameObject chains (<= 3.10, through
+ *               chainread.h) and _PyInterpreterFrame in the data stack (3.11+)
+ *   pyreader.c  one sample: interpreters, thread states, the speculative
+ *               batched read, retries (py_sample, py_refresh)
+ */
+#ifndef CSPROF_PYREADER_INT_H
+#define CSPROF_PYREADER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "chainread.h"
+#include "pynames.h"
+#include "pyoffsets.h"
+#include "pyreader.h"
+
+#define MAX_INTERPRETERS 64
+#define WINDOW_PAGES 8
+#define PAGE 4096u
+#define BLOCK 512                /* bytes read for one thread state / frame / code head */
+#define IDENT_FIELDS 6
+#define VERIFY_BATCH 256         /* code objects checked per proc_readv */
+#define VERIFY_SPAN 256          /* bytes of a code object holding its identity fields */
+
+typedef struct {
+    uint64_t addr;
+    char *function, *file;
+    int first_line;
+    uint8_t *linetable;
+    size_t linetable_len;
+    /* Callers sit at the same offset sample after sample: remember a few. */
+    int memo_offset[4], memo_line[4];
+    unsigned memo_next;
+    /* The fields that identify this code object, as read when it was cached.
+     * A freed code object's address is soon reused by another one, so every
+     * sample re-reads them (all frames in one batched call) and reloads the
+     * entry when they differ. */
+    uint64_t ident[IDENT_FIELDS];
+    /* Strings die with their code object and are reused at the same
+     * addresses too, so the name's cached hash (set when it was interned)
+     * is compared as well. */
+    uint64_t name_addr, name_hash;
+    uint32_t checked;        /* sample generation in which ident was last verified */
+} code_entry;
+
+typedef struct {
+    uint64_t code_addr;
+    int offset;              /* byte offset of the current instruction; -1 = not started */
+    bool entry;
+    uint64_t func, local0;   /* for naming: see raw_names() */
+} raw_frame;
+
+typedef struct {
+    uint64_t thread_id;
+    pid_t tid;
+} tid_entry;
+
+/* A sample whose first thread has not moved much since the last one is read
+ * in one process_vm_readv: the interpreter's thread list head, that thread
+ * state, and from 3.11 its _PyCFrame's current frame (3.11/3.12), the part
+ * of its data stack the last walk used, and the identity of the code objects
+ * its frames ran. Each piece is used only if it still matches (same thread
+ * state, same _PyCFrame, frames inside the copied span, code identity
+ * unchanged); anything else is read as without it. */
+#define SPEC_CODES 32
+#define SPEC_FAR 4        /* frames outside the data stack span: 3.12's entry frames
+                           * live on the C stack */
+typedef struct {
+    uint64_t ts, cframe;
+    uint64_t win_lo, win_hi;
+    uint64_t far[SPEC_FAR];
+    uint32_t nfar;
+    uint32_t codes[SPEC_CODES];
+    uint32_t ncodes;
+} spec_memo;
+
+typedef struct {
+    bool head, tstate, cur, window;  /* which pieces were copied in full */
+    bool far[SPEC_FAR];
+    uint64_t head_val, cur_val;
+    uint8_t tbuf[2 * BLOCK];
+    uint8_t far_buf[SPEC_FAR][BLOCK];
+    uint64_t hashes[SPEC_CODES];
+} spec_got;
+
+struct py_process {
+    pid_t pid;
+    int minor;
+    py_build build;          /* default, free-threaded or debug */
+    uint64_t hexversion;
+    char version[32];
+    char *binary;
+    py_layout off;
+    uint64_t runtime;        /* address of _PyRuntime in the target */
+    uint64_t code_type;      /* address of PyCode_Type; 0 if unknown */
+    uint64_t func_type, str_type;  /* PyFunction_Type, PyUnicode_Type; 0 if unknown */
+    py_names *names;         /* function objects and import targets (pynames.h) */
+
+    code_entry *codes;       /* index 0 unused so that 0 means "none" */
+    size_t ncodes, capcodes;
+    uint32_t *code_slots;    /* open addressing: addr -> code index */
+    size_t code_slot_cap;
+
+    tid_entry *tids;         /* pthread_t -> OS tid, for versions without native_thread_id */
+    size_t ntids, captids;
+    int pthread_tid_off;     /* discovered offset of tid in glibc's struct pthread; -1 unknown */
+
+    /* 3.11+: a copy of the thread's data stack around the frames being walked. */
+    uint8_t window[WINDOW_PAGES * PAGE];
+    uint64_t win_start, win_end;   /* the valid part of window[] */
+    uint64_t win_base;             /* the remote address of window[0] */
+    /* 3.14t: the last thread-local bytecode copy looked up (frame_instr_offset). */
+    uint64_t tlbc_code, tlbc_base;
+    int32_t tlbc_idx;
+
+    py_frame_ref frames[PY_MAX_DEPTH];
+    raw_frame raw[PY_MAX_DEPTH];
+    uint32_t resolve_scratch[PY_MAX_DEPTH];
+    uint8_t verify_buf[VERIFY_BATCH][VERIFY_SPAN];
+    uint32_t generation;     /* of samples, for code_entry.checked */
+    chain_reader *chain;     /* <= 3.10: the frame chain reader, made on first use */
+    spec_memo spec;          /* 3.11+: what the first thread's last sample read */
+    spec_got got;            /* ... and what this sample's speculative read found */
+    uint64_t walk_lo, walk_hi;     /* the span of the data stack the last walk read */
+    uint64_t walk_far[SPEC_FAR];   /* and frames it read outside that span */
+    uint32_t walk_nfar;
+    uint32_t chain_lo;       /* the first byte of a frame object it copies */
+    uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
+
+    /* Interpreter states, re-read by py_refresh(): sub-interpreters come and
+     * go rarely, so a sample need not walk _PyRuntime every time. */
+    uint64_t interps[MAX_INTERPRETERS];
+    int ninterps;
+};
+
+/* ---- pycode.c: the code object cache ---- */
+
+/* Allocates the empty cache; -1 when out of memory (pycode_free cleans up). */
+int pycode_init(py_process *pp);
+void pycode_free(py_process *pp);
+/* Forgets every cached code object (and the naming views built on them). */
+void pycode_flush(py_process *pp);
+/* The byte span [lo, hi) of a code object holding every identity field, and
+ * those fields out of a copy of it that starts at byte base. */
+void pycode_ident_span(const py_layout *L, uint32_t *lo, uint32_t *hi);
+void pycode_ident_of(const py_layout *L, const uint8_t *head, uint32_t base, uint64_t *ident);
+/* Turns pp->raw[0..n) into pp->frames[]: cached code objects (verified,
+ * reloaded when stale), lines from their tables, names from pynames. Leaves
+ * the frames' ids in pp->resolve_scratch. Returns the number of frames, or
+ * -1 when the stack does not hold together and must be dropped. */
+int pycode_resolve(py_process *pp, uint32_t n);
+
+/* ---- pywalk.c: the frame walkers, filling pp->raw[] leaf first ---- */
+
+/* <= 3.10: the PyFrameObject chain starting at frame, whose thread state ts
+ * held it. 0, or -1 when the chain could not be read whole. */
+int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
+                         bool *truncated);
+/* 3.11+: the _PyInterpreterFrame list starting at frame. 0, or -1. */
+int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated);
+/* Bytes of a _PyInterpreterFrame the walk reads, naming fields included. */
+uint32_t pywalk_iframe_need(const py_process *pp);
+
+#endif

@@ -1,0 +1,227 @@
+/* pywalk.c -- the frame walkers of the reader (see pyreader_int.h): the
+ * chain of heap PyFrameObjects (<= 3.10) and the _PyInterpreterFrames in a
+ * thread's data stack (3.11+). Each fills pp->raw[] leaf first with what
+ * the code cache needs: code address, instruction offset, entry flag and
+ * the fields that name a frame. */
+#include "pyreader_int.h"
+#include "tgtmem.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "proc.h"
+
+/* ---- what names a frame (pynames.h) ---- */
+
+/* Bytes of a frame that raw_names() reads. */
+static uint32_t raw_names_need(const py_process *pp) {
+    const py_layout *L = &pp->off;
+    uint32_t need = 0;
+    uint32_t fields[] = {L->iframe_funcobj ? L->iframe_funcobj - 1 : 0, L->iframe_localsplus,
+                         L->frame_localsplus};
+    for (size_t i = 0; i < 3; i++)
+        if (fields[i] && fields[i] + 8 > need) need = fields[i] + 8;
+    return need;
+}
+
+/* What names a frame besides its code: its function object (3.11+) and its
+ * first local (what `_find_and_load` imports), from the frame bytes f. */
+static void raw_names(const py_process *pp, raw_frame *r, const uint8_t *f) {
+    const py_layout *L = &pp->off;
+    if (pp->minor >= 11) {
+        r->func = L->iframe_funcobj ? rd_u64(f, L->iframe_funcobj - 1) : 0;
+        r->local0 = L->iframe_localsplus ? rd_u64(f, L->iframe_localsplus) : 0;
+    } else {
+        r->local0 = L->frame_localsplus ? rd_u64(f, L->frame_localsplus) : 0;
+    }
+}
+
+/* ---- frames, <= 3.10: one heap PyFrameObject per frame ---- */
+
+/* The chain is read by chainread.h: the frames at the addresses of the last
+ * sample in one call, verified, and refused when torn. ts is the thread
+ * state whose frame pointer held frame. */
+int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
+                         bool *truncated) {
+    const py_layout *L = &pp->off;
+    if (!frame) {
+        *depth = 0;
+        return 0;
+    }
+    if (!pp->chain) {
+        uint32_t lo = L->frame_back, hi = L->frame_lasti + 4;
+        if (L->frame_code < lo) lo = L->frame_code;
+        if (L->frame_lasti < lo) lo = L->frame_lasti;
+        if (L->frame_back + 8 > hi) hi = L->frame_back + 8;
+        if (L->frame_code + 8 > hi) hi = L->frame_code + 8;
+        /* Naming reads the first local (f_localsplus, far into the object):
+         * copy records from the frame's start so raw_names() sees its offsets. */
+        if (raw_names_need(pp)) {
+            lo = 0;
+            if (raw_names_need(pp) > hi) hi = raw_names_need(pp);
+        }
+        chain_layout cl = {lo, hi - lo, L->frame_back, L->frame_code};
+        if (!(pp->chain = chain_new(pp->pid, &cl, PY_MAX_DEPTH))) return -1;
+        pp->chain_lo = lo;
+    }
+    chain_result r;
+    if (chain_read(pp->chain, ts, ts + L->tstate_frame, frame, &r)) return -1;
+    uint32_t lo = pp->chain_lo;
+    for (uint32_t i = 0; i < r.n; i++) {
+        const uint8_t *f = r.records[i];
+        int lasti = rd_i32(f, L->frame_lasti - lo);
+        /* 3.10 counts instructions, earlier versions bytes. */
+        pp->raw[i] = (raw_frame){rd_u64(f, L->frame_code - lo),
+                                 lasti < 0 ? -1 : pp->minor >= 10 ? lasti * 2 : lasti, true, 0, 0};
+        if (lo == 0) raw_names(pp, &pp->raw[i], f);
+    }
+    *depth = r.n;
+    *truncated = r.truncated;
+    return 0;
+}
+
+/* ---- frames, 3.11+: _PyInterpreterFrame in the thread's data stack ---- */
+
+/* Makes [addr, addr+len) available in the window, reading the pages at and
+ * below it in one call. Pages are requested top-down so that a read which
+ * runs into the unmapped start of the stack still returns the upper part. */
+static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
+    if (addr >= pp->win_start && addr + len <= pp->win_end) return pp->window + (addr - pp->win_base);
+    /* Most stacks fit in the 8 KiB below the end of the leaf frame; only a
+     * stack that outgrew them pays for the full window. */
+    uint64_t span = pp->win_end ? sizeof pp->window : 2 * PAGE;
+    uint64_t top = addr + len;
+    uint64_t start = top > span ? top - span : 0;
+    struct iovec local[WINDOW_PAGES + 1], remote[WINDOW_PAGES + 1];
+    int n = 0;
+    uint64_t hi = top;
+    while (hi > start && n < WINDOW_PAGES + 1) {
+        uint64_t lo = (hi - 1) & ~(uint64_t)(PAGE - 1);
+        if (lo < start) lo = start;
+        local[n].iov_base = pp->window + (lo - start);
+        local[n].iov_len = hi - lo;
+        remote[n].iov_base = (void *)(uintptr_t)lo;
+        remote[n].iov_len = hi - lo;
+        n++;
+        hi = lo;
+    }
+    ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
+    if (got <= 0) {
+        pp->win_start = pp->win_end = 0;
+        return NULL;
+    }
+    uint64_t low = top;
+    for (int i = 0; i < n && got >= (ssize_t)remote[i].iov_len; i++) {
+        got -= (ssize_t)remote[i].iov_len;
+        low = (uint64_t)(uintptr_t)remote[i].iov_base;
+    }
+    if (low > addr) {
+        pp->win_start = pp->win_end = 0;
+        return NULL;
+    }
+    pp->win_base = start;
+    pp->win_start = low;
+    pp->win_end = top;
+    return pp->window + (addr - start);
+}
+
+/* Byte offset of the frame's current instruction in the bytecode it runs,
+ * -1 when not known. 3.14+ free-threaded: a thread that specialised its
+ * own copy of the bytecode runs co_tlbc->entries[f.tlbc_index] rather than
+ * the copy at the end of the code object (index 0). The last lookup is
+ * remembered for the stack being walked (recursion repeats it); its frames
+ * hold their code objects alive, so the copy cannot move meanwhile. */
+static int frame_instr_offset(py_process *pp, const uint8_t *f, uint64_t code_addr) {
+    const py_layout *L = &pp->off;
+    uint64_t base = code_addr + L->code_adaptive;
+    int32_t idx = L->iframe_tlbc_index ? rd_i32(f, L->iframe_tlbc_index) : 0;
+    if (idx != 0) {
+        if (idx < 0 || idx > 1 << 16) return -1;
+        if (code_addr != pp->tlbc_code || idx != pp->tlbc_idx) {
+            uint64_t arr = 0, size = 0, entry = 0;
+            struct iovec local[2] = {{&size, 8}, {&entry, 8}}, remote[2];
+            if (proc_read(pp->pid, code_addr + L->code_tlbc, &arr, sizeof arr) || !plausible(arr))
+                return -1;
+            remote[0] = (struct iovec){(void *)(uintptr_t)(arr + L->codearray_size), 8};
+            remote[1] = (struct iovec){
+                (void *)(uintptr_t)(arr + L->codearray_entries + 8 * (uint64_t)idx), 8};
+            /* Size and entry in one call; the entry is used only when idx
+             * is within the size (a read past the array cannot fault). */
+            if (proc_readv(pp->pid, local, remote, 2) != 16 ||
+                (int64_t)size <= idx || !plausible(entry))
+                return -1;
+            pp->tlbc_code = code_addr;
+            pp->tlbc_idx = idx;
+            pp->tlbc_base = entry;
+        }
+        base = pp->tlbc_base;
+    }
+    int64_t off = (int64_t)(rd_u64(f, L->iframe_instr) - base);
+    return off < 0 || off > (1 << 24) ? -1 : (int)off;
+}
+
+uint32_t pywalk_iframe_need(const py_process *pp) {
+    const py_layout *L = &pp->off;
+    uint32_t need = L->iframe_owner + 1;
+    if (L->iframe_is_entry > need) need = L->iframe_is_entry;
+    if (L->iframe_tlbc_index + 4 > need) need = L->iframe_tlbc_index + 4;
+    uint32_t fields[] = {L->iframe_previous, L->iframe_code, L->iframe_instr};
+    for (size_t i = 0; i < 3; i++)
+        if (fields[i] + 8 > need) need = fields[i] + 8;
+    if (raw_names_need(pp) > need) need = raw_names_need(pp);
+    return need;
+}
+
+int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
+                              bool *truncated) {
+    const py_layout *L = &pp->off;
+    uint32_t need = pywalk_iframe_need(pp);
+    pp->tlbc_code = 0;   /* the bytecode copy looked up last may be of another thread */
+    uint64_t tag_mask = L->stackref_tag_mask;
+    uint32_t n = 0, steps = 0;
+    /* A window copied by this sample's speculative read is fresh; any
+     * other is from an earlier read, of another thread. */
+    if (!pp->got.window) pp->win_start = pp->win_end = 0;
+    pp->got.window = false;
+    pp->walk_lo = UINT64_MAX;
+    pp->walk_hi = 0;
+    pp->walk_nfar = 0;
+    while (frame) {
+        if (n == PY_MAX_DEPTH || ++steps > 4 * PY_MAX_DEPTH) {
+            *truncated = true;
+            break;
+        }
+        if (!plausible(frame)) return -1;
+        if (!pp->walk_hi) pp->walk_hi = frame + need;
+        bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->window;
+        if (near && frame < pp->walk_lo) pp->walk_lo = frame;
+        const uint8_t *f = NULL;
+        for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
+            if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
+        if (!near && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
+        if (!f) f = window_get(pp, frame, need);
+        uint8_t single[BLOCK];
+        if (!f) {
+            if (need > sizeof single || proc_read(pp->pid, frame, single, need)) return -1;
+            f = single;
+        }
+        uint64_t prev = rd_u64(f, L->iframe_previous);
+        unsigned owner = f[L->iframe_owner];
+        int shim = (L->owner_cstack && owner + 1 == L->owner_cstack) ||
+                   (L->owner_interpreter && owner + 1 == L->owner_interpreter);
+        /* 3.12+: each call of the eval loop pushes a shim frame (owned by the
+         * C stack, or from 3.15 by the interpreter) below its first frame. */
+        if (shim && n > 0) pp->raw[n - 1].entry = true;
+        if (!shim) {
+            uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
+            pp->raw[n] = (raw_frame){code_addr, frame_instr_offset(pp, f, code_addr),
+                                     L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0, 0, 0};
+            raw_names(pp, &pp->raw[n], f);
+            n++;
+        }
+        frame = prev;
+    }
+    *depth = n;
+    return 0;
+}

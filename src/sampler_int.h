@@ -1,0 +1,114 @@
+/* sampler_int.h -- what the parts of the sampler share; not for use
+ * outside them (sampler.h is the promise to the rest of csprof).
+ *
+ *   sampler.c          the loop: ticks, frame interning, --native merging
+ *   sampler_targets.c  the process table: which processes are followed,
+ *                      finding new children, attaching, noticing exec and exit
+ */
+#ifndef CSPROF_SAMPLER_INT_H
+#define CSPROF_SAMPLER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "profile.h"
+#include "pyreader.h"
+#include "sampler.h"
+#include "unwind.h"
+
+/* Processes followed at once. An exited one frees its slot, so this bounds
+ * memory, not how many processes a run may see; a process that finds the
+ * table full is counted (prof_counters.unsampled_processes). */
+#define MAX_PROCESSES SAMPLER_MAX_PROCESSES
+#define RECENT_UNSAMPLED 1024      /* pids remembered as counted unsampled */
+
+/* Interning of frames seen in a target, so a warm sample never hashes
+ * strings: Python frames keyed by (code id << 24 | line) + 1, native ones by
+ * pc. Open addressing, at most half full; key 0 = empty. */
+typedef struct {
+    uint64_t key;
+    uint32_t frame;          /* profile frame index */
+    bool eval, interp;       /* native pcs: the eval loop / the interpreter's own code */
+    uint32_t group;          /* native pcs: nonzero for an unnamed one (stackmerge.h) */
+} frame_slot;
+
+typedef struct {
+    frame_slot *slots;
+    size_t cap, used;
+} frame_map;
+
+typedef struct {
+    uint64_t thread_id;
+    pid_t tid;
+    int prof_thread;
+    int stat_fd;     /* /proc/PID/task/TID/stat kept open: one pread per idle check */
+    int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
+} thread_entry;
+
+typedef struct {
+    pid_t pid;
+    bool dead;
+    bool reported;       /* attach problem already recorded */
+    int64_t first_seen;  /* ns: young processes are retried until Python shows up */
+    char exe[256];       /* exe when last found not to be Python: retry when it changes */
+    uint64_t exec_id;    /* proc_exec_id() when attached: another value means it exec'd */
+    int children_fd;     /* of its main thread, with --subprocesses; -1 if none */
+    uint64_t pending_dropped;  /* failed last tick: counted unless it exits or execs */
+    py_process *py;
+    frame_map fmap;          /* Python frames */
+    uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */
+    thread_entry *threads;
+    size_t nthreads, capthreads;
+    /* --native */
+    native_unwinder *nu;     /* NULL without --native, or once ptrace was refused */
+    frame_map nmap;          /* native pcs */
+} target;
+
+typedef struct native_state native_state;
+
+typedef struct {
+    profile *p;
+    const sampler_opts *o;
+    target *targets;
+    size_t ntargets;
+    uint32_t *stack_buf;     /* root-first frame indices for prof_add_stack */
+    sampler_result *res;
+    target *cur;
+    int oom;
+    pid_t root;
+    native_state *nat;       /* --native only */
+    bool have_children;      /* the kernel has /proc/PID/task/TID/children */
+    pid_t unsampled[RECENT_UNSAMPLED];  /* ring of pids already counted unsampled */
+    size_t nunsampled;
+} sampler;
+
+static inline int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- sampler_targets.c: the process table ---- */
+
+/* Adds the numbers of t's native unwinder to the result, before it is freed. */
+void target_native_account(sampler *s, target *t);
+/* Frees what t holds (its slot stays). */
+void target_free(target *t);
+/* Attaches to t if it runs Python, or refreshes the attached reader;
+ * retried quietly while not ready or not (yet) Python. */
+void target_attach(sampler *s, target *t);
+/* True when t exec'd since it was attached: it is then reset, to be
+ * attached afresh. */
+bool target_exec_happened(sampler *s, target *t);
+/* Every REFRESH_NS: frees the slots of exited processes, refreshes the
+ * attached ones, retries the others, and with full_scan looks for
+ * descendants of root through all of /proc. */
+void targets_refresh(sampler *s, pid_t root, bool full_scan);
+/* New children of every followed process, from their children files. */
+void targets_scan_children(sampler *s);
+/* Young processes not attached yet, retried every tick. */
+void targets_retry_young(sampler *s);
+
+#endif
