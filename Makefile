@@ -11,8 +11,16 @@ CC_MUSL ?= musl-gcc
 CC ?= cc
 PYTHON ?= python3
 
-SRCS := $(sort $(wildcard src/*.c))
-HDRS := $(wildcard src/*.h)
+# src/ by layer, each using only those before it: util (small shared
+# helpers), model (the profile, its function table, kinds of code,
+# comparison and history), target (reading the target process: /proc, ELF,
+# CPython's structures, native unwinding, the sampler), report (every writer
+# and the summary analysis), cli (main and the subcommands). Headers are
+# included by name: each folder is on the include path.
+SRC_DIRS := util model target report cli
+SRCS := $(sort $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
+HDRS := $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.h))
+SRC_INC := $(addprefix -Isrc/,$(SRC_DIRS))
 DEPS := build/deps
 DEPS_STAMP := $(DEPS)/.done
 
@@ -26,7 +34,7 @@ COMMIT := unknown
 endif
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-COMMON := $(WARN) -Ibuild/gen -D_GNU_SOURCE -DCSPROF_COMMIT='"$(COMMIT)"' -ffile-prefix-map=$(CURDIR)=.
+COMMON := $(WARN) -Ibuild/gen $(SRC_INC) -D_GNU_SOURCE -DCSPROF_COMMIT='"$(COMMIT)"' -ffile-prefix-map=$(CURDIR)=.
 
 MUSL_CFLAGS := $(COMMON) -O2 -I$(DEPS)/include -fno-asynchronous-unwind-tables
 MUSL_LDFLAGS := -static -L$(DEPS)/lib -Wl,--build-id=none
@@ -51,13 +59,14 @@ FLAME_ASSETS_H := build/gen/flamegraph_assets.h
 build/gen/embed_text: src/tools/embed_text.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -o $@ $<
-$(ASSETS_H): build/gen/embed_text src/report.css src/report.js
-	build/gen/embed_text $@ report_css=src/report.css report_js=src/report.js
-$(FLAME_ASSETS_H): build/gen/embed_text src/flamegraph.css src/flamecore.js src/flamegraph.js
-	build/gen/embed_text $@ flamegraph_css=src/flamegraph.css flamecore_js=src/flamecore.js \
-	  flamegraph_js=src/flamegraph.js
-build/obj/musl/fmt_html.o build/obj/asan/fmt_html.o build/obj/vg/fmt_html.o: $(ASSETS_H)
-build/obj/musl/fmt_svg.o build/obj/asan/fmt_svg.o build/obj/vg/fmt_svg.o: $(FLAME_ASSETS_H)
+R := src/report
+$(ASSETS_H): build/gen/embed_text $(R)/report.css $(R)/report.js
+	build/gen/embed_text $@ report_css=$(R)/report.css report_js=$(R)/report.js
+$(FLAME_ASSETS_H): build/gen/embed_text $(R)/flamegraph.css $(R)/flamecore.js $(R)/flamegraph.js
+	build/gen/embed_text $@ flamegraph_css=$(R)/flamegraph.css flamecore_js=$(R)/flamecore.js \
+	  flamegraph_js=$(R)/flamegraph.js
+build/obj/musl/report/fmt_html.o build/obj/asan/report/fmt_html.o build/obj/vg/report/fmt_html.o: $(ASSETS_H)
+build/obj/musl/report/fmt_svg.o build/obj/asan/report/fmt_svg.o build/obj/vg/report/fmt_svg.o: $(FLAME_ASSETS_H)
 ASAN_OBJS := $(patsubst src/%.c,build/obj/asan/%.o,$(SRCS))
 VG_OBJS := $(patsubst src/%.c,build/obj/vg/%.o,$(SRCS))
 
@@ -93,10 +102,10 @@ build/csprof-asan: $(ASAN_OBJS)
 # Unit tests: each tests/unit/test_*.c links against every module but main.c.
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRCS))
-LIB_ASAN_OBJS := $(filter-out build/obj/asan/main.o,$(ASAN_OBJS))
+LIB_ASAN_OBJS := $(filter-out build/obj/asan/cli/main.o,$(ASAN_OBJS))
 build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_ASAN_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) -Isrc -Itests/unit -o $@ $< $(LIB_ASAN_OBJS) $(ASAN_LIBS)
+	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(LIB_ASAN_OBJS) $(ASAN_LIBS)
 
 unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)
@@ -158,22 +167,24 @@ build/bench/floor: tests/bench/floor.c
 
 # write_svg on a generated 1,000,000-sample / 100,000-stack profile: median
 # render time and SVG size. Optimised glibc build of just the modules it uses.
-BENCH_RENDER_SRCS := tests/bench/bench_render.c src/fmt_svg.c src/flame_names.c src/flame_tree.c \
-	src/flame_colour.c src/fmt_folded.c src/profile.c src/classify.c src/functable.c src/hashidx.c \
-	src/sbuf.c src/utf8.c src/numfmt.c
+BENCH_RENDER_SRCS := tests/bench/bench_render.c $(addprefix src/report/,fmt_svg.c flame_names.c \
+	flame_tree.c flame_colour.c fmt_folded.c) $(addprefix src/model/,profile.c classify.c functable.c) \
+	$(addprefix src/util/,hashidx.c sbuf.c utf8.c numfmt.c)
 build/bench/bench_render: $(BENCH_RENDER_SRCS) tests/bench/bench_render.h $(HDRS) $(FLAME_ASSETS_H)
 	@mkdir -p $(@D)
-	$(CC) $(COMMON) -O2 -Isrc -Itests/bench -o $@ $(BENCH_RENDER_SRCS)
+	$(CC) $(COMMON) -O2 -Itests/bench -o $@ $(BENCH_RENDER_SRCS)
 
 bench-render: build/bench/bench_render
 	build/bench/bench_render 9 build/bench/render.svg
 
 # Regenerate the CPython offset tables from each version's internal headers.
 offsets:
-	bash src/tools/gen-offsets.sh > src/pyoffsets_gen.h.new && mv src/pyoffsets_gen.h.new src/pyoffsets_gen.h
+	bash src/tools/gen-offsets.sh > src/target/pyoffsets_gen.h.new && \
+	  mv src/target/pyoffsets_gen.h.new src/target/pyoffsets_gen.h
 
 stdlib-names:
-	bash src/tools/gen-stdlib-names.sh > src/stdlib_names_gen.h.new && mv src/stdlib_names_gen.h.new src/stdlib_names_gen.h
+	bash src/tools/gen-stdlib-names.sh > src/model/stdlib_names_gen.h.new && \
+	  mv src/model/stdlib_names_gen.h.new src/model/stdlib_names_gen.h
 
 example:
 	bash tests/example.sh

@@ -82,7 +82,7 @@ class Metadata(unittest.TestCase):
         # Every steps.X.outputs.Y referenced is produced by step X: a run step
         # writes Y to GITHUB_OUTPUT (csprof ci for the profile step), a uses
         # step is one whose outputs the emulator knows.
-        with open(os.path.join(ROOT, "src", "ci_outputs.c"), encoding="utf-8") as f:
+        with open(os.path.join(ROOT, "src", "cli", "ci_outputs.c"), encoding="utf-8") as f:
             ci_src = f.read()
         for sid, out in re.findall(r"steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)", self.text):
             self.assertIn(sid, ids, f"steps.{sid} does not exist")

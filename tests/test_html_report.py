@@ -119,7 +119,7 @@ class HtmlReport(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def test_script_passes_node_check(self):
-        r = subprocess.run(["node", "--check", os.path.join(ROOT, "src", "report.js")], capture_output=True,
+        r = subprocess.run(["node", "--check", os.path.join(ROOT, "src", "report", "report.js")], capture_output=True,
                            text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
 

@@ -25,8 +25,10 @@ CHROMIUM = "/usr/bin/chromium"
 FRAME_W = 1180.0
 PAD = 10.0
 # What the flamegraph writer links: its own modules and the shared helpers.
-SVG_MODULES = ("fmt_svg", "flame_names", "flame_tree", "flame_colour", "profile", "classify", "functable",
-               "hashidx", "sbuf", "utf8", "numfmt")
+SVG_MODULES = ("report/fmt_svg", "report/flame_names", "report/flame_tree", "report/flame_colour",
+               "model/profile", "model/classify", "model/functable", "util/hashidx", "util/sbuf",
+               "util/utf8", "util/numfmt")
+SRC_DIRS = ("util", "model", "target", "report", "cli")   # the Makefile's include path
 
 
 def css_rules(path):
@@ -142,7 +144,7 @@ class SvgBrowserTest(unittest.TestCase):
         # fmt_svg.c includes the CSS and scripts as a generated header.
         subprocess.run(["make", "-s", "build/gen/flamegraph_assets.h"], cwd=ROOT, check=True)
         subprocess.run(["cc", "-std=c11", "-O1", "-g", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
-                        "-Wno-unused-parameter", "-Isrc", "-Ibuild/gen", "-Itests/unit", "-o", maker,
+                        "-Wno-unused-parameter", *(f"-Isrc/{d}" for d in SRC_DIRS), "-Ibuild/gen", "-Itests/unit", "-o", maker,
                         "tests/unit/test_svg.c"] + [os.path.join("src", m + ".c") for m in SVG_MODULES],
                        cwd=ROOT, check=True)
         subprocess.run([maker, "--write", OUT], check=True)
@@ -174,14 +176,14 @@ class SvgBrowserTest(unittest.TestCase):
 
     def test_scripts_pass_node_check(self):
         for name in ("flamecore.js", "flamegraph.js"):
-            r = subprocess.run(["node", "--check", os.path.join(ROOT, "src", name)], capture_output=True,
+            r = subprocess.run(["node", "--check", os.path.join(ROOT, "src", "report", name)], capture_output=True,
                                text=True)
             self.assertEqual(r.returncode, 0, f"{name}: {r.stderr}")
 
     def test_style_sheet_parses_whole(self):
         """Every rule and declaration of flamegraph.css is one Chromium understood
         (it drops what it cannot parse, silently)."""
-        rules = css_rules(os.path.join(ROOT, "src", "flamegraph.css"))
+        rules = css_rules(os.path.join(ROOT, "src", "report", "flamegraph.css"))
         self.assertGreater(len(rules), 30)
         for obs in (self.demo, self.diff):
             seen = {r["sel"]: r["css"] for r in obs["css"]}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates src/pyoffsets_gen.h (stdout) by compiling src/tools/gen_offsets.c
+# Regenerates src/target/pyoffsets_gen.h (stdout) by compiling src/tools/gen_offsets.c
 # against each CPython version's own internal headers. `make offsets` runs it.
 #
 # Header sources, first found wins per minor version and build kind:

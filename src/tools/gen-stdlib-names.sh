@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates src/stdlib_names_gen.h (stdout): the top-level module names of
+# Regenerates src/model/stdlib_names_gen.h (stdout): the top-level module names of
 # the standard library (sys.stdlib_module_names, 3.10+), the union over every
 # interpreter found, so classify.c can tell a pseudo-file's module
 # (`<frozen importlib._bootstrap>`) from a third-party one (`<__array_function__

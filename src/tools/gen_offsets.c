@@ -1,4 +1,4 @@
-/* gen_offsets.c -- prints one row of src/pyoffsets_gen.h for the CPython
+/* gen_offsets.c -- prints one row of src/target/pyoffsets_gen.h for the CPython
  * whose headers it is compiled against (see gen-offsets.sh):
  *
  *   cc -DPy_BUILD_CORE -I<inc>/python3.X -I<inc>/python3.X/internal gen_offsets.c
