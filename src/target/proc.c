@@ -272,29 +272,35 @@ int proc_cmdline(pid_t pid, char *buf, size_t len) {
     return 0;
 }
 
-int proc_ppid(pid_t pid, pid_t *ppid) {
-    char path[64], buf[512];
+/* /proc/PID/stat read into buf; returns what follows the comm (which may
+ * itself hold spaces and parentheses, hence the last ')'), or NULL. */
+static const char *stat_after_comm(pid_t pid, char *buf, size_t len) {
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
+    if (read_small_file(path, buf, len) < 0) return NULL;
     const char *close = strrchr(buf, ')');
+    return close ? close + 1 : NULL;
+}
+
+int proc_ppid(pid_t pid, pid_t *ppid) {
+    char buf[512];
+    const char *rest = stat_after_comm(pid, buf, sizeof buf);
     int pp;
     char st;
-    if (!close || sscanf(close + 1, " %c %d", &st, &pp) != 2) return -1;
+    if (!rest || sscanf(rest, " %c %d", &st, &pp) != 2) return -1;
     *ppid = pp;
     return 0;
 }
 
 int proc_exec_id(pid_t pid, uint64_t *id) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
-    const char *p = strrchr(buf, ')');
-    if (!p) return -1;
+    char buf[1024];
+    const char *rest = stat_after_comm(pid, buf, sizeof buf);
+    if (!rest) return -1;
     /* Fields after the comm: state is field 3. start_code, end_code and
      * startstack are 26-28; arg_start..env_end are 48-51. */
     uint64_t h = 0xcbf29ce484222325ULL;
     int field = 2;
-    for (const char *q = p + 1; *q; q++) {
+    for (const char *q = rest; *q; q++) {
         if (*q != ' ') continue;
         field++;
         if ((field >= 26 && field <= 28) || (field >= 48 && field <= 51)) {
