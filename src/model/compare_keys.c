@@ -20,6 +20,17 @@ static int is_py_version_dir(const char *s) {
     return *s == '/';
 }
 
+/* A new string: prefix then rest; NULL when out of memory. */
+static char *prefixed(const char *prefix, const char *rest) {
+    size_t p = strlen(prefix), l = strlen(rest);
+    char *k = malloc(p + l + 1);
+    if (k) {
+        memcpy(k, prefix, p);
+        memcpy(k + p, rest, l + 1);
+    }
+    return k;
+}
+
 char *cmp_key_file(const char *file, const char *workspace) {
     if (!file) return strdup("");
     if (workspace && *workspace) {
@@ -33,27 +44,9 @@ char *cmp_key_file(const char *file, const char *workspace) {
             (s - file >= 5 && !strncmp(s - 5, "/dist-packages/", 15)))
             best = s + 10;
     }
-    if (best) {
-        size_t l = strlen(best);
-        char *k = malloc(l + 15);
-        if (k) {
-            memcpy(k, "site-packages/", 14);
-            memcpy(k + 14, best, l + 1);
-        }
-        return k;
-    }
-    for (const char *s = file; (s = strstr(s, "/lib/python")); s++) {
-        if (is_py_version_dir(s + 5)) {
-            const char *rest = strchr(s + 5, '/') + 1;
-            size_t l = strlen(rest);
-            char *k = malloc(l + 8);
-            if (k) {
-                memcpy(k, "stdlib/", 7);
-                memcpy(k + 7, rest, l + 1);
-            }
-            return k;
-        }
-    }
+    if (best) return prefixed("site-packages/", best);
+    for (const char *s = file; (s = strstr(s, "/lib/python")); s++)
+        if (is_py_version_dir(s + 5)) return prefixed("stdlib/", strchr(s + 5, '/') + 1);
     return strdup(file);
 }
 

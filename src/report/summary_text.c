@@ -81,6 +81,19 @@ void summary_kinds_items(const summary *S, bool md, sbuf *out) {
                     share(S->no_frames, S->total));
 }
 
+/* "N <what>" where what holds one %.1f for N's share of whole, emitted as
+ * one note. */
+static void count_note(note_fn emit, void *ctx, uint64_t n, uint64_t whole, const char *what) {
+    char num[32], text[400], buf[440];
+    fmt_count(num, sizeof num, n);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(text, sizeof text, what, share(n, whole));
+#pragma GCC diagnostic pop
+    snprintf(buf, sizeof buf, "%s %s", num, text);
+    emit(ctx, buf);
+}
+
 void summary_notes(const summary *S, note_fn emit, void *ctx) {
     const prof_meta *m = S->m;
     const prof_counters *c = prof_counters_of((profile *)S->p);
@@ -94,22 +107,14 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
         emit(ctx, buf);
     }
     if (S->total == 0) emit(ctx, "No samples were recorded, so there is nothing to rank.");
-    if (c->dropped) {
-        fmt_count(a, sizeof a, c->dropped);
-        snprintf(buf, sizeof buf,
-                 "%s thread stacks (%.1f%% of those read) were dropped as torn or inconsistent "
-                 "and are not counted above.",
-                 a, share(c->dropped, c->dropped + S->total));
-        emit(ctx, buf);
-    }
-    if (c->missed * 100 > c->ticks + c->missed) {
-        fmt_count(a, sizeof a, c->missed);
-        snprintf(buf, sizeof buf,
-                 "%s sampling ticks (%.1f%% of those requested) were missed: the sampler fell "
-                 "behind (a loaded machine), so the profile has fewer samples than asked for.",
-                 a, share(c->missed, c->ticks + c->missed));
-        emit(ctx, buf);
-    }
+    if (c->dropped)
+        count_note(emit, ctx, c->dropped, c->dropped + S->total,
+                   "thread stacks (%.1f%% of those read) were dropped as torn or inconsistent "
+                   "and are not counted above.");
+    if (c->missed * 100 > c->ticks + c->missed)
+        count_note(emit, ctx, c->missed, c->ticks + c->missed,
+                   "sampling ticks (%.1f%% of those requested) were missed: the sampler fell "
+                   "behind (a loaded machine), so the profile has fewer samples than asked for.");
     if (c->unsampled_processes) {
         fmt_count(a, sizeof a, c->unsampled_processes);
         snprintf(buf, sizeof buf,
