@@ -224,8 +224,9 @@ def _debian_tree(suite: str, ver: str, debug: bool = False) -> Interpreter:
 
 
 def _free_threaded(suite: str, ver: str) -> Interpreter:
-    """A --disable-gil build: a plain executable with libpython3.Xt.so found
-    through its rpath, so it runs (and re-runs sys.executable) as it is."""
+    """A --disable-gil build: a plain executable with libpython linked in
+    statically, so it runs (and re-runs sys.executable) as it is, from
+    wherever build/ is."""
     label = f"ft-{ver}t"
     why = _not_ready(*_stamps(suite, ver, "ft"))
     if why:

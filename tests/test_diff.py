@@ -256,6 +256,7 @@ class Verdicts(unittest.TestCase):
     # The knobs each variant turns (all others stay at 1).
     VARIANTS = {"plant": {"VERDICT_PLANT": "3"}, "lib": {"VERDICT_LIB": "3"},
                 "import": {"VERDICT_IMPORT": "60"}}
+    DEFAULTS = {}       # a knob's unchanged value when not "1"
     PLANTED = "plant"                                   # named first in "plant"
     LIB_CALLER, LIB_CALLEE = "encode_records", ("dumps", "json/__init__.py")
     IMPORTED = "slowmod"                                # the import that got slower
@@ -293,7 +294,7 @@ class Verdicts(unittest.TestCase):
         env.setdefault("GITHUB_HEAD_REF", os.environ.get("GITHUB_HEAD_REF", ""))
         for knobs in cls.VARIANTS.values():
             for k in knobs:
-                env.setdefault(k, "1")
+                env.setdefault(k, cls.DEFAULTS.get(k, "1"))
         r = run_csprof(["record", "-q", "-o", cls.tmp, "-n", name, "-f", "json", "--", cls.PYTHON,
                         cls.SCRIPT], cwd=cls.ws, env=env)
         if r.returncode != 0:
@@ -446,17 +447,11 @@ class RealisticVerdicts(Verdicts):
     SCRIPT = "bo_loop.py"
     PYTHON = "/usr/bin/python3.11"
     VARIANTS = {"plant": {"BO_STARTS": "30"}, "lib": {"BO_SCORE": "3"}, "import": {"BO_IMPORT": "20"}}
+    DEFAULTS = {"BO_STARTS": "10"}
     PLANTED = "optimise_acquisition"
     LIB_CALLER = "score_candidates"
     LIB_CALLEE = ("GaussianProcessRegressor.predict", "sklearn/gaussian_process/_gpr.py")
     IMPORTED = "bo_tables"
-
-    @classmethod
-    def record(cls, name, env):
-        # The default knob values are the script's own (BO_STARTS is 10).
-        env = dict(env)
-        env.setdefault("BO_STARTS", "10")
-        super().record(name, env)
 
 
 if __name__ == "__main__":

@@ -81,16 +81,12 @@ void summary_kinds_items(const summary *S, bool md, sbuf *out) {
                     share(S->no_frames, S->total));
 }
 
-/* "N <what>" where what holds one %.1f for N's share of whole, emitted as
- * one note. */
-static void count_note(note_fn emit, void *ctx, uint64_t n, uint64_t whole, const char *what) {
-    char num[32], text[400], buf[440];
+/* One note "N what (P% of those of) rest": a counter and its share. */
+static void count_note(note_fn emit, void *ctx, uint64_t n, uint64_t whole, const char *what,
+                       const char *of, const char *rest) {
+    char num[32], buf[440];
     fmt_count(num, sizeof num, n);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(text, sizeof text, what, share(n, whole));
-#pragma GCC diagnostic pop
-    snprintf(buf, sizeof buf, "%s %s", num, text);
+    snprintf(buf, sizeof buf, "%s %s (%.1f%% of those %s) %s", num, what, share(n, whole), of, rest);
     emit(ctx, buf);
 }
 
@@ -108,13 +104,12 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
     }
     if (S->total == 0) emit(ctx, "No samples were recorded, so there is nothing to rank.");
     if (c->dropped)
-        count_note(emit, ctx, c->dropped, c->dropped + S->total,
-                   "thread stacks (%.1f%% of those read) were dropped as torn or inconsistent "
-                   "and are not counted above.");
+        count_note(emit, ctx, c->dropped, c->dropped + S->total, "thread stacks", "read",
+                   "were dropped as torn or inconsistent and are not counted above.");
     if (c->missed * 100 > c->ticks + c->missed)
-        count_note(emit, ctx, c->missed, c->ticks + c->missed,
-                   "sampling ticks (%.1f%% of those requested) were missed: the sampler fell "
-                   "behind (a loaded machine), so the profile has fewer samples than asked for.");
+        count_note(emit, ctx, c->missed, c->ticks + c->missed, "sampling ticks", "requested",
+                   "were missed: the sampler fell behind (a loaded machine), so the profile has "
+                   "fewer samples than asked for.");
     if (c->unsampled_processes) {
         fmt_count(a, sizeof a, c->unsampled_processes);
         snprintf(buf, sizeof buf,
