@@ -218,6 +218,13 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
             pp->raw[n] = (raw_frame){code_addr, frame_instr_offset(pp, f, code_addr),
                                      L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0, 0, 0};
             raw_names(pp, &pp->raw[n], f);
+            /* 3.14+ sets f_funcobj to NULL when it clears a frame that has
+             * returned, after unlinking it: such a frame was read in the
+             * nanoseconds between our copy of the thread state and of its
+             * data stack. The walk raced a return and is read again; kept,
+             * it would lose the function's name. (Shims hold no function;
+             * trampolines hold None.) */
+            if (tag_mask && L->iframe_funcobj && !(pp->raw[n].func & ~tag_mask)) return -1;
             n++;
         }
         frame = prev;

@@ -1,0 +1,106 @@
+/* Unit tests for pywalk.c's 3.11+ walker, over _PyInterpreterFrames laid
+ * out (with the generated offset tables) in this very process and read
+ * through process_vm_readv on our own pid. */
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "pyreader_int.h"
+
+/* A data stack: three frames one after another, leaf last. */
+#define FRAME_BYTES 1024
+static alignas(4096) uint8_t stack[4 * FRAME_BYTES];
+static alignas(64) uint8_t code_obj[512], func_obj[64];
+
+static void put_u64(uint8_t *at, uint32_t off, uint64_t v) { memcpy(at + off, &v, sizeof v); }
+
+static uint64_t addr(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+/* Builds frames 0 (root) .. 2 (leaf); the leaf's function reference is
+ * leaf_func (a tagged stack reference from 3.14). Returns the leaf. */
+static uint64_t build(const py_layout *L, uint64_t leaf_func) {
+    memset(stack, 0, sizeof stack);
+    for (int i = 0; i < 3; i++) {
+        uint8_t *f = stack + i * FRAME_BYTES;
+        put_u64(f, L->iframe_previous, i ? addr(stack + (i - 1) * FRAME_BYTES) : 0);
+        put_u64(f, L->iframe_code, addr(code_obj));
+        put_u64(f, L->iframe_instr, addr(code_obj) + L->code_adaptive + 2u * (uint64_t)i);
+        put_u64(f, L->iframe_funcobj - 1, i == 2 ? leaf_func : addr(func_obj));
+        f[L->iframe_owner] = 0;   /* owned by the thread */
+    }
+    return addr(stack + 2 * FRAME_BYTES);
+}
+
+static py_process *process_for(int minor) {
+    const py_layout *L = pyoffsets_table(minor, PY_BUILD_DEFAULT);
+    if (!L) return NULL;
+    py_process *pp = calloc(1, sizeof *pp);
+    if (!pp) return NULL;
+    pp->pid = getpid();
+    pp->minor = minor;
+    pp->off = *L;
+    return pp;
+}
+
+TEST(walks_three_frames_leaf_first) {
+    for (int minor = 14; minor <= 15; minor++) {
+        py_process *pp = process_for(minor);
+        CHECK(pp != NULL);
+        if (!pp) return;
+        CHECK(pywalk_iframe_need(pp) <= FRAME_BYTES);
+        uint64_t leaf = build(&pp->off, addr(func_obj) | 1);   /* a deferred reference */
+        uint32_t depth = 0;
+        bool truncated = false;
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated), 0);
+        CHECK_EQ_INT(depth, 3);
+        CHECK(!truncated);
+        CHECK(pp->raw[0].code_addr == addr(code_obj));
+        CHECK_EQ_INT(pp->raw[0].offset, 4);   /* the leaf: 2 code units in */
+        CHECK_EQ_INT(pp->raw[2].offset, 0);
+        CHECK((pp->raw[0].func & ~(uint64_t)pp->off.stackref_tag_mask) == addr(func_obj));
+        free(pp);
+    }
+}
+
+/* 3.14+ clears a returned frame's f_funcobj to the NULL reference after
+ * unlinking it: a walk that meets one raced that return and must be read
+ * again, not kept with the function's name lost. */
+TEST(a_frame_cleared_under_the_walk_is_refused) {
+    for (int minor = 14; minor <= 15; minor++) {
+        py_process *pp = process_for(minor);
+        CHECK(pp != NULL);
+        if (!pp) return;
+        uint32_t depth = 0;
+        bool truncated = false;
+        uint64_t null_bits[] = {0, 1};   /* NULL with and without the deferred tag */
+        for (size_t k = 0; k < 2; k++) {
+            uint64_t leaf = build(&pp->off, null_bits[k]);
+            CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated), -1);
+        }
+        free(pp);
+    }
+}
+
+/* Before 3.14 f_funcobj is a plain pointer that a frame's clearing leaves
+ * as it was: no such rule, and a NULL there is not taken for a race. */
+TEST(before_3_14_a_null_function_is_kept) {
+    py_process *pp = process_for(13);
+    CHECK(pp != NULL);
+    if (!pp) return;
+    uint64_t leaf = build(&pp->off, 0);
+    uint32_t depth = 0;
+    bool truncated = false;
+    CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated), 0);
+    CHECK_EQ_INT(depth, 3);
+    free(pp);
+}
+
+int main(void) {
+    RUN(walks_three_frames_leaf_first);
+    RUN(a_frame_cleared_under_the_walk_is_refused);
+    RUN(before_3_14_a_null_function_is_kept);
+    return check_summary();
+}
