@@ -276,17 +276,16 @@ class Verdicts(unittest.TestCase):
         for name, knobs in cls.VARIANTS.items():
             cls.record(name, dict(pr, **knobs))
         cls.history = os.path.join(cls.tmp, "h.history.json")
-        cls.write_history(cls.history, [cls.load(f"h{i}") for i in range(5)])
+        cls.write_history(cls.history, [f"h{i}" for i in range(5)])
 
-    @staticmethod
-    def write_history(path, profiles):
-        """NAME.history.json as `csprof ci` keeps it (the measures the
-        verdict reads; no top functions)."""
-        runs = [dict({k: p[k] for k in ("wall_seconds", "cpu_seconds", "max_rss_bytes")},
-                     commit="a" * 40, date=p["start_time"], samples=p["samples"]["taken"], top=[])
-                for p in profiles]
-        with open(path, "w") as f:
-            json.dump({"schema": "csprof-history", "schema_version": 1, "name": "h", "runs": runs}, f)
+    @classmethod
+    def write_history(cls, path, names):
+        """NAME.history.json as `csprof ci` keeps it, built by `csprof
+        history --add` (the same record: measures and function shares)."""
+        for name in names:
+            r = run_csprof(["history", "--add", os.path.join(cls.tmp, name + ".json"), path])
+            if r.returncode != 0:
+                raise AssertionError(f"history --add {name} failed: {r.stderr}")
 
     @classmethod
     def record(cls, name, env):
@@ -362,7 +361,10 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(j["leads"][0]["function"], self.PLANTED, json.dumps(j["leads"], indent=1))
         self.assertEqual(j["leads"][0]["file"], self.SCRIPT)
         self.assertNotIn("main", [l["function"] for l in j["leads"]], "main only grew through it")
-        self.assertGreater(j["leads"][0]["total"]["time_ratio"], 1.5)
+        # 3x the starts is 2-4x the estimated time on a quiet machine; a
+        # shared runner's contention moves CPU time per unit of work by tens
+        # of percent between runs (1.44 seen once at load 3 on 2 cores).
+        self.assertGreater(j["leads"][0]["total"]["time_ratio"], 1.3)
         md = self.diff("plant", "md")
         self.assertIn(f"**Verdict: 🔴 regression** — your code got slower: `{self.PLANTED}`", md)
         first = md.split("**Your code that got slower**", 1)[1].split("\n\n**")[0]
@@ -403,6 +405,29 @@ class Verdicts(unittest.TestCase):
                          + self.IMPORTED + "`")
         self.assertIn("often a cold cache on the runner", line)
 
+    def test_unusual_baseline_is_absorbed_by_the_history(self):
+        """An unchanged run against a baseline unlike the five past runs
+        (here the planted run, as if the baseline had been an outlier):
+        functions significantly changed against that baseline, but within
+        their usual spread over the history, are not in the verdict, and
+        are named as such."""
+        r = run_csprof(["diff", os.path.join(self.tmp, "plant.json"), os.path.join(self.tmp, "h5.json"),
+                        "-f", "json"])
+        plain = json.loads(r.stdout)
+        flagged = {f["function"] for f in plain["faster"] + plain["slower"]}
+        self.assertTrue(flagged, "nothing changed against that baseline: the test proves nothing")
+        j = self.diff("h5", "json", base="plant")
+        self.assertEqual(j["share_history_runs"], 5)
+        self.assertEqual(j["faster"] + j["slower"], [])
+        self.assertFalse(j["regressed"], json.dumps(j["leads"], indent=1))
+        usual = {f["function"] for f in j["within_usual_spread"]}
+        self.assertTrue(flagged <= usual, (flagged, usual))
+        md = self.diff("h5", "md", base="plant")
+        line = [l for l in md.splitlines() if "usual spread over the last 5 runs" in l]
+        self.assertEqual(len(line), 1, md)
+        self.assertRegex(line[0], r"^\d+ functions? changed against the baseline but stayed within (its|their) usual")
+        self.assertIn(f"`{sorted(usual)[0]}`" if len(usual) == 1 else "`", line[0])
+
     def test_history_errors(self):
         r = run_csprof(["diff", os.path.join(self.tmp, "h0.json"), os.path.join(self.tmp, "h5.json"),
                         "--history", os.path.join(self.tmp, "missing.history.json")])
@@ -423,7 +448,7 @@ class Verdicts(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1)
         # Fewer than five runs: judged by the threshold.
         short = os.path.join(self.tmp, "short.history.json")
-        self.write_history(short, [self.load(f"h{i}") for i in range(3)])
+        self.write_history(short, [f"h{i}" for i in range(3)])
         r = run_csprof(["diff", os.path.join(self.tmp, "h0.json"), os.path.join(self.tmp, "h5.json"),
                         "--history", short, "-f", "json"])
         self.assertEqual(r.returncode, 0, r.stderr)

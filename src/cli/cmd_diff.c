@@ -143,21 +143,21 @@ static void fmt_bytes(char *buf, size_t len, double b) {
     else snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
 }
 
-/* The wall/CPU/RSS series of a history file (history.h). A file named but
- * missing or not a history is an error (the user asked for it); 0 or an
- * exit status, with the one-line message printed. */
-static int read_history(const char *path, hist_series *out) {
+/* A history file (history.h) into *h and the series the verdict reads
+ * (pointing into *h; the caller frees both). A file named but missing or
+ * not a history is an error (the user asked for it); 0 or an exit status,
+ * with the one-line message printed. */
+static int read_history(const char *path, history *h, hist_series *out) {
     char err[600];
-    history h;
     if (access(path, R_OK) != 0) {
         fprintf(stderr, "csprof diff: cannot read the history %s: %s\n", path, strerror(errno));
         return EXIT_NOINPUT;
     }
-    int rc = hist_load(path, "", &h, err, sizeof err);
+    int rc = hist_load(path, "", h, err, sizeof err);
     if (rc == 1) fprintf(stderr, "csprof diff: %s\n", err);
-    else if (rc == 0 && hist_series_of(&h, out)) rc = -1;
+    else if (rc == 0 && hist_series_of(h, out)) rc = -1;
     if (rc < 0) fprintf(stderr, "csprof diff: out of memory reading the history %s\n", path);
-    hist_free(&h);
+    if (rc) hist_free(h);
     return rc == 1 ? EXIT_NOINPUT : rc < 0 ? EXIT_SOFTWARE : 0;
 }
 
@@ -224,6 +224,26 @@ static void put_resources(FILE *out, const cmp_result *r, bool md) {
         fprintf(out, "%sCPU time and peak memory: not in %s profile (recorded by csprof from this version on, "
                      "when it starts the script).%s", md ? "_" : "", r->cpu.base > 0 ? "the new" : "the baseline",
                 md ? "_\n\n" : "\n");
+}
+
+/* Functions whose share changed against the baseline beyond sampling
+ * noise, but no more than it varies over the history: named, so that a
+ * reader sees why they are not in the verdict. */
+static void put_usual(FILE *out, const cmp_result *r, bool md) {
+    if (!r->nusual) return;
+    fprintf(out, "%zu function%s changed against the baseline but stayed within %s usual spread over the "
+            "last %zu runs (the baseline was unusual, not the code; not counted): ",
+            r->nusual, r->nusual == 1 ? "" : "s", r->nusual == 1 ? "its" : "their", r->nshare_history);
+    size_t shown = 0;
+    for (size_t i = 0; i < r->nfuncs && shown < 3; i++) {
+        const cmp_func *f = &r->funcs[i];
+        if (!f->usual) continue;
+        if (shown++) fputs(", ", out);
+        if (md) put_code(out, f->function ? f->function : "?", 80, false);
+        else fputs(f->function ? f->function : "?", out);
+    }
+    if (r->nusual > shown) fprintf(out, " and %zu more", r->nusual - shown);
+    fputs(md ? ".\n\n" : ".\n", out);
 }
 
 static void put_imports(FILE *out, const cmp_result *r, bool md) {
@@ -430,6 +450,7 @@ static int render_md(FILE *out, const diff_ctx *c) {
     if (r->nleads) md_leads(out, c);
     fputc('\n', out);
     put_imports(out, r, true);
+    put_usual(out, r, true);
     put_resources(out, r, true);
     put_provenance(out, c, true);
     if (r->nslower) md_table(out, c, CMP_SLOWER, r->nslower);
@@ -450,7 +471,9 @@ static int render_md(FILE *out, const diff_ctx *c) {
             "of all samples, so a uniformly slower runner does not move them. Wall time, CPU time "
             "and peak memory are judged against the usual spread of at least %d past runs (median "
             "± 3 robust standard deviations) when known, else against the threshold; a longer wall "
-            "time counts only when the CPU time grew too.\n\n"
+            "time counts only when the CPU time grew too. With as many past runs that kept function "
+            "shares, a function's change counts only when its new share is also outside its own "
+            "usual spread over them.\n\n"
             "</details>\n",
             (unsigned long long)r->base_samples, (unsigned long long)r->new_samples, r->ntested,
             (unsigned long long)o->min_samples, r->ntests, o->dispersion, correction_name(o->correction),
@@ -505,6 +528,7 @@ static int render_text(FILE *out, const diff_ctx *c) {
         }
     }
     put_imports(out, r, false);
+    put_usual(out, r, false);
     put_resources(out, r, false);
     put_provenance(out, c, false);
     if (r->nslower) text_rows(out, c, CMP_SLOWER);
@@ -690,8 +714,9 @@ int cmd_diff(int argc, char **argv) {
         return EXIT_NOINPUT;
     }
     hist_series hist = {0};
+    history hh = {0};
     if (o.history) {
-        int hrc = read_history(o.history, &hist);
+        int hrc = read_history(o.history, &hh, &hist);
         if (hrc) {
             prof_free(base);
             prof_free(new_p);
@@ -702,6 +727,7 @@ int cmd_diff(int argc, char **argv) {
     cmp_result r;
     int crc = cmp_profiles(base, new_p, &o.cmp, &r);
     hist_series_free(&hist);
+    hist_free(&hh);
     o.cmp.history = NULL;
     if (crc) {
         fprintf(stderr, "csprof diff: out of memory comparing the profiles\n");

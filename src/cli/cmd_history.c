@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "history.h"
 #include "optval.h"
+#include "output.h"
 #include "sumfmt.h"
 
 /* What both renderings show: the last <= window runs of h, then cur. */
@@ -175,6 +176,7 @@ void hist_write_trend_md(FILE *out, const history *h, const hist_run *cur, size_
 
 static const char usage[] =
     "usage: csprof history DIR [-o OUTDIR] [--last N]\n"
+    "       csprof history --add RUN.json NAME.history.json\n"
     "\n"
     "Renders the history each NAME.history.json in DIR holds (the action keeps\n"
     "them next to the baseline profiles): OUTDIR/NAME.history.svg, a chart of\n"
@@ -182,7 +184,47 @@ static const char usage[] =
     "spread shaded and runs outside it in red, and on stdout how the latest\n"
     "run's top-3 functions' shares moved.\n"
     "\n"
-    "exit status: 0, 64 bad option, 66 no history in DIR, 73 output not writable.\n";
+    "--add appends the record of one run (a profile JSON of `csprof record`) to\n"
+    "a history file, creating it, as the action does on the default branch:\n"
+    "for keeping a history outside GitHub Actions (`csprof diff --history`).\n"
+    "\n"
+    "exit status: 0, 64 bad option, 66 no history in DIR (or a RUN.json or\n"
+    "history that cannot be read), 73 output not writable.\n";
+
+/* --add: one run's record appended to a history file. A file that exists
+ * but is not a history is left alone (it may be something else). */
+static int history_add(const char *run_path, const char *path) {
+    char err[600];
+    profile *p = read_profile_json(run_path, err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "csprof history: %s\n", err);
+        return EXIT_NOINPUT;
+    }
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t len = strlen(base), sfx = strlen(".history.json");
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(len > sfx && !strcmp(base + len - sfx, ".history.json") ? len - sfx : len),
+             base);
+    history h;
+    hist_run r;
+    int rc = hist_load(path, name, &h, err, sizeof err);
+    if (rc == 1) fprintf(stderr, "csprof history: %s; not changed\n", err);
+    if (rc == 0 && hist_run_from_profile(p, NULL, &r)) rc = -1;
+    if (rc == 0 && hist_append(&h, &r)) {
+        hist_run_free(&r);
+        rc = -1;
+    }
+    if (rc < 0) fprintf(stderr, "csprof history: out of memory adding %s\n", run_path);
+    int status = rc == 1 ? EXIT_NOINPUT : rc < 0 ? EXIT_SOFTWARE : 0;
+    if (rc == 0 && hist_save(&h, path)) {
+        fprintf(stderr, "csprof history: cannot write %s: %s\n", path, strerror(errno));
+        status = EXIT_CANTCREAT;
+    }
+    if (status == 0) fprintf(stderr, "csprof: %s now holds %zu runs\n", path, h.n);
+    hist_free(&h);
+    prof_free(p);
+    return status;
+}
 
 static void svg_text(FILE *out, const char *s) {
     for (; *s; s++) {
@@ -298,14 +340,16 @@ static int history_one(const char *dir, const char *file, const char *outdir, si
 int cmd_history(int argc, char **argv) {
     static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
                                               {"last", required_argument, 0, 'l'},
+                                              {"add", required_argument, 0, 'a'},
                                               {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *outdir = NULL;
+    const char *outdir = NULL, *add = NULL;
     long last = 30;
     optval_getopt_start();
     int c;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': outdir = optarg; break;
+        case 'a': add = optarg; break;
         case 'l':
             if (optval_long(optarg, 2, HIST_MAX_RUNS, &last)) {
                 fprintf(stderr, "csprof history: --last wants 2 to %d, not '%s'\n", HIST_MAX_RUNS, optarg);
@@ -317,6 +361,13 @@ int cmd_history(int argc, char **argv) {
             fprintf(stderr, "csprof history: bad option '%s' (see csprof history --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
         }
+    }
+    if (add) {
+        if (optind + 1 != argc) {
+            fprintf(stderr, "csprof history: which history file? usage: csprof history --add RUN.json NAME.history.json\n");
+            return EXIT_USAGE;
+        }
+        return history_add(add, argv[optind]);
     }
     if (optind + 1 != argc) {
         fprintf(stderr, "csprof history: which directory? usage: csprof history DIR [-o OUTDIR]\n");

@@ -345,6 +345,104 @@ out:
     return nsamples;
 }
 
+/* ---- a run's function shares, for the history (compare.h) ---- */
+
+static int share_cmp(const void *a, const void *b) {
+    const cmp_share *x = a, *y = b;
+    if (x->total_pct != y->total_pct) return x->total_pct > y->total_pct ? -1 : 1;
+    if (x->self_pct != y->self_pct) return x->self_pct > y->self_pct ? -1 : 1;
+    int c = strcmp(x->function, y->function);
+    return c ? c : strcmp(x->file, y->file);
+}
+
+void cmp_shares_free(cmp_share *s, size_t n) {
+    for (size_t i = 0; s && i < n; i++) {
+        free(s[i].function);
+        free(s[i].file);
+    }
+    free(s);
+}
+
+int cmp_shares_of(const profile *p, cmp_share **out, size_t *n, double *cutoff_pct) {
+    *out = NULL;
+    *n = 0;
+    *cutoff_pct = CMP_SHARES_MIN_PCT;
+    key_table t = {0};
+    side_map sm = {.p = p};
+    uint64_t imports = 0, startup = 0;
+    long long ns = add_side(&t, &sm, 0, &imports, &startup);
+    cmp_share *v = ns < 0 ? NULL : calloc(t.n ? t.n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; v && ns > 0 && i < t.n; i++) {
+        key_entry *e = &t.e[i];
+        double self = 100.0 * (double)e->self[0] / (double)ns;
+        double total = 100.0 * (double)e->total[0] / (double)ns;
+        if (self < CMP_SHARES_MIN_PCT && total < CMP_SHARES_MIN_PCT) continue;
+        /* The strings move to the record; the table frees what is left. */
+        v[k++] = (cmp_share){e->function, e->key_file, self, total};
+        e->function = e->key_file = NULL;
+    }
+    side_free(&sm);
+    table_free(&t);
+    if (!v) return -1;
+    qsort(v, k, sizeof *v, share_cmp);
+    if (k > CMP_SHARES_MAX) {
+        /* A function left out may have had up to the largest share dropped. */
+        double dropped = 0;
+        for (size_t i = CMP_SHARES_MAX; i < k; i++) {
+            double m = v[i].total_pct > v[i].self_pct ? v[i].total_pct : v[i].self_pct;
+            if (m > dropped) dropped = m;
+            free(v[i].function);
+            free(v[i].file);
+        }
+        k = CMP_SHARES_MAX;
+        *cutoff_pct = dropped;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+/* ---- a function against its own history ---- */
+
+/* f's share (self or total) in each history run with shares: 0 where it
+ * was not listed. Returns the number of values written to v. */
+static size_t history_shares(const cmp_func *f, const cmp_history *h, bool total, double *v) {
+    size_t k = 0;
+    for (size_t r = 0; r < h->n; r++) {
+        const cmp_run_shares *rs = &h->funcs[r];
+        if (!rs->known) continue;
+        double x = 0;
+        for (size_t i = 0; i < rs->n; i++)
+            if (!strcmp(rs->shares[i].function, f->function) && !strcmp(rs->shares[i].file, f->key_file)) {
+                x = total ? rs->shares[i].total_pct : rs->shares[i].self_pct;
+                break;
+            }
+        v[k++] = x;
+    }
+    return k;
+}
+
+/* A change found significant is kept only when the new share also lies
+ * outside the function's usual spread over the history: past unchanged
+ * runs that vary as much say the baseline, not the code, was unusual. */
+static cmp_direction against_history(const cmp_func *f, const cmp_history *h, bool total,
+                                     cmp_direction d, double new_pct, double *scratch) {
+    if (d == CMP_SAME) return d;
+    cmp_band b;
+    if (cmp_share_band(scratch, history_shares(f, h, total, scratch), &b) < CMP_MIN_HISTORY) return d;
+    if (d == CMP_SLOWER && new_pct <= b.hi) return CMP_SAME;
+    if (d == CMP_FASTER && new_pct >= b.lo) return CMP_SAME;
+    return d;
+}
+
+/* Runs of the history that recorded function shares. */
+static size_t share_history_runs(const cmp_history *h) {
+    size_t k = 0;
+    for (size_t r = 0; h && h->funcs && r < h->n; r++) k += h->funcs[r].known;
+    return k;
+}
+
 double cmp_effect_pp(const cmp_func *f) {
     return f->tested ? fabs(f->self.diff) * 100.0 : 0.0;
 }
@@ -518,6 +616,99 @@ static size_t find_sorted(const cmp_func *funcs, size_t n, size_t id) {
     return 0;
 }
 
+/* CPU time that grew by no more than the slower imports took is the
+ * imports' (reported on their own line), not everything slowing. */
+static void wall_by_imports(const cmp_opts *o, cmp_result *out) {
+    const cmp_resource *cpu = &out->cpu;
+    double cpu_limit = cpu->by_history ? cpu->band.hi : cpu->base * (1.0 + o->threshold_pct / 100.0);
+    if (out->wall_flag && out->imports.dir == CMP_SLOWER &&
+        cpu->new_v - (out->imports.new_s - out->imports.base_s) <= cpu_limit) {
+        out->wall_flag = false;
+        out->wall_by_imports = true;
+    }
+}
+
+static const char *untestable_note(uint64_t nb, uint64_t nn) {
+    if (nb && nn) return NULL;
+    return nb == 0 && nn == 0 ? "neither profile has Python samples outside imports"
+           : nb == 0          ? "the baseline profile has no Python samples outside imports"
+                              : "the new profile has no Python samples outside imports";
+}
+
+/* Fills out->funcs from the table and runs the share tests of every
+ * function with enough samples; their p-values go to pv (2 per function). */
+static size_t test_functions(key_table *t, const cmp_opts *o, cmp_result *out, double *pv) {
+    uint64_t nb = out->base_samples, nn = out->new_samples;
+    size_t ntests = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        cmp_func *f = &out->funcs[i];
+        fill_func(f, &t->e[i], nb && nn, o);
+        f->id = i;
+        if (!f->tested) continue;
+        cmp_two_prop(f->base_self, nb, f->new_self, nn, &f->self);
+        cmp_two_prop(f->base_total, nb, f->new_total, nn, &f->total);
+        inflate(&f->self, o->dispersion);
+        inflate(&f->total, o->dispersion);
+        pv[ntests++] = f->self.p;
+        pv[ntests++] = f->total.p;
+        out->ntested++;
+    }
+    out->nfuncs = t->n;
+    out->ntests = ntests;
+    return ntests;
+}
+
+/* Self time that grew while the total did not only moved between the
+ * function and its callees (sampling catches a thin wrapper or its callee
+ * alike from run to run): no slowdown of either. */
+static cmp_direction where_spent(const cmp_func *f, const cmp_opts *o) {
+    double up = 1.0 + o->threshold_pct / 100.0;
+    if (f->self_dir == CMP_SLOWER && (!(f->total.diff > 0) || f->total_time_ratio < up)) return CMP_SAME;
+    if (f->self_dir == CMP_FASTER && (!(f->total.diff < 0) || f->total_time_ratio > 1.0 / up)) return CMP_SAME;
+    return f->self_dir;
+}
+
+/* Directions from the adjusted p-values qv, the effect sizes and, when
+ * there is one, each function's history. */
+static void classify_functions(const cmp_opts *o, const double spp[2], const double *qv,
+                               double *scratch, cmp_result *out) {
+    const cmp_history *h = out->nshare_history >= CMP_MIN_HISTORY ? o->history : NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < out->nfuncs; i++) {
+        cmp_func *f = &out->funcs[i];
+        if (!f->tested) continue;
+        f->self_q = qv[k++];
+        f->total_q = qv[k++];
+        f->self_time_ratio = cmp_time_ratio(f->base_self, spp[0], f->new_self, spp[1]);
+        f->total_time_ratio = cmp_time_ratio(f->base_total, spp[0], f->new_total, spp[1]);
+        cmp_direction self = classify(f->self_q, &f->self, f->self_time_ratio, o);
+        cmp_direction total = classify(f->total_q, &f->total, f->total_time_ratio, o);
+        f->self_dir = self;
+        f->total_dir = total;
+        if (h) {
+            f->self_dir = against_history(f, h, false, self, 100.0 * f->self.p2, scratch);
+            f->total_dir = against_history(f, h, true, total, 100.0 * f->total.p2, scratch);
+            f->usual = f->self_dir != self || f->total_dir != total;
+            out->nusual += f->usual;
+        }
+        f->dir = where_spent(f, o);
+        if (f->dir == CMP_SLOWER) out->nslower++;
+        if (f->dir == CMP_FASTER) out->nfaster++;
+    }
+}
+
+/* Sorts the functions for the report; leads and what is beneath them
+ * pointed at table entries (= the unsorted positions): follow them. */
+static void sort_functions(cmp_result *out) {
+    qsort(out->funcs, out->nfuncs, sizeof *out->funcs, func_cmp);
+    for (size_t i = 0; i < out->nleads; i++) {
+        cmp_lead *l = &out->leads[i];
+        l->func = find_sorted(out->funcs, out->nfuncs, l->func);
+        for (size_t j = 0; j < l->nbeneath; j++)
+            l->beneath[j].func = find_sorted(out->funcs, out->nfuncs, l->beneath[j].func);
+    }
+}
+
 int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out) {
     memset(out, 0, sizeof *out);
     cmp_opts def;
@@ -528,99 +719,43 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     out->opts = *o;
     key_table t = {0};
     side_map sm[2] = {{.p = base}, {.p = new_p}};
-    double *pv = NULL, *qv = NULL;
+    double *pv = NULL, *qv = NULL, *scratch = NULL;
+    int rc = -1;
     long long nb = add_side(&t, &sm[0], 0, &out->imports.base, &out->imports.startup_base);
-    if (nb < 0) goto oom;
-    long long nn = add_side(&t, &sm[1], 1, &out->imports.new_n, &out->imports.startup_new);
-    if (nn < 0) goto oom;
+    long long nn = nb < 0 ? -1 : add_side(&t, &sm[1], 1, &out->imports.new_n, &out->imports.startup_new);
+    if (nn < 0) goto done;
     out->base_samples = (uint64_t)nb;
     out->new_samples = (uint64_t)nn;
+    out->nshare_history = share_history_runs(o->history);
     double spp[2];
     seconds_per_sample(base, new_p, out, spp);
     judge_resources(base, new_p, o, out);
-    if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto oom;
-    /* CPU time that grew by no more than the slower imports took is the
-     * imports' (reported on their own line), not everything slowing. */
-    const cmp_resource *cpu = &out->cpu;
-    double cpu_limit = cpu->by_history ? cpu->band.hi : cpu->base * (1.0 + o->threshold_pct / 100.0);
-    if (out->wall_flag && out->imports.dir == CMP_SLOWER &&
-        cpu->new_v - (out->imports.new_s - out->imports.base_s) <= cpu_limit) {
-        out->wall_flag = false;
-        out->wall_by_imports = true;
-    }
-
-    out->funcs = calloc(t.n ? t.n : 1, sizeof *out->funcs);
-    pv = calloc((t.n ? t.n : 1) * 2, sizeof *pv);
-    qv = calloc((t.n ? t.n : 1) * 2, sizeof *qv);
-    if (!out->funcs || !pv || !qv) goto oom;
-    bool can_test = nb > 0 && nn > 0;
-    if (!can_test)
-        out->note = nb == 0 && nn == 0 ? "neither profile has Python samples outside imports"
-                    : nb == 0          ? "the baseline profile has no Python samples outside imports"
-                                       : "the new profile has no Python samples outside imports";
-    size_t ntests = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        cmp_func *f = &out->funcs[i];
-        fill_func(f, &t.e[i], can_test, o);
-        f->id = i;
-        if (!f->tested) continue;
-        cmp_two_prop(f->base_self, (uint64_t)nb, f->new_self, (uint64_t)nn, &f->self);
-        cmp_two_prop(f->base_total, (uint64_t)nb, f->new_total, (uint64_t)nn, &f->total);
-        inflate(&f->self, o->dispersion);
-        inflate(&f->total, o->dispersion);
-        pv[ntests++] = f->self.p;
-        pv[ntests++] = f->total.p;
-        out->ntested++;
-    }
-    out->nfuncs = t.n;
-    out->ntests = ntests;
-    if (cmp_adjust(pv, ntests, o->correction, qv)) goto oom;
-    size_t k = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        cmp_func *f = &out->funcs[i];
-        if (!f->tested) continue;
-        f->self_q = qv[k++];
-        f->total_q = qv[k++];
-        f->self_time_ratio = cmp_time_ratio(f->base_self, spp[0], f->new_self, spp[1]);
-        f->total_time_ratio = cmp_time_ratio(f->base_total, spp[0], f->new_total, spp[1]);
-        f->self_dir = classify(f->self_q, &f->self, f->self_time_ratio, o);
-        f->total_dir = classify(f->total_q, &f->total, f->total_time_ratio, o);
-        /* Self time that grew while the total did not only moved between
-         * the function and its callees (sampling catches a thin wrapper or
-         * its callee alike from run to run): no slowdown of either. */
-        f->dir = f->self_dir;
-        if (f->dir != CMP_SAME && (f->self_dir == CMP_SLOWER ? !(f->total.diff > 0) || f->total_time_ratio < 1.0 + o->threshold_pct / 100.0
-                                                             : !(f->total.diff < 0) || f->total_time_ratio > 1.0 / (1.0 + o->threshold_pct / 100.0)))
-            f->dir = CMP_SAME;
-        if (f->dir == CMP_SLOWER) out->nslower++;
-        if (f->dir == CMP_FASTER) out->nfaster++;
-    }
+    if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto done;
+    wall_by_imports(o, out);
+    out->note = untestable_note(out->base_samples, out->new_samples);
+    size_t nt = t.n ? t.n : 1;
+    out->funcs = calloc(nt, sizeof *out->funcs);
+    pv = calloc(nt * 2, sizeof *pv);
+    qv = calloc(nt * 2, sizeof *qv);
+    scratch = calloc(o->history && o->history->n ? o->history->n : 1, sizeof *scratch);
+    if (!out->funcs || !pv || !qv || !scratch) goto done;
+    size_t ntests = test_functions(&t, o, out, pv);
+    if (cmp_adjust(pv, ntests, o->correction, qv)) goto done;
+    classify_functions(o, spp, qv, scratch, out);
     lead_ctx lc = {.o = o, .spp = {spp[0], spp[1]}, .nentries = t.n};
-    if (can_test && cmp_find_leads(&lc, sm, out)) goto oom;
-    qsort(out->funcs, out->nfuncs, sizeof *out->funcs, func_cmp);
-    /* Leads and what is beneath them pointed at table entries (= the
-     * unsorted positions): follow the functions to their sorted places. */
-    for (size_t i = 0; i < out->nleads; i++) {
-        cmp_lead *l = &out->leads[i];
-        l->func = find_sorted(out->funcs, out->nfuncs, l->func);
-        for (size_t j = 0; j < l->nbeneath; j++)
-            l->beneath[j].func = find_sorted(out->funcs, out->nfuncs, l->beneath[j].func);
-    }
+    if (!out->note && cmp_find_leads(&lc, sm, out)) goto done;
+    sort_functions(out);
     out->regressed = out->nslower > 0 || out->nleads > 0;
+    rc = 0;
+done:
     free(pv);
     free(qv);
+    free(scratch);
     side_free(&sm[0]);
     side_free(&sm[1]);
     table_free(&t);
-    return 0;
-oom:
-    free(pv);
-    free(qv);
-    side_free(&sm[0]);
-    side_free(&sm[1]);
-    table_free(&t);
-    cmp_result_free(out);
-    return -1;
+    if (rc) cmp_result_free(out);
+    return rc;
 }
 
 void cmp_result_free(cmp_result *r) {

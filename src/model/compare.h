@@ -39,6 +39,11 @@
  *    library functions it calls directly whose time beneath it grew.
  *    Self-time changes (where the time is spent) are reported beside them
  *    and also count as a regression.
+ *  - With a history of at least CMP_MIN_HISTORY runs that recorded
+ *    function shares, a function's significant change counts only when
+ *    its new share also lies outside its usual spread over those runs
+ *    (cmp_share_band): an unchanged run tested against a baseline that was
+ *    itself unusual is the runner's noise, not the code's.
  *  - Wall time, CPU time and peak memory are judged against the spread of
  *    the baseline history when it has at least CMP_MIN_HISTORY runs (median
  *    +- 3 robust standard deviations), else against threshold_pct of the
@@ -95,12 +100,39 @@ int cmp_adjust(const double *p, size_t n, cmp_correction method, double *adj);
 /* ---- comparing two profiles ---- */
 
 
+/* One function's shares in one run, as cmp_profiles counts them: keyed by
+ * cmp_key_function / cmp_key_file, of the run's samples outside imports. */
+typedef struct {
+    char *function, *file;
+    double self_pct, total_pct;
+} cmp_share;
+
+/* A past run's function shares: every function whose self or total share
+ * reached cutoff_pct is listed; one not listed had less (counted as 0). */
+typedef struct {
+    const cmp_share *shares;
+    size_t n;
+    double cutoff_pct;
+    bool known;                       /* false: the record has no shares */
+} cmp_run_shares;
+
 /* Past runs of the same script (oldest first), for the usual spread;
  * values <= 0 are unknown and skipped. */
 typedef struct {
     const double *wall, *cpu, *rss;   /* seconds, seconds, bytes; any may be NULL */
+    const cmp_run_shares *funcs;      /* n entries, or NULL */
     size_t n;
 } cmp_history;
+
+#define CMP_SHARES_MAX 64         /* functions kept per run */
+#define CMP_SHARES_MIN_PCT 0.5    /* smallest share kept */
+
+/* The shares of p's functions (self or total >= CMP_SHARES_MIN_PCT), the
+ * largest total first, at most CMP_SHARES_MAX, as a history record keeps
+ * them. *cutoff_pct: the share below which a function may be missing.
+ * 0 or -1 (OOM); free with cmp_shares_free. */
+int cmp_shares_of(const profile *p, cmp_share **out, size_t *n, double *cutoff_pct);
+void cmp_shares_free(cmp_share *s, size_t n);
 
 #define CMP_MIN_HISTORY 5
 #define CMP_SPREAD_K 3.0   /* robust standard deviations that count as outside */
@@ -114,6 +146,9 @@ typedef struct {
     size_t n;
 } cmp_band;
 size_t cmp_band_of(const double *v, size_t n, cmp_band *out);
+/* The same for shares (percent), where 0 is a value (the function was not
+ * sampled), not unknown; negative values are skipped. */
+size_t cmp_share_band(const double *v, size_t n, cmp_band *out);
 
 typedef enum { CMP_LEVEL_UNKNOWN = 0, CMP_LEVEL_BELOW, CMP_LEVEL_WITHIN, CMP_LEVEL_ABOVE } cmp_level;
 
@@ -162,6 +197,8 @@ typedef struct {
     cmp_direction dir;      /* self_dir: where the time is spent */
     bool yours;             /* in the user's own files (classify.h) */
     bool lead;              /* innermost user function whose total grew significantly */
+    bool usual;             /* a significant change of its share that its history shows
+                             * too (within its usual spread): not counted */
     size_t id;              /* position before sorting (internal) */
 } cmp_func;
 
@@ -212,6 +249,8 @@ typedef struct {
     size_t nfuncs;
     size_t ntested, ntests;         /* functions tested, tests in the family (2 per function) */
     size_t nslower, nfaster;
+    size_t nusual;                  /* functions whose change was within their usual spread */
+    size_t nshare_history;          /* history runs with function shares (0: not used) */
     bool regressed;                 /* a lead, or a function's self time, significantly and materially slower */
     const char *note;               /* why nothing could be tested (NULL when fine), static string */
 } cmp_result;

@@ -2,6 +2,7 @@
  * and peak memory over its history, and how a new run stands against it
  * (see compare.h). Pure: no I/O, no globals. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,32 +17,41 @@ static double median_sorted(const double *v, size_t n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-size_t cmp_band_of(const double *v, size_t n, cmp_band *out) {
+/* The band of the k values x[] (reordered): what cmp_band_of and
+ * cmp_share_band share once they have chosen the usable values. */
+static void band_core(double *x, size_t k, cmp_band *out) {
+    out->n = k;
+    if (k < CMP_MIN_HISTORY) return;
+    qsort(x, k, sizeof *x, dbl_cmp);
+    out->median = median_sorted(x, k);
+    for (size_t i = 0; i < k; i++) x[i] = fabs(x[i] - out->median);
+    qsort(x, k, sizeof *x, dbl_cmp);
+    /* 1.4826 x MAD estimates the standard deviation of normal noise
+     * without letting one odd run widen it; the 2% floor keeps a very
+     * steady history from calling a 1% wobble unusual. */
+    out->mad = median_sorted(x, k);
+    double sd = 1.4826 * out->mad;
+    if (sd < 0.02 * out->median) sd = 0.02 * out->median;
+    out->lo = out->median - CMP_SPREAD_K * sd;
+    out->hi = out->median + CMP_SPREAD_K * sd;
+    if (out->lo < 0) out->lo = 0;
+}
+
+static size_t band_of(const double *v, size_t n, bool zero_counts, cmp_band *out) {
     memset(out, 0, sizeof *out);
     double *x = malloc((n ? n : 1) * sizeof *x);
     if (!x) return 0;
     size_t k = 0;
     for (size_t i = 0; v && i < n; i++)
-        if (isfinite(v[i]) && v[i] > 0) x[k++] = v[i];
-    out->n = k;
-    if (k >= CMP_MIN_HISTORY) {
-        qsort(x, k, sizeof *x, dbl_cmp);
-        out->median = median_sorted(x, k);
-        for (size_t i = 0; i < k; i++) x[i] = fabs(x[i] - out->median);
-        qsort(x, k, sizeof *x, dbl_cmp);
-        /* 1.4826 x MAD estimates the standard deviation of normal noise
-         * without letting one odd run widen it; the 2% floor keeps a very
-         * steady history from calling a 1% wobble unusual. */
-        out->mad = median_sorted(x, k);
-        double sd = 1.4826 * out->mad;
-        if (sd < 0.02 * out->median) sd = 0.02 * out->median;
-        out->lo = out->median - CMP_SPREAD_K * sd;
-        out->hi = out->median + CMP_SPREAD_K * sd;
-        if (out->lo < 0) out->lo = 0;
-    }
+        if (isfinite(v[i]) && (v[i] > 0 || (zero_counts && v[i] == 0))) x[k++] = v[i];
+    band_core(x, k, out);
     free(x);
     return k;
 }
+
+size_t cmp_band_of(const double *v, size_t n, cmp_band *out) { return band_of(v, n, false, out); }
+
+size_t cmp_share_band(const double *v, size_t n, cmp_band *out) { return band_of(v, n, true, out); }
 
 void cmp_judge(cmp_resource *r, double base, double new_v, const double *hist, size_t nh,
                   double threshold_pct) {

@@ -32,6 +32,7 @@ void hist_run_free(hist_run *r) {
         free(r->top[i].function);
         free(r->top[i].file);
     }
+    cmp_shares_free(r->funcs, r->nfuncs);
     *r = (hist_run){0};
 }
 
@@ -87,6 +88,33 @@ static double opt_num(json_t *o, const char *key, double hi, bool *bad) {
     return !v || json_is_null(v) ? 0 : member_num(o, key, 0, hi, bad);
 }
 
+/* A record's function shares, when it has them: 0, 1 corrupt, -1 OOM. */
+static int shares_from_json(json_t *o, hist_run *r) {
+    json_t *funcs = json_object_get(o, "funcs");
+    if (!funcs || json_is_null(funcs)) return 0;
+    bool bad = !json_is_array(funcs) || json_array_size(funcs) > CMP_SHARES_MAX;
+    r->funcs_cutoff_pct = member_num(o, "funcs_cutoff_pct", 0, 100, &bad);
+    if (bad) return 1;
+    size_t n = json_array_size(funcs);
+    r->funcs = calloc(n ? n : 1, sizeof *r->funcs);
+    if (!r->funcs) return -1;
+    for (size_t i = 0; !bad && i < n; i++) {
+        json_t *f = json_array_get(funcs, i);
+        if (!json_is_object(f)) {
+            bad = true;
+            break;
+        }
+        cmp_share *c = &r->funcs[r->nfuncs++];
+        c->function = member_str(f, "function", &bad);
+        c->file = member_str(f, "file", &bad);
+        c->self_pct = member_num(f, "self_pct", 0, 100, &bad);
+        c->total_pct = member_num(f, "total_pct", 0, 100, &bad);
+        if (!bad && (!c->function || !c->file)) return -1;
+    }
+    r->funcs_known = !bad;
+    return bad ? 1 : 0;
+}
+
 /* One record from JSON; 0, 1 corrupt, -1 OOM. */
 static int run_from_json(json_t *o, hist_run *r) {
     bool bad = !json_is_object(o);
@@ -118,6 +146,14 @@ static int run_from_json(json_t *o, hist_run *r) {
             hist_run_free(r);
             return -1;
         }
+    }
+    if (!bad) {
+        int frc = shares_from_json(o, r);
+        if (frc < 0) {
+            hist_run_free(r);
+            return -1;
+        }
+        bad = frc > 0;
     }
     if (!bad && (!r->commit || !r->date || !r->branch || !r->run)) {
         hist_run_free(r);
@@ -183,6 +219,21 @@ static json_t *run_to_json(const hist_run *r) {
         }
     }
     if (!top) return NULL;
+    json_t *funcs = r->funcs_known ? json_array() : NULL;
+    for (size_t i = 0; funcs && i < r->nfuncs; i++) {
+        const cmp_share *f = &r->funcs[i];
+        if (json_array_append_new(funcs, json_pack("{s:s,s:s,s:f,s:f}", "function", f->function,
+                                                   "file", f->file, "self_pct", f->self_pct,
+                                                   "total_pct", f->total_pct))) {
+            json_decref(funcs);
+            json_decref(top);
+            return NULL;
+        }
+    }
+    if (r->funcs_known && !funcs) {
+        json_decref(top);
+        return NULL;
+    }
     json_t *o = json_pack("{s:s,s:s,s:f,s:I,s:o}", "commit", r->commit, "date", r->date,
                           "wall_seconds", r->wall_seconds, "samples", (json_int_t)r->samples, "top", top);
     /* The optional members only when known, as the reader expects. */
@@ -192,6 +243,12 @@ static json_t *run_to_json(const hist_run *r) {
     if (o && r->cpu_seconds > 0) bad |= json_object_set_new(o, "cpu_seconds", json_real(r->cpu_seconds));
     if (o && r->max_rss_bytes > 0)
         bad |= json_object_set_new(o, "max_rss_bytes", json_integer((json_int_t)r->max_rss_bytes));
+    if (o && funcs) {
+        bad |= json_object_set_new(o, "funcs", funcs);
+        bad |= json_object_set_new(o, "funcs_cutoff_pct", json_real(r->funcs_cutoff_pct));
+    } else {
+        json_decref(funcs);
+    }
     if (bad) {
         json_decref(o);
         return NULL;
@@ -262,6 +319,8 @@ int hist_run_from_profile(const profile *p, const char *commit, hist_run *out) {
         f->self_seconds = (double)st[i].self * sps;
     }
     free(st);
+    if (cmp_shares_of(p, &out->funcs, &out->nfuncs, &out->funcs_cutoff_pct)) goto oom;
+    out->funcs_known = true;
     return 0;
 oom:
     hist_run_free(out);
@@ -298,13 +357,24 @@ int hist_series_of(const history *h, hist_series *out) {
         v[h->n + i] = h->runs[i].cpu_seconds;
         v[2 * h->n + i] = h->runs[i].max_rss_bytes;
     }
+    cmp_run_shares *f = calloc(h->n ? h->n : 1, sizeof *f);
+    if (!f) {
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < h->n; i++) {
+        const hist_run *r = &h->runs[i];
+        f[i] = (cmp_run_shares){r->funcs, r->nfuncs, r->funcs_cutoff_pct, r->funcs_known};
+    }
     out->values = v;
-    out->view = (cmp_history){.wall = v, .cpu = v + h->n, .rss = v + 2 * h->n, .n = h->n};
+    out->funcs = f;
+    out->view = (cmp_history){.wall = v, .cpu = v + h->n, .rss = v + 2 * h->n, .funcs = f, .n = h->n};
     return 0;
 }
 
 void hist_series_free(hist_series *s) {
     free(s->values);
+    free(s->funcs);
     *s = (hist_series){0};
 }
 

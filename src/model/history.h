@@ -12,8 +12,10 @@
  * File: NAME.history.json, {"schema": "csprof-history", "schema_version": 1,
  * "name": ..., "runs": [{"commit", "date", "branch", "run", "wall_seconds",
  * "cpu_seconds", "max_rss_bytes", "samples", "top": [{"function", "file",
- * "self_pct", "self_seconds"}]}]}. branch, run, cpu_seconds and
- * max_rss_bytes are optional (absent: unknown). Functions are keyed as
+ * "self_pct", "self_seconds"}], "funcs": [{"function", "file", "self_pct",
+ * "total_pct"}], "funcs_cutoff_pct"}]}. branch, run, cpu_seconds and
+ * max_rss_bytes are optional (absent: unknown); so are funcs and
+ * funcs_cutoff_pct (absent: a record from before they were kept). Functions are keyed as
  * compare.h matches them (cmp_key_function, cmp_key_file), so records from
  * different runners line up.
  *
@@ -52,6 +54,12 @@ typedef struct {
     uint64_t samples;
     hist_func top[HIST_TOP];  /* by self share, descending */
     size_t ntop;
+    /* Every function's self and total share as the verdict counts them
+     * (compare.h cmp_shares_of), for its per-function usual spread. */
+    cmp_share *funcs;
+    size_t nfuncs;
+    double funcs_cutoff_pct;
+    bool funcs_known;         /* false: a record written before shares were kept */
 } hist_run;
 
 typedef struct {
@@ -94,10 +102,12 @@ int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out)
 /* Whether wall lies outside s's usual range (false when !s->ok). */
 bool hist_outside(const hist_spread *s, double wall);
 
-/* The wall, CPU and peak-RSS series of h's runs, as compare.h's verdict
- * reads them (0 = unknown, skipped there). 0 or -1 (OOM). */
+/* The wall, CPU and peak-RSS series of h's runs and their function
+ * shares, as compare.h's verdict reads them (0 = unknown, skipped there).
+ * The shares point into h, which must outlive the series. 0 or -1 (OOM). */
 typedef struct {
     double *values;           /* one block: wall, then CPU, then RSS */
+    cmp_run_shares *funcs;
     cmp_history view;
 } hist_series;
 int hist_series_of(const history *h, hist_series *out);

@@ -113,6 +113,22 @@ static int json_extras(json_t *root, const diff_ctx *c) {
     return bad;
 }
 
+/* The functions a history's spread kept out of the verdict. */
+static json_t *usual_list(const cmp_result *r) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->nfuncs; i++) {
+        const cmp_func *f = &r->funcs[i];
+        if (!f->usual) continue;
+        if (json_array_append_new(a, json_pack("{s:s,s:s,s:f,s:f}", "function", f->function ? f->function : "",
+                                               "file", f->key_file ? f->key_file : "", "self_share_new",
+                                               f->self.p2, "total_share_new", f->total.p2))) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 int diff_render_json(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     const cmp_opts *o = &r->opts;
@@ -141,6 +157,8 @@ int diff_render_json(FILE *out, const diff_ctx *c) {
         bad |= json_object_set_new(root, "faster", faster);
         faster = NULL;
         bad |= json_object_set_new(root, "note", r->note ? json_string(r->note) : json_null());
+        bad |= json_object_set_new(root, "within_usual_spread", usual_list(r));
+        bad |= json_object_set_new(root, "share_history_runs", json_integer((json_int_t)r->nshare_history));
         bad |= json_extras(root, c);
     }
     if (!bad) bad = json_dumpf(root, out, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) != 0;

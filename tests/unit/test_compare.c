@@ -652,6 +652,98 @@ TEST(estimated_time_follows_cpu_time) {
     prof_free(b);
 }
 
+/* ---- a function against its own history ---- */
+
+TEST(shares_of_a_run) {
+    uint64_t c[4] = {500, 300, 196, 4};   /* save: 0.4%, under the cutoff */
+    profile *p = make_profile("/ws", 1.0, 4, names4, NULL, c);
+    CHECK(p != NULL);
+    cmp_share *s = NULL;
+    size_t n = 0;
+    double cutoff = -1;
+    CHECK_EQ_INT(cmp_shares_of(p, &s, &n, &cutoff), 0);
+    CHECK_EQ_INT((int)n, 4);   /* main (total 100%), parse, validate, render */
+    CHECK(NEAR(cutoff, CMP_SHARES_MIN_PCT, 1e-12));
+    CHECK(n == 4 && !strcmp(s[0].function, "main") && NEAR(s[0].total_pct, 100, 1e-9) && s[0].self_pct == 0);
+    CHECK(n == 4 && !strcmp(s[1].function, "parse") && NEAR(s[1].self_pct, 50, 1e-9) &&
+          !strcmp(s[1].file, "app.py"));   /* keyed as the verdict matches: relative to the workspace */
+    for (size_t i = 0; i < n; i++) CHECK(strcmp(s[i].function, "save") != 0);
+    cmp_shares_free(s, n);
+    prof_free(p);
+}
+
+TEST(share_band_counts_zeros) {
+    double v[6] = {0, 0, 0, 0, 0, -1};   /* never sampled in 5 runs; -1 unknown */
+    cmp_band b;
+    CHECK_EQ_INT((int)cmp_share_band(v, 6, &b), 5);
+    CHECK(b.median == 0 && b.hi == 0);
+    CHECK_EQ_INT((int)cmp_band_of(v, 6, &b), 0);   /* for resources a 0 is unknown */
+}
+
+/* Five past runs with parse at the given shares and validate the rest;
+ * shares pointed into store. */
+static void five_runs(cmp_share store[5][3], cmp_run_shares runs[5], const double parse[5]) {
+    for (int r = 0; r < 5; r++) {
+        store[r][0] = (cmp_share){"parse", "app.py", parse[r], parse[r]};
+        store[r][1] = (cmp_share){"validate", "app.py", 100 - parse[r], 100 - parse[r]};
+        store[r][2] = (cmp_share){"main", "app.py", 0, 100};
+        runs[r] = (cmp_run_shares){store[r], 3, CMP_SHARES_MIN_PCT, true};
+    }
+}
+
+TEST(usual_spread_absorbs_an_unusual_baseline) {
+    /* The baseline caught parse at 30%, the new run at 22%: significant
+     * against the baseline, but 22% is parse's usual share. */
+    const char *const names[2] = {"parse", "validate"};
+    uint64_t cb[2] = {3000, 7000}, cn[2] = {2200, 7800};
+    profile *a = make_profile("/ws", 10.0, 2, names, NULL, cb);
+    profile *b = make_profile("/ws", 10.0, 2, names, NULL, cn);
+    CHECK(a && b);
+    cmp_share store[5][3];
+    cmp_run_shares runs[5];
+    five_runs(store, runs, (const double[5]){20, 22, 24, 21, 23});
+    cmp_history h = {.funcs = runs, .n = 5};
+    cmp_opts o;
+    cmp_opts_init(&o);
+    cmp_result r0, r1;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r0), 0);
+    const cmp_func *f = find(&r0, "parse");
+    CHECK(f && f->dir == CMP_FASTER && !f->usual);   /* without the history: "faster" */
+    o.history = &h;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r1), 0);
+    f = find(&r1, "parse");
+    CHECK(f && f->dir == CMP_SAME && f->usual);
+    f = find(&r1, "validate");   /* 70% -> 78%: slower against the baseline, usual too */
+    CHECK(f && f->dir == CMP_SAME && f->usual);
+    CHECK_EQ_INT((int)r0.nslower, 1);
+    CHECK_EQ_INT((int)r1.nusual, 2);
+    CHECK_EQ_INT((int)r1.nshare_history, 5);
+    CHECK_EQ_INT((int)r1.nfaster + (int)r1.nslower, 0);
+    CHECK(!r1.regressed);
+    cmp_result_free(&r0);
+    cmp_result_free(&r1);
+    /* A real change (22% -> 45%) is outside the spread: still slower. */
+    uint64_t cs[2] = {2200, 7800}, cx[2] = {6400, 7800};
+    profile *c = make_profile("/ws", 10.0, 2, names, NULL, cs);
+    profile *d = make_profile("/ws", 14.2, 2, names, NULL, cx);
+    CHECK(c && d);
+    CHECK_EQ_INT(cmp_profiles(c, d, &o, &r1), 0);
+    f = find(&r1, "parse");
+    CHECK(f && f->dir == CMP_SLOWER && !f->usual && r1.regressed);
+    cmp_result_free(&r1);
+    /* Records without shares (an older csprof) do not count as history. */
+    for (int i = 0; i < 5; i++) runs[i].known = false;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r1), 0);
+    CHECK_EQ_INT((int)r1.nshare_history, 0);
+    f = find(&r1, "parse");
+    CHECK(f && f->dir == CMP_FASTER);
+    cmp_result_free(&r1);
+    prof_free(a);
+    prof_free(b);
+    prof_free(c);
+    prof_free(d);
+}
+
 int main(void) {
     RUN(ztest_known_values);
     RUN(ztest_edges);
@@ -675,5 +767,8 @@ int main(void) {
     RUN(leads_through_a_callback);
     RUN(self_moved_to_callee_is_no_slowdown);
     RUN(estimated_time_follows_cpu_time);
+    RUN(shares_of_a_run);
+    RUN(share_band_counts_zeros);
+    RUN(usual_spread_absorbs_an_unusual_baseline);
     return check_summary();
 }

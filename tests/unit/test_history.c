@@ -107,6 +107,46 @@ TEST(verdict_measures_round_trip_and_are_optional) {
     hist_free(&back);
 }
 
+TEST(function_shares_round_trip_and_are_optional) {
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/s.history.json", tmpdir);
+    history h, back;
+    hist_init(&h, "s");
+    hist_run r = make_run(0, 1.0);
+    r.funcs = calloc(2, sizeof *r.funcs);
+    CHECK(r.funcs != NULL);
+    if (!r.funcs) return;
+    r.funcs[0] = (cmp_share){strdup("main"), strdup("app.py"), 0, 100};
+    r.funcs[1] = (cmp_share){strdup("parse"), strdup("app.py"), 21.5, 23.25};
+    r.nfuncs = 2;
+    r.funcs_cutoff_pct = 0.5;
+    r.funcs_known = true;
+    hist_append(&h, &r);
+    r = make_run(1, 1.1);   /* an older csprof's record: no shares */
+    hist_append(&h, &r);
+    CHECK_EQ_INT(hist_save(&h, path), 0);
+    CHECK_EQ_INT(hist_load(path, "s", &back, err, sizeof err), 0);
+    CHECK_EQ_INT(back.n, 2);
+    CHECK(back.runs[0].funcs_known && back.runs[0].nfuncs == 2);
+    CHECK(back.runs[0].nfuncs == 2 && !strcmp(back.runs[0].funcs[1].function, "parse") &&
+          fabs(back.runs[0].funcs[1].self_pct - 21.5) < 1e-9 && fabs(back.runs[0].funcs[1].total_pct - 23.25) < 1e-9);
+    CHECK(fabs(back.runs[0].funcs_cutoff_pct - 0.5) < 1e-9);
+    CHECK(!back.runs[1].funcs_known && back.runs[1].nfuncs == 0);
+    /* The verdict sees them, and which runs have none. */
+    hist_series sr;
+    CHECK_EQ_INT(hist_series_of(&back, &sr), 0);
+    CHECK(sr.view.funcs && sr.view.funcs[0].known && sr.view.funcs[0].n == 2 && !sr.view.funcs[1].known);
+    hist_series_free(&sr);
+    hist_free(&h);
+    hist_free(&back);
+    /* A share out of range is corrupt. */
+    write_text(path, "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": [{\"wall_seconds\": 1,"
+                     " \"samples\": 1, \"top\": [], \"funcs_cutoff_pct\": 0.5, \"funcs\": [{\"function\": \"f\","
+                     " \"file\": \"a.py\", \"self_pct\": 150, \"total_pct\": 1}]}]}");
+    CHECK_EQ_INT(hist_load(path, "s", &back, err, sizeof err), 1);
+    hist_free(&back);
+}
+
 TEST(missing_and_corrupt_files_give_a_fresh_history) {
     char path[128], err[256];
     history h;
@@ -189,6 +229,7 @@ int main(void) {
     RUN(append_is_bounded_and_keeps_the_newest);
     RUN(save_and_load_round_trip);
     RUN(verdict_measures_round_trip_and_are_optional);
+    RUN(function_shares_round_trip_and_are_optional);
     RUN(missing_and_corrupt_files_give_a_fresh_history);
     RUN(spread_median_mad_and_outside);
     char cmd[256];
