@@ -191,6 +191,40 @@ class TestTransparency(TempDirTest):
         self.assertGreater(idle, 200)
         self.assertTrue(p.data["idle_included"])
 
+    def test_waiting_for_a_cpu_is_not_sampled(self):
+        """A script sharing its one CPU with a busy neighbour is runnable
+        all the time but computes half of it: a CPU profile takes about as
+        many samples as its CPU time holds intervals, and counts the rest as
+        waiting (with --idle, a wall-clock profile, every tick counts)."""
+        need_python()
+        cpu = str(sorted(os.sched_getaffinity(0))[0])
+        hog = subprocess.Popen(["taskset", "-c", cpu, PY, "-c", "while True: pass"])
+        try:
+            time.sleep(0.2)
+            for idle in (False, True):
+                name = "idle" if idle else "cpu"
+                r = run_csprof(["record", "-q", "-o", self.tmp, "-n", name, "-f", "json,text"] +
+                               (["--idle"] if idle else []) +
+                               ["--", "taskset", "-c", cpu, PY, os.path.join(WORKLOADS, "calibrated.py")])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                p = Profile(os.path.join(self.tmp, name + ".json"))
+                s = p.data["samples"]
+                cpu_ticks = p.data["cpu_seconds"] * 1000
+                print(f"\n  {name}: {s['taken']} samples for {cpu_ticks:.0f} ms of CPU in "
+                      f"{p.data['wall_seconds'] * 1000:.0f} ms; {s['waiting']} ticks waiting of {s['ticks']}")
+                if idle:
+                    self.assertEqual(s["waiting"], 0)
+                    self.assertGreater(s["taken"], 1.5 * cpu_ticks)
+                else:
+                    # taskset and the interpreter start before Python shows up: a few ms more
+                    self.assertLessEqual(s["taken"], 1.15 * cpu_ticks + 30)
+                    self.assertGreater(s["waiting"], 0.25 * s["ticks"])
+                    with open(os.path.join(self.tmp, name + ".txt"), encoding="utf-8") as f:
+                        self.assertIn("found the script waiting for a CPU", f.read())
+        finally:
+            hog.kill()
+            hog.wait()
+
 
 if __name__ == "__main__":
     unittest.main()

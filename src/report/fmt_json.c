@@ -11,7 +11,7 @@
  *     "cpu_seconds", "cpu_user_seconds", "cpu_system_seconds", "max_rss_bytes"
  *       (the command's own usage from wait4; null when attached),
  *     "git_branch", "ci_run", "ci_run_url" (GitHub run it came from, or null),
- *     "samples": {"ticks", "taken", "dropped", "idle", "max_per_tick", "missed",
+ *     "samples": {"ticks", "taken", "dropped", "idle", "waiting", "max_per_tick", "missed",
  *                 "unsampled_processes"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
@@ -118,6 +118,7 @@ static json_t *meta_json(const profile *p, int *err) {
         put(s, "max_per_tick", json_integer((json_int_t)c->max_per_tick), err);
         put(s, "dropped", json_integer((json_int_t)c->dropped), err);
         put(s, "idle", json_integer((json_int_t)c->idle), err);
+        put(s, "waiting", json_integer((json_int_t)c->waiting), err);
         put(s, "missed", json_integer((json_int_t)c->missed), err);
         put(s, "unsampled_processes", json_integer((json_int_t)c->unsampled_processes), err);
     }
@@ -371,14 +372,16 @@ static int read_meta(reader *r, profile *p, json_t *root) {
     json_t *s = json_object_get(root, "samples");
     if (s && !json_is_object(s)) return bad(r, "samples is not an object");
     prof_counters *c = prof_counters_of(p);
-    long long ticks, dropped, idle, max_per_tick, missed, unsampled;
+    long long ticks, dropped, idle, max_per_tick, missed, unsampled, waiting;
     if (opt_int(r, s, "samples.", "ticks", 0, COUNT_MAX, 0, &ticks) ||
         opt_int(r, s, "samples.", "dropped", 0, COUNT_MAX, 0, &dropped) ||
         opt_int(r, s, "samples.", "idle", 0, COUNT_MAX, 0, &idle) ||
         opt_int(r, s, "samples.", "max_per_tick", 0, COUNT_MAX, 0, &max_per_tick) ||
         opt_int(r, s, "samples.", "missed", 0, COUNT_MAX, 0, &missed) ||
-        opt_int(r, s, "samples.", "unsampled_processes", 0, COUNT_MAX, 0, &unsampled))
+        opt_int(r, s, "samples.", "unsampled_processes", 0, COUNT_MAX, 0, &unsampled) ||
+        opt_int(r, s, "samples.", "waiting", 0, COUNT_MAX, 0, &waiting))
         return -1;
+    c->waiting = (uint64_t)waiting;
     c->ticks = (uint64_t)ticks;
     c->dropped = (uint64_t)dropped;
     c->idle = (uint64_t)idle;

@@ -110,6 +110,10 @@ void summary_notes(const summary *S, note_fn emit, void *ctx) {
         count_note(emit, ctx, c->missed, c->ticks + c->missed, "sampling ticks", "requested",
                    "were missed: the sampler fell behind (a loaded machine), so the profile has "
                    "fewer samples than asked for.");
+    if (c->waiting * 20 > c->ticks)
+        count_note(emit, ctx, c->waiting, c->ticks, "sampling ticks", "run",
+                   "found the script waiting for a CPU (a busy machine): not sampled, so the shares "
+                   "stay shares of the CPU time it used.");
     if (c->unsampled_processes) {
         fmt_count(a, sizeof a, c->unsampled_processes);
         snprintf(buf, sizeof buf,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
@@ -391,4 +392,20 @@ int proc_descendants(pid_t root, pid_t **pids, size_t *n) {
         *n = 0;
     }
     return rc;
+}
+
+int proc_cpu_clock(pid_t pid, clockid_t *clk) {
+    int e = clock_getcpuclockid(pid, clk);
+    if (e) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int proc_cpu_ns(clockid_t clk, uint64_t *ns) {
+    struct timespec ts;
+    if (clock_gettime(clk, &ts) || ts.tv_sec < 0 || ts.tv_nsec < 0) return -1;
+    *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <sys/uio.h>
 
 /* Copy len bytes at remote address addr of pid into buf. Succeeds only when
@@ -60,6 +61,13 @@ int proc_open_thread_stat(pid_t pid, pid_t tid);
 int proc_open_children(pid_t pid, pid_t tid);
 /* State letter from a stat file opened by proc_open_thread_stat. */
 int proc_stat_fd_state(int fd, char *state);
+/* The kernel's CPU-time clock of process pid (all its threads), which
+ * needs no permission beyond seeing the process. For another process it
+ * advances at scheduler ticks (1-10 ms), not continuously. 0, or -1 with
+ * errno. */
+int proc_cpu_clock(pid_t pid, clockid_t *clk);
+/* The CPU time on such a clock so far, in ns. 0, or -1 (gone). */
+int proc_cpu_ns(clockid_t clk, uint64_t *ns);
 /* Path of pid's executable (the /proc/PID/exe link) into buf, cut to
  * len - 1 bytes; on failure buf is "" and -1 is returned. */
 int proc_exe(pid_t pid, char *buf, size_t len);

@@ -363,6 +363,30 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
     return st;
 }
 
+/* A CPU profile has each sample stand for one interval of CPU time. But a
+ * thread waiting for a CPU on a busy machine is runnable ('R', so not
+ * idle) while it computes nothing, and every tick it waits would be one
+ * more sample of the line it stopped at: a 100 ms wait, 100 samples of one
+ * line, which moves shares between two runs of unchanged code. So a
+ * process is read only while the CPU time it has used (the kernel's
+ * process clock, all its threads) covers the samples taken of it. The
+ * clock of another process advances at scheduler ticks (1-10 ms), so a
+ * credit of up to CREDIT_MS of CPU time is allowed ahead. With --idle
+ * every tick counts (wall-clock profile): no gate. */
+#define CREDIT_MS 12.0
+
+static bool cpu_credit(sampler *s, target *t) {
+    if (s->o->idle || !t->has_clock) return true;
+    uint64_t now;
+    if (proc_cpu_ns(t->cpu_clock, &now)) return true;   /* gone: the read will say so */
+    double interval_ms = 1000.0 / s->o->rate_hz;
+    if (now > t->cpu_ns) t->credit += (double)(now - t->cpu_ns) / 1e6 / interval_ms;
+    t->cpu_ns = now;
+    double most = CREDIT_MS / interval_ms < 2 ? 2 : CREDIT_MS / interval_ms;
+    if (t->credit > most) t->credit = most;
+    return t->credit >= 0.5;
+}
+
 /* Samples every attached process; returns how many were sampled. */
 static int sample_all(sampler *s) {
     prof_counters *c = prof_counters_of(s->p);
@@ -371,9 +395,15 @@ static int sample_all(sampler *s) {
         target *t = &s->targets[i];
         if (!t->py || t->dead) continue;
         sampled++;
+        if (!cpu_credit(s, t)) {
+            c->waiting++;
+            continue;
+        }
         py_sample_result r;
         s->cur = t;
+        uint64_t before = c->taken;
         py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, s, &r);
+        t->credit -= (double)(c->taken - before);
         /* A process that is exiting tears its own stacks down under us: what
          * failed then is its end, not a sample we lost. Nor is a process that
          * exec'd: it is another program now. The kernel may show either only

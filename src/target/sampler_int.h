@@ -56,6 +56,12 @@ typedef struct {
     uint64_t exec_id;    /* proc_exec_id() when attached: another value means it exec'd */
     int children_fd;     /* of its main thread, with --subprocesses; -1 if none */
     uint64_t pending_dropped;  /* failed last tick: counted unless it exits or execs */
+    /* The CPU time the process has used against the samples taken of it
+     * (sampler.c, cpu_credit): in sampling intervals. */
+    bool has_clock;
+    clockid_t cpu_clock;
+    uint64_t cpu_ns;
+    double credit;
     py_process *py;
     frame_map fmap;          /* Python frames */
     uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */
