@@ -477,6 +477,12 @@ class RealisticVerdicts(Verdicts):
     LIB_CALLER = "score_candidates"
     LIB_CALLEE = ("GaussianProcessRegressor.predict", "sklearn/gaussian_process/_gpr.py")
     IMPORTED = "bo_tables"
+    # Against the planted run as baseline, an unchanged BO run changes no
+    # function's self share in a way the test controls (a longer multistart
+    # mostly moves total shares, which only leads use): the unusual-baseline
+    # case is the stdlib app's (Verdicts), and verdict_fp.py --realistic
+    # measures this loop's false positives with the history.
+    test_unusual_baseline_is_absorbed_by_the_history = None
 
 
 if __name__ == "__main__":
