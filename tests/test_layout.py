@@ -25,19 +25,21 @@ def blank_out(m):
     return "\n" * text.count("\n") if text[0] == "/" else text[0] * 2
 
 
-def long_functions(text, limit):
-    """(name, lines) of each function longer than limit lines, counted from
-    the line that ends with its opening brace to its closing brace. Relies
-    on this codebase's style rather than on a C parser: a top-level
-    declaration starts at column 0, a definition's header ends with ") {",
-    and the block it opens (function, struct or initializer) ends on the
-    next line that starts with "}"."""
-    found = []
+def functions(text):
+    """(name, lines, closing lines) of a C file: each function defined over
+    several lines, with its length from the line that ends with its opening
+    brace to its closing brace, and how many lines are a lone "}" (each
+    should close one of those functions). Relies on this codebase's style
+    rather than on a C parser: a top-level declaration starts at column 0,
+    a definition's header ends with ") {", and the block it opens (function,
+    struct or initializer) ends on the next line that starts with "}"."""
+    found, closers = [], 0
     header, opened, name = [], None, None
     for i, line in enumerate(NOT_CODE.sub(blank_out, text).split("\n")):
+        closers += line.rstrip() == "}"
         if opened is not None:
             if line.startswith("}"):
-                if name and i - opened + 1 > limit:
+                if name:
                     found.append((name, i - opened + 1))
                 opened = None
             continue
@@ -53,7 +55,7 @@ def long_functions(text, limit):
             opened, header = i, []
         elif code.endswith((";", "}")):
             header = []
-    return found
+    return found, closers
 
 
 class Layout(unittest.TestCase):
@@ -99,7 +101,7 @@ class Layout(unittest.TestCase):
         self.assertEqual(long_files, [])
 
     def test_no_function_too_long(self):
-        long_fns = []
+        long_fns, unparsed = [], []
         for p in self.sources():
             if not p.endswith(".c") or p.endswith("_gen.c"):
                 continue
@@ -107,8 +109,14 @@ class Layout(unittest.TestCase):
                 text = f.read()
             if "do not edit" in text[:400].lower():
                 continue   # generated
-            for name, n in long_functions(text, MAX_FUNCTION_LINES):
-                long_fns.append(f"{os.path.relpath(p, ROOT)}: {name}, {n} lines")
+            found, closers = functions(text)
+            long_fns += [f"{os.path.relpath(p, ROOT)}: {name}, {n} lines"
+                         for name, n in found if n > MAX_FUNCTION_LINES]
+            if len(found) != closers:
+                # a function the scan did not recognise would go unmeasured
+                unparsed.append(f"{os.path.relpath(p, ROOT)}: {closers} lone '}}' lines, "
+                                f"{len(found)} functions recognised")
+        self.assertEqual(unparsed, [])
         self.assertEqual(long_fns, [])
 
 
