@@ -676,65 +676,109 @@ static int parse_args(int argc, char **argv, diff_opts *o) {
     return 0;
 }
 
-int cmd_diff(int argc, char **argv) {
-    diff_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc) return rc < 0 ? 0 : rc;
-
-    /* Validate the format list before doing any work. */
-    size_t nfmt = 0;
-    for (const char *s = o.formats; *s;) {
+/* Checks the format list before any work: *nfmt formats, all known.
+ * 0, or EXIT_USAGE after one line on stderr. */
+static int count_formats(const diff_opts *o, size_t *nfmt) {
+    *nfmt = 0;
+    for (const char *s = o->formats; *s;) {
         size_t n = strcspn(s, ",");
         if (n && !find_format(s, n)) {
             fprintf(stderr, "csprof diff: unknown format '%.*s' (known: text, md, json, svg)\n", (int)n, s);
             return EXIT_USAGE;
         }
-        nfmt += n > 0;
+        *nfmt += n > 0;
         s += n + (s[n] == ',');
     }
-    if (!nfmt) {
+    if (!*nfmt) {
         fprintf(stderr, "csprof diff: empty format list\n");
         return EXIT_USAGE;
     }
-    if (nfmt > 1 && !o.output) {
+    if (*nfmt > 1 && !o->output) {
         fprintf(stderr, "csprof diff: several formats need -o STEM (files STEM.txt, STEM.md, ...)\n");
         return EXIT_USAGE;
     }
+    return 0;
+}
 
+/* Reads both profiles (and the history, when given) and compares them into
+ * r; 0, or the exit status after one line on stderr (nothing left held). */
+static int read_and_compare(diff_opts *o, profile **base, profile **new_p, cmp_result *r) {
     char err[512];
-    profile *base = read_profile_json(o.base_path, err, sizeof err);
-    if (!base) {
+    *base = read_profile_json(o->base_path, err, sizeof err);
+    if (!*base) {
         fprintf(stderr, "csprof diff: baseline: %s\n", err);
         return EXIT_NOINPUT;
     }
-    profile *new_p = read_profile_json(o.new_path, err, sizeof err);
-    if (!new_p) {
+    *new_p = read_profile_json(o->new_path, err, sizeof err);
+    if (!*new_p) {
         fprintf(stderr, "csprof diff: %s\n", err);
-        prof_free(base);
+        prof_free(*base);
         return EXIT_NOINPUT;
     }
     hist_series hist = {0};
     history hh = {0};
-    if (o.history) {
-        int hrc = read_history(o.history, &hh, &hist);
+    if (o->history) {
+        int hrc = read_history(o->history, &hh, &hist);
         if (hrc) {
-            prof_free(base);
-            prof_free(new_p);
+            prof_free(*base);
+            prof_free(*new_p);
             return hrc;
         }
-        o.cmp.history = &hist.view;
+        o->cmp.history = &hist.view;
     }
-    cmp_result r;
-    int crc = cmp_profiles(base, new_p, &o.cmp, &r);
+    int crc = cmp_profiles(*base, *new_p, &o->cmp, r);
     hist_series_free(&hist);
     hist_free(&hh);
-    o.cmp.history = NULL;
+    o->cmp.history = NULL;
     if (crc) {
         fprintf(stderr, "csprof diff: out of memory comparing the profiles\n");
-        prof_free(base);
-        prof_free(new_p);
+        prof_free(*base);
+        prof_free(*new_p);
         return EXIT_SOFTWARE;
     }
+    return 0;
+}
+
+/* Writes each format of the list: to -o STEM + suffix when there are
+ * several, else to -o or standard output. A format that fails does not stop
+ * the others: 0, or the first failure's exit status; out of memory for a
+ * path stops at once with EXIT_SOFTWARE. */
+static int write_formats(const diff_opts *o, size_t nfmt, const diff_ctx *c) {
+    int rc = 0;
+    for (const char *s = o->formats; *s;) {
+        size_t n = strcspn(s, ",");
+        const diff_format *f = n ? find_format(s, n) : NULL;
+        if (f) {
+            char *path = NULL;
+            if (o->output && nfmt > 1) {
+                size_t len = strlen(o->output) + strlen(f->suffix) + 1;
+                path = malloc(len);
+                if (!path) {
+                    fprintf(stderr, "csprof diff: out of memory\n");
+                    return EXIT_SOFTWARE;
+                }
+                snprintf(path, len, "%s%s", o->output, f->suffix);
+            }
+            int wrc = write_to(path ? path : o->output, f, c);
+            free(path);
+            if (wrc && !rc) rc = wrc;
+        }
+        s += n + (s[n] == ',');
+    }
+    return rc;
+}
+
+int cmd_diff(int argc, char **argv) {
+    diff_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc < 0 ? 0 : rc;
+    size_t nfmt;
+    rc = count_formats(&o, &nfmt);
+    if (rc) return rc;
+    profile *base, *new_p;
+    cmp_result r;
+    rc = read_and_compare(&o, &base, &new_p, &r);
+    if (rc) return rc;
     const prof_meta *m = prof_meta_get(new_p);
     diff_ctx c = {
         .o = &o, .base = base, .new_p = new_p, .r = &r,
@@ -743,28 +787,7 @@ int cmd_diff(int argc, char **argv) {
         .repository = nonempty(getenv("GITHUB_REPOSITORY")),
         .sha = nonempty(getenv("GITHUB_SHA")),
     };
-    rc = 0;
-    for (const char *s = o.formats; *s;) {
-        size_t n = strcspn(s, ",");
-        const diff_format *f = n ? find_format(s, n) : NULL;
-        if (f) {
-            char *path = NULL;
-            if (o.output && nfmt > 1) {
-                size_t len = strlen(o.output) + strlen(f->suffix) + 1;
-                path = malloc(len);
-                if (!path) {
-                    fprintf(stderr, "csprof diff: out of memory\n");
-                    rc = EXIT_SOFTWARE;
-                    break;
-                }
-                snprintf(path, len, "%s%s", o.output, f->suffix);
-            }
-            int wrc = write_to(path ? path : o.output, f, &c);
-            free(path);
-            if (wrc && !rc) rc = wrc;
-        }
-        s += n + (s[n] == ',');
-    }
+    rc = write_formats(&o, nfmt, &c);
     bool regressed = (o.fail_on_regression && r.regressed) || (o.fail_on_wall && r.wall_slower);
     cmp_result_free(&r);
     prof_free(base);

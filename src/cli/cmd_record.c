@@ -354,6 +354,48 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     return rc;
 }
 
+/* Whether the command can be run (its path into path) or the process
+ * attached to; 0, or the exit status after one line on stderr. */
+static int check_target(const record_opts *o, char *path, size_t len) {
+    if (o->ncmd) {
+        int st = find_command(o->cmd[0], path, len);
+        if (st)
+            fprintf(stderr, "csprof record: %s: %s\n", o->cmd[0],
+                    st == EXIT_CMD_NOT_FOUND ? "command not found" : "permission denied (not executable)");
+        return st;
+    }
+    int rc = check_attach(o->pid);
+    if (rc || !o->native) return rc;
+    /* Stopping threads needs more than reading memory: a debugger
+     * already attached, or a seccomp policy, may refuse it. */
+    char why[400];
+    int err = native_probe(o->pid, false, why, sizeof why);
+    if (err) {
+        fprintf(stderr, "csprof record: %s\n", why);
+        return err == ESRCH ? EXIT_NO_PID : EXIT_NOPERM;
+    }
+    return 0;
+}
+
+/* Starts the command as our child (*root); 0, or the exit status after one
+ * line on stderr. */
+static int start_command(const record_opts *o, const char *path, pid_t *root) {
+    int exec_errno;
+    *root = spawn(o->cmd, path, &exec_errno);
+    if (*root < 0) {
+        fprintf(stderr, "csprof record: cannot start %s: %s\n", o->cmd[0], strerror(errno));
+        return EXIT_SOFTWARE;
+    }
+    if (exec_errno) {
+        int ws;
+        waitpid(*root, &ws, 0);
+        fprintf(stderr, "csprof record: cannot run %s: %s\n", o->cmd[0], strerror(exec_errno));
+        return exec_errno == ENOENT ? EXIT_CMD_NOT_FOUND : EXIT_CANNOT_EXEC;
+    }
+    child_pid = *root;
+    return 0;
+}
+
 int cmd_record(int argc, char **argv) {
     record_opts o;
     int rc = record_parse_args(argc, argv, &o);
@@ -364,27 +406,8 @@ int cmd_record(int argc, char **argv) {
         return EXIT_CANTCREAT;
     }
     char path[PATH_MAX];
-    if (o.ncmd) {
-        int st = find_command(o.cmd[0], path, sizeof path);
-        if (st) {
-            fprintf(stderr, "csprof record: %s: %s\n", o.cmd[0],
-                    st == EXIT_CMD_NOT_FOUND ? "command not found" : "permission denied (not executable)");
-            return st;
-        }
-    } else {
-        rc = check_attach(o.pid);
-        if (rc) return rc;
-        if (o.native) {
-            /* Stopping threads needs more than reading memory: a debugger
-             * already attached, or a seccomp policy, may refuse it. */
-            char why[400];
-            int err = native_probe(o.pid, false, why, sizeof why);
-            if (err) {
-                fprintf(stderr, "csprof record: %s\n", why);
-                return err == ESRCH ? EXIT_NO_PID : EXIT_NOPERM;
-            }
-        }
-    }
+    rc = check_target(&o, path, sizeof path);
+    if (rc) return rc;
     char name[256];
     const char *script = NULL;
     if (o.ncmd) default_name(o.cmd, o.ncmd, name, sizeof name, &script);
@@ -399,22 +422,9 @@ int cmd_record(int argc, char **argv) {
     }
     install_handlers();
     pid_t root = o.pid;
-    if (o.ncmd) {
-        int exec_errno;
-        root = spawn(o.cmd, path, &exec_errno);
-        if (root < 0) {
-            fprintf(stderr, "csprof record: cannot start %s: %s\n", o.cmd[0], strerror(errno));
-            prof_free(p);
-            return EXIT_SOFTWARE;
-        }
-        if (exec_errno) {
-            int ws;
-            waitpid(root, &ws, 0);
-            fprintf(stderr, "csprof record: cannot run %s: %s\n", o.cmd[0], strerror(exec_errno));
-            prof_free(p);
-            return exec_errno == ENOENT ? EXIT_CMD_NOT_FOUND : EXIT_CANNOT_EXEC;
-        }
-        child_pid = root;
+    if (o.ncmd && (rc = start_command(&o, path, &root))) {
+        prof_free(p);
+        return rc;
     }
     sampler_opts so = {.rate_hz = o.rate, .duration = o.duration, .idle = o.idle,
                        .subprocesses = o.subprocesses, .is_child = o.ncmd > 0,

@@ -212,100 +212,125 @@ static void label(pbuf *sample, pbuf *sub, strtab *st, const char *key, const ch
     pb_msg(sample, 3, sub);
 }
 
-/* Encodes everything but the string table into msg; the table is filled as
- * a side effect and written last. */
-static int encode(const profile *p, pbuf *msg, strtab *st) {
-    pbuf sub = {0}, sub2 = {0};
-    /* One pprof Function per entry of the function table (profile.h). */
-    const prof_functable *ft = prof_functions(p);
-    size_t nframes = prof_nframes(p);
-    uint64_t *loc_of = calloc(nframes ? nframes : 1, sizeof *loc_of);
-    int rc = -1;
-    if (!loc_of || !ft) goto out;
-    intern(st, "");  /* string 0 must be the empty string */
+/* What the parts of the message are encoded with: the two scratch
+ * buffers hold embedded messages while they are built. */
+typedef struct {
+    const profile *p;
+    const prof_functable *ft;
+    pbuf *msg, sub, sub2;
+    strtab *st;
+    uint64_t *loc_of;        /* per frame: its Location id, 0 for none */
+    int64_t period;          /* one sample in ns */
+} encoder;
 
-    const prof_meta *m = prof_meta_get(p);
-    double sps = prof_seconds_per_sample(p);
-    int64_t period = (int64_t)llround(sps * 1e9);
-    if (period <= 0) period = 1;
-
-    value_type(msg, &sub, 1, st, "samples", "count");
-    value_type(msg, &sub, 1, st, "cpu", "nanoseconds");
-
-    /* Locations: one per real frame, ids in frame order. Functions are
-     * collected on the way and written after. */
+/* Locations: one per real frame, ids in frame order. */
+static void encode_locations(encoder *e) {
     uint64_t next_loc = 1;
-    for (size_t i = 0; i < nframes; i++) {
-        const prof_frame *f = prof_frame_at(p, i);
+    for (size_t i = 0; i < prof_nframes(e->p); i++) {
+        const prof_frame *f = prof_frame_at(e->p, i);
         if (is_synthetic(f)) continue;
         /* Strings in frame order, as the ids below expect to find them. */
-        intern(st, f->function ? f->function : "?");
-        intern(st, f->file);
-        uint64_t fid = (uint64_t)prof_func_of(ft, i) + 1;
-        loc_of[i] = next_loc;
-        pb_int(&sub, 1, (int64_t)next_loc);
-        pb_int(&sub2, 1, (int64_t)fid);
-        pb_int(&sub2, 2, f->line);
-        pb_msg(&sub, 4, &sub2);
-        pb_msg(msg, 4, &sub);
+        intern(e->st, f->function ? f->function : "?");
+        intern(e->st, f->file);
+        uint64_t fid = (uint64_t)prof_func_of(e->ft, i) + 1;
+        e->loc_of[i] = next_loc;
+        pb_int(&e->sub, 1, (int64_t)next_loc);
+        pb_int(&e->sub2, 1, (int64_t)fid);
+        pb_int(&e->sub2, 2, f->line);
+        pb_msg(&e->sub, 4, &e->sub2);
+        pb_msg(e->msg, 4, &e->sub);
         next_loc++;
     }
-    for (size_t i = 0; i < prof_nfuncs(ft); i++) {
-        const prof_func *fn = prof_func_at(ft, i);
-        int64_t name = intern(st, fn->name ? fn->name : "?"), file = intern(st, fn->file);
-        pb_int(&sub, 1, (int64_t)i + 1);
-        pb_int(&sub, 2, name);
+}
+
+static void encode_functions(encoder *e) {
+    for (size_t i = 0; i < prof_nfuncs(e->ft); i++) {
+        const prof_func *fn = prof_func_at(e->ft, i);
+        int64_t name = intern(e->st, fn->name ? fn->name : "?"), file = intern(e->st, fn->file);
+        pb_int(&e->sub, 1, (int64_t)i + 1);
+        pb_int(&e->sub, 2, name);
         /* pprof demangles system names and strips <...> from what looks
          * like C++: a Python "<module>" would vanish. Only native symbols
          * get a system name; a name without one is shown as it is. */
-        if (fn->type == FRAME_NATIVE) pb_int(&sub, 3, name);
-        pb_int(&sub, 4, file);
-        pb_int(&sub, 5, fn->first_line);
-        pb_msg(msg, 5, &sub);
+        if (fn->type == FRAME_NATIVE) pb_int(&e->sub, 3, name);
+        pb_int(&e->sub, 4, file);
+        pb_int(&e->sub, 5, fn->first_line);
+        pb_msg(e->msg, 5, &e->sub);
     }
+}
 
-    for (size_t s = 0; s < prof_nstacks(p); s++) {
-        const prof_stack *stk = prof_stack_at(p, s);
+/* One Sample per stack with samples. */
+static void encode_samples(encoder *e) {
+    pbuf *sub = &e->sub, *sub2 = &e->sub2;
+    size_t nframes = prof_nframes(e->p);
+    for (size_t s = 0; s < prof_nstacks(e->p); s++) {
+        const prof_stack *stk = prof_stack_at(e->p, s);
         if (stk->count == 0) continue;
         /* location ids, leaf first, packed */
         for (uint32_t d = stk->depth; d-- > 0;) {
             uint32_t fr = stk->frames[d];
-            if (fr < nframes && loc_of[fr]) pb_varint(&sub2, loc_of[fr]);
+            if (fr < nframes && e->loc_of[fr]) pb_varint(sub2, e->loc_of[fr]);
         }
-        if (sub2.len) pb_msg(&sub, 1, &sub2);
-        pb_varint(&sub2, stk->count);
-        pb_varint(&sub2, stk->count * (uint64_t)period);
-        pb_msg(&sub, 2, &sub2);
-        const prof_thread *t = prof_thread_at(p, stk->thread);
+        if (sub2->len) pb_msg(sub, 1, sub2);
+        pb_varint(sub2, stk->count);
+        pb_varint(sub2, stk->count * (uint64_t)e->period);
+        pb_msg(sub, 2, sub2);
+        const prof_thread *t = prof_thread_at(e->p, stk->thread);
         if (t) {
-            label(&sub, &sub2, st, "pid", NULL, t->pid);
-            label(&sub, &sub2, st, "tid", NULL, t->tid);
-            if (t->name) label(&sub, &sub2, st, "thread", t->name, 0);
+            label(sub, sub2, e->st, "pid", NULL, t->pid);
+            label(sub, sub2, e->st, "tid", NULL, t->tid);
+            if (t->name) label(sub, sub2, e->st, "thread", t->name, 0);
         }
-        if (stk->idle) label(&sub, &sub2, st, "state", "idle", 0);
-        pb_msg(msg, 2, &sub);
+        if (stk->idle) label(sub, sub2, e->st, "state", "idle", 0);
+        pb_msg(e->msg, 2, sub);
     }
+}
 
-    pb_int(msg, 9, iso_to_ns(m->start_time));
-    if (m->wall_seconds > 0) pb_int(msg, 10, (int64_t)llround(m->wall_seconds * 1e9));
-    value_type(msg, &sub, 11, st, "cpu", "nanoseconds");
-    pb_int(msg, 12, period);
+/* Time, duration, period and the comments (the csprof version, the
+ * command line). */
+static void encode_trailer(encoder *e) {
+    const prof_meta *m = prof_meta_get(e->p);
+    pb_int(e->msg, 9, iso_to_ns(m->start_time));
+    if (m->wall_seconds > 0) pb_int(e->msg, 10, (int64_t)llround(m->wall_seconds * 1e9));
+    value_type(e->msg, &e->sub, 11, e->st, "cpu", "nanoseconds");
+    pb_int(e->msg, 12, e->period);
     char line[512];
     snprintf(line, sizeof line, "csprof %s", m->csprof_version ? m->csprof_version : CSPROF_VERSION);
-    pb_int(msg, 13, intern_copy(st, line));
+    pb_int(e->msg, 13, intern_copy(e->st, line));
     if (m->argc > 0) {
         size_t n = 0;
         line[0] = '\0';
         for (int i = 0; i < m->argc && n + 1 < sizeof line; i++)
             n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", i ? " " : "", m->argv[i]);
-        pb_int(msg, 13, intern_copy(st, line));
+        pb_int(e->msg, 13, intern_copy(e->st, line));
     }
-    pb_int(msg, 14, intern(st, "cpu"));
-    rc = (sub.oom || sub2.oom || st->oom || msg->oom) ? -1 : 0;
+    pb_int(e->msg, 14, intern(e->st, "cpu"));
+}
+
+/* Encodes everything but the string table into msg; the table is filled as
+ * a side effect and written last. */
+static int encode(const profile *p, pbuf *msg, strtab *st) {
+    /* One pprof Function per entry of the function table (profile.h). */
+    encoder e = {.p = p, .ft = prof_functions(p), .msg = msg, .st = st};
+    size_t nframes = prof_nframes(p);
+    e.loc_of = calloc(nframes ? nframes : 1, sizeof *e.loc_of);
+    int rc = -1;
+    if (!e.loc_of || !e.ft) goto out;
+    intern(st, "");  /* string 0 must be the empty string */
+    e.period = (int64_t)llround(prof_seconds_per_sample(p) * 1e9);
+    if (e.period <= 0) e.period = 1;
+
+    value_type(msg, &e.sub, 1, st, "samples", "count");
+    value_type(msg, &e.sub, 1, st, "cpu", "nanoseconds");
+    encode_locations(&e);
+    encode_functions(&e);
+    encode_samples(&e);
+    encode_trailer(&e);
+    rc = (e.sub.oom || e.sub2.oom || st->oom || msg->oom) ? -1 : 0;
 out:
-    free(sub.b);
-    free(sub2.b);
-    free(loc_of);
+    free(e.sub.b);
+    free(e.sub2.b);
+    free(e.loc_of);
     return rc;
 }
 

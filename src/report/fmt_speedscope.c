@@ -87,64 +87,81 @@ static int sstack_cmp(const void *a, const void *b) {
     return (x->depth > y->depth) - (x->depth < y->depth);
 }
 
-int write_speedscope(const profile *p, FILE *out, const output_opts *o) {
-    (void)o;
-    const prof_meta *m = prof_meta_get(p);
-    size_t nframes = prof_nframes(p), nstacks = prof_nstacks(p), nthreads = prof_nthreads(p);
-    /* One speedscope frame per entry of the function table (profile.h). */
-    const prof_functable *ft = prof_functions(p);
-    size_t nfuncs = prof_nfuncs(ft);
-    long *sid = malloc((nframes ? nframes : 1) * sizeof *sid);
-    sstack *stacks = calloc(nstacks ? nstacks : 1, sizeof *stacks);
-    const char **names = NULL;
-    uint32_t *pool = NULL;
-    uint64_t *thread_weight = calloc(nthreads + 1, sizeof *thread_weight);
-    int rc = -1;
-    if (!ft || !sid || !stacks || !thread_weight) goto oom;
+/* What the file is written from: speedscope's frames, the stacks in their
+ * ids, and each thread's weight (one more slot for unknown threads). */
+typedef struct {
+    const prof_functable *ft;
+    size_t nfuncs, nsf;        /* function-table entries; frames with the markers */
+    const char **names;        /* nsf frame names */
+    sstack *stacks;            /* ns stacks, sorted by thread then frame names */
+    size_t ns;
+    uint32_t *pool;            /* the stacks' ids */
+    uint64_t *thread_weight;   /* nanoseconds per thread */
+    uint64_t period;           /* nanoseconds per sample, at least 1 */
+} sscope;
 
+/* The frame names: one per function, then the two marker frames. */
+static int name_frames(sscope *s) {
+    s->nsf = s->nfuncs + 2;
+    s->names = malloc(s->nsf * sizeof *s->names);
+    if (!s->names) return -1;
+    for (size_t i = 0; i < s->nfuncs; i++)
+        s->names[i] = prof_func_at(s->ft, i)->name ? prof_func_at(s->ft, i)->name : "?";
+    s->names[s->nfuncs] = "[idle]";
+    s->names[s->nfuncs + 1] = "[no Python frames]";
+    return 0;
+}
+
+/* One stack in frame ids: frames of no function are left out, and an idle
+ * or empty stack ends in its marker. */
+static void fill_stack(sstack *x, const prof_stack *st, const long *sid, size_t nframes,
+                       size_t nfuncs) {
+    for (uint32_t d = 0; d < st->depth; d++) {
+        uint32_t fr = st->frames[d];
+        if (fr < nframes && sid[fr] >= 0) x->ids[x->depth++] = (uint32_t)sid[fr];
+    }
+    if (st->idle) x->ids[x->depth++] = (uint32_t)nfuncs;
+    else if (x->depth == 0) x->ids[x->depth++] = (uint32_t)nfuncs + 1;
+}
+
+/* The stacks with samples, in frame ids, sorted, and the threads' weights. */
+static int collect_stacks(const profile *p, sscope *s) {
+    size_t nframes = prof_nframes(p), nstacks = prof_nstacks(p), nthreads = prof_nthreads(p);
+    long *sid = malloc((nframes ? nframes : 1) * sizeof *sid);
+    if (!sid) return -1;
     for (size_t i = 0; i < nframes; i++) {
-        uint32_t fn = prof_func_of(ft, i);
+        uint32_t fn = prof_func_of(s->ft, i);
         sid[i] = fn == UINT32_MAX ? -1 : (long)fn;
     }
-    /* two marker frames after the real ones */
-    const long idle_id = (long)nfuncs, empty_id = (long)nfuncs + 1;
-    size_t nsf = nfuncs + 2;
-    names = malloc(nsf * sizeof *names);
-    if (!names) goto oom;
-    for (size_t i = 0; i < nfuncs; i++)
-        names[i] = prof_func_at(ft, i)->name ? prof_func_at(ft, i)->name : "?";
-    names[idle_id] = "[idle]";
-    names[empty_id] = "[no Python frames]";
-
     size_t pool_len = 0;
-    for (size_t s = 0; s < nstacks; s++) pool_len += prof_stack_at(p, s)->depth + 1;
-    pool = malloc((pool_len ? pool_len : 1) * sizeof *pool);
-    if (!pool) goto oom;
-    size_t used = 0, ns = 0;
-    double sps = prof_seconds_per_sample(p);
-    uint64_t period = (uint64_t)llround(sps * 1e9);
-    if (period == 0) period = 1;
-    for (size_t s = 0; s < nstacks; s++) {
-        const prof_stack *st = prof_stack_at(p, s);
-        if (st->count == 0) continue;
-        sstack *x = &stacks[ns++];
-        x->thread = st->thread < nthreads ? st->thread : (uint32_t)nthreads;
-        x->ids = pool + used;
-        x->count = st->count;
-        for (uint32_t d = 0; d < st->depth; d++) {
-            uint32_t fr = st->frames[d];
-            if (fr < nframes && sid[fr] >= 0) x->ids[x->depth++] = (uint32_t)sid[fr];
-        }
-        if (st->idle) x->ids[x->depth++] = (uint32_t)idle_id;
-        else if (x->depth == 0) x->ids[x->depth++] = (uint32_t)empty_id;
-        used += x->depth;
-        thread_weight[x->thread] += x->count * period;
+    for (size_t i = 0; i < nstacks; i++) pool_len += prof_stack_at(p, i)->depth + 1;
+    s->pool = malloc((pool_len ? pool_len : 1) * sizeof *s->pool);
+    if (!s->pool) {
+        free(sid);
+        return -1;
     }
-    g_names = names;
-    qsort(stacks, ns, sizeof *stacks, sstack_cmp);
+    size_t used = 0;
+    for (size_t i = 0; i < nstacks; i++) {
+        const prof_stack *st = prof_stack_at(p, i);
+        if (st->count == 0) continue;
+        sstack *x = &s->stacks[s->ns++];
+        x->thread = st->thread < nthreads ? st->thread : (uint32_t)nthreads;
+        x->ids = s->pool + used;
+        x->count = st->count;
+        fill_stack(x, st, sid, nframes, s->nfuncs);
+        used += x->depth;
+        s->thread_weight[x->thread] += x->count * s->period;
+    }
+    free(sid);
+    g_names = s->names;
+    qsort(s->stacks, s->ns, sizeof *s->stacks, sstack_cmp);
+    return 0;
+}
 
-    /* the busiest thread opens first */
-    size_t nprof = 0, active = 0, best_idx = 0;
+/* The index among the profiles written of the busiest thread, which
+ * speedscope opens first. */
+static size_t busiest_profile(const uint64_t *thread_weight, size_t nthreads) {
+    size_t nprof = 0, best_idx = 0;
     uint64_t best = 0;
     for (size_t t = 0; t <= nthreads; t++) {
         if (!thread_weight[t]) continue;
@@ -154,19 +171,16 @@ int write_speedscope(const profile *p, FILE *out, const output_opts *o) {
         }
         nprof++;
     }
-    active = best_idx;
+    return best_idx;
+}
 
-    fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n", out);
-    fputs("\"name\":", out);
-    put_json_str(out, m->script ? m->script : m->name ? m->name : "csprof profile");
-    fprintf(out, ",\n\"exporter\":\"csprof %s\",\n\"activeProfileIndex\":%zu,\n",
-            m->csprof_version ? m->csprof_version : CSPROF_VERSION, active);
+static void write_frames(FILE *out, const sscope *s) {
     fputs("\"shared\":{\"frames\":[", out);
-    for (size_t i = 0; i < nsf; i++) {
+    for (size_t i = 0; i < s->nsf; i++) {
         fputs(i ? ",\n{\"name\":" : "\n{\"name\":", out);
-        put_json_str(out, names[i]);
-        if (i < nfuncs) {
-            const prof_func *f = prof_func_at(ft, i);
+        put_json_str(out, s->names[i]);
+        if (i < s->nfuncs) {
+            const prof_func *f = prof_func_at(s->ft, i);
             if (f->file) {
                 fputs(",\"file\":", out);
                 put_json_str(out, f->file);
@@ -175,47 +189,83 @@ int write_speedscope(const profile *p, FILE *out, const output_opts *o) {
         }
         putc('}', out);
     }
-    fputs("]},\n\"profiles\":[", out);
-    size_t k = 0;
-    int first_prof = 1;
+    fputs("]},\n", out);
+}
+
+/* Thread t's profile from its stacks, stacks[start..]; returns the index
+ * after its last stack. */
+static size_t write_thread(FILE *out, const profile *p, const sscope *s, size_t t, size_t start,
+                           bool first) {
+    char pname[600];
+    const prof_thread *th = prof_thread_at(p, t);
+    if (th)
+        snprintf(pname, sizeof pname, "thread %d (%.500s), pid %d", th->tid,
+                 th->name ? th->name : "?", th->pid);
+    else
+        snprintf(pname, sizeof pname, "unknown thread");
+    fputs(first ? "\n{\"type\":\"sampled\",\"name\":" : ",\n{\"type\":\"sampled\",\"name\":", out);
+    put_json_str(out, pname);
+    fprintf(out, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"endValue\":%llu,\n\"samples\":[",
+            (unsigned long long)s->thread_weight[t]);
+    const sstack *st = s->stacks;
+    for (size_t j = start; j < s->ns && st[j].thread == t; j++) {
+        fputs(j > start ? ",[" : "[", out);
+        for (uint32_t d = 0; d < st[j].depth; d++) fprintf(out, d ? ",%u" : "%u", st[j].ids[d]);
+        putc(']', out);
+    }
+    fputs("],\n\"weights\":[", out);
+    size_t k;
+    for (k = start; k < s->ns && st[k].thread == t; k++)
+        fprintf(out, k > start ? ",%llu" : "%llu", (unsigned long long)(st[k].count * s->period));
+    fputs("]}", out);
+    return k;
+}
+
+/* One profile per thread with samples, or a placeholder. */
+static void write_profiles(FILE *out, const profile *p, const sscope *s) {
+    fputs("\"profiles\":[", out);
+    size_t k = 0, nthreads = prof_nthreads(p);
+    bool first = true;
     for (size_t t = 0; t <= nthreads; t++) {
-        if (!thread_weight[t]) {
-            while (k < ns && stacks[k].thread == t) k++;
+        if (!s->thread_weight[t]) {
+            while (k < s->ns && s->stacks[k].thread == t) k++;
             continue;
         }
-        char pname[600];
-        const prof_thread *th = prof_thread_at(p, t);
-        if (th)
-            snprintf(pname, sizeof pname, "thread %d (%.500s), pid %d", th->tid,
-                     th->name ? th->name : "?", th->pid);
-        else
-            snprintf(pname, sizeof pname, "unknown thread");
-        fputs(first_prof ? "\n{\"type\":\"sampled\",\"name\":" : ",\n{\"type\":\"sampled\",\"name\":",
-              out);
-        first_prof = 0;
-        put_json_str(out, pname);
-        fprintf(out, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"endValue\":%llu,\n\"samples\":[",
-                (unsigned long long)thread_weight[t]);
-        size_t start = k;
-        for (size_t j = start; j < ns && stacks[j].thread == t; j++) {
-            fputs(j > start ? ",[" : "[", out);
-            for (uint32_t d = 0; d < stacks[j].depth; d++)
-                fprintf(out, d ? ",%u" : "%u", stacks[j].ids[d]);
-            putc(']', out);
-        }
-        fputs("],\n\"weights\":[", out);
-        for (k = start; k < ns && stacks[k].thread == t; k++)
-            fprintf(out, k > start ? ",%llu" : "%llu",
-                    (unsigned long long)(stacks[k].count * period));
-        fputs("]}", out);
+        k = write_thread(out, p, s, t, k, first);
+        first = false;
     }
-    if (first_prof) {
+    if (first) {
         /* speedscope needs at least one profile */
         fputs("\n{\"type\":\"sampled\",\"name\":\"no samples\",\"unit\":\"nanoseconds\","
               "\"startValue\":0,\"endValue\":0,\"samples\":[],\"weights\":[]}",
               out);
     }
     fputs("]}\n", out);
+}
+
+int write_speedscope(const profile *p, FILE *out, const output_opts *o) {
+    (void)o;
+    const prof_meta *m = prof_meta_get(p);
+    size_t nstacks = prof_nstacks(p), nthreads = prof_nthreads(p);
+    /* One speedscope frame per entry of the function table (profile.h). */
+    sscope s = {.ft = prof_functions(p)};
+    s.stacks = calloc(nstacks ? nstacks : 1, sizeof *s.stacks);
+    s.thread_weight = calloc(nthreads + 1, sizeof *s.thread_weight);
+    s.period = (uint64_t)llround(prof_seconds_per_sample(p) * 1e9);
+    if (s.period == 0) s.period = 1;
+    int rc = -1;
+    if (!s.ft || !s.stacks || !s.thread_weight) goto oom;
+    s.nfuncs = prof_nfuncs(s.ft);
+    if (name_frames(&s) || collect_stacks(p, &s)) goto oom;
+
+    fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n", out);
+    fputs("\"name\":", out);
+    put_json_str(out, m->script ? m->script : m->name ? m->name : "csprof profile");
+    fprintf(out, ",\n\"exporter\":\"csprof %s\",\n\"activeProfileIndex\":%zu,\n",
+            m->csprof_version ? m->csprof_version : CSPROF_VERSION,
+            busiest_profile(s.thread_weight, nthreads));
+    write_frames(out, &s);
+    write_profiles(out, p, &s);
     rc = 0;
     if (fflush(out) != 0 || ferror(out)) {
         perror("csprof: cannot write the speedscope profile");
@@ -225,10 +275,9 @@ int write_speedscope(const profile *p, FILE *out, const output_opts *o) {
 oom:
     fprintf(stderr, "csprof: out of memory writing the speedscope profile\n");
 done:
-    free(sid);
-    free(stacks);
-    free(names);
-    free(pool);
-    free(thread_weight);
+    free(s.stacks);
+    free(s.names);
+    free(s.pool);
+    free(s.thread_weight);
     return rc;
 }

@@ -117,72 +117,98 @@ static void flag_failed_early(summary *S) {
 
 /* ---- per-row caller analysis ---- */
 
+/* The position of the innermost frame of function fn among st's frames
+ * [0, end), -1 if none. */
+static long innermost_of(const summary *S, const prof_stack *st, uint32_t fn, long end) {
+    size_t nf = prof_nframes(S->p);
+    for (long k = end; k-- > 0;) {
+        uint32_t fr = st->frames[k];
+        if (fr < nf && S->func_of[fr] == fn) return k;
+    }
+    return -1;
+}
+
+/* Whether the next real frame below position d calls a function other
+ * than fn not yet marked for this row (marking it). */
+static bool new_callee(const summary *S, const prof_stack *st, long d, uint32_t fn,
+                       uint32_t *mark, uint32_t stamp) {
+    size_t nf = prof_nframes(S->p);
+    for (uint32_t k = (uint32_t)d + 1; k < st->depth; k++) {
+        uint32_t fr = st->frames[k];
+        if (fr >= nf || S->func_of[fr] == UINT32_MAX) continue;
+        uint32_t g = S->func_of[fr];
+        if (g == fn || mark[g] == stamp) return false;
+        mark[g] = stamp;
+        return true;
+    }
+    return false;
+}
+
+/* Per-frame counts of call sites, and the busiest so far (-1: none). */
+typedef struct {
+    uint64_t *site, *user;
+    long best_site, best_user;
+} site_tally;
+
+/* Adds count to frame fr, keeping the busiest (the lower frame on ties). */
+static void tally(uint64_t *counts, long *best, uint32_t fr, uint64_t count) {
+    counts[fr] += count;
+    if (*best < 0 || counts[fr] > counts[*best] || (counts[fr] == counts[*best] && fr < (uint32_t)*best))
+        *best = fr;
+}
+
+/* Counts the call sites above position d of st: the nearest caller that is
+ * not fn itself and, when want_user, the nearest one in your code. */
+static void count_sites(const summary *S, const prof_stack *st, long d, uint32_t fn,
+                        bool want_user, site_tally *t) {
+    size_t nf = prof_nframes(S->p);
+    bool found_site = false;
+    for (long k = d - 1; k >= 0; k--) {
+        uint32_t fr = st->frames[k];
+        if (fr >= nf || S->func_of[fr] == UINT32_MAX || S->func_of[fr] == fn)
+            continue;  /* roots, and recursion into itself */
+        if (!found_site) {
+            found_site = true;
+            tally(t->site, &t->best_site, fr, st->count);
+        }
+        if (!want_user) break;
+        if (S->frame_kind[fr] == CODE_YOURS) {
+            tally(t->user, &t->best_user, fr, st->count);
+            break;
+        }
+    }
+}
+
+/* Frame fr as a hint's call site, its "file:line" written into where. */
+static hint_site describe_site(summary *S, long fr, sbuf *where, uint64_t count) {
+    const prof_frame *f = prof_frame_at(S->p, (size_t)fr);
+    summary_display_path(S, f->file, f->type, where);
+    if (f->line > 0) sbuf_printf(where, ":%d", f->line);
+    return (hint_site){f->function, sbuf_str(where), count};
+}
+
 /* For the function of stats index fn: its busiest immediate call site, its
  * busiest nearest call site in your code, and how many distinct functions
  * it calls, over every stack it appears in. Counts go into site/user (per
  * frame, zeroed again before returning) and mark (per function). */
 static void callers(summary *S, row_info *r, uint64_t *site, uint64_t *user, uint32_t *mark,
                     uint32_t stamp) {
-    long fn = r->idx;
+    uint32_t fn = (uint32_t)r->idx;
     size_t nf = prof_nframes(S->p);
     uint32_t ncallees = 0;
     uint64_t recursive = 0;
-    long best_site = -1, best_user = -1;
-    bool want_user = r->kind != CODE_YOURS;
+    site_tally t = {site, user, -1, -1};
     for (size_t s = 0; s < prof_nstacks(S->p); s++) {
         const prof_stack *st = prof_stack_at(S->p, s);
-        long d = -1;
-        for (uint32_t k = st->depth; k-- > 0;) {
-            uint32_t fr = st->frames[k];
-            if (fr < nf && S->func_of[fr] == (uint32_t)fn) {
-                d = (long)k;
-                break;
-            }
-        }
+        long d = innermost_of(S, st, fn, st->depth);
         if (d < 0 || st->count == 0) continue;
-        for (long k = d - 1; k >= 0; k--) {
-            uint32_t fr = st->frames[k];
-            if (fr < nf && S->func_of[fr] == (uint32_t)fn) {
-                recursive += st->count;
-                break;
-            }
-        }
-        /* callee: the next real frame below, if it's another function */
-        for (uint32_t k = (uint32_t)d + 1; k < st->depth; k++) {
-            uint32_t fr = st->frames[k];
-            if (fr >= nf || S->func_of[fr] == UINT32_MAX) continue;
-            uint32_t g = S->func_of[fr];
-            if (g != (uint32_t)fn && mark[g] != stamp) {
-                mark[g] = stamp;
-                ncallees++;
-            }
-            break;
-        }
-        bool found_site = false;
-        for (long k = d - 1; k >= 0; k--) {
-            uint32_t fr = st->frames[k];
-            if (fr >= nf || S->func_of[fr] == UINT32_MAX || S->func_of[fr] == (uint32_t)fn)
-                continue;  /* roots, and recursion into itself */
-            if (!found_site) {
-                found_site = true;
-                site[fr] += st->count;
-                if (best_site < 0 || site[fr] > site[best_site] ||
-                    (site[fr] == site[best_site] && fr < (uint32_t)best_site))
-                    best_site = fr;
-            }
-            if (!want_user) break;
-            if (S->frame_kind[fr] == CODE_YOURS) {
-                user[fr] += st->count;
-                if (best_user < 0 || user[fr] > user[best_user] ||
-                    (user[fr] == user[best_user] && fr < (uint32_t)best_user))
-                    best_user = fr;
-                break;
-            }
-        }
+        if (innermost_of(S, st, fn, d) >= 0) recursive += st->count;
+        if (new_callee(S, st, d, fn, mark, stamp)) ncallees++;
+        count_sites(S, st, d, fn, r->kind != CODE_YOURS, &t);
     }
     /* the winners' counts, before the arrays are cleared for the next row */
-    uint64_t site_n = best_site >= 0 ? site[best_site] : 0;
-    uint64_t user_n = best_user >= 0 ? user[best_user] : 0;
+    uint64_t site_n = t.best_site >= 0 ? site[t.best_site] : 0;
+    uint64_t user_n = t.best_user >= 0 ? user[t.best_user] : 0;
     for (size_t s = 0; s < prof_nstacks(S->p); s++) {
         const prof_stack *st = prof_stack_at(S->p, s);
         for (uint32_t k = 0; k < st->depth; k++)
@@ -192,18 +218,8 @@ static void callers(summary *S, row_info *r, uint64_t *site, uint64_t *user, uin
     r->hin.recursive = recursive;
     sbuf_init(&r->caller_where, 600);
     sbuf_init(&r->user_where, 600);
-    if (best_site >= 0) {
-        const prof_frame *f = prof_frame_at(S->p, (size_t)best_site);
-        summary_display_path(S, f->file, f->type, &r->caller_where);
-        if (f->line > 0) sbuf_printf(&r->caller_where, ":%d", f->line);
-        r->hin.caller = (hint_site){f->function, sbuf_str(&r->caller_where), site_n};
-    }
-    if (best_user >= 0) {
-        const prof_frame *f = prof_frame_at(S->p, (size_t)best_user);
-        summary_display_path(S, f->file, f->type, &r->user_where);
-        if (f->line > 0) sbuf_printf(&r->user_where, ":%d", f->line);
-        r->hin.user_caller = (hint_site){f->function, sbuf_str(&r->user_where), user_n};
-    }
+    if (t.best_site >= 0) r->hin.caller = describe_site(S, t.best_site, &r->caller_where, site_n);
+    if (t.best_user >= 0) r->hin.user_caller = describe_site(S, t.best_user, &r->user_where, user_n);
 }
 
 static int by_total_cmp(const void *a, const void *b, void *ctx) {
@@ -302,24 +318,10 @@ void summary_free(summary *S) {
     free(S->threads);
 }
 
-int summary_analyse(summary *S, const profile *p, const output_opts *o) {
-    memset(S, 0, sizeof *S);
-    S->p = p;
-    S->o = o;
-    S->m = prof_meta_get(p);
-    S->total = prof_total_samples(p);
-    S->sps = prof_seconds_per_sample(p);
-    const char *ws = S->m->workspace ? S->m->workspace : S->m->cwd;
-    if (ws && ws[0] == '/' && strlen(ws) < sizeof S->ws) {
-        snprintf(S->ws, sizeof S->ws, "%s", ws);
-        classify_normalise_path(S->ws);
-    }
-    S->nstats = prof_function_stats(p, &S->stats);
-    if (S->nstats < 0) return -1;
-    if (map_frames(S)) return -1;
-    S->idle_self = calloc((size_t)S->nstats + 1, sizeof *S->idle_self);
-    if (!S->idle_self) return -1;
-
+/* Self samples by kind of code (import time and idle apart), and each
+ * function's idle self samples. */
+static void count_kinds(summary *S) {
+    const profile *p = S->p;
     for (size_t s = 0; s < prof_nstacks(p); s++) {
         const prof_stack *st = prof_stack_at(p, s);
         long d = leaf_pos(S, st);
@@ -338,10 +340,11 @@ int summary_analyse(summary *S, const profile *p, const output_opts *o) {
             S->no_frames += st->count;
         }
     }
+}
 
-    /* bottleneck rows: by self time, only functions with self samples */
-    int top_n = o->top_n > 0 ? o->top_n : 3;
-    if (top_n > TOP_N_MAX) top_n = TOP_N_MAX;
+/* The bottleneck rows: by self time, only functions with self samples,
+ * each with its callers and its hint. */
+static int bottleneck_rows(summary *S, int top_n) {
     S->rows = calloc((size_t)top_n, sizeof *S->rows);
     if (!S->rows) return -1;
     for (long i = 0; i < S->nstats && S->nrows < top_n && S->stats[i].self > 0; i++) {
@@ -350,17 +353,13 @@ int summary_analyse(summary *S, const profile *p, const output_opts *o) {
         r->idle_self = S->idle_self[i];
         r->kind = summary_func_kind(S, i);
     }
-    if (S->nrows) {
-        size_t nf = prof_nframes(p);
-        uint64_t *site = calloc(nf ? nf : 1, sizeof *site), *user = calloc(nf ? nf : 1, sizeof *user);
-        uint32_t *mark = calloc((size_t)S->nstats + 1, sizeof *mark);
-        hint_memory mem = {0};
-        if (!site || !user || !mark) {
-            free(site);
-            free(user);
-            free(mark);
-            return -1;
-        }
+    if (!S->nrows) return 0;
+    size_t nf = prof_nframes(S->p);
+    uint64_t *site = calloc(nf ? nf : 1, sizeof *site), *user = calloc(nf ? nf : 1, sizeof *user);
+    uint32_t *mark = calloc((size_t)S->nstats + 1, sizeof *mark);
+    hint_memory mem = {0};
+    int rc = -1;
+    if (site && user && mark) {
         for (int i = 0; i < S->nrows; i++) {
             row_info *r = &S->rows[i];
             r->hin.stat = &S->stats[r->idx];
@@ -370,18 +369,46 @@ int summary_analyse(summary *S, const profile *p, const output_opts *o) {
             callers(S, r, site, user, mark, (uint32_t)i + 1);
             hint_for(&r->hin, i + 1, &mem, r->hint, sizeof r->hint);
         }
-        free(site);
-        free(user);
-        free(mark);
+        rc = 0;
     }
+    free(site);
+    free(user);
+    free(mark);
+    return rc;
+}
 
-    /* top by total time */
+/* The functions by total time. */
+static int rank_by_total(summary *S) {
     long n = S->nstats;
     S->by_total = malloc(((size_t)n + 1) * sizeof *S->by_total);
     if (!S->by_total) return -1;
     for (long i = 0; i < n; i++) S->by_total[i] = i;
     qsort_r(S->by_total, (size_t)n, sizeof *S->by_total, by_total_cmp, S->stats);
     S->nby_total = n < BY_TOTAL_ROWS ? (int)n : BY_TOTAL_ROWS;
+    return 0;
+}
+
+int summary_analyse(summary *S, const profile *p, const output_opts *o) {
+    memset(S, 0, sizeof *S);
+    S->p = p;
+    S->o = o;
+    S->m = prof_meta_get(p);
+    S->total = prof_total_samples(p);
+    S->sps = prof_seconds_per_sample(p);
+    const char *ws = S->m->workspace ? S->m->workspace : S->m->cwd;
+    if (ws && ws[0] == '/' && strlen(ws) < sizeof S->ws) {
+        snprintf(S->ws, sizeof S->ws, "%s", ws);
+        classify_normalise_path(S->ws);
+    }
+    S->nstats = prof_function_stats(p, &S->stats);
+    if (S->nstats < 0) return -1;
+    if (map_frames(S)) return -1;
+    S->idle_self = calloc((size_t)S->nstats + 1, sizeof *S->idle_self);
+    if (!S->idle_self) return -1;
+    count_kinds(S);
+    int top_n = o->top_n > 0 ? o->top_n : 3;
+    if (top_n > TOP_N_MAX) top_n = TOP_N_MAX;
+    if (bottleneck_rows(S, top_n) || rank_by_total(S)) return -1;
     if (analyse_threads(S) || summary_analyse_lines(S, top_n)) return -1;
     flag_failed_early(S);
     return 0;

@@ -210,34 +210,28 @@ static int refuse(chain_memo *memo, const uint64_t *chain, uint32_t n) {
     return -1;
 }
 
-int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, chain_result *out) {
-    const chain_layout *L = &c->L;
-    const uint32_t span = L->span;
-    out->n = 0;
-    out->truncated = false;
-    out->records = c->records;
-    if (!plausible(head) || !plausible(anchor)) {
-        errno = EFAULT;
+/* Room in the batch for the head and the m records of the last chain. */
+static int reserve_batch(chain_reader *c, uint32_t m) {
+    if (m + 1 <= c->batch_cap) return 0;
+    uint32_t cap = c->batch_cap;
+    uint8_t *ok = realloc(c->ok, m + 1);
+    if (ok) c->ok = ok;
+    if (!ok || grow(&c->batch, &cap, m + 1, c->L.span)) {
+        errno = ENOMEM;
         return -1;
     }
-    chain_memo *memo = memo_for(c, key);
-    memo->used = ++c->clock;
-    const uint64_t *prev = memo->addrs;
-    uint32_t m = memo->n < c->max ? memo->n : c->max;
-    if (m + 1 > c->batch_cap) {
-        uint32_t cap = c->batch_cap;
-        uint8_t *ok = realloc(c->ok, m + 1);
-        if (ok) c->ok = ok;
-        if (!ok || grow(&c->batch, &cap, m + 1, span)) {
-            errno = ENOMEM;
-            return -1;
-        }
-        c->batch_cap = m + 1;
-    }
-    uint64_t anchor_now = 0;
-    uint8_t head_now[CHAIN_MAX_SPAN];
-    bool tail = read_batch(c, head, anchor, prev, m, &anchor_now, head_now);
+    c->batch_cap = m + 1;
+    return 0;
+}
 
+/* Follows the links from head, through the batch's copies where it holds
+ * the record and reading it alone where not, into chain[] and from[];
+ * *count records. Clears *tail after a read of its own. 0, or -1 (refused,
+ * or ENOMEM). */
+static int walk(chain_reader *c, chain_memo *memo, const uint64_t *prev, uint32_t m,
+                uint64_t head, bool *tail, uint32_t *count, chain_result *out) {
+    const chain_layout *L = &c->L;
+    const uint32_t span = L->span;
     uint32_t n = 0, nsingle = 0;
     bool built = false;
     int64_t at = m && prev[0] == head ? 0 : -1;  /* position of cur in prev */
@@ -256,7 +250,7 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
                 return refuse(memo, c->chain, n);   /* freed under us: the chain changed */
             from = -1 - (int32_t)nsingle++;
             c->singles++;
-            tail = false;         /* the check must follow this read */
+            *tail = false;        /* the check must follow this read */
             rec = dst;
         } else {
             rec = c->batch + (size_t)from * span;
@@ -275,21 +269,56 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
         cur = next;
         from = at >= 0 && c->ok[at + 1] ? (int32_t)(at + 1) : -1;
     }
-    /* single[] may have moved while it grew: point at the records only now. */
+    *count = n;
+    return 0;
+}
+
+/* single[] may have moved while it grew: point at the records only now. */
+static void point_records(chain_reader *c, uint32_t n) {
+    const uint32_t span = c->L.span;
     for (uint32_t i = 0; i < n; i++)
         c->records[i] = c->from[i] >= 0 ? c->batch + (size_t)c->from[i] * span
                                         : c->single + (size_t)(-1 - c->from[i]) * span;
+}
+
+/* The consistency check (chainread.h): the anchor still points at head,
+ * and head's link and fixed field are those the walk started from. Without
+ * the batch's tail read (it failed, or a record was read after it), the
+ * anchor and head are read again now, after every record. */
+static bool unchanged(chain_reader *c, uint64_t anchor, uint64_t head, bool tail,
+                      uint64_t *anchor_now, uint8_t *head_now) {
+    const chain_layout *L = &c->L;
     if (!tail) {
-        struct iovec lo[2] = {{&anchor_now, 8}, {head_now, span}};
+        struct iovec lo[2] = {{anchor_now, 8}, {head_now, L->span}};
         struct iovec ro[2] = {{(void *)(uintptr_t)anchor, 8},
-                              {(void *)(uintptr_t)(head + L->lo), span}};
-        if (proc_readv(c->pid, lo, ro, 2) != (ssize_t)(8 + span))
-            return refuse(memo, c->chain, n);
+                              {(void *)(uintptr_t)(head + L->lo), L->span}};
+        if (proc_readv(c->pid, lo, ro, 2) != (ssize_t)(8 + L->span)) return false;
     }
-    if (anchor_now != head ||
-        rd_u64(head_now, L->next - L->lo) != rd_u64(c->records[0], L->next - L->lo) ||
-        rd_u64(head_now, L->fixed - L->lo) != rd_u64(c->records[0], L->fixed - L->lo))
-        return refuse(memo, c->chain, n);
+    return *anchor_now == head &&
+           rd_u64(head_now, L->next - L->lo) == rd_u64(c->records[0], L->next - L->lo) &&
+           rd_u64(head_now, L->fixed - L->lo) == rd_u64(c->records[0], L->fixed - L->lo);
+}
+
+int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, chain_result *out) {
+    out->n = 0;
+    out->truncated = false;
+    out->records = c->records;
+    if (!plausible(head) || !plausible(anchor)) {
+        errno = EFAULT;
+        return -1;
+    }
+    chain_memo *memo = memo_for(c, key);
+    memo->used = ++c->clock;
+    const uint64_t *prev = memo->addrs;
+    uint32_t m = memo->n < c->max ? memo->n : c->max;
+    if (reserve_batch(c, m)) return -1;
+    uint64_t anchor_now = 0;
+    uint8_t head_now[CHAIN_MAX_SPAN];
+    bool tail = read_batch(c, head, anchor, prev, m, &anchor_now, head_now);
+    uint32_t n = 0;
+    if (walk(c, memo, prev, m, head, &tail, &n, out)) return -1;
+    point_records(c, n);
+    if (!unchanged(c, anchor, head, tail, &anchor_now, head_now)) return refuse(memo, c->chain, n);
     remember(memo, c->chain, n);
     out->n = n;
     return 0;
