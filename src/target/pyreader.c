@@ -73,7 +73,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     spec_got *g = &pp->got;
     uint32_t lo, hi;
     pycode_ident_span(L, &lo, &hi);
-    struct iovec local[4 + SPEC_FAR + 2 * SPEC_CODES], remote[4 + SPEC_FAR + 2 * SPEC_CODES];
+    enum { MAXP = 4 + SPEC_FAR + 2 * SPEC_CODES + 2 * PYNAMES_SPEC_MAX };
+    struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g, 0, offsetof(spec_got, head_val));
 #define SPEC_IOV(dst, addr, len)                                                     \
@@ -93,9 +94,15 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         SPEC_IOV(pp->verify_buf[i], c->addr + lo, hi - lo);
         SPEC_IOV(&g->hashes[i], c->name_addr + L->unicode_hash, 8);
     }
+    /* The function objects that named the frames, after the frames as
+     * pynames_resolve reads them. */
+    int first_name = n;
+    if (pp->names)
+        n += (int)pynames_spec_add(pp->names, m->views, m->nviews, local + n, remote + n,
+                                   (uint32_t)(MAXP - n));
 #undef SPEC_IOV
     ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
-    bool full[4 + SPEC_FAR + 2 * SPEC_CODES];
+    bool full[MAXP];
     for (int i = 0; i < n; i++) {
         full[i] = got >= (ssize_t)local[i].iov_len;
         got = full[i] ? got - (ssize_t)local[i].iov_len : 0;
@@ -118,6 +125,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         if (!memcmp(now, c->ident, sizeof now) && g->hashes[i] == c->name_hash)
             c->checked = pp->generation;   /* verify_codes() skips it */
     }
+    if (pp->names) pynames_spec_check(pp->names, full + first_name, pp->generation);
 }
 
 /* After the first thread was read: what to read at once next time. */
@@ -137,16 +145,20 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
     }
     m->nfar = pp->walk_nfar;
     memcpy(m->far, pp->walk_far, sizeof m->far);
-    m->ncodes = 0;
+    m->ncodes = m->nviews = 0;
     /* name_frames() left view ids (pynames.h) in the scratch: the code
-     * objects to re-check are the ones behind them. */
+     * objects to re-check are the ones behind them, and the views' own
+     * function objects too. */
     const uint32_t *ids = pp->resolve_scratch;
-    for (uint32_t i = 0; i < depth && m->ncodes < SPEC_CODES; i++) {
+    for (uint32_t i = 0; i < depth; i++) {
         const pyname_view *v = pynames_view(pp->names, ids[i]);
         uint32_t code = v ? v->code : ids[i];
-        bool seen = !code || code >= pp->ncodes;
+        bool seen = !code || code >= pp->ncodes || m->ncodes == SPEC_CODES;
         for (uint32_t j = 0; j < m->ncodes && !seen; j++) seen = m->codes[j] == code;
         if (!seen) m->codes[m->ncodes++] = code;
+        seen = !v || m->nviews == PYNAMES_SPEC_MAX;
+        for (uint32_t j = 0; j < m->nviews && !seen; j++) seen = m->views[j] == ids[i];
+        if (!seen) m->views[m->nviews++] = ids[i];
     }
 }
 
@@ -282,7 +294,7 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
     if (pp->ncodes >= MAX_CODES || pynames_full(pp->names)) {
         pycode_flush(pp);
         pp->epoch++;
-        pp->spec.ncodes = 0;
+        pp->spec.ncodes = pp->spec.nviews = 0;
     }
     uint32_t tneed = tstate_need(L);
     spec_read(pp, tneed);

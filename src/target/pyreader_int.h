@@ -81,6 +81,10 @@ typedef struct {
     uint32_t nfar;
     uint32_t codes[SPEC_CODES];
     uint32_t ncodes;
+    /* The naming views (pynames.h) of its frames: their function objects
+     * are re-checked in the same call. */
+    uint32_t views[PYNAMES_SPEC_MAX];
+    uint32_t nviews;
 } spec_memo;
 
 typedef struct {
