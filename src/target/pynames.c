@@ -47,6 +47,11 @@ struct py_names {
     pyname_frame frames[PY_MAX_DEPTH];
     uint32_t ent_of[PY_MAX_DEPTH];
     uint8_t buf[BATCH][SPAN];
+    /* pynames_spec_add's entries, and what the caller's read put there */
+    uint32_t spec_ent[PYNAMES_SPEC_MAX];
+    uint32_t nspec;
+    uint64_t spec_hash[PYNAMES_SPEC_MAX];
+    uint8_t spec_buf[PYNAMES_SPEC_MAX][SPAN];
 };
 
 /* ---- str objects ---- */
@@ -386,6 +391,51 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
             }
         }
     }
+}
+
+uint32_t pynames_spec_add(py_names *nm, const uint32_t *views, uint32_t n, struct iovec *local,
+                          struct iovec *remote, uint32_t max) {
+    const py_layout *L = nm->L;
+    uint32_t np = 0;
+    nm->nspec = 0;
+    for (uint32_t i = 0; i < n && nm->nspec < PYNAMES_SPEC_MAX; i++) {
+        uint32_t id = views[i];
+        if (id < PYNAMES_VIEW_BASE || id - PYNAMES_VIEW_BASE >= nm->nviews) continue;
+        uint32_t k = nm->views[id - PYNAMES_VIEW_BASE].entry;
+        name_entry *e = &nm->e[k];
+        bool seen = !e->live;
+        for (uint32_t j = 0; j < nm->nspec && !seen; j++) seen = nm->spec_ent[j] == k;
+        uint32_t lo, hi, pieces = e->import ? 1 : 2;
+        span_of(nm, e->import, &lo, &hi);
+        if (seen || hi - lo > SPAN) continue;
+        if (np + pieces > max) break;
+        uint32_t s = nm->nspec++;
+        nm->spec_ent[s] = k;
+        local[np] = (struct iovec){nm->spec_buf[s], hi - lo};
+        remote[np++] = (struct iovec){(void *)(uintptr_t)(e->addr + lo), hi - lo};
+        if (!e->import) {
+            local[np] = (struct iovec){&nm->spec_hash[s], sizeof nm->spec_hash[s]};
+            remote[np++] = (struct iovec){(void *)(uintptr_t)(e->qual_addr + L->unicode_hash),
+                                          sizeof nm->spec_hash[s]};
+        }
+    }
+    return np;
+}
+
+void pynames_spec_check(py_names *nm, const bool *full, uint32_t generation) {
+    uint32_t p = 0;
+    for (uint32_t s = 0; s < nm->nspec; s++) {
+        name_entry *e = &nm->e[nm->spec_ent[s]];
+        bool ok = full[p++];
+        if (!e->import) ok = full[p++] && ok && nm->spec_hash[s] == e->qual_hash;
+        if (!ok || !e->live) continue;
+        uint32_t lo, hi;
+        uint64_t now[NFIELDS];
+        span_of(nm, e->import, &lo, &hi);
+        ident_of(nm, e->import, nm->spec_buf[s], lo, now);
+        if (memcmp(now, e->ident, sizeof now) == 0) e->checked = generation;  /* verify() skips it */
+    }
+    nm->nspec = 0;
 }
 
 static uint32_t view_of(py_names *nm, uint32_t k, uint32_t code) {

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "pyoffsets.h"
 
@@ -74,6 +75,22 @@ typedef struct {
     const char *module;       /* __module__ when it is a str, else NULL */
     bool import;              /* a frame loading a module: function is "import NAME" */
 } pyname_view;
+
+/* The reader's speculative read (pyreader.c) re-checks, in its own batched
+ * call, the entries behind the views the last stack used, so that a sample
+ * whose functions are the last one's needs no second call to verify them.
+ * pynames_spec_add appends the pieces for the entries behind views[0..n)
+ * (two per function object, one per import string; whole entries only, at
+ * most max pieces and PYNAMES_SPEC_MAX entries) to local/remote, into nm's
+ * own buffers, and returns how many. They must be read after the frames
+ * that name them, as pynames_resolve would. */
+#define PYNAMES_SPEC_MAX 32
+uint32_t pynames_spec_add(py_names *nm, const uint32_t *views, uint32_t n, struct iovec *local,
+                          struct iovec *remote, uint32_t max);
+/* After that call, before any other: full[i] says whether its piece i was
+ * copied whole. Entries whose identity still matches what was cached count
+ * as verified in this generation; pynames_resolve verifies only the rest. */
+void pynames_spec_check(py_names *nm, const bool *full, uint32_t generation);
 
 /* The view with this id, or NULL (not a view id, or its entry was reloaded). */
 const pyname_view *pynames_view(const py_names *nm, uint32_t id);

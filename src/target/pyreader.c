@@ -73,7 +73,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     spec_got *g = &pp->got;
     uint32_t lo, hi;
     pycode_ident_span(L, &lo, &hi);
-    struct iovec local[4 + SPEC_FAR + 2 * SPEC_CODES], remote[4 + SPEC_FAR + 2 * SPEC_CODES];
+    enum { MAXP = 4 + SPEC_FAR + 2 * SPEC_CODES + 2 * PYNAMES_SPEC_MAX + 1 };
+    struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g, 0, offsetof(spec_got, head_val));
 #define SPEC_IOV(dst, addr, len)                                                     \
@@ -93,9 +94,21 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         SPEC_IOV(pp->verify_buf[i], c->addr + lo, hi - lo);
         SPEC_IOV(&g->hashes[i], c->name_addr + L->unicode_hash, 8);
     }
+    /* The function objects that named the frames, after the frames as
+     * pynames_resolve reads them. */
+    int first_name = n;
+    if (pp->names)
+        n += (int)pynames_spec_add(pp->names, m->views, m->nviews, local + n, remote + n,
+                                   (uint32_t)(MAXP - 1 - n));
+    int names_end = n;
+    /* Last, as late in the call as can be: the leaf frame's instruction
+     * pointer once more (see thread_ran). It lies inside the window. */
+    uint64_t instr_at = m->leaf + L->iframe_instr;
+    bool want_instr = m->leaf && m->win_hi && instr_at >= m->win_lo && instr_at + 8 <= m->win_hi;
+    if (want_instr) SPEC_IOV(&g->instr1, instr_at, 8);
 #undef SPEC_IOV
     ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
-    bool full[4 + SPEC_FAR + 2 * SPEC_CODES];
+    bool full[MAXP];
     for (int i = 0; i < n; i++) {
         full[i] = got >= (ssize_t)local[i].iov_len;
         got = full[i] ? got - (ssize_t)local[i].iov_len : 0;
@@ -118,6 +131,9 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         if (!memcmp(now, c->ident, sizeof now) && g->hashes[i] == c->name_hash)
             c->checked = pp->generation;   /* verify_codes() skips it */
     }
+    if (pp->names) pynames_spec_check(pp->names, full + first_name, pp->generation);
+    g->instr = want_instr && g->window && full[names_end];
+    if (g->instr) g->instr0 = rd_u64(pp->window, (uint32_t)(instr_at - m->win_lo));
 }
 
 /* After the first thread was read: what to read at once next time. */
@@ -137,17 +153,41 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
     }
     m->nfar = pp->walk_nfar;
     memcpy(m->far, pp->walk_far, sizeof m->far);
-    m->ncodes = 0;
+    m->leaf = pp->walk_leaf;
+    m->ncodes = m->nviews = 0;
     /* name_frames() left view ids (pynames.h) in the scratch: the code
-     * objects to re-check are the ones behind them. */
+     * objects to re-check are the ones behind them, and the views' own
+     * function objects too. */
     const uint32_t *ids = pp->resolve_scratch;
-    for (uint32_t i = 0; i < depth && m->ncodes < SPEC_CODES; i++) {
+    for (uint32_t i = 0; i < depth; i++) {
         const pyname_view *v = pynames_view(pp->names, ids[i]);
         uint32_t code = v ? v->code : ids[i];
-        bool seen = !code || code >= pp->ncodes;
+        bool seen = !code || code >= pp->ncodes || m->ncodes == SPEC_CODES;
         for (uint32_t j = 0; j < m->ncodes && !seen; j++) seen = m->codes[j] == code;
         if (!seen) m->codes[m->ncodes++] = code;
+        seen = !v || m->nviews == PYNAMES_SPEC_MAX;
+        for (uint32_t j = 0; j < m->nviews && !seen; j++) seen = m->views[j] == ids[i];
+        if (!seen) m->views[m->nviews++] = ids[i];
     }
+}
+
+/* Whether the first thread was seen running during this sample, from its
+ * leaf frame's instruction pointer as copied by the speculative read: once
+ * with the window, early in the call, and once as its last piece. Only the
+ * thread itself writes that field of its frames (others may read its
+ * frames, or give them frame objects, but never move its instruction), and
+ * it writes it as it executes. The walk just found that same address to be
+ * the thread's leaf frame, read within this sample, so the address was the
+ * thread's own frame throughout unless the thread ran (only it pushes,
+ * pops or frees its frames). Two different values therefore mean it
+ * executed bytecode between the two copies, a microsecond or two apart: it
+ * was on a CPU at the sample, which is what the idle rule asks the kernel
+ * (state R). Equal values prove nothing (asleep, or in a long C call), and
+ * the caller asks the kernel then. Not "the stack moved since the last
+ * tick": a thread that ran, then blocked before this tick, is idle. */
+static bool thread_ran(const py_process *pp) {
+    return pp->got.instr && pp->spec.leaf && pp->walk_leaf == pp->spec.leaf &&
+           pp->got.instr0 != pp->got.instr1;
 }
 
 /* ---- sampling ---- */
@@ -224,7 +264,7 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     /* The copies that followed the thread state in the speculative
      * read are in order only after that same copy of it. */
     bool batched = first && pp->got.tstate && ts == pp->spec.ts;
-    if (!batched) pp->got.cur = pp->got.window = false;
+    if (!batched) pp->got.cur = pp->got.window = pp->got.instr = false;
     if (batched) {
         memcpy(tbuf, pp->got.tbuf, tneed);
     } else if (!plausible(ts) || tneed > sizeof tbuf || proc_read(pp->pid, ts, tbuf, tneed)) {
@@ -239,7 +279,8 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     /* The target runs on while we read: a stack caught mid-change is
      * read again, from a fresh thread state, before it is dropped. */
     int rc = read_stack(pp, ts, tbuf, &st);
-    pp->got.cur = pp->got.window = false;  /* a retry reads afresh */
+    st.running = batched && !rc && thread_ran(pp);
+    pp->got.cur = pp->got.window = pp->got.instr = false;  /* a retry reads afresh */
     /* Up to four more times: a stack that changes every few
      * microseconds (start-up, imports) is often caught whole at a
      * later try, which costs one batched read (the refused walk left
@@ -282,7 +323,7 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
     if (pp->ncodes >= MAX_CODES || pynames_full(pp->names)) {
         pycode_flush(pp);
         pp->epoch++;
-        pp->spec.ncodes = 0;
+        pp->spec.ncodes = pp->spec.nviews = 0;
     }
     uint32_t tneed = tstate_need(L);
     spec_read(pp, tneed);

@@ -71,6 +71,9 @@ typedef struct {
     pid_t tid;             /* OS thread id; 0 when it could not be determined */
     uint32_t depth;
     bool truncated;        /* deeper than PY_MAX_DEPTH: outer frames cut */
+    /* Seen executing Python code while this sample read it, so it was on a
+     * CPU at the sample (see pyreader.c, thread_ran); false says nothing. */
+    bool running;
     const py_frame_ref *frames;  /* leaf first; valid during the callback */
 } py_thread_stack;
 

@@ -81,6 +81,11 @@ typedef struct {
     uint32_t nfar;
     uint32_t codes[SPEC_CODES];
     uint32_t ncodes;
+    /* The naming views (pynames.h) of its frames: their function objects
+     * are re-checked in the same call. */
+    uint32_t views[PYNAMES_SPEC_MAX];
+    uint32_t nviews;
+    uint64_t leaf;        /* its leaf frame (see spec_got.instr) */
 } spec_memo;
 
 typedef struct {
@@ -90,6 +95,10 @@ typedef struct {
     uint8_t tbuf[2 * BLOCK];
     uint8_t far_buf[SPEC_FAR][BLOCK];
     uint64_t hashes[SPEC_CODES];
+    /* The leaf frame's instruction pointer twice: in the window copy, and
+     * again as the call's last piece (instr: both were copied). */
+    bool instr;
+    uint64_t instr0, instr1;
 } spec_got;
 
 struct py_process {
@@ -133,6 +142,7 @@ struct py_process {
     uint64_t walk_lo, walk_hi;     /* the span of the data stack the last walk read */
     uint64_t walk_far[SPEC_FAR];   /* and frames it read outside that span */
     uint32_t walk_nfar;
+    uint64_t walk_leaf;            /* and the first frame it read; 0 = none */
     uint32_t chain_lo;       /* the first byte of a frame object it copies */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
 

@@ -187,6 +187,7 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
     pp->walk_lo = UINT64_MAX;
     pp->walk_hi = 0;
     pp->walk_nfar = 0;
+    pp->walk_leaf = frame;
     while (frame) {
         if (n == PY_MAX_DEPTH || ++steps > 4 * PY_MAX_DEPTH) {
             *truncated = true;

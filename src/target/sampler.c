@@ -133,7 +133,10 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     forget_stale_frames(t);
     thread_entry *e = thread_of(s, t, st);
     if (!e) { s->oom = 1; return 1; }
-    bool idle = !thread_on_cpu(e);
+    /* The reader may have seen the thread execute during this sample (its
+     * leaf frame's instruction moved under our read): it was on a CPU then,
+     * which is what the kernel's state would say, without the pread. */
+    bool idle = !st->running && !thread_on_cpu(e);
     if (idle) {
         c->idle++;
         if (!s->o->idle) return 0;
