@@ -405,14 +405,16 @@ int cmp_shares_of(const profile *p, cmp_share **out, size_t *n, double *cutoff_p
 
 /* ---- a function against its own history ---- */
 
-/* f's share (self or total) in each history run with shares: 0 where it
- * was not listed. Returns the number of values written to v. */
+/* f's share (self or total) in each history run with shares. Not listed
+ * in a run that lists every function from CMP_SHARES_MIN_PCT: 0 (too small
+ * to matter); in a run whose list was cut at a larger share: unknown (-1,
+ * skipped by the band). Returns the number of values written to v. */
 static size_t history_shares(const cmp_func *f, const cmp_history *h, bool total, double *v) {
     size_t k = 0;
     for (size_t r = 0; r < h->n; r++) {
         const cmp_run_shares *rs = &h->funcs[r];
         if (!rs->known) continue;
-        double x = 0;
+        double x = rs->cutoff_pct > CMP_SHARES_MIN_PCT ? -1 : 0;
         for (size_t i = 0; i < rs->n; i++)
             if (!strcmp(rs->shares[i].function, f->function) && !strcmp(rs->shares[i].file, f->key_file)) {
                 x = total ? rs->shares[i].total_pct : rs->shares[i].self_pct;
@@ -431,9 +433,7 @@ static cmp_direction against_history(const cmp_func *f, const cmp_history *h, bo
     if (d == CMP_SAME) return d;
     cmp_band b;
     if (cmp_share_band(scratch, history_shares(f, h, total, scratch), &b) < CMP_MIN_HISTORY) return d;
-    if (d == CMP_SLOWER && new_pct <= b.hi) return CMP_SAME;
-    if (d == CMP_FASTER && new_pct >= b.lo) return CMP_SAME;
-    return d;
+    return new_pct >= b.lo && new_pct <= b.hi ? CMP_SAME : d;
 }
 
 /* Runs of the history that recorded function shares. */

@@ -108,7 +108,8 @@ typedef struct {
 } cmp_share;
 
 /* A past run's function shares: every function whose self or total share
- * reached cutoff_pct is listed; one not listed had less (counted as 0). */
+ * reached cutoff_pct is listed. One not listed counts as 0 when cutoff_pct
+ * is CMP_SHARES_MIN_PCT, and as unknown when the list was cut higher. */
 typedef struct {
     const cmp_share *shares;
     size_t n;

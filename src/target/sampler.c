@@ -374,18 +374,19 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
  * process is read only while the CPU time it has used (the kernel's
  * process clock, all its threads) covers the samples taken of it. The
  * clock of another process advances at scheduler ticks (1-10 ms), so a
- * credit of up to CREDIT_MS of CPU time is allowed ahead. With --idle
- * every tick counts (wall-clock profile): no gate. */
-#define CREDIT_MS 12.0
-
+ * credit of up to 12 ms of CPU time is allowed ahead (credit_most). With
+ * --idle every tick counts (wall-clock profile): no gate. */
 static bool cpu_credit(sampler *s, target *t) {
     if (s->o->idle || !t->has_clock) return true;
+    double most = credit_most(s);
+    /* The clock keeps what the process used since it was last read, so it
+     * need not be read while half the credit is left: one system call
+     * every few ticks for a busy process, not one per tick. */
+    if (t->credit >= most / 2) return true;
     uint64_t now;
     if (proc_cpu_ns(t->cpu_clock, &now)) return true;   /* gone: the read will say so */
-    double interval_ms = 1000.0 / s->o->rate_hz;
-    if (now > t->cpu_ns) t->credit += (double)(now - t->cpu_ns) / 1e6 / interval_ms;
+    if (now > t->cpu_ns) t->credit += (double)(now - t->cpu_ns) * s->o->rate_hz / 1e9;
     t->cpu_ns = now;
-    double most = CREDIT_MS / interval_ms < 2 ? 2 : CREDIT_MS / interval_ms;
     if (t->credit > most) t->credit = most;
     return t->credit >= 0.5;
 }

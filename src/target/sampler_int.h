@@ -96,6 +96,14 @@ static inline int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The most CPU-time credit a process may have (sampler.c, cpu_credit), in
+ * sampling intervals: 12 ms of CPU time, at least 2 intervals. A process
+ * starts with it. */
+static inline double credit_most(const sampler *s) {
+    double per_ms = s->o->rate_hz / 1000.0;
+    return 12.0 * per_ms < 2 ? 2 : 12.0 * per_ms;
+}
+
 /* ---- sampler_targets.c: the process table ---- */
 
 /* Adds the numbers of t's native unwinder to the result, before it is freed. */

@@ -145,7 +145,7 @@ void target_attach(sampler *s, target *t) {
         if (prof_nprocesses(s->p) > known) s->res->python_processes++;
         if (s->nat) native_attach(s, t);
         t->has_clock = proc_cpu_clock(t->pid, &t->cpu_clock) == 0 && proc_cpu_ns(t->cpu_clock, &t->cpu_ns) == 0;
-        t->credit = 1e9;   /* capped at the first tick */
+        t->credit = credit_most(s);
         prof_meta *m = prof_meta_of(s->p);
         if (!m->python_version && (prof_set_str(&m->python_version, py_version(t->py)) ||
                                    prof_set_str(&m->interpreter, py_binary(t->py)) ||

@@ -744,6 +744,37 @@ TEST(usual_spread_absorbs_an_unusual_baseline) {
     prof_free(d);
 }
 
+/* A function gone from the new run (faster against a baseline that had
+ * it): absorbed when every past run lists all functions from 0.5% and none
+ * listed it (its usual share is 0), kept when the lists were cut higher
+ * (not listed is then unknown, and five unknowns are no spread). */
+TEST(unlisted_is_zero_only_when_the_list_is_complete) {
+    const char *const with[3] = {"parse", "validate", "save"};
+    uint64_t cb[3] = {2200, 7000, 800}, cn[3] = {2200, 7800, 0};
+    profile *a = make_profile("/ws", 10.0, 3, with, NULL, cb);
+    profile *b = make_profile("/ws", 10.0, 3, with, NULL, cn);
+    CHECK(a && b);
+    cmp_share store[5][3];
+    cmp_run_shares runs[5];
+    five_runs(store, runs, (const double[5]){20, 22, 24, 21, 23});
+    cmp_history h = {.funcs = runs, .n = 5};
+    cmp_opts o;
+    cmp_opts_init(&o);
+    o.history = &h;
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    const cmp_func *f = find(&r, "save");
+    CHECK(f && f->dir == CMP_SAME && f->usual);
+    cmp_result_free(&r);
+    for (int i = 0; i < 5; i++) runs[i].cutoff_pct = 5.0;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    f = find(&r, "save");
+    CHECK(f && f->dir == CMP_FASTER && !f->usual);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
 int main(void) {
     RUN(ztest_known_values);
     RUN(ztest_edges);
@@ -770,5 +801,6 @@ int main(void) {
     RUN(shares_of_a_run);
     RUN(share_band_counts_zeros);
     RUN(usual_spread_absorbs_an_unusual_baseline);
+    RUN(unlisted_is_zero_only_when_the_list_is_complete);
     return check_summary();
 }
