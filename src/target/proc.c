@@ -37,6 +37,117 @@ ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
     return process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
 }
 
+/* ---- gathered reads (proc_gather) ----
+ * Pieces whose gap is under GATHER_GAP are merged into one read into
+ * scratch and copied out. A gap smaller than a page cannot hold a whole
+ * page, so a merged read touches exactly the pages its pieces touch: it
+ * faults only where one of them would. A run is at most GATHER_RUN bytes,
+ * the scratch GATHER_SCRATCH; past that, pieces are read as they are. */
+#define GATHER_GAP 512
+#define GATHER_RUN 4096
+#define GATHER_SCRATCH 65536
+
+static struct {
+    struct iovec local[PROC_GATHER_MAX], remote[PROC_GATHER_MAX];
+    uint32_t order[PROC_GATHER_MAX];   /* pieces [lo, hi) by address */
+    uint32_t read_as[PROC_GATHER_MAX]; /* piece -> the read that copies it */
+    uint32_t at[PROC_GATHER_MAX];      /* piece -> its offset in scratch, if merged */
+    bool merged[PROC_GATHER_MAX];
+    bool done[PROC_GATHER_MAX];        /* per read: copied whole */
+    uint8_t scratch[GATHER_SCRATCH];
+} G;
+
+static uint64_t piece_addr(const struct iovec *r) { return (uint64_t)(uintptr_t)r->iov_base; }
+
+/* Sorts the pieces [lo, hi) by address into G.order (insertion sort: a few
+ * dozen pieces, mostly in order already). */
+static void gather_sort(const struct iovec *remote, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+        size_t j = i - lo;
+        while (j > 0 && piece_addr(&remote[G.order[j - 1]]) > piece_addr(&remote[i])) {
+            G.order[j] = G.order[j - 1];
+            j--;
+        }
+        G.order[j] = (uint32_t)i;
+    }
+}
+
+/* Whether piece p can join the run [start, end) without passing the gap,
+ * run and scratch limits; an address range that wraps never joins. */
+static bool joins(const struct iovec *p, uint64_t start, uint64_t end, size_t used) {
+    uint64_t a = piece_addr(p), len = p->iov_len;
+    if (len == 0 || a + len < a || (a > end && a - end > GATHER_GAP)) return false;
+    uint64_t top = a + len > end ? a + len : end;
+    return top - start <= GATHER_RUN && used + (top - start) <= GATHER_SCRATCH;
+}
+
+/* Plans the reads of pieces [lo, hi) from k on: runs of nearby pieces
+ * become one read into scratch. Returns the number of reads. */
+static size_t gather_plan(const struct iovec *local, const struct iovec *remote, size_t lo,
+                          size_t hi, size_t k) {
+    size_t used = 0;
+    for (size_t s = 0; s < hi - lo;) {
+        uint32_t first = G.order[s];
+        uint64_t start = piece_addr(&remote[first]), end = start + remote[first].iov_len;
+        size_t e = s + 1;
+        bool ok = remote[first].iov_len > 0 && end > start;
+        while (ok && e < hi - lo && joins(&remote[G.order[e]], start, end, used)) {
+            uint64_t top = piece_addr(&remote[G.order[e]]) + remote[G.order[e]].iov_len;
+            if (top > end) end = top;
+            e++;
+        }
+        if (e == s + 1) {   /* alone: read straight into its own buffer */
+            G.local[k] = local[first];
+            G.remote[k] = remote[first];
+            G.read_as[first] = (uint32_t)k;
+            G.merged[first] = false;
+        } else {
+            G.local[k] = (struct iovec){G.scratch + used, end - start};
+            G.remote[k] = (struct iovec){(void *)(uintptr_t)start, end - start};
+            for (size_t m = s; m < e; m++) {
+                uint32_t p = G.order[m];
+                G.read_as[p] = (uint32_t)k;
+                G.merged[p] = true;
+                G.at[p] = (uint32_t)(used + (piece_addr(&remote[p]) - start));
+            }
+            used += end - start;
+        }
+        k++;
+        s = e;
+    }
+    return k;
+}
+
+size_t proc_gather(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n,
+                   size_t lo, size_t hi, bool *full) {
+    if (n > PROC_GATHER_MAX || lo > hi || hi > n) {   /* a caller's bug: read nothing */
+        memset(full, 0, n * sizeof *full);
+        return 0;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < lo; i++, k++) {
+        G.local[k] = local[i], G.remote[k] = remote[i];
+        G.read_as[i] = (uint32_t)k, G.merged[i] = false;
+    }
+    gather_sort(remote, lo, hi);
+    k = gather_plan(local, remote, lo, hi, k);
+    for (size_t i = hi; i < n; i++, k++) {
+        G.local[k] = local[i], G.remote[k] = remote[i];
+        G.read_as[i] = (uint32_t)k, G.merged[i] = false;
+    }
+    ssize_t got = k ? proc_readv(pid, G.local, G.remote, k) : 0;
+    for (size_t j = 0; j < k; j++) {
+        G.done[j] = got >= (ssize_t)G.local[j].iov_len;
+        got = G.done[j] ? got - (ssize_t)G.local[j].iov_len : 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        full[i] = G.done[G.read_as[i]];
+        if (full[i] && G.merged[i] && local[i].iov_len)
+            memcpy(local[i].iov_base, G.scratch + G.at[i], local[i].iov_len);
+    }
+    return k;
+}
+
 /* Reads a whole small /proc file into buf (NUL-terminated). */
 static ssize_t read_small_file(const char *path, char *buf, size_t len) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

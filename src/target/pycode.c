@@ -215,18 +215,17 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
             remote[k + j] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash),
                                            sizeof hashes[0]};
         }
-        ssize_t got = proc_readv(pp->pid, local, remote, (size_t)(2 * k));
-        size_t idents = (size_t)k * span;
+        bool full[2 * BATCH];
+        proc_gather(pp->pid, local, remote, (size_t)(2 * k), 0, (size_t)(2 * k), full);
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
             uint64_t now[IDENT_FIELDS];
-            bool ok = got >= (ssize_t)((size_t)(j + 1) * span);
+            bool ok = full[j];
             if (ok) {
                 pycode_ident_of(L, buf[j], lo, now);
                 ok = memcmp(now, c->ident, sizeof now) == 0;
             }
-            ok = ok && got >= (ssize_t)(idents + (size_t)(j + 1) * sizeof hashes[0]) &&
-                 hashes[j] == c->name_hash;
+            ok = ok && full[k + j] && hashes[j] == c->name_hash;
             if (ok) continue;
             uint32_t fresh = code_load(pp, c->addr);
             for (uint32_t m = 0; m < n; m++)

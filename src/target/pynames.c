@@ -338,7 +338,7 @@ static uint32_t entry_for(py_names *nm, const pyname_frame *f, uint32_t generati
 static void verify(py_names *nm, uint32_t n, uint32_t generation) {
     const py_layout *L = nm->L;
     struct iovec local[2 * BATCH], remote[2 * BATCH];
-    uint32_t which[BATCH], span[BATCH];
+    uint32_t which[BATCH];
     uint64_t hashes[BATCH];
     for (uint32_t start = 0; start < n;) {
         int k = 0, nv = 0;
@@ -349,7 +349,6 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
             e->checked = generation;
             uint32_t lo, hi;
             span_of(nm, e->import, &lo, &hi);
-            span[k] = hi - lo;
             local[nv] = (struct iovec){nm->buf[k], hi - lo};
             remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->addr + lo), hi - lo};
             if (!e->import) {
@@ -361,13 +360,13 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
         }
         start = i;
         if (!k) continue;
-        ssize_t got = proc_readv(nm->pid, local, remote, (size_t)nv);
-        size_t upto = 0;   /* bytes that iovecs before this entry's hold */
+        bool full[2 * BATCH];
+        proc_gather(nm->pid, local, remote, (size_t)nv, 0, (size_t)nv, full);
+        int piece = 0;   /* the first of this entry's pieces */
         for (int j = 0; j < k; j++) {
             name_entry *e = &nm->e[which[j]];
-            size_t len = span[j] + (e->import ? 0 : sizeof hashes[0]);
-            bool ok = got >= 0 && (size_t)got >= upto + len;
-            upto += len;
+            bool ok = full[piece] && (e->import || full[piece + 1]);
+            piece += e->import ? 1 : 2;
             if (ok) {
                 uint64_t now[NFIELDS];
                 uint32_t lo, hi;

@@ -107,12 +107,11 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     bool want_instr = m->leaf && m->win_hi && instr_at >= m->win_lo && instr_at + 8 <= m->win_hi;
     if (want_instr) SPEC_IOV(&g->instr1, instr_at, 8);
 #undef SPEC_IOV
-    ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
+    /* The code objects and function objects are checked after the frames
+     * and in any order among themselves: they may be merged into fewer
+     * pieces (a function's name is often its code's, read twice). */
     bool full[MAXP];
-    for (int i = 0; i < n; i++) {
-        full[i] = got >= (ssize_t)local[i].iov_len;
-        got = full[i] ? got - (ssize_t)local[i].iov_len : 0;
-    }
+    proc_gather(pp->pid, local, remote, (size_t)n, (size_t)first_code, (size_t)names_end, full);
     int k = 0;
     g->head = full[k++];
     if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;

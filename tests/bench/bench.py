@@ -10,7 +10,11 @@ figures measured in the same rounds:
    tests/bench/floor.c, a loop that only sleeps to the next tick at the same
    rate. Columns: the target's slowdown, csprof's CPU per sample (µs, all of
    it, wake-ups included), the part spent reading stacks, samples taken /
-   requested (ticks / (ticks + missed)), and CPU per sample / floor.
+   requested (ticks / (ticks + missed)), and CPU per sample / floor. Then
+   the floor of any sampler that reads its target: a wake-up plus one 8-byte
+   process_vm_readv of a running Python (floor.c --read), and csprof's CPU and
+   read time per sample over that: on a VM where every system call is dear,
+   the part of csprof's cost that is its own.
 2. Cost by depth (tests/workloads/deep_calibrated.py at 1000 Hz, depths
    10/30/100/300) on an interpreter before 3.11 (frames are heap objects)
    and one after (a contiguous frame stack): CPU and read µs per sample,
@@ -83,6 +87,20 @@ def run_floor(rate, seconds=1.0):
     return float(out[1])
 
 
+def run_read_floor(rate, seconds=1.0):
+    """The floor of a sampler that reads its target at all: a wake-up plus one
+    8-byte process_vm_readv of a running Python process. Returns (CPU µs per
+    wake-up, wall µs inside the read)."""
+    spin = subprocess.Popen([PYTHON, "-c", "while True: pass"])
+    try:
+        out = subprocess.run([FLOOR, str(rate), str(seconds), "--read", str(spin.pid)],
+                             capture_output=True, text=True, check=True).stdout.split()
+    finally:
+        spin.kill()
+        spin.wait()
+    return float(out[1]), float(out[2])
+
+
 def exact_rate(prof, depth):
     frames, good, total = prof["frames"], 0, 0
     for s in prof["stacks"]:
@@ -131,7 +149,8 @@ def calibrate_units(target_seconds=2.0):
 def section_floor(tmp):
     units = calibrate_units()
     print(f"\n1. {DEPTH + 3} frames deep on {PYTHON}, {units} work units (~2 s alone)")
-    alone, runs, floors = [], {100: [], 1000: []}, {100: [], 1000: []}
+    alone, runs = [], {100: [], 1000: []}
+    floors, rfloors = {100: [], 1000: []}, {100: [], 1000: []}
     variants = ["alone", 100, 1000, "floor"]
     for rnd in range(ROUNDS):
         for v in variants[rnd % 4:] + variants[:rnd % 4]:
@@ -140,6 +159,7 @@ def section_floor(tmp):
             elif v == "floor":
                 for rate in floors:
                     floors[rate].append(run_floor(rate))
+                    rfloors[rate].append(run_read_floor(rate))
             else:
                 runs[v].append(run_deep(units, v, tmp))
     base = med(alone)
@@ -157,6 +177,19 @@ def section_floor(tmp):
               f"{fl:>10.1f}{above:>11.1f}{ratio:>10.2f}x")
     print("(read: wall time inside the reads, preemption included on a busy machine; "
           "cpu-floor: CPU per sample above a bare wake-up, per round)")
+    print("\nthe floor of a sampler that reads anything: a wake-up plus one 8-byte "
+          "process_vm_readv of a running Python")
+    print(f"{'rate':<10}{'wake+read us':>14}{'/floor':>8}{'bare read us':>14}{'cpu/that':>10}"
+          f"{'read/bare':>11}")
+    for rate, rs in runs.items():
+        rf = rfloors[rate]
+        print(f"{str(rate) + ' Hz':<10}{med([c for c, _ in rf]):>14.1f}"
+              f"{med([c / f for (c, _), f in zip(rf, floors[rate])]):>7.2f}x"
+              f"{med([w for _, w in rf]):>14.1f}"
+              f"{med([r['cpu'] / c for r, (c, _) in zip(rs, rf)]):>9.2f}x"
+              f"{med([r['read'] / w for r, (_, w) in zip(rs, rf)]):>10.2f}x")
+    print("(/floor: what one read adds to a bare wake-up; cpu/that and read/bare: csprof's "
+          "CPU and read time per sample over them, per round)")
 
 
 def section_depth(tmp):

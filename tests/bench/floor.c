@@ -2,13 +2,19 @@
  * the next tick at a fixed rate, as csprof's sampler does (absolute
  * deadlines on CLOCK_MONOTONIC, 1 ns timer slack), and nothing else.
  *
- * Usage: floor RATE_HZ SECONDS -> prints "WAKEUPS CPU_US_PER_WAKEUP".
+ * Usage: floor RATE_HZ SECONDS [--read PID]
+ *   -> prints "WAKEUPS CPU_US_PER_WAKEUP [READ_US_PER_WAKEUP]".
+ * With --read, every wake-up also copies 8 bytes out of process PID with one
+ * process_vm_readv (the least any sampler that reads its target does per
+ * sample), and the wall time inside that call is the third figure.
  * `make bench` runs it interleaved with csprof and prints csprof's CPU per
- * sample as a ratio to this. */
+ * sample as a ratio to these. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <time.h>
 
 static long long ns(clockid_t c) {
@@ -20,10 +26,30 @@ static long long ns(clockid_t c) {
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The start of pid's first readable mapping, or 0. */
+static unsigned long readable_address(int pid) {
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    unsigned long start = 0, lo, hi;
+    char perms[8];
+    while (!start && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[0] == 'r') start = lo;
+    fclose(f);
+    return start;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: floor RATE_HZ SECONDS\n");
+    if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "--read"))) {
+        fprintf(stderr, "usage: floor RATE_HZ SECONDS [--read PID]\n");
         return 2;
+    }
+    int pid = argc == 5 ? atoi(argv[4]) : 0;
+    unsigned long from = pid > 0 ? readable_address(pid) : 0;
+    if (argc == 5 && !from) {
+        fprintf(stderr, "floor: no readable mapping in /proc/%s/maps\n", argv[4]);
+        return 1;
     }
     double rate = atof(argv[1]), secs = atof(argv[2]);
     if (!(rate > 0 && rate <= 100000) || !(secs > 0 && secs <= 3600)) {
@@ -33,7 +59,9 @@ int main(int argc, char **argv) {
     if (prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0)) perror("floor: PR_SET_TIMERSLACK");
     long long interval = (long long)(1e9 / rate), start = ns(CLOCK_MONOTONIC), next = start;
     long long end = start + (long long)(secs * 1e9), cpu0 = ns(CLOCK_PROCESS_CPUTIME_ID);
-    long long wakeups = 0;
+    long long wakeups = 0, read_ns = 0;
+    unsigned char word[8];
+    struct iovec local = {word, sizeof word}, remote = {(void *)from, sizeof word};
     while (next < end) {
         next += interval;
         long long now = ns(CLOCK_MONOTONIC);
@@ -46,8 +74,20 @@ int main(int argc, char **argv) {
             return 1;
         }
         wakeups++;
+        if (from) {
+            long long t0 = ns(CLOCK_MONOTONIC);
+            if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof word) {
+                perror("floor: process_vm_readv");
+                return 1;
+            }
+            read_ns += ns(CLOCK_MONOTONIC) - t0;
+        }
     }
     double cpu_us = (double)(ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / 1e3;
-    printf("%lld %.3f\n", wakeups, cpu_us / (double)wakeups);
+    if (from)
+        printf("%lld %.3f %.3f\n", wakeups, cpu_us / (double)wakeups,
+               (double)read_ns / 1e3 / (double)wakeups);
+    else
+        printf("%lld %.3f\n", wakeups, cpu_us / (double)wakeups);
     return 0;
 }
