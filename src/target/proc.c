@@ -42,18 +42,22 @@ ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
  * scratch and copied out. A gap smaller than a page cannot hold a whole
  * page, so a merged read touches exactly the pages its pieces touch: it
  * faults only where one of them would. A run is at most GATHER_RUN bytes,
- * the scratch GATHER_SCRATCH; past that, pieces are read as they are. */
+ * the scratch GATHER_SCRATCH; past that, pieces are read as they are.
+ * The working arrays are small and side by side: a sample comes after a
+ * sleep, when every page touched is a cache and TLB miss (a layout with
+ * room for 1024 pieces per array cost more than the merging saved). A call
+ * with more than GATHER_CAP pieces is read as proc_readv reads it. */
 #define GATHER_GAP 512
 #define GATHER_RUN 4096
-#define GATHER_SCRATCH 65536
+#define GATHER_SCRATCH 16384
+#define GATHER_CAP 160
 
 static struct {
-    struct iovec local[PROC_GATHER_MAX], remote[PROC_GATHER_MAX];
-    uint32_t order[PROC_GATHER_MAX];   /* pieces [lo, hi) by address */
-    uint32_t read_as[PROC_GATHER_MAX]; /* piece -> the read that copies it */
-    uint32_t at[PROC_GATHER_MAX];      /* piece -> its offset in scratch, if merged */
-    bool merged[PROC_GATHER_MAX];
-    bool done[PROC_GATHER_MAX];        /* per read: copied whole */
+    struct iovec local[GATHER_CAP], remote[GATHER_CAP];
+    uint16_t order[GATHER_CAP];   /* pieces [lo, hi) by address */
+    uint16_t read_as[GATHER_CAP]; /* piece -> the read that copies it */
+    uint32_t at[GATHER_CAP];      /* piece -> its offset in scratch; UINT32_MAX: not merged */
+    bool done[GATHER_CAP];        /* per read: copied whole */
     uint8_t scratch[GATHER_SCRATCH];
 } G;
 
@@ -68,7 +72,7 @@ static void gather_sort(const struct iovec *remote, size_t lo, size_t hi) {
             G.order[j] = G.order[j - 1];
             j--;
         }
-        G.order[j] = (uint32_t)i;
+        G.order[j] = (uint16_t)i;
     }
 }
 
@@ -81,13 +85,21 @@ static bool joins(const struct iovec *p, uint64_t start, uint64_t end, size_t us
     return top - start <= GATHER_RUN && used + (top - start) <= GATHER_SCRATCH;
 }
 
+/* Read k copies piece i as it is. */
+static void read_alone(const struct iovec *local, const struct iovec *remote, size_t i, size_t k) {
+    G.local[k] = local[i];
+    G.remote[k] = remote[i];
+    G.read_as[i] = (uint16_t)k;
+    G.at[i] = UINT32_MAX;
+}
+
 /* Plans the reads of pieces [lo, hi) from k on: runs of nearby pieces
  * become one read into scratch. Returns the number of reads. */
 static size_t gather_plan(const struct iovec *local, const struct iovec *remote, size_t lo,
                           size_t hi, size_t k) {
     size_t used = 0;
-    for (size_t s = 0; s < hi - lo;) {
-        uint32_t first = G.order[s];
+    for (size_t s = 0; s < hi - lo; k++) {
+        uint16_t first = G.order[s];
         uint64_t start = piece_addr(&remote[first]), end = start + remote[first].iov_len;
         size_t e = s + 1;
         bool ok = remote[first].iov_len > 0 && end > start;
@@ -96,23 +108,18 @@ static size_t gather_plan(const struct iovec *local, const struct iovec *remote,
             if (top > end) end = top;
             e++;
         }
-        if (e == s + 1) {   /* alone: read straight into its own buffer */
-            G.local[k] = local[first];
-            G.remote[k] = remote[first];
-            G.read_as[first] = (uint32_t)k;
-            G.merged[first] = false;
+        if (e == s + 1) {
+            read_alone(local, remote, first, k);
         } else {
             G.local[k] = (struct iovec){G.scratch + used, end - start};
             G.remote[k] = (struct iovec){(void *)(uintptr_t)start, end - start};
             for (size_t m = s; m < e; m++) {
-                uint32_t p = G.order[m];
-                G.read_as[p] = (uint32_t)k;
-                G.merged[p] = true;
+                uint16_t p = G.order[m];
+                G.read_as[p] = (uint16_t)k;
                 G.at[p] = (uint32_t)(used + (piece_addr(&remote[p]) - start));
             }
             used += end - start;
         }
-        k++;
         s = e;
     }
     return k;
@@ -124,17 +131,19 @@ size_t proc_gather(pid_t pid, const struct iovec *local, const struct iovec *rem
         memset(full, 0, n * sizeof *full);
         return 0;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < lo; i++, k++) {
-        G.local[k] = local[i], G.remote[k] = remote[i];
-        G.read_as[i] = (uint32_t)k, G.merged[i] = false;
+    if (n > GATHER_CAP) {   /* a batch of checks, not a sample: read as it is */
+        ssize_t got = proc_readv(pid, local, remote, n);
+        for (size_t i = 0; i < n; i++) {
+            full[i] = got >= (ssize_t)local[i].iov_len;
+            got = full[i] ? got - (ssize_t)local[i].iov_len : 0;
+        }
+        return n;
     }
+    size_t k = 0;
+    for (size_t i = 0; i < lo; i++, k++) read_alone(local, remote, i, k);
     gather_sort(remote, lo, hi);
     k = gather_plan(local, remote, lo, hi, k);
-    for (size_t i = hi; i < n; i++, k++) {
-        G.local[k] = local[i], G.remote[k] = remote[i];
-        G.read_as[i] = (uint32_t)k, G.merged[i] = false;
-    }
+    for (size_t i = hi; i < n; i++, k++) read_alone(local, remote, i, k);
     ssize_t got = k ? proc_readv(pid, G.local, G.remote, k) : 0;
     for (size_t j = 0; j < k; j++) {
         G.done[j] = got >= (ssize_t)G.local[j].iov_len;
@@ -142,7 +151,7 @@ size_t proc_gather(pid_t pid, const struct iovec *local, const struct iovec *rem
     }
     for (size_t i = 0; i < n; i++) {
         full[i] = G.done[G.read_as[i]];
-        if (full[i] && G.merged[i] && local[i].iov_len)
+        if (full[i] && G.at[i] != UINT32_MAX && local[i].iov_len)
             memcpy(local[i].iov_base, G.scratch + G.at[i], local[i].iov_len);
     }
     return k;

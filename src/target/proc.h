@@ -34,7 +34,8 @@ ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
  * (callers rely on what is copied after what). Sets full[i] for every i in
  * [0, n) whose piece was copied whole; as with proc_readv, a piece that
  * faults ends the read, here in the order the pieces were read. n is at
- * most PROC_GATHER_MAX. Not reentrant (one sampler thread uses it). */
+ * most PROC_GATHER_MAX; past 160 pieces (a batch of checks, not a sample)
+ * nothing is merged. Not reentrant (one sampler thread uses it). */
 #define PROC_GATHER_MAX 1024
 size_t proc_gather(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n,
                    size_t lo, size_t hi, bool *full);

@@ -111,6 +111,22 @@ TEST(hostile_addresses_are_never_merged) {
     CHECK(!f2[0] && !f2[1] && !f2[2]);
 }
 
+TEST(a_long_batch_is_read_as_it_is) {
+    fill();
+    enum { N = 300 };
+    static uint8_t got[N][8];
+    static struct iovec local[N], remote[N];
+    bool full[N];
+    for (int i = 0; i < N; i++) {
+        local[i] = (struct iovec){got[i], 8};
+        remote[i] = at((size_t)(N - 1 - i) * 8, 8);   /* close together, in reverse */
+    }
+    CHECK_EQ_INT(proc_gather(getpid(), local, remote, N, 0, N, full), N);
+    bool all = true;
+    for (int i = 0; i < N; i++) all = all && full[i] && same(got[i], (size_t)(N - 1 - i) * 8, 8);
+    CHECK(all);
+}
+
 int main(void) {
     RUN(nearby_pieces_are_one_read_and_land_in_their_buffers);
     RUN(pieces_outside_the_range_keep_their_place);
@@ -118,5 +134,6 @@ int main(void) {
     RUN(a_fault_ends_the_read_in_address_order);
     RUN(a_merged_read_that_faults_fails_all_its_pieces);
     RUN(hostile_addresses_are_never_merged);
+    RUN(a_long_batch_is_read_as_it_is);
     return check_summary();
 }
