@@ -33,6 +33,7 @@ struct chain_reader {
     uint64_t *chain;         /* max entries: addresses walked */
     int32_t *from;           /* max entries: batch index, or -1 - index into single */
     struct iovec *local, *remote;  /* CALL_IOVS each */
+    bool *full;                    /* CALL_IOVS: what one call copied whole */
     uint32_t *index;         /* prev address -> position + 1, open addressing */
     uint32_t index_cap;      /* power of two, >= 2 x the chain; 0 = none yet */
     uint64_t batched, singles;
@@ -41,7 +42,8 @@ struct chain_reader {
 chain_reader *chain_new(pid_t pid, const chain_layout *layout, uint32_t max_records) {
     if (layout->span == 0 || layout->span > CHAIN_MAX_SPAN || max_records == 0 ||
         layout->next < layout->lo || layout->next + 8 > layout->lo + layout->span ||
-        layout->fixed < layout->lo || layout->fixed + 8 > layout->lo + layout->span) {
+        layout->fixed < layout->lo || layout->fixed + 8 > layout->lo + layout->span ||
+        layout->moving < layout->lo || layout->moving + 4 > layout->lo + layout->span) {
         errno = EINVAL;
         return NULL;
     }
@@ -55,7 +57,8 @@ chain_reader *chain_new(pid_t pid, const chain_layout *layout, uint32_t max_reco
     c->from = malloc(max_records * sizeof *c->from);
     c->local = malloc(CALL_IOVS * sizeof *c->local);
     c->remote = malloc(CALL_IOVS * sizeof *c->remote);
-    if (!c->records || !c->chain || !c->from || !c->local || !c->remote) {
+    c->full = malloc(CALL_IOVS * sizeof *c->full);
+    if (!c->records || !c->chain || !c->from || !c->local || !c->remote || !c->full) {
         chain_free(c);
         errno = ENOMEM;
         return NULL;
@@ -75,6 +78,7 @@ void chain_free(chain_reader *c) {
     free(c->index);
     free(c->local);
     free(c->remote);
+    free(c->full);
     free(c);
 }
 
@@ -108,10 +112,13 @@ static int grow(uint8_t **buf, uint32_t *cap, uint32_t need, size_t elem) {
 /* Copies, in as few calls as the kernel allows and in this order: the head,
  * the m records of the last chain, then the anchor and the head again (the
  * consistency check, valid only if it comes after everything the walk
- * uses). Sets ok[] per record; returns whether the tail check was read. */
+ * uses), then the caller's extra pieces (in any order among themselves).
+ * Sets ok[] per record and x->full[]; returns whether the tail check was
+ * read. */
 static bool read_batch(chain_reader *c, uint64_t head, uint64_t anchor, const uint64_t *prev,
-                       uint32_t m, uint64_t *anchor_now, uint8_t *head_now) {
-    const uint32_t span = c->L.span, total = m + 3;
+                       uint32_t m, uint64_t *anchor_now, uint8_t *head_now,
+                       const chain_extra *x) {
+    const uint32_t span = c->L.span, nx = x ? x->n : 0, total = m + 3 + nx;
     bool tail = false;
     for (uint32_t first = 0; first < total;) {
         uint32_t k = total - first < CALL_IOVS ? total - first : CALL_IOVS;
@@ -125,22 +132,25 @@ static bool read_batch(chain_reader *c, uint64_t head, uint64_t anchor, const ui
                 src = (i == 0 ? head : prev[i - 1]) + c->L.lo;
             } else if (i == m + 1) {
                 dst = anchor_now, src = anchor, len = 8;
-            } else {
+            } else if (i == m + 2) {
                 dst = head_now, src = head + c->L.lo;
+            } else {
+                c->local[j] = x->local[i - m - 3];
+                c->remote[j] = x->remote[i - m - 3];
+                continue;
             }
             c->local[j] = (struct iovec){dst, len};
             c->remote[j] = (struct iovec){(void *)(uintptr_t)src, len};
         }
-        ssize_t got = proc_readv(c->pid, c->local, c->remote, k);
-        /* A partial read stops at the first record that faulted; the ones
-         * after it in this call are not copied. */
+        /* A partial read stops at the first piece that faulted. */
+        uint32_t xs = first + k > m + 3 ? (m + 3 > first ? m + 3 - first : 0) : k;
+        proc_gather(c->pid, c->local, c->remote, k, xs, k, c->full);
         for (uint32_t j = 0; j < k; j++) {
-            bool full = got >= (ssize_t)c->local[j].iov_len;
-            got = full ? got - (ssize_t)c->local[j].iov_len : 0;
             uint32_t i = first + j;
-            if (i < m + 1) c->ok[i] = full;
-            else if (i == m + 1) tail = full;
-            else tail = tail && full;
+            if (i < m + 1) c->ok[i] = c->full[j];
+            else if (i == m + 1) tail = c->full[j];
+            else if (i == m + 2) tail = tail && c->full[j];
+            else x->full[i - m - 3] = c->full[j];
         }
         first += k;
     }
@@ -299,10 +309,13 @@ static bool unchanged(chain_reader *c, uint64_t anchor, uint64_t head, bool tail
            rd_u64(head_now, L->fixed - L->lo) == rd_u64(c->records[0], L->fixed - L->lo);
 }
 
-int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, chain_result *out) {
+int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
+               const chain_extra *extra, chain_result *out) {
     out->n = 0;
-    out->truncated = false;
+    out->truncated = out->head_moved = false;
     out->records = c->records;
+    if (extra) memset(extra->full, 0, extra->n * sizeof *extra->full);
+    if (extra && extra->n > CHAIN_MAX_EXTRA) extra = NULL;   /* a caller's bug: none read */
     if (!plausible(head) || !plausible(anchor)) {
         errno = EFAULT;
         return -1;
@@ -314,12 +327,19 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, ch
     if (reserve_batch(c, m)) return -1;
     uint64_t anchor_now = 0;
     uint8_t head_now[CHAIN_MAX_SPAN];
-    bool tail = read_batch(c, head, anchor, prev, m, &anchor_now, head_now);
+    bool tail = read_batch(c, head, anchor, prev, m, &anchor_now, head_now, extra);
     uint32_t n = 0;
     if (walk(c, memo, prev, m, head, &tail, &n, out)) return -1;
+    /* A record read on its own came after the extra pieces: they were not
+     * copied after every record. */
+    if (extra && !tail) memset(extra->full, 0, extra->n * sizeof *extra->full);
     point_records(c, n);
     if (!unchanged(c, anchor, head, tail, &anchor_now, head_now)) return refuse(memo, c->chain, n);
     remember(memo, c->chain, n);
+    /* The same head record (the check above), copied twice at different
+     * moments: only its owner changes its moving field. */
+    uint32_t mv = c->L.moving - c->L.lo;
+    out->head_moved = rd_u32(head_now, mv) != rd_u32(c->records[0], mv);
     out->n = n;
     return 0;
 }

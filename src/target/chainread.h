@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 typedef struct chain_reader chain_reader;
 
@@ -29,6 +30,8 @@ typedef struct {
     uint32_t next;           /* offset of the link to the next record (absolute, >= lo) */
     uint32_t fixed;          /* offset of another 8 bytes that never change while the
                               * record is in use (a frame's code object) */
+    uint32_t moving;         /* offset of 4 bytes that change as the record's owner runs
+                              * (a frame's instruction index): chain_result.head_moved */
 } chain_layout;
 
 /* span must be at most CHAIN_MAX_SPAN; max_records bounds every walk. */
@@ -40,16 +43,33 @@ void chain_free(chain_reader *c);
 typedef struct {
     uint32_t n;              /* records read, head first */
     bool truncated;          /* longer than max_records: the rest was not read */
+    /* The head's moving field differed between its first copy and the
+     * check's copy, which follows every other record: whoever owns the
+     * chain (the thread whose frames they are) ran during the read. */
+    bool head_moved;
     /* copies of bytes [lo, lo + span) of each record; valid until the next call */
     const uint8_t *const *records;
 } chain_result;
 
+/* Pieces a caller adds to the end of the batched read, after every record
+ * of the last chain and the check: what the records point to, to be
+ * checked once they are read (a frame's code object). chain_read sets
+ * full[i] when piece i was copied whole after every record the walk used;
+ * all false when the walk read a record on its own after the batch. */
+typedef struct {
+    const struct iovec *local, *remote;
+    uint32_t n;              /* at most CHAIN_MAX_EXTRA */
+    bool *full;
+} chain_extra;
+#define CHAIN_MAX_EXTRA 160
+
 /* Reads the chain that starts at head, for the thread identified by key
  * (e.g. its thread state's address), where *anchor (8 bytes in the target)
- * held head when the walk started. Returns 0, or -1 when a record was
- * unreadable or the chain changed while it was read (errno EAGAIN), or on
- * out of memory (ENOMEM). */
-int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head, chain_result *out);
+ * held head when the walk started; extra may be NULL. Returns 0, or -1 when
+ * a record was unreadable or the chain changed while it was read (errno
+ * EAGAIN), or on out of memory (ENOMEM). */
+int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
+               const chain_extra *extra, chain_result *out);
 
 /* Counters for benchmarks and tests: records served from the speculative
  * batch, and read one by one. */

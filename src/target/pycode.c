@@ -251,8 +251,9 @@ static int code_line(py_process *pp, uint32_t idx, int offset) {
 /* ---- naming (pynames.h) ---- */
 
 /* Names frames[0..n) (code ids in codes[]) through pynames: frames[i].code
- * becomes a view id where a function object or an import target names it. */
-static void name_frames(py_process *pp, const uint32_t *codes, uint32_t n) {
+ * becomes a view id where a function object or an import target names it.
+ * Returns how many frames' function objects run another code object. */
+static uint32_t name_frames(py_process *pp, const uint32_t *codes, uint32_t n) {
     pyname_frame *in = pynames_frames(pp->names);
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -261,14 +262,15 @@ static void name_frames(py_process *pp, const uint32_t *codes, uint32_t n) {
         in[k++] = (pyname_frame){codes[i], c->addr, c->function, c->file, pp->raw[i].func,
                                  pp->raw[i].local0};
     }
-    uint32_t *out = pp->resolve_scratch;
-    pynames_resolve(pp->names, k, pp->generation, out);  /* on failure: code ids */
+    uint32_t *out = pp->resolve_scratch, other = 0;
+    pynames_resolve(pp->names, k, pp->generation, out, &other);  /* on failure: code ids */
     for (uint32_t i = 0; i < k; i++) pp->frames[i].code = out[i];
+    return other;
 }
 
 /* ---- a stack's frames ---- */
 
-int pycode_resolve(py_process *pp, uint32_t n) {
+int pycode_resolve(py_process *pp, uint32_t n, bool strict) {
     uint32_t *codes = (uint32_t *)pp->resolve_scratch;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t addr = pp->raw[i].code_addr;
@@ -289,7 +291,12 @@ int pycode_resolve(py_process *pp, uint32_t n) {
         pp->frames[out].entry = pp->raw[i].entry;
         out++;
     }
-    name_frames(pp, codes, n);
+    /* A frame whose function object runs another code object was copied
+     * while its slot was being set up for the next call (3.11+ reuse a
+     * returned frame's place at once): the walk is refused and read again.
+     * Only a last try keeps it, named by its code: that is also what a
+     * function whose __code__ was replaced while the frame ran looks like. */
+    if (name_frames(pp, codes, n) && strict) return -1;
     return (int)out;
 }
 

@@ -239,11 +239,17 @@ static int read_ident(const py_names *nm, bool import, uint64_t addr, uint64_t i
 
 /* A function object whose code is the frame's: its __qualname__ and
  * __module__ (NULL unless a str). */
-static uint32_t load_function(py_names *nm, uint64_t addr, uint64_t code_addr) {
+/* The function object at addr, when it runs code_addr; *other is set when
+ * it is a function that runs another code object. */
+static uint32_t load_function(py_names *nm, uint64_t addr, uint64_t code_addr, bool *other) {
     const py_layout *L = nm->L;
     name_entry e = {.addr = addr, .live = true};
     if (read_ident(nm, false, addr, e.ident)) return 0;
-    if ((nm->func_type && e.ident[0] != nm->func_type) || e.ident[1] != code_addr) return 0;
+    if (nm->func_type && e.ident[0] != nm->func_type) return 0;
+    if (e.ident[1] != code_addr) {
+        *other = true;
+        return 0;
+    }
     e.qual_addr = e.ident[2];
     if (!plausible(e.qual_addr) ||
         proc_read(nm->pid, e.qual_addr + L->unicode_hash, &e.qual_hash, sizeof e.qual_hash))
@@ -310,8 +316,8 @@ pyname_frame *pynames_frames(py_names *nm) { return nm->frames; }
 /* ---- naming a stack ---- */
 
 /* The entry naming frame f (loaded when new), or 0 when the code's own
- * names stand. */
-static uint32_t entry_for(py_names *nm, const pyname_frame *f, uint32_t generation) {
+ * names stand; *other as load_function's. */
+static uint32_t entry_for(py_names *nm, const pyname_frame *f, uint32_t generation, bool *other) {
     uint64_t tag = nm->L->stackref_tag_mask;
     uint32_t k;
     if (f->code_function && strcmp(f->code_function, "_find_and_load") == 0 &&
@@ -326,7 +332,7 @@ static uint32_t entry_for(py_names *nm, const pyname_frame *f, uint32_t generati
         if (!plausible(fn)) return 0;
         k = find_entry(nm, fn);
         if (k && !nm->e[k].import && nm->e[k].ident[1] == f->code_addr) return k;
-        k = load_function(nm, fn, f->code_addr);
+        k = load_function(nm, fn, f->code_addr, other);
     }
     if (k) nm->e[k].checked = generation;
     return k;
@@ -380,9 +386,10 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
             for (uint32_t m = 0; m < n; m++) {
                 if (nm->ent_of[m] != old) continue;
                 if (!fresh && nm->e[old].live) {
+                    bool other = false;   /* verify() keeps the code's names then */
                     fresh = nm->e[old].import ? load_import(nm, nm->e[old].addr)
                                               : load_function(nm, nm->e[old].addr,
-                                                              nm->frames[m].code_addr);
+                                                              nm->frames[m].code_addr, &other);
                     if (fresh) nm->e[fresh].checked = generation;
                     else free_entry(&nm->e[old]);   /* no longer what was cached */
                 }
@@ -453,10 +460,15 @@ static uint32_t view_of(py_names *nm, uint32_t k, uint32_t code) {
     return e->memo_view;
 }
 
-int pynames_resolve(py_names *nm, uint32_t n, uint32_t generation, uint32_t *out) {
+int pynames_resolve(py_names *nm, uint32_t n, uint32_t generation, uint32_t *out,
+                    uint32_t *other_code) {
     if (n > PY_MAX_DEPTH) n = PY_MAX_DEPTH;
-    for (uint32_t i = 0; i < n; i++)
-        nm->ent_of[i] = nm->frames[i].code ? entry_for(nm, &nm->frames[i], generation) : 0;
+    *other_code = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        bool other = false;
+        nm->ent_of[i] = nm->frames[i].code ? entry_for(nm, &nm->frames[i], generation, &other) : 0;
+        *other_code += other;
+    }
     verify(nm, n, generation);
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {

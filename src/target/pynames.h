@@ -65,9 +65,14 @@ typedef struct {
 pyname_frame *pynames_frames(py_names *nm);
 /* Names in[0..n) (from pynames_frames): out[i] is a view id, or in[i].code
  * when the code's own names stand. generation: the sample's, so that each
- * entry is verified once per sample. Returns 0, or -1 on allocation failure
- * (then out[i] = in[i].code for all i). */
-int pynames_resolve(py_names *nm, uint32_t n, uint32_t generation, uint32_t *out);
+ * entry is verified once per sample. *other_code counts the frames whose
+ * function object runs another code object than the frame: a frame caught
+ * while it was being set up for another call (its slot reused), unless
+ * the function's __code__ was replaced while the frame ran; the code's own
+ * names stand for them. Returns 0, or -1 on allocation failure (then
+ * out[i] = in[i].code for all i). */
+int pynames_resolve(py_names *nm, uint32_t n, uint32_t generation, uint32_t *out,
+                    uint32_t *other_code);
 
 typedef struct {
     uint32_t code;            /* code cache id the view names */

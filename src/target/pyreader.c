@@ -65,15 +65,67 @@ static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id) {
 
 /* ---- the speculative read (see spec_memo) ---- */
 
+/* The most pieces check_pieces adds. */
+#define CHECK_PIECES (2 * SPEC_CODES + 2 * PYNAMES_SPEC_MAX)
+
+/* The pieces that re-check what named the last sample's frames: each code
+ * object's identity and its name's hash, then the function objects of the
+ * naming views (pynames.h). They must be copied after the frames that use
+ * them: 3.11+ add them to the speculative read after the data stack, 3.8-3.10
+ * to the frame chain's batched read (chainread.h). Returns how many were
+ * added at local/remote (at most max); *names_at is the first of the
+ * function objects'. */
+static int check_pieces(py_process *pp, struct iovec *local, struct iovec *remote, int max,
+                        int *names_at) {
+    const py_layout *L = &pp->off;
+    const spec_memo *m = &pp->spec;
+    uint32_t lo, hi;
+    pycode_ident_span(L, &lo, &hi);
+    int n = 0;
+    for (uint32_t i = 0; i < m->ncodes && n + 2 <= max; i++) {
+        const code_entry *c = &pp->codes[m->codes[i]];
+        if (!c->addr) c = &pp->codes[m->codes[0]];  /* replaced since: harmless filler */
+        local[n] = (struct iovec){pp->verify_buf[i], hi - lo};
+        remote[n++] = (struct iovec){(void *)(uintptr_t)(c->addr + lo), hi - lo};
+        local[n] = (struct iovec){&pp->got.hashes[i], 8};
+        remote[n++] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash), 8};
+    }
+    *names_at = n;
+    if (pp->names && n < max)
+        n += (int)pynames_spec_add(pp->names, m->views, m->nviews, local + n, remote + n,
+                                   (uint32_t)(max - n));
+    return n;
+}
+
+/* Marks checked for this sample (verify_codes and pynames skip them) the
+ * code and function objects whose pieces were copied whole (full[i], as
+ * check_pieces laid them out) and still match the cache. */
+static void check_results(py_process *pp, const bool *full, int npieces, int names_at) {
+    const py_layout *L = &pp->off;
+    const spec_memo *m = &pp->spec;
+    uint32_t lo, hi;
+    pycode_ident_span(L, &lo, &hi);
+    for (uint32_t i = 0; i < m->ncodes && (int)(2 * i + 1) < names_at; i++) {
+        code_entry *c = &pp->codes[m->codes[i]];
+        uint64_t now[IDENT_FIELDS];
+        if (!full[2 * i] || !full[2 * i + 1]) continue;
+        pycode_ident_of(L, pp->verify_buf[i], lo, now);
+        if (!memcmp(now, c->ident, sizeof now) && pp->got.hashes[i] == c->name_hash)
+            c->checked = pp->generation;
+    }
+    if (pp->names && npieces > names_at)
+        pynames_spec_check(pp->names, full + names_at, pp->generation);
+}
+
 /* Reads, in one call and in the order a plain sample would, everything the
- * last sample's first thread needed; fills pp->got. */
+ * last sample's first thread needed; fills pp->got. Before 3.11 that is the
+ * thread list head and the thread state: the frames, and the checks that
+ * must follow them, are the chain's batched read (read_stack). */
 static void spec_read(py_process *pp, uint32_t tneed) {
     const py_layout *L = &pp->off;
     spec_memo *m = &pp->spec;
     spec_got *g = &pp->got;
-    uint32_t lo, hi;
-    pycode_ident_span(L, &lo, &hi);
-    enum { MAXP = 4 + SPEC_FAR + 2 * SPEC_CODES + 2 * PYNAMES_SPEC_MAX + 1 };
+    enum { MAXP = 4 + SPEC_FAR + CHECK_PIECES + 1 };
     struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g, 0, offsetof(spec_got, head_val));
@@ -87,31 +139,20 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     uint32_t need = pywalk_iframe_need(pp);
     if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
     for (uint32_t i = 0; i < m->nfar; i++) SPEC_IOV(g->far_buf[i], m->far[i], need);
-    int first_code = n;
-    for (uint32_t i = 0; i < m->ncodes; i++) {
-        const code_entry *c = &pp->codes[m->codes[i]];
-        if (!c->addr) c = &pp->codes[m->codes[0]];  /* replaced since: harmless filler */
-        SPEC_IOV(pp->verify_buf[i], c->addr + lo, hi - lo);
-        SPEC_IOV(&g->hashes[i], c->name_addr + L->unicode_hash, 8);
-    }
-    /* The function objects that named the frames, after the frames as
-     * pynames_resolve reads them. */
-    int first_name = n;
-    if (pp->names)
-        n += (int)pynames_spec_add(pp->names, m->views, m->nviews, local + n, remote + n,
-                                   (uint32_t)(MAXP - 1 - n));
-    int names_end = n;
+    int first_check = n, names_at = 0;
+    if (pp->minor >= 11) n += check_pieces(pp, local + n, remote + n, CHECK_PIECES, &names_at);
+    int checks_end = n;
     /* Last, as late in the call as can be: the leaf frame's instruction
      * pointer once more (see thread_ran). It lies inside the window. */
     uint64_t instr_at = m->leaf + L->iframe_instr;
     bool want_instr = m->leaf && m->win_hi && instr_at >= m->win_lo && instr_at + 8 <= m->win_hi;
     if (want_instr) SPEC_IOV(&g->instr1, instr_at, 8);
 #undef SPEC_IOV
-    /* The code objects and function objects are checked after the frames
-     * and in any order among themselves: they may be merged into fewer
-     * pieces (a function's name is often its code's, read twice). */
+    /* The checks come after the frames and in any order among themselves:
+     * they may be merged into fewer pieces (a function's name is often its
+     * code's, read twice). */
     bool full[MAXP];
-    proc_gather(pp->pid, local, remote, (size_t)n, (size_t)first_code, (size_t)names_end, full);
+    proc_gather(pp->pid, local, remote, (size_t)n, (size_t)first_check, (size_t)checks_end, full);
     int k = 0;
     g->head = full[k++];
     if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;
@@ -122,16 +163,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         pp->win_end = m->win_hi;
     }
     for (uint32_t i = 0; i < m->nfar; i++) g->far[i] = full[k++];
-    for (uint32_t i = 0; i < m->ncodes; i++) {
-        code_entry *c = &pp->codes[m->codes[i]];
-        uint64_t now[IDENT_FIELDS];
-        if (!full[first_code + 2 * i] || !full[first_code + 2 * i + 1]) continue;
-        pycode_ident_of(L, pp->verify_buf[i], lo, now);
-        if (!memcmp(now, c->ident, sizeof now) && g->hashes[i] == c->name_hash)
-            c->checked = pp->generation;   /* verify_codes() skips it */
-    }
-    if (pp->names) pynames_spec_check(pp->names, full + first_name, pp->generation);
-    g->instr = want_instr && g->window && full[names_end];
+    check_results(pp, full + first_check, checks_end - first_check, names_at);
+    g->instr = want_instr && g->window && full[checks_end];
     if (g->instr) g->instr0 = rd_u64(pp->window, (uint32_t)(instr_at - m->win_lo));
 }
 
@@ -140,19 +173,20 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
     const py_layout *L = &pp->off;
     spec_memo *m = &pp->spec;
     *m = (spec_memo){.ts = ts};
-    /* Before 3.11 only the thread state: the frame chain is read by
-     * chainread.h, and code objects must be checked after the frames. */
-    if (pp->minor <= 10) return;
-    m->cframe = pp->minor <= 12 ? rd_u64(tbuf, L->tstate_frame) : 0;
-    if (pp->walk_hi > pp->walk_lo) {
-        /* Up to the end of the page: a deeper leaf is often still inside. */
-        uint64_t top = (pp->walk_hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-        if (top - pp->walk_lo > sizeof pp->window) top = pp->walk_lo + sizeof pp->window;
-        if (top >= pp->walk_hi) m->win_lo = pp->walk_lo, m->win_hi = top;
+    /* Before 3.11 the frame chain is chainread.h's own speculation: only
+     * the thread state, and the objects to check after the frames. */
+    if (pp->minor >= 11) {
+        m->cframe = pp->minor <= 12 ? rd_u64(tbuf, L->tstate_frame) : 0;
+        if (pp->walk_hi > pp->walk_lo) {
+            /* Up to the end of the page: a deeper leaf is often still inside. */
+            uint64_t top = (pp->walk_hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+            if (top - pp->walk_lo > sizeof pp->window) top = pp->walk_lo + sizeof pp->window;
+            if (top >= pp->walk_hi) m->win_lo = pp->walk_lo, m->win_hi = top;
+        }
+        m->nfar = pp->walk_nfar;
+        memcpy(m->far, pp->walk_far, sizeof m->far);
+        m->leaf = pp->walk_leaf;
     }
-    m->nfar = pp->walk_nfar;
-    memcpy(m->far, pp->walk_far, sizeof m->far);
-    m->leaf = pp->walk_leaf;
     m->ncodes = m->nviews = 0;
     /* name_frames() left view ids (pynames.h) in the scratch: the code
      * objects to re-check are the ones behind them, and the views' own
@@ -196,14 +230,23 @@ static py_status errno_status(void) {
 }
 
 /* Walks and resolves the stack of the thread state copied in tbuf. */
-static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_thread_stack *st) {
+static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_thread_stack *st,
+                      bool checks, bool strict) {
     const py_layout *L = &pp->off;
     uint64_t frame = rd_u64(tbuf, L->tstate_frame);
     int rc = 0;
     st->depth = 0;
     st->truncated = false;
     if (pp->minor <= 10) {
-        rc = pywalk_frame_objects(pp, ts, frame, &st->depth, &st->truncated);
+        /* The last sample's code objects (and naming views) are checked in
+         * the chain's batched read, after its frames: no call of their own. */
+        struct iovec xl[CHECK_PIECES], xr[CHECK_PIECES];
+        bool xf[CHECK_PIECES];
+        int names_at = 0;
+        chain_extra x = {xl, xr, 0, xf};
+        if (checks) x.n = (uint32_t)check_pieces(pp, xl, xr, CHECK_PIECES, &names_at);
+        rc = pywalk_frame_objects(pp, ts, frame, &st->depth, &st->truncated, x.n ? &x : NULL);
+        if (x.n) check_results(pp, xf, (int)x.n, names_at);
     } else {
         if (pp->minor <= 12 && frame) {  /* 3.11/3.12: through _PyCFrame */
             uint64_t cur = 0;
@@ -218,7 +261,7 @@ static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_threa
         if (!rc) rc = pywalk_interpreter_frames(pp, frame, &st->depth, &st->truncated);
     }
     if (!rc) {
-        int got = pycode_resolve(pp, st->depth);
+        int got = pycode_resolve(pp, st->depth, strict);
         if (got < 0) return -1;
         st->depth = (uint32_t)got;
     }
@@ -277,15 +320,16 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
                                         : tid_of_pthread(pp, st.thread_id);
     /* The target runs on while we read: a stack caught mid-change is
      * read again, from a fresh thread state, before it is dropped. */
-    int rc = read_stack(pp, ts, tbuf, &st);
-    st.running = batched && !rc && thread_ran(pp);
+    int rc = read_stack(pp, ts, tbuf, &st, first && ts == pp->spec.ts, true);
+    st.running = !rc && (pp->minor <= 10 ? pp->chain_ran : batched && thread_ran(pp));
     pp->got.cur = pp->got.window = pp->got.instr = false;  /* a retry reads afresh */
     /* Up to four more times: a stack that changes every few
      * microseconds (start-up, imports) is often caught whole at a
      * later try, which costs one batched read (the refused walk left
-     * its addresses). A try only follows a failed one. */
+     * its addresses). A try only follows a failed one; the last keeps a
+     * frame whose function object runs another code (pycode_resolve). */
     for (int again = 0; rc && again < 4 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++)
-        rc = read_stack(pp, ts, tbuf, &st);
+        rc = read_stack(pp, ts, tbuf, &st, false, again < 3);
     if (first) {
         if (rc) pp->spec = (spec_memo){0};
         else spec_remember(pp, ts, tbuf, st.depth);

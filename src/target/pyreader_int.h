@@ -144,6 +144,7 @@ struct py_process {
     uint32_t walk_nfar;
     uint64_t walk_leaf;            /* and the first frame it read; 0 = none */
     uint32_t chain_lo;       /* the first byte of a frame object it copies */
+    bool chain_ran;          /* its last walk saw the leaf frame execute (head_moved) */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
 
     /* Interpreter states, re-read by py_refresh(): sub-interpreters come and
@@ -166,15 +167,19 @@ void pycode_ident_of(const py_layout *L, const uint8_t *head, uint32_t base, uin
 /* Turns pp->raw[0..n) into pp->frames[]: cached code objects (verified,
  * reloaded when stale), lines from their tables, names from pynames. Leaves
  * the frames' ids in pp->resolve_scratch. Returns the number of frames, or
- * -1 when the stack does not hold together and must be dropped. */
-int pycode_resolve(py_process *pp, uint32_t n);
+ * -1 when the stack does not hold together and must be read again; with
+ * strict, that includes a frame whose function object runs another code
+ * object (see pycode.c). */
+int pycode_resolve(py_process *pp, uint32_t n, bool strict);
 
 /* ---- pywalk.c: the frame walkers, filling pp->raw[] leaf first ---- */
 
 /* <= 3.10: the PyFrameObject chain starting at frame, whose thread state ts
- * held it. 0, or -1 when the chain could not be read whole. */
+ * held it, with extra pieces (NULL: none) read in the same call after the
+ * frames (chainread.h). Sets pp->chain_ran. 0, or -1 when the chain could
+ * not be read whole. */
 int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
-                         bool *truncated);
+                         bool *truncated, const chain_extra *extra);
 /* 3.11+: the _PyInterpreterFrame list starting at frame. 0, or -1. */
 int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated);
 /* Bytes of a _PyInterpreterFrame the walk reads, naming fields included. */

@@ -40,11 +40,13 @@ static void raw_names(const py_process *pp, raw_frame *r, const uint8_t *f) {
 /* ---- frames, <= 3.10: one heap PyFrameObject per frame ---- */
 
 /* The chain is read by chainread.h: the frames at the addresses of the last
- * sample in one call, verified, and refused when torn. ts is the thread
- * state whose frame pointer held frame. */
+ * sample in one call, verified, and refused when torn; extra pieces (NULL:
+ * none) ride at the end of that call. ts is the thread state whose frame
+ * pointer held frame. */
 int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
-                         bool *truncated) {
+                         bool *truncated, const chain_extra *extra) {
     const py_layout *L = &pp->off;
+    pp->chain_ran = false;
     if (!frame) {
         *depth = 0;
         return 0;
@@ -61,12 +63,15 @@ int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *
             lo = 0;
             if (raw_names_need(pp) > hi) hi = raw_names_need(pp);
         }
-        chain_layout cl = {lo, hi - lo, L->frame_back, L->frame_code};
+        chain_layout cl = {lo, hi - lo, L->frame_back, L->frame_code, L->frame_lasti};
         if (!(pp->chain = chain_new(pp->pid, &cl, PY_MAX_DEPTH))) return -1;
         pp->chain_lo = lo;
     }
     chain_result r;
-    if (chain_read(pp->chain, ts, ts + L->tstate_frame, frame, &r)) return -1;
+    if (chain_read(pp->chain, ts, ts + L->tstate_frame, frame, extra, &r)) return -1;
+    /* Before 3.11 the eval loop stores the instruction index in the frame
+     * object at every instruction. */
+    pp->chain_ran = r.head_moved;
     uint32_t lo = pp->chain_lo;
     for (uint32_t i = 0; i < r.n; i++) {
         const uint8_t *f = r.records[i];

@@ -39,7 +39,9 @@ static void make_func(const py_layout *L, uint64_t qualname) {
 static const char *name_now(py_names *nm, uint32_t gen, uint32_t *view) {
     pyname_frame *in = pynames_frames(nm);
     in[0] = (pyname_frame){1, addr(code_obj), "code_name", "file.py", addr(func_obj), 0};
-    CHECK_EQ_INT(pynames_resolve(nm, 1, gen, view), 0);
+    uint32_t other = 0;
+    CHECK_EQ_INT(pynames_resolve(nm, 1, gen, view, &other), 0);
+    CHECK_EQ_INT(other, 0);
     const pyname_view *v = pynames_view(nm, *view);
     return v ? v->function : NULL;
 }
@@ -132,9 +134,38 @@ TEST(unread_piece_verifies_nothing) {
     pynames_free(nm);
 }
 
+/* A frame whose function object runs another code object (its slot was
+ * being set up for another call when copied): counted, and named by its
+ * code, never by that other function's name. */
+TEST(function_running_another_code_is_counted) {
+    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
+    CHECK(L != NULL);
+    if (!L) return;
+    make_str(L, name_a, "concatenate", 3333);
+    make_func(L, addr(name_a));
+    put_u64(func_obj, L->func_code, addr(code_obj) + 64);   /* another code object */
+    py_names *nm = pynames_new(getpid(), L, 12, 0, 0);
+    CHECK(nm != NULL);
+    if (!nm) return;
+    pyname_frame *in = pynames_frames(nm);
+    in[0] = (pyname_frame){1, addr(code_obj), "public_api", "file.py", addr(func_obj), 0};
+    uint32_t view = 0, other = 0;
+    CHECK_EQ_INT(pynames_resolve(nm, 1, 1, &view, &other), 0);
+    CHECK_EQ_INT(other, 1);
+    CHECK_EQ_INT(view, 1);   /* the code's own id: its names stand */
+    /* The same function running the frame's code: named by it, not counted. */
+    put_u64(func_obj, L->func_code, addr(code_obj));
+    CHECK_EQ_INT(pynames_resolve(nm, 1, 2, &view, &other), 0);
+    CHECK_EQ_INT(other, 0);
+    const pyname_view *v = pynames_view(nm, view);
+    CHECK(v && v->function && !strcmp(v->function, "concatenate"));
+    pynames_free(nm);
+}
+
 int main(void) {
     RUN(unchanged_function_is_verified_by_the_speculative_read);
     RUN(changed_function_is_left_to_the_full_verification);
     RUN(unread_piece_verifies_nothing);
+    RUN(function_running_another_code_is_counted);
     return check_summary();
 }
