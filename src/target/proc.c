@@ -131,8 +131,10 @@ size_t proc_gather(pid_t pid, const struct iovec *local, const struct iovec *rem
         memset(full, 0, n * sizeof *full);
         return 0;
     }
-    if (n > GATHER_CAP) {   /* a batch of checks, not a sample: read as it is */
-        ssize_t got = proc_readv(pid, local, remote, n);
+    /* Nothing to merge, or a batch of checks rather than a sample: read as
+     * it is, straight from the caller's arrays. */
+    if (hi - lo < 2 || n > GATHER_CAP) {
+        ssize_t got = n ? proc_readv(pid, local, remote, n) : 0;
         for (size_t i = 0; i < n; i++) {
             full[i] = got >= (ssize_t)local[i].iov_len;
             got = full[i] ? got - (ssize_t)local[i].iov_len : 0;

@@ -1,11 +1,13 @@
 /* Unit tests for chainread.c, reading linked records of this very process
  * (process_vm_readv on our own pid). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chainread.h"
@@ -155,8 +157,9 @@ TEST(extra_pieces_ride_the_batch_after_the_records) {
 /* head_moved: the head's moving field differs between the batch's first
  * copy and the check's. Still: never. Changed by a running thread while
  * we read: seen (it changes every few nanoseconds, the copies are
- * microseconds apart; a few hundred tries allow for the writer not being
- * scheduled). */
+ * microseconds apart). The writer must run at the same time as the read,
+ * on the other CPU: on a busy machine that can take a while, so the tries
+ * go on for up to 5 s. */
 static atomic_int stop_writer;
 
 static void *writer(void *arg) {
@@ -181,9 +184,15 @@ TEST(head_moved_says_whether_the_owner_ran) {
     pthread_t t;
     CHECK_EQ_INT(pthread_create(&t, NULL, writer, (void *)&pool[0].line), 0);
     bool seen = false;
-    for (int i = 0; i < 500 && !seen; i++) {
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; !seen; i++) {
         if (read_lines(c, lines, &r) == 0) seen = r.head_moved;
-        if (i % 50 == 49) usleep(1000);   /* let the writer get a CPU */
+        if (i % 64 == 63) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - t0.tv_sec >= 5) break;
+            sched_yield();   /* let the writer get a CPU */
+        }
     }
     atomic_store(&stop_writer, 1);
     pthread_join(t, NULL);
