@@ -40,6 +40,15 @@ class LineResult(unittest.TextTestResult):
         self._line("ERROR", test)
         self.stream.write(self._exc_info_to_string(err, test) + "\n")
 
+    def addSubTest(self, test, subtest, err):
+        # A failing subtest counts as a failure of its test: show it like one
+        # (the base class would count it silently at this verbosity).
+        unittest.TestResult.addSubTest(self, test, subtest, err)
+        if err is not None:
+            failed = issubclass(err[0], test.failureException)
+            self._line("FAIL" if failed else "ERROR", subtest)
+            self.stream.write(self._exc_info_to_string(err, subtest) + "\n")
+
     def addSkip(self, test, reason):
         unittest.TestResult.addSkip(self, test, reason)
         self._line("SKIP", test, f": {reason}")

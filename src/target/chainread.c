@@ -313,6 +313,7 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
                const chain_extra *extra, chain_result *out) {
     out->n = 0;
     out->truncated = out->head_moved = false;
+    out->singles = 0;
     out->records = c->records;
     if (extra) memset(extra->full, 0, extra->n * sizeof *extra->full);
     if (extra && extra->n > CHAIN_MAX_EXTRA) extra = NULL;   /* a caller's bug: none read */
@@ -329,7 +330,10 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
     uint8_t head_now[CHAIN_MAX_SPAN];
     bool tail = read_batch(c, head, anchor, prev, m, &anchor_now, head_now, extra);
     uint32_t n = 0;
-    if (walk(c, memo, prev, m, head, &tail, &n, out)) return -1;
+    uint64_t singles0 = c->singles;
+    int walked = walk(c, memo, prev, m, head, &tail, &n, out);
+    out->singles = (uint32_t)(c->singles - singles0);
+    if (walked) return -1;
     /* A record read on its own came after the extra pieces: they were not
      * copied after every record. */
     if (extra && !tail) memset(extra->full, 0, extra->n * sizeof *extra->full);

@@ -47,6 +47,7 @@ typedef struct {
      * check's copy, which follows every other record: whoever owns the
      * chain (the thread whose frames they are) ran during the read. */
     bool head_moved;
+    uint32_t singles;        /* records read on their own, not from the batch */
     /* copies of bytes [lo, lo + span) of each record; valid until the next call */
     const uint8_t *const *records;
 } chain_result;

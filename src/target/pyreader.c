@@ -186,6 +186,8 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
         m->nfar = pp->walk_nfar;
         memcpy(m->far, pp->walk_far, sizeof m->far);
         m->leaf = pp->walk_leaf;
+    } else {
+        m->chain_whole = pp->chain_whole;
     }
     m->ncodes = m->nviews = 0;
     /* name_frames() left view ids (pynames.h) in the scratch: the code
@@ -239,12 +241,17 @@ static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_threa
     st->truncated = false;
     if (pp->minor <= 10) {
         /* The last sample's code objects (and naming views) are checked in
-         * the chain's batched read, after its frames: no call of their own. */
+         * the chain's batched read, after its frames: no call of their own.
+         * Only when the last walk read every frame from its batch: while
+         * the stack changes (start-up, imports) frames are read on their
+         * own after it, the checks would not count, and the longer call
+         * would leave the chain more time to change before its check. */
         struct iovec xl[CHECK_PIECES], xr[CHECK_PIECES];
-        bool xf[CHECK_PIECES];
+        bool xf[CHECK_PIECES] = {0};   /* unread when there is no chain to walk */
         int names_at = 0;
         chain_extra x = {xl, xr, 0, xf};
-        if (checks) x.n = (uint32_t)check_pieces(pp, xl, xr, CHECK_PIECES, &names_at);
+        if (checks && pp->spec.chain_whole)
+            x.n = (uint32_t)check_pieces(pp, xl, xr, CHECK_PIECES, &names_at);
         rc = pywalk_frame_objects(pp, ts, frame, &st->depth, &st->truncated, x.n ? &x : NULL);
         if (x.n) check_results(pp, xf, (int)x.n, names_at);
     } else {

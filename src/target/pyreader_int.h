@@ -86,6 +86,7 @@ typedef struct {
     uint32_t views[PYNAMES_SPEC_MAX];
     uint32_t nviews;
     uint64_t leaf;        /* its leaf frame (see spec_got.instr) */
+    bool chain_whole;     /* <= 3.10: its frames all came from the chain's batch */
 } spec_memo;
 
 typedef struct {
@@ -145,6 +146,7 @@ struct py_process {
     uint64_t walk_leaf;            /* and the first frame it read; 0 = none */
     uint32_t chain_lo;       /* the first byte of a frame object it copies */
     bool chain_ran;          /* its last walk saw the leaf frame execute (head_moved) */
+    bool chain_whole;        /* and read every frame from its batch */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
 
     /* Interpreter states, re-read by py_refresh(): sub-interpreters come and

@@ -46,7 +46,7 @@ static void raw_names(const py_process *pp, raw_frame *r, const uint8_t *f) {
 int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
                          bool *truncated, const chain_extra *extra) {
     const py_layout *L = &pp->off;
-    pp->chain_ran = false;
+    pp->chain_ran = pp->chain_whole = false;
     if (!frame) {
         *depth = 0;
         return 0;
@@ -72,6 +72,7 @@ int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *
     /* Before 3.11 the eval loop stores the instruction index in the frame
      * object at every instruction. */
     pp->chain_ran = r.head_moved;
+    pp->chain_whole = r.singles == 0;
     uint32_t lo = pp->chain_lo;
     for (uint32_t i = 0; i < r.n; i++) {
         const uint8_t *f = r.records[i];

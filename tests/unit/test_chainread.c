@@ -139,9 +139,11 @@ TEST(extra_pieces_ride_the_batch_after_the_records) {
      * were not copied after every record: none counts. */
     CHECK_EQ_INT(read_with_extra(c, got, full, &r), 0);
     CHECK(!full[0] && !full[1] && !full[2]);
+    CHECK_EQ_INT(r.singles, 2);
     /* Second walk: the whole chain from the batch, extras after it. */
     CHECK_EQ_INT(read_with_extra(c, got, full, &r), 0);
     CHECK_EQ_INT(r.n, 3);
+    CHECK_EQ_INT(r.singles, 0);
     CHECK(full[0] && full[1] && full[2]);
     CHECK(got[0] == 333 && got[1] == 222 && got[2] == 111);
     /* A record not in the last chain (the head always is: it comes first
