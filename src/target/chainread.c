@@ -203,7 +203,7 @@ static int remember(chain_memo *memo, const uint64_t *chain, uint32_t n) {
         memo->addrs = a;
         memo->cap = ncap;
     }
-    memcpy(memo->addrs, chain, n * sizeof *chain);
+    if (n) memcpy(memo->addrs, chain, n * sizeof *chain);   /* addrs is NULL until a first chain */
     memo->n = n;
     return 0;
 }
