@@ -64,6 +64,19 @@ class Profile:
         return {f["function"] for f in self.frames}
 
 
+def assert_wall_line_of_unchanged_run(test, wall):
+    """The verdict's wall-time line for an unchanged run: within the usual
+    spread, or outside it with the reason it is not counted (faster; the CPU
+    time stayed within its spread; the runner was busier than usual; less
+    than the regression threshold over the usual median)."""
+    if "within the usual spread" in wall:
+        return
+    print(f"\n  note: unchanged run outside the wall-time spread on this machine: {wall}")
+    reasons = ("below the usual spread", "CPU time stayed within its usual spread",
+               "the runner was busier than usual", "regression threshold over its usual median: not counted")
+    test.assertTrue(any(r in wall for r in reasons), wall)
+
+
 def line_of(path, marker):
     """Line number of the line containing marker (e.g. '# SPIN-alpha')."""
     with open(path, encoding="utf-8") as f:

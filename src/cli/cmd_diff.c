@@ -203,7 +203,13 @@ static void put_resources(FILE *out, const cmp_result *r, bool md) {
     const char *nl = md ? "\n\n" : "\n";
     if (r->wall.known) {
         put_resource(out, "Wall time", &r->wall, false, th, md);
-        if (r->wall.level == CMP_LEVEL_ABOVE && r->cpu.known)
+        if (r->wall.level == CMP_LEVEL_ABOVE && r->wall_by_busier)
+            fputs(r->cpu.known ? ", and the script's CPU time grew too, but the runner was busier than usual "
+                                 "(below): not counted"
+                               : ", but the runner was busier than usual (below): not counted", out);
+        else if (r->wall_small)
+            fprintf(out, ", but less than the %.0f%% regression threshold over its usual median: not counted", th);
+        else if (r->wall.level == CMP_LEVEL_ABOVE && r->cpu.known)
             fputs(r->wall_by_imports ? ", and the script's CPU time grew by about what the slower imports took"
                   : r->wall_flag ? ", and the script's CPU time grew too: it did more work"
                   : r->cpu.by_history ? ", but the script's CPU time stayed within its usual spread: "
@@ -219,6 +225,13 @@ static void put_resources(FILE *out, const cmp_result *r, bool md) {
     if (r->rss.known) {
         put_resource(out, "Peak memory", &r->rss, true, th, md);
         fprintf(out, ".%s", nl);
+    }
+    if (r->busier) {
+        fprintf(out, "Runner: other processes kept %.1f ", r->load_new);
+        if (r->load_cpus > 0) fprintf(out, "of its %d ", r->load_cpus);
+        fprintf(out, "CPUs busy during this run (usually %.1f%s): they share the caches, memory and CPUs, "
+                     "stretching wall time and CPU time alike.%s",
+                r->load_usual, r->load_runs > 1 ? ", the median of past runs" : "", nl);
     }
     if (!r->cpu.known)
         fprintf(out, "%sCPU time and peak memory: not in %s profile (recorded by csprof from this version on, "

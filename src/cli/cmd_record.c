@@ -305,6 +305,8 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     m->cpu_user_seconds = r->child_user_seconds;
     m->cpu_system_seconds = r->child_system_seconds;
     m->max_rss_bytes = r->child_max_rss_bytes;
+    m->other_load = r->other_load;
+    m->runner_cpus = r->runner_cpus;
     if (!r->python_processes || prof_total_samples(p) == 0) {
         char note[300];
         if (r->python_processes)

@@ -429,10 +429,11 @@ static size_t history_shares(const cmp_func *f, const cmp_history *h, bool total
  * outside the function's usual spread over the history: past unchanged
  * runs that vary as much say the baseline, not the code, was unusual. */
 static cmp_direction against_history(const cmp_func *f, const cmp_history *h, bool total,
-                                     cmp_direction d, double new_pct, double *scratch) {
+                                     cmp_direction d, double new_pct, uint64_t n_new, double *scratch) {
     if (d == CMP_SAME) return d;
     cmp_band b;
     if (cmp_share_band(scratch, history_shares(f, h, total, scratch), &b) < CMP_MIN_HISTORY) return d;
+    cmp_share_band_floor(&b, n_new);
     return new_pct >= b.lo && new_pct <= b.hi ? CMP_SAME : d;
 }
 
@@ -547,6 +548,27 @@ static double cpu_of(const profile *p) {
     return m->rusage_known ? m->cpu_user_seconds + m->cpu_system_seconds : 0;
 }
 
+/* How busy the rest of the runner was, against its usual (cmp_result). */
+static void judge_runner(const profile *base, const profile *new_p, const cmp_history *h, cmp_result *out) {
+    const prof_meta *mb = prof_meta_get(base), *mn = prof_meta_get(new_p);
+    out->load_new = mn->other_load;
+    out->load_usual = -1;
+    out->load_cpus = mn->runner_cpus;
+    size_t n = 0, nh = h && h->other_load ? h->n : 0;
+    double *v = malloc((nh + 1) * sizeof *v);
+    if (!v) return;   /* unknown: nothing withheld */
+    for (size_t i = 0; i < nh; i++)
+        if (isfinite(h->other_load[i]) && h->other_load[i] >= 0) v[n++] = h->other_load[i];
+    if (mb->other_load >= 0) v[n++] = mb->other_load;
+    if (n) out->load_usual = cmp_median(v, n);
+    free(v);
+    out->load_runs = n;
+    if (out->load_new < 0 || out->load_usual < 0) return;
+    double margin = CMP_BUSIER_FRACTION * out->load_cpus;
+    if (margin < CMP_BUSIER_MIN_CPUS) margin = CMP_BUSIER_MIN_CPUS;
+    out->busier = out->load_new - out->load_usual >= margin;
+}
+
 static void judge_resources(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out) {
     out->base_wall = wall_of(base, out->base_samples + out->imports.base + out->imports.startup_base);
     out->new_wall = wall_of(new_p, out->new_samples + out->imports.new_n + out->imports.startup_new);
@@ -561,9 +583,24 @@ static void judge_resources(const profile *base, const profile *new_p, const cmp
     const prof_meta *mb = prof_meta_get(base), *mn = prof_meta_get(new_p);
     cmp_judge(&out->rss, mb->rusage_known ? mb->max_rss_bytes : 0, mn->rusage_known ? mn->max_rss_bytes : 0,
           h ? h->rss : NULL, nh, o->threshold_pct);
-    /* A busy runner stretches wall time, not the script's own CPU time. */
+    /* A busy runner stretches wall time more than the script's own CPU
+     * time; one busier than usual may stretch both. */
     out->wall_flag = out->wall.level == CMP_LEVEL_ABOVE &&
                      !(out->cpu.known && out->cpu.level != CMP_LEVEL_ABOVE);
+    /* Outside a steady history's spread is significant, not yet material:
+     * like a function's time, wall time counts from threshold_pct over its
+     * usual median (a 0.4 s script whose five past runs agree to 1% would
+     * otherwise be called slower at +6%). */
+    if (out->wall_flag && out->wall.by_history &&
+        out->wall.new_v < out->wall.band.median * (1.0 + o->threshold_pct / 100.0)) {
+        out->wall_flag = false;
+        out->wall_small = true;
+    }
+    judge_runner(base, new_p, h, out);
+    if (out->wall_flag && out->busier) {
+        out->wall_flag = false;
+        out->wall_by_busier = true;
+    }
 }
 
 /* ---- the comparison ---- */
@@ -686,8 +723,8 @@ static void classify_functions(const cmp_opts *o, const double spp[2], const dou
         f->self_dir = self;
         f->total_dir = total;
         if (h) {
-            f->self_dir = against_history(f, h, false, self, 100.0 * f->self.p2, scratch);
-            f->total_dir = against_history(f, h, true, total, 100.0 * f->total.p2, scratch);
+            f->self_dir = against_history(f, h, false, self, 100.0 * f->self.p2, out->new_samples, scratch);
+            f->total_dir = against_history(f, h, true, total, 100.0 * f->total.p2, out->new_samples, scratch);
             f->usual = f->self_dir != self || f->total_dir != total;
             out->nusual += f->usual;
         }

@@ -121,6 +121,7 @@ typedef struct {
  * values <= 0 are unknown and skipped. */
 typedef struct {
     const double *wall, *cpu, *rss;   /* seconds, seconds, bytes; any may be NULL */
+    const double *other_load;         /* CPUs (profile.h); < 0 unknown; may be NULL */
     const cmp_run_shares *funcs;      /* n entries, or NULL */
     size_t n;
 } cmp_history;
@@ -136,6 +137,8 @@ int cmp_shares_of(const profile *p, cmp_share **out, size_t *n, double *cutoff_p
 void cmp_shares_free(cmp_share *s, size_t n);
 
 #define CMP_MIN_HISTORY 5
+#define CMP_BUSIER_MIN_CPUS 0.5
+#define CMP_BUSIER_FRACTION 0.125
 #define CMP_SPREAD_K 3.0   /* robust standard deviations that count as outside */
 
 /* The usual spread of a series, the one statistic of the run history (the
@@ -150,6 +153,11 @@ size_t cmp_band_of(const double *v, size_t n, cmp_band *out);
 /* The same for shares (percent), where 0 is a value (the function was not
  * sampled), not unknown; negative values are skipped. */
 size_t cmp_share_band(const double *v, size_t n, cmp_band *out);
+/* Widens a share band to at least +- CMP_SPREAD_K x the sampling noise of
+ * one run of n samples (sqrt(p(1-p)/n) at the median share p): five past
+ * runs may agree more closely than one more run of that size can, by
+ * chance, and their spread is the yardstick of that run. */
+void cmp_share_band_floor(cmp_band *b, uint64_t n);
 
 typedef enum { CMP_LEVEL_UNKNOWN = 0, CMP_LEVEL_BELOW, CMP_LEVEL_WITHIN, CMP_LEVEL_ABOVE } cmp_level;
 
@@ -240,8 +248,22 @@ typedef struct {
     double wall_change_pct;         /* (new-base)/base*100; 0 when base is 0 */
     bool wall_slower, wall_faster;  /* beyond threshold_pct of the baseline (the plain rule) */
     cmp_resource wall, cpu, rss;    /* judged by the history's spread when it is long enough */
-    bool wall_flag;                 /* wall above its usual level, and CPU time too (or unknown) */
+    bool wall_flag;                 /* wall above its usual level (by history: outside the spread
+                                     * and threshold_pct over its median), and CPU time too (or
+                                     * unknown) */
+    bool wall_small;                /* ...but less than threshold_pct over its usual median */
     bool wall_by_imports;           /* ...but no more than the slower imports account for */
+    /* The rest of the runner's load (profile.h other_load), in CPUs: this
+     * run's and the usual one (the median over the history and the
+     * baseline; -1 when unknown), of load_cpus. busier: this run's is
+     * higher by at least max(CMP_BUSIER_MIN_CPUS, CMP_BUSIER_FRACTION x
+     * load_cpus). Other processes then share the caches, memory bandwidth
+     * and CPUs, stretching wall time and the script's CPU time alike, so a
+     * wall time above its usual level is not called (wall_by_busier). */
+    double load_new, load_usual;
+    int load_cpus;
+    size_t load_runs;               /* values load_usual is the median of */
+    bool busier, wall_by_busier;
     cmp_imports imports;
     cmp_lead leads[CMP_MAX_LEADS];  /* lead functions, largest added time first */
     size_t nleads, nleads_all;      /* shown, found */

@@ -28,6 +28,9 @@ long cmp_first_import(const side_map *m, const prof_stack *st);
  * the runner is busy (idle samples are not recorded by default). */
 double cmp_time_ratio(uint64_t x1, double spp1, uint64_t x2, double spp2);
 
+/* The median of v[0..n) (n > 0), sorting v (compare_spread.c). */
+double cmp_median(double *v, size_t n);
+
 typedef struct {
     const cmp_opts *o;
     double spp[2];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compare.h"
+#include "compare_int.h"
 
 static int dbl_cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -15,6 +16,11 @@ static int dbl_cmp(const void *a, const void *b) {
 
 static double median_sorted(const double *v, size_t n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double cmp_median(double *v, size_t n) {
+    qsort(v, n, sizeof *v, dbl_cmp);
+    return median_sorted(v, n);
 }
 
 /* The band of the k values x[] (reordered): what cmp_band_of and
@@ -47,6 +53,17 @@ static size_t band_of(const double *v, size_t n, bool zero_counts, cmp_band *out
     band_core(x, k, out);
     free(x);
     return k;
+}
+
+void cmp_share_band_floor(cmp_band *b, uint64_t n) {
+    if (b->n < CMP_MIN_HISTORY || n == 0) return;
+    double p = b->median / 100.0;
+    if (p < 0) p = 0;
+    if (p > 1) p = 1;
+    double sd = 100.0 * sqrt(p * (1 - p) / (double)n);
+    if (b->median - CMP_SPREAD_K * sd < b->lo) b->lo = b->median - CMP_SPREAD_K * sd;
+    if (b->median + CMP_SPREAD_K * sd > b->hi) b->hi = b->median + CMP_SPREAD_K * sd;
+    if (b->lo < 0) b->lo = 0;
 }
 
 size_t cmp_band_of(const double *v, size_t n, cmp_band *out) { return band_of(v, n, false, out); }

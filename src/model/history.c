@@ -127,6 +127,9 @@ static int run_from_json(json_t *o, hist_run *r) {
     r->wall_seconds = member_num(o, "wall_seconds", 0, 1e9, &bad);
     r->cpu_seconds = opt_num(o, "cpu_seconds", 1e9, &bad);
     r->max_rss_bytes = opt_num(o, "max_rss_bytes", 1e15, &bad);
+    json_t *load = json_object_get(o, "other_load");
+    r->other_load_known = load && !json_is_null(load);
+    if (r->other_load_known) r->other_load = member_num(o, "other_load", 0, 65535, &bad);
     r->samples = (uint64_t)member_num(o, "samples", 0, 1e15, &bad);
     json_t *top = json_object_get(o, "top");
     if (!bad && (!json_is_array(top) || json_array_size(top) > HIST_TOP)) bad = true;
@@ -243,6 +246,7 @@ static json_t *run_to_json(const hist_run *r) {
     if (o && r->cpu_seconds > 0) bad |= json_object_set_new(o, "cpu_seconds", json_real(r->cpu_seconds));
     if (o && r->max_rss_bytes > 0)
         bad |= json_object_set_new(o, "max_rss_bytes", json_integer((json_int_t)r->max_rss_bytes));
+    if (o && r->other_load_known) bad |= json_object_set_new(o, "other_load", json_real(r->other_load));
     if (o && funcs) {
         bad |= json_object_set_new(o, "funcs", funcs);
         bad |= json_object_set_new(o, "funcs_cutoff_pct", json_real(r->funcs_cutoff_pct));
@@ -298,6 +302,8 @@ int hist_run_from_profile(const profile *p, const char *commit, hist_run *out) {
         out->cpu_seconds = m->cpu_user_seconds + m->cpu_system_seconds;
         out->max_rss_bytes = m->max_rss_bytes;
     }
+    out->other_load_known = m->other_load >= 0;
+    out->other_load = out->other_load_known ? m->other_load : 0;
     out->samples = prof_total_samples(p);
     if (!out->commit || !out->date || !out->branch || !out->run) goto oom;
     prof_func_stat *st = NULL;
@@ -350,12 +356,14 @@ int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out)
 
 int hist_series_of(const history *h, hist_series *out) {
     *out = (hist_series){0};
-    double *v = malloc((h->n ? h->n : 1) * 3 * sizeof *v);
+    double *v = malloc((h->n ? h->n : 1) * 4 * sizeof *v);
     if (!v) return -1;
     for (size_t i = 0; i < h->n; i++) {
-        v[i] = h->runs[i].wall_seconds;
-        v[h->n + i] = h->runs[i].cpu_seconds;
-        v[2 * h->n + i] = h->runs[i].max_rss_bytes;
+        const hist_run *r = &h->runs[i];
+        v[i] = r->wall_seconds;
+        v[h->n + i] = r->cpu_seconds;
+        v[2 * h->n + i] = r->max_rss_bytes;
+        v[3 * h->n + i] = r->other_load_known ? r->other_load : -1;
     }
     cmp_run_shares *f = calloc(h->n ? h->n : 1, sizeof *f);
     if (!f) {
@@ -368,7 +376,8 @@ int hist_series_of(const history *h, hist_series *out) {
     }
     out->values = v;
     out->funcs = f;
-    out->view = (cmp_history){.wall = v, .cpu = v + h->n, .rss = v + 2 * h->n, .funcs = f, .n = h->n};
+    out->view = (cmp_history){.wall = v, .cpu = v + h->n, .rss = v + 2 * h->n, .other_load = v + 3 * h->n,
+                              .funcs = f, .n = h->n};
     return 0;
 }
 

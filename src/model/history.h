@@ -11,10 +11,10 @@
  *
  * File: NAME.history.json, {"schema": "csprof-history", "schema_version": 1,
  * "name": ..., "runs": [{"commit", "date", "branch", "run", "wall_seconds",
- * "cpu_seconds", "max_rss_bytes", "samples", "top": [{"function", "file",
+ * "cpu_seconds", "max_rss_bytes", "other_load", "samples", "top": [{"function", "file",
  * "self_pct", "self_seconds"}], "funcs": [{"function", "file", "self_pct",
- * "total_pct"}], "funcs_cutoff_pct"}]}. branch, run, cpu_seconds and
- * max_rss_bytes are optional (absent: unknown); so are funcs and
+ * "total_pct"}], "funcs_cutoff_pct"}]}. branch, run, cpu_seconds,
+ * max_rss_bytes and other_load are optional (absent: unknown); so are funcs and
  * funcs_cutoff_pct (absent: a record from before they were kept). Functions are keyed as
  * compare.h matches them (cmp_key_function, cmp_key_file), so records from
  * different runners line up.
@@ -51,6 +51,8 @@ typedef struct {
     double wall_seconds;
     double cpu_seconds;       /* user + system; 0 when unknown */
     double max_rss_bytes;     /* peak resident set; 0 when unknown */
+    double other_load;        /* CPUs the rest of the runner kept busy (profile.h) */
+    bool other_load_known;
     uint64_t samples;
     hist_func top[HIST_TOP];  /* by self share, descending */
     size_t ntop;

@@ -93,7 +93,10 @@ static int table_grow(index_table *t, const uint64_t *hashes, size_t n) {
 
 profile *prof_new(void) {
     profile *p = calloc(1, sizeof *p);
-    if (p) p->meta.exit_status = -1;
+    if (p) {
+        p->meta.exit_status = -1;
+        p->meta.other_load = -1;
+    }
     return p;
 }
 

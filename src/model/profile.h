@@ -121,6 +121,12 @@ typedef struct {
     bool rusage_known;
     double cpu_user_seconds, cpu_system_seconds;
     double max_rss_bytes;   /* peak resident set (largest single process) */
+    /* How busy the rest of the runner was while the script ran: mean CPUs
+     * kept busy by other processes and the hypervisor's steal (-1:
+     * unknown), out of runner_cpus (0: unknown). A busier runner stretches
+     * wall time and, through shared caches, CPU time too. */
+    double other_load;
+    int runner_cpus;
     /* Where the run came from, for "which profiles are compared". */
     char *git_branch;       /* GITHUB_HEAD_REF / GITHUB_REF_NAME, may be NULL */
     char *ci_run;           /* GITHUB_RUN_ID[/attempt], may be NULL */

@@ -84,6 +84,23 @@ static json_t *json_origin(const prof_meta *m) {
                      m->csprof_version, "csprof_commit", m->csprof_commit);
 }
 
+/* The rest of the runner's load, this run's and the usual one (null when
+ * unknown). */
+static json_t *json_runner(const cmp_result *r) {
+    json_t *o = json_object();
+    if (!o) return NULL;
+    int bad = json_object_set_new(o, "other_load", r->load_new >= 0 ? json_real(r->load_new) : json_null());
+    bad |= json_object_set_new(o, "usual_other_load", r->load_usual >= 0 ? json_real(r->load_usual) : json_null());
+    bad |= json_object_set_new(o, "usual_of_runs", json_integer((json_int_t)r->load_runs));
+    bad |= json_object_set_new(o, "cpus", r->load_cpus > 0 ? json_integer(r->load_cpus) : json_null());
+    bad |= json_object_set_new(o, "busier", json_boolean(r->busier));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* What the verdict of issue-style comparisons adds: leads, imports, the
  * resources against their usual spread, and where the two profiles came from. */
 static int json_extras(json_t *root, const diff_ctx *c) {
@@ -106,6 +123,9 @@ static int json_extras(json_t *root, const diff_ctx *c) {
     bad |= json_object_set_new(root, "wall", json_resource(&r->wall));
     bad |= json_object_set_new(root, "wall_flag", json_boolean(r->wall_flag));
     bad |= json_object_set_new(root, "wall_by_imports", json_boolean(r->wall_by_imports));
+    bad |= json_object_set_new(root, "wall_by_busier_runner", json_boolean(r->wall_by_busier));
+    bad |= json_object_set_new(root, "wall_below_threshold", json_boolean(r->wall_small));
+    bad |= json_object_set_new(root, "runner", json_runner(r));
     bad |= json_object_set_new(root, "cpu_seconds", json_resource(&r->cpu));
     bad |= json_object_set_new(root, "max_rss_bytes", json_resource(&r->rss));
     bad |= json_object_set_new(root, "baseline", json_origin(prof_meta_get(c->base)));

@@ -10,6 +10,8 @@
  *     "note", "sampler_cpu_seconds", "sampler_work_seconds",
  *     "cpu_seconds", "cpu_user_seconds", "cpu_system_seconds", "max_rss_bytes"
  *       (the command's own usage from wait4; null when attached),
+ *     "other_load", "runner_cpus" (CPUs other processes kept busy meanwhile, of
+ *       how many; null when unknown),
  *     "git_branch", "ci_run", "ci_run_url" (GitHub run it came from, or null),
  *     "samples": {"ticks", "taken", "dropped", "idle", "waiting", "max_per_tick", "missed",
  *                 "unsampled_processes"},
@@ -66,6 +68,8 @@ static void rusage_json(const prof_meta *m, json_t *o, int *err) {
     put(o, "cpu_user_seconds", m->rusage_known ? json_real(m->cpu_user_seconds) : json_null(), err);
     put(o, "cpu_system_seconds", m->rusage_known ? json_real(m->cpu_system_seconds) : json_null(), err);
     put(o, "max_rss_bytes", m->rusage_known ? json_integer((json_int_t)m->max_rss_bytes) : json_null(), err);
+    put(o, "other_load", m->other_load >= 0 ? json_real(m->other_load) : json_null(), err);
+    put(o, "runner_cpus", m->runner_cpus > 0 ? json_integer(m->runner_cpus) : json_null(), err);
     put(o, "git_branch", jstr(m->git_branch), err);
     put(o, "ci_run", jstr(m->ci_run), err);
     put(o, "ci_run_url", jstr(m->ci_run_url), err);
@@ -369,6 +373,14 @@ static int read_meta(reader *r, profile *p, json_t *root) {
     m->cpu_user_seconds = m->rusage_known ? ut : 0;
     m->cpu_system_seconds = m->rusage_known ? st : 0;
     m->max_rss_bytes = m->rusage_known ? rss : 0;
+    /* The runner's other load, in CPUs, bounded by its CPUs when known. */
+    double load;
+    long long cpus;
+    if (opt_num(r, root, "other_load", 0, 65535, -1, &load) || opt_int(r, root, "", "runner_cpus", 1, 65535, 0, &cpus))
+        return -1;
+    if (cpus > 0 && load > cpus) return bad(r, "other_load is more than runner_cpus");
+    m->other_load = load;
+    m->runner_cpus = (int)cpus;
     json_t *s = json_object_get(root, "samples");
     if (s && !json_is_object(s)) return bad(r, "samples is not an object");
     prof_counters *c = prof_counters_of(p);

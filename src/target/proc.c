@@ -383,6 +383,34 @@ int proc_ptrace_scope(void) {
     return scope;
 }
 
+int proc_machine_busy(double *seconds) {
+    char buf[512];
+    ssize_t n = read_small_file("/proc/stat", buf, sizeof buf);
+    long hz = sysconf(_SC_CLK_TCK);
+    if (n < 5 || hz <= 0 || strncmp(buf, "cpu ", 4)) return -1;
+    /* user nice system idle iowait irq softirq steal: the first line can
+     * only be cut by the buffer after these eight numbers. */
+    unsigned long long v[8];
+    const char *s = buf + 4;
+    for (int i = 0; i < 8; i++) {
+        char *end;
+        while (*s == ' ') s++;
+        if (!isdigit((unsigned char)*s)) return -1;
+        errno = 0;
+        v[i] = strtoull(s, &end, 10);
+        if (errno || end == s) return -1;
+        s = end;
+    }
+    unsigned long long busy = 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == 3 || i == 4) continue;   /* idle, iowait */
+        if (v[i] > (1ULL << 60) || busy > (1ULL << 62)) return -1;
+        busy += v[i];
+    }
+    *seconds = (double)busy / (double)hz;
+    return 0;
+}
+
 int proc_cmdline(pid_t pid, char *buf, size_t len) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);

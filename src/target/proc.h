@@ -106,5 +106,10 @@ int proc_exec_id(pid_t pid, uint64_t *id);
 int proc_children_fd(int fd, pid_t **pids, size_t *n);
 /* True when the process exists (and is not a zombie). */
 bool proc_alive(pid_t pid);
+/* The machine's busy CPU time since boot, all CPUs together, in seconds:
+ * user, nice, system, irq, softirq and steal of /proc/stat's "cpu" line
+ * (steal: time the hypervisor gave another guest; guest time is already in
+ * user). 0, or -1 when /proc/stat is unreadable or not as expected. */
+int proc_machine_busy(double *seconds);
 
 #endif

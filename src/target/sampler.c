@@ -463,6 +463,7 @@ typedef struct {
     int64_t work_ns;         /* monotonic time inside sample_all: CPU-bound syscalls */
     int last_sampled;        /* processes sampled at the last tick */
     double cpu0;
+    double own0, busy0;      /* csprof's CPU time and the machine's busy time at the start; busy0 < 0: unknown */
     bool sampling, child_done;
 } ticker;
 
@@ -600,6 +601,23 @@ static int sampler_init(sampler *s) {
     return 0;
 }
 
+/* The rest of the machine's load while the child ran (sampler_result): the
+ * machine's busy time less the child's (reaped descendants included) and
+ * csprof's own, over the wall time. Jiffies of 10 ms make runs under
+ * 0.2 s too coarse to say. */
+static void other_load(const ticker *k, sampler_result *res) {
+    double busy1, wall = res->wall_seconds;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    res->other_load = -1;
+    res->runner_cpus = ncpu > 0 && ncpu < 65536 ? (int)ncpu : 0;
+    if (k->busy0 < 0 || !res->child_rusage || wall < 0.2 || res->runner_cpus == 0 || proc_machine_busy(&busy1))
+        return;
+    double others = busy1 - k->busy0 - res->child_user_seconds - res->child_system_seconds -
+                    (cpu_seconds() - k->own0);
+    double load = others / wall;
+    res->other_load = load < 0 ? 0 : load > res->runner_cpus ? res->runner_cpus : load;
+}
+
 /* Fills the result and the profile's interval, counts the failures still
  * pending, and frees the process table. */
 static void sampler_finish(sampler *s, const ticker *k) {
@@ -614,6 +632,7 @@ static void sampler_finish(sampler *s, const ticker *k) {
     m->interval_seconds = c->ticks ? sampled / (double)c->ticks : 0;
     if (s->oom && s->o->is_child && !k->child_done)
         reap_child(s->root, &res->exit_status, true, res);
+    other_load(k, res);
     for (size_t i = 0; i < s->ntargets; i++) {
         if (!s->targets[i].dead && proc_alive(s->targets[i].pid))
             c->dropped += s->targets[i].pending_dropped;
@@ -643,7 +662,8 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     ticker k = {.interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000)),
                 .sampling = true};
     k.start = k.next = now_ns();
-    k.cpu0 = cpu_seconds();
+    k.cpu0 = k.own0 = cpu_seconds();
+    if (proc_machine_busy(&k.busy0)) k.busy0 = -1;
     while (!k.child_done) {
         int64_t now = now_ns();
         if (run_over(&s, &k, stop, now) || !look_around(&s, &k, now)) break;

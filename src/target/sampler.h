@@ -56,6 +56,13 @@ typedef struct {
     bool child_rusage;
     double child_user_seconds, child_system_seconds;
     double child_max_rss_bytes;  /* peak resident set of the child or one reaped descendant */
+    /* How busy the rest of the machine was while the child ran: the mean
+     * number of CPUs other processes (and the hypervisor's steal) kept
+     * busy, from /proc/stat less the child's and csprof's own CPU time; -1
+     * when unknown (attached, /proc/stat unreadable, a run under 0.2 s).
+     * runner_cpus: CPUs online. */
+    double other_load;
+    int runner_cpus;
 } sampler_result;
 
 /* Samples root (and, with subprocesses, its descendants) into p until the

@@ -652,6 +652,102 @@ TEST(estimated_time_follows_cpu_time) {
     prof_free(b);
 }
 
+/* A profile of the given wall time, CPU time and runner load (-1 unknown). */
+static profile *resource_profile(double wall, double cpu, double load) {
+    const char *const names[2] = {"parse", "validate"};
+    uint64_t c[2] = {300, 700};
+    profile *p = make_profile("/ws", wall, 2, names, NULL, c);
+    if (!p) return NULL;
+    prof_meta *m = prof_meta_of(p);
+    m->rusage_known = true;
+    m->cpu_user_seconds = cpu;
+    m->max_rss_bytes = 1e7;
+    m->other_load = load;
+    m->runner_cpus = 2;
+    return p;
+}
+
+TEST(busier_runner_withholds_the_wall_flag) {
+    /* Five quiet past runs at 10 s wall, 9 s CPU; this run took 13 s and
+     * 10.5 s CPU (both above the usual spread). */
+    double wall[5] = {10, 10.1, 9.9, 10.05, 9.95}, cpu[5] = {9, 9.1, 8.9, 9.05, 8.95};
+    double load[5] = {0.1, 0.05, 0.2, 0.1, 0.15};
+    cmp_history h = {.wall = wall, .cpu = cpu, .other_load = load, .n = 5};
+    cmp_opts o;
+    cmp_opts_init(&o);
+    o.history = &h;
+    profile *a = resource_profile(10, 9, 0.1);
+    struct { double load; bool busier; } cases[] = {
+        {0.2, false},    /* as quiet as usual: more work, flagged */
+        {-1, false},     /* unknown: judged as before */
+        {0.55, false},   /* 0.45 CPUs above the usual 0.1: under the margin */
+        {0.65, true},    /* 0.55 above: busier, withheld */
+        {1.9, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        profile *b = resource_profile(13, 10.5, cases[i].load);
+        CHECK(a && b);
+        cmp_result r;
+        CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+        CHECK(r.wall.level == CMP_LEVEL_ABOVE && r.cpu.level == CMP_LEVEL_ABOVE);
+        CHECK(NEAR(r.load_usual, 0.1, 1e-12));   /* median of 5 runs and the baseline */
+        CHECK_EQ_INT((int)r.load_runs, 6);
+        CHECK_EQ_INT(r.busier, cases[i].busier);
+        CHECK_EQ_INT(r.wall_by_busier, cases[i].busier);
+        CHECK_EQ_INT(r.wall_flag, !cases[i].busier);
+        cmp_result_free(&r);
+        prof_free(b);
+    }
+    /* The margin grows with the runner: 1/8 of 16 CPUs is 2. */
+    profile *b = resource_profile(13, 10.5, 1.9);
+    CHECK(b);
+    prof_meta_of(b)->runner_cpus = 16;
+    cmp_result r;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(!r.busier && r.wall_flag);
+    cmp_result_free(&r);
+    /* No history: the baseline's load is the usual one. */
+    o.history = NULL;
+    prof_meta_of(b)->runner_cpus = 2;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(r.busier && !r.wall_flag && r.wall_by_busier && r.load_runs == 1);
+    cmp_result_free(&r);
+    /* A quiet run after a busy baseline is not "busier". */
+    prof_meta_of(a)->other_load = 1.9;
+    prof_meta_of(b)->other_load = 0.1;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(!r.busier && !r.wall_by_busier);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(wall_counts_from_the_threshold_over_its_usual_median) {
+    /* A steady history (10 s, spread +-0.6 s by the 2% floor): 10.8 s is
+     * outside the spread but only 8% over the median, 11.2 s is 12%. */
+    double wall[5] = {10, 10.1, 9.9, 10.05, 9.95}, cpu[5] = {9, 9.1, 8.9, 9.05, 8.95};
+    cmp_history h = {.wall = wall, .cpu = cpu, .n = 5};
+    cmp_opts o;
+    cmp_opts_init(&o);
+    o.history = &h;
+    profile *a = resource_profile(10, 9, -1);
+    struct { double wall, cpu; bool flag, small; } cases[] = {
+        {10.8, 9.8, false, true}, {11.2, 10.1, true, false}, {10.3, 9.2, false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        profile *b = resource_profile(cases[i].wall, cases[i].cpu, -1);
+        CHECK(a && b);
+        cmp_result r;
+        CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+        CHECK_EQ_INT(r.wall.level, i < 2 ? CMP_LEVEL_ABOVE : CMP_LEVEL_WITHIN);
+        CHECK_EQ_INT(r.wall_flag, cases[i].flag);
+        CHECK_EQ_INT(r.wall_small, cases[i].small);
+        cmp_result_free(&r);
+        prof_free(b);
+    }
+    prof_free(a);
+}
+
 /* ---- a function against its own history ---- */
 
 TEST(shares_of_a_run) {
@@ -678,6 +774,30 @@ TEST(share_band_counts_zeros) {
     CHECK_EQ_INT((int)cmp_share_band(v, 6, &b), 5);
     CHECK(b.median == 0 && b.hi == 0);
     CHECK_EQ_INT((int)cmp_band_of(v, 6, &b), 0);   /* for resources a 0 is unknown */
+}
+
+TEST(share_band_is_no_narrower_than_sampling_noise) {
+    /* Five runs of ~400 samples that happened to agree within 0.2 points:
+     * one more such run varies by sqrt(.29 x .71 / 400) = 2.3 points from
+     * sampling alone, so 26% is within its usual spread. With 100000
+     * samples the noise is 0.14 points and the runs' own spread decides. */
+    double v[5] = {29.3, 29.4, 29.2, 29.3, 29.35};
+    cmp_band b;
+    CHECK_EQ_INT((int)cmp_share_band(v, 5, &b), 5);
+    double lo0 = b.lo, hi0 = b.hi;
+    CHECK(26.0 < lo0);
+    cmp_share_band_floor(&b, 400);
+    double sd = 100.0 * sqrt(0.293 * 0.707 / 400);
+    CHECK(NEAR(b.lo, 29.3 - CMP_SPREAD_K * sd, 1e-9) && NEAR(b.hi, 29.3 + CMP_SPREAD_K * sd, 1e-9));
+    CHECK(26.0 > b.lo);
+    CHECK_EQ_INT((int)cmp_share_band(v, 5, &b), 5);
+    cmp_share_band_floor(&b, 100000);
+    CHECK(b.lo == lo0 && b.hi == hi0);
+    /* Too short a history is left unjudged; a floor at 0%. */
+    double z[5] = {0.5, 0.4, 0.6, 0.5, 0.5};
+    CHECK_EQ_INT((int)cmp_share_band(z, 5, &b), 5);
+    cmp_share_band_floor(&b, 50);
+    CHECK(b.lo == 0 && b.hi > 2.9);
 }
 
 /* Five past runs with parse at the given shares and validate the rest;
@@ -798,8 +918,11 @@ int main(void) {
     RUN(leads_through_a_callback);
     RUN(self_moved_to_callee_is_no_slowdown);
     RUN(estimated_time_follows_cpu_time);
+    RUN(busier_runner_withholds_the_wall_flag);
+    RUN(wall_counts_from_the_threshold_over_its_usual_median);
     RUN(shares_of_a_run);
     RUN(share_band_counts_zeros);
+    RUN(share_band_is_no_narrower_than_sampling_noise);
     RUN(usual_spread_absorbs_an_unusual_baseline);
     RUN(unlisted_is_zero_only_when_the_list_is_complete);
     return check_summary();

@@ -78,8 +78,10 @@ TEST(verdict_measures_round_trip_and_are_optional) {
     r.run = strdup("104");
     r.cpu_seconds = 1.25;
     r.max_rss_bytes = 21e6;
+    r.other_load = 0.0;      /* a quiet runner: known, and zero */
+    r.other_load_known = true;
     hist_append(&h, &r);
-    r = make_run(1, 1.6);   /* an older csprof's record: no CPU, RSS, branch, run */
+    r = make_run(1, 1.6);   /* an older csprof's record: no CPU, RSS, load, branch, run */
     hist_append(&h, &r);
     CHECK_EQ_INT(hist_save(&h, path), 0);
     CHECK_EQ_INT(hist_load(path, "v", &back, err, sizeof err), 0);
@@ -90,19 +92,26 @@ TEST(verdict_measures_round_trip_and_are_optional) {
     CHECK(fabs(back.runs[0].max_rss_bytes - 21e6) < 1);
     CHECK_EQ_STR(back.runs[1].branch, "");
     CHECK(back.runs[1].cpu_seconds == 0 && back.runs[1].max_rss_bytes == 0);
-    /* The verdict's three series, 0 where unknown. */
+    CHECK(back.runs[0].other_load_known && back.runs[0].other_load == 0);
+    CHECK(!back.runs[1].other_load_known);
+    /* The verdict's series, 0 where unknown (the load: -1, as 0 is a value). */
     hist_series s;
     CHECK_EQ_INT(hist_series_of(&back, &s), 0);
     CHECK_EQ_INT(s.view.n, 2);
     CHECK(fabs(s.view.wall[1] - 1.6) < 1e-9);
     CHECK(fabs(s.view.cpu[0] - 1.25) < 1e-9 && s.view.cpu[1] == 0);
     CHECK(fabs(s.view.rss[0] - 21e6) < 1 && s.view.rss[1] == 0);
+    CHECK(s.view.other_load[0] == 0 && s.view.other_load[1] < 0);
     hist_series_free(&s);
     hist_free(&h);
     hist_free(&back);
     /* Out of range is corrupt, like any other member. */
     write_text(path, "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": [{\"wall_seconds\": 1,"
                      " \"samples\": 1, \"top\": [], \"cpu_seconds\": -2}]}");
+    CHECK_EQ_INT(hist_load(path, "v", &back, err, sizeof err), 1);
+    hist_free(&back);
+    write_text(path, "{\"schema\": \"csprof-history\", \"schema_version\": 1, \"runs\": [{\"wall_seconds\": 1,"
+                     " \"samples\": 1, \"top\": [], \"other_load\": -0.5}]}");
     CHECK_EQ_INT(hist_load(path, "v", &back, err, sizeof err), 1);
     hist_free(&back);
 }
