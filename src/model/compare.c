@@ -470,14 +470,6 @@ static int func_cmp(const void *a, const void *b) {
     return c ? c : strcmp(x->key_file, y->key_file);
 }
 
-/* Wall seconds of a profile; when it was not recorded, samples x interval
- * stands in (a single-threaded approximation). */
-static double wall_of(const profile *p, uint64_t nsamples) {
-    const prof_meta *m = prof_meta_get(p);
-    if (m && m->wall_seconds > 0) return m->wall_seconds;
-    return (double)nsamples * prof_seconds_per_sample(p);
-}
-
 static cmp_direction classify(double q, const cmp_ztest *t, double ratio, const cmp_opts *o) {
     if (!(q < o->alpha)) return CMP_SAME;
     if (fabs(t->diff) * 100.0 < o->min_share_pp) return CMP_SAME;
@@ -541,68 +533,6 @@ static int judge_imports(const key_table *t, const cmp_opts *o, const double spp
     return im->top_module ? 0 : -1;
 }
 
-/* ---- wall, CPU, memory ---- */
-
-static double cpu_of(const profile *p) {
-    const prof_meta *m = prof_meta_get(p);
-    return m->rusage_known ? m->cpu_user_seconds + m->cpu_system_seconds : 0;
-}
-
-/* How busy the rest of the runner was, against its usual (cmp_result). */
-static void judge_runner(const profile *base, const profile *new_p, const cmp_history *h, cmp_result *out) {
-    const prof_meta *mb = prof_meta_get(base), *mn = prof_meta_get(new_p);
-    out->load_new = mn->other_load;
-    out->load_usual = -1;
-    out->load_cpus = mn->runner_cpus;
-    size_t n = 0, nh = h && h->other_load ? h->n : 0;
-    double *v = malloc((nh + 1) * sizeof *v);
-    if (!v) return;   /* unknown: nothing withheld */
-    for (size_t i = 0; i < nh; i++)
-        if (isfinite(h->other_load[i]) && h->other_load[i] >= 0) v[n++] = h->other_load[i];
-    if (mb->other_load >= 0) v[n++] = mb->other_load;
-    if (n) out->load_usual = cmp_median(v, n);
-    free(v);
-    out->load_runs = n;
-    if (out->load_new < 0 || out->load_usual < 0) return;
-    double margin = CMP_BUSIER_FRACTION * out->load_cpus;
-    if (margin < CMP_BUSIER_MIN_CPUS) margin = CMP_BUSIER_MIN_CPUS;
-    out->busier = out->load_new - out->load_usual >= margin;
-}
-
-static void judge_resources(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out) {
-    out->base_wall = wall_of(base, out->base_samples + out->imports.base + out->imports.startup_base);
-    out->new_wall = wall_of(new_p, out->new_samples + out->imports.new_n + out->imports.startup_new);
-    if (out->base_wall > 0)
-        out->wall_change_pct = (out->new_wall - out->base_wall) / out->base_wall * 100.0;
-    out->wall_slower = out->wall_change_pct > o->threshold_pct;
-    out->wall_faster = out->wall_change_pct < -o->threshold_pct;
-    const cmp_history *h = o->history;
-    size_t nh = h ? h->n : 0;
-    cmp_judge(&out->wall, out->base_wall, out->new_wall, h ? h->wall : NULL, nh, o->threshold_pct);
-    cmp_judge(&out->cpu, cpu_of(base), cpu_of(new_p), h ? h->cpu : NULL, nh, o->threshold_pct);
-    const prof_meta *mb = prof_meta_get(base), *mn = prof_meta_get(new_p);
-    cmp_judge(&out->rss, mb->rusage_known ? mb->max_rss_bytes : 0, mn->rusage_known ? mn->max_rss_bytes : 0,
-          h ? h->rss : NULL, nh, o->threshold_pct);
-    /* A busy runner stretches wall time more than the script's own CPU
-     * time; one busier than usual may stretch both. */
-    out->wall_flag = out->wall.level == CMP_LEVEL_ABOVE &&
-                     !(out->cpu.known && out->cpu.level != CMP_LEVEL_ABOVE);
-    /* Outside a steady history's spread is significant, not yet material:
-     * like a function's time, wall time counts from threshold_pct over its
-     * usual median (a 0.4 s script whose five past runs agree to 1% would
-     * otherwise be called slower at +6%). */
-    if (out->wall_flag && out->wall.by_history &&
-        out->wall.new_v < out->wall.band.median * (1.0 + o->threshold_pct / 100.0)) {
-        out->wall_flag = false;
-        out->wall_small = true;
-    }
-    judge_runner(base, new_p, h, out);
-    if (out->wall_flag && out->busier) {
-        out->wall_flag = false;
-        out->wall_by_busier = true;
-    }
-}
-
 /* ---- the comparison ---- */
 
 /* What one sample stands for, for estimated times. With the script's CPU
@@ -618,9 +548,9 @@ static void seconds_per_sample(const profile *base, const profile *new_p, const 
     uint64_t all_b = out->base_samples + im->base + im->startup_base;
     uint64_t all_n = out->new_samples + im->new_n + im->startup_new;
     if (mb->rusage_known && mn->rusage_known && !mb->idle_included && !mn->idle_included && all_b && all_n &&
-        cpu_of(base) > 0 && cpu_of(new_p) > 0) {
-        spp[0] = cpu_of(base) / (double)all_b;
-        spp[1] = cpu_of(new_p) / (double)all_n;
+        cmp_cpu_seconds(base) > 0 && cmp_cpu_seconds(new_p) > 0) {
+        spp[0] = cmp_cpu_seconds(base) / (double)all_b;
+        spp[1] = cmp_cpu_seconds(new_p) / (double)all_n;
     } else {
         spp[0] = prof_seconds_per_sample(base);
         spp[1] = prof_seconds_per_sample(new_p);
@@ -651,18 +581,6 @@ static size_t find_sorted(const cmp_func *funcs, size_t n, size_t id) {
     for (size_t i = 0; i < n; i++)
         if (funcs[i].id == id) return i;
     return 0;
-}
-
-/* CPU time that grew by no more than the slower imports took is the
- * imports' (reported on their own line), not everything slowing. */
-static void wall_by_imports(const cmp_opts *o, cmp_result *out) {
-    const cmp_resource *cpu = &out->cpu;
-    double cpu_limit = cpu->by_history ? cpu->band.hi : cpu->base * (1.0 + o->threshold_pct / 100.0);
-    if (out->wall_flag && out->imports.dir == CMP_SLOWER &&
-        cpu->new_v - (out->imports.new_s - out->imports.base_s) <= cpu_limit) {
-        out->wall_flag = false;
-        out->wall_by_imports = true;
-    }
 }
 
 static const char *untestable_note(uint64_t nb, uint64_t nn) {
@@ -766,9 +684,9 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     out->nshare_history = share_history_runs(o->history);
     double spp[2];
     seconds_per_sample(base, new_p, out, spp);
-    judge_resources(base, new_p, o, out);
+    cmp_judge_measures(base, new_p, o, out);
     if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto done;
-    wall_by_imports(o, out);
+    cmp_wall_by_imports(o, out);
     out->note = untestable_note(out->base_samples, out->new_samples);
     size_t nt = t.n ? t.n : 1;
     out->funcs = calloc(nt, sizeof *out->funcs);

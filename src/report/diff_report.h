@@ -1,5 +1,6 @@
 /* diff_report.h -- what the renderers of `csprof diff` share (cmd_diff.c
- * renders text and Markdown, diff_json.c the JSON for machines). */
+ * renders text and Markdown, with diff_measures.c's lines on the run as a
+ * whole; diff_json.c the JSON for machines). */
 #ifndef CSPROF_DIFF_REPORT_H
 #define CSPROF_DIFF_REPORT_H
 
@@ -32,6 +33,9 @@ typedef struct {
 const char *diff_verdict_word(const cmp_result *r);
 /* "above", "below", "within" or "unknown". */
 const char *diff_level_word(cmp_level l);
+/* "Wall time: …", "CPU time: …", "Peak memory: …" and, on a busier runner,
+ * "Runner: …", one paragraph each (Markdown when md, else plain lines). */
+void diff_put_measures(FILE *out, const cmp_result *r, bool md);
 /* The comparison as JSON (documented in README.md). Returns 0 or -1. */
 int diff_render_json(FILE *out, const diff_ctx *c);
 
