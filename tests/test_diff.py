@@ -387,6 +387,18 @@ class Verdicts(unittest.TestCase):
                 self.assertIn("it did more work", wall)
                 self.assertEqual(runner, [])
                 self.assertIn("🟡", md)
+        # A share verdict from a busier runner stands, with a caution.
+        caution = "⚠️ This run's runner was busier than usual (other processes kept"
+        self.assertNotIn(caution, self.diff("plant", "md"))
+        p = self.load("plant")
+        p["other_load"] = min(usual + 1.0, p["runner_cpus"])
+        with open(os.path.join(self.tmp, "plant-busy.json"), "w") as f:
+            json.dump(p, f)
+        self.assertEqual(self.diff("plant-busy", "json")["verdict"], "regressed")
+        md = self.diff("plant-busy", "md")
+        self.assertIn(caution, md)
+        self.assertIn("so confirm this verdict with a re-run.", md)
+        self.assertIn("warning: This run's runner was busier than usual", self.diff("plant-busy", "text"))
 
     def test_planted_user_function_is_named_first(self):
         j = self.diff("plant", "json")

@@ -318,6 +318,16 @@ static void md_leads(FILE *out, const diff_ctx *c) {
         fprintf(out, "\n…and %zu more (see the JSON output).\n", r->nleads_all - r->nleads);
 }
 
+/* A share verdict from a run on a busier runner than usual (cmp_result
+ * busier): measured on scikit-learn's BO loop with two processes spinning
+ * beside 10 unchanged runs, 5 were called regressions (an L-BFGS-B
+ * function's self share 4.6% -> 16.2%), so the verdict says so. */
+static void put_busier_caution(FILE *out, const cmp_result *r) {
+    fprintf(out, "This run's runner was busier than usual (other processes kept %.1f CPUs busy, usually %.1f): "
+                 "a neighbour's load can move the shares of code that waits for other threads or for memory, "
+                 "so confirm this verdict with a re-run.\n", r->load_new, r->load_usual);
+}
+
 static void md_headline(FILE *out, const diff_ctx *c) {
     const cmp_result *r = c->r;
     if (r->note) {
@@ -343,6 +353,10 @@ static void md_headline(FILE *out, const diff_ctx *c) {
         fputs("**Verdict: 🟡 no significant shift** — but the wall time and the CPU time grew beyond their usual level: everything slowing evenly, or a slower runner (shares cannot tell these apart).\n", out);
     } else {
         fputs("**Verdict: ⚪ no significant change.**\n", out);
+    }
+    if (!r->note && (r->regressed || r->nfaster) && r->busier) {
+        fputs("\n⚠️ ", out);
+        put_busier_caution(out, r);
     }
 }
 
@@ -445,6 +459,10 @@ static int render_text(FILE *out, const diff_ctx *c) {
     else if (r->nfaster) fprintf(out, "faster: %zu function%s, none slower\n", r->nfaster, r->nfaster == 1 ? "" : "s");
     else if (r->wall_flag) fputs("no significant shift, but wall and CPU time grew beyond their usual level\n", out);
     else fputs("no significant change\n", out);
+    if (!r->note && (r->regressed || r->nfaster) && r->busier) {
+        fputs("warning: ", out);
+        put_busier_caution(out, r);
+    }
     for (size_t i = 0; i < r->nleads; i++) {
         const cmp_lead *l = &r->leads[i];
         const cmp_func *f = &r->funcs[l->func];

@@ -11,7 +11,11 @@ regression (red), flagged any function (slower or faster), flagged wall
 time (yellow), called imports slower, and judged wall time within the usual
 spread. Nothing asserts: these are measurements of this machine.
 
-usage: python3 tests/bench/verdict_fp.py [--runs N] [--realistic] [--bin build/csprof] [--keep DIR]
+With --neighbours K, K processes spin on a CPU during each of the N runs
+(not during the baseline and history): a runner busier than usual, which
+stretches wall time and, through shared caches, CPU time too.
+
+usage: python3 tests/bench/verdict_fp.py [--runs N] [--realistic] [--neighbours K] [--bin build/csprof] [--keep DIR]
 """
 import argparse
 import json
@@ -30,6 +34,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "csprof"))
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--keep", help="keep the profiles in this directory")
+    ap.add_argument("--neighbours", type=int, default=0, help="processes spinning during the unchanged runs")
     ap.add_argument("--realistic", action="store_true",
                     help="the BO loop of tests/realistic/ on /usr/bin/python3.11")
     a = ap.parse_args()
@@ -60,8 +65,15 @@ def main():
                        stderr=subprocess.DEVNULL)
     counts = {"regressed": 0, "function flagged": 0, "wall flagged (yellow)": 0, "imports slower": 0,
               "wall within the usual spread": 0}
+    spin = [sys.executable, "-c", "while True: pass"]
     for i in range(a.runs):
-        record(f"run{i}")
+        neighbours = [subprocess.Popen(spin) for _ in range(a.neighbours)]
+        try:
+            record(f"run{i}")
+        finally:
+            for p in neighbours:
+                p.kill()
+                p.wait()
         r = subprocess.run([a.bin, "diff", os.path.join(tmp, "base.json"), os.path.join(tmp, f"run{i}.json"),
                             "-f", "json", "--history", hist], capture_output=True, text=True, check=True)
         j = json.loads(r.stdout)
@@ -73,7 +85,15 @@ def main():
         counts["wall flagged (yellow)"] += j["wall_flag"]
         counts["imports slower"] += j["imports"]["change"] == "slower"
         counts["wall within the usual spread"] += (j["wall"] or {}).get("level") == "within"
+        # Why a wall time above its spread was not called (older csprof: absent).
+        for why in ("wall_by_busier_runner", "wall_below_threshold", "wall_by_imports"):
+            counts.setdefault(f"not counted: {why[5:]}", 0)
+            counts[f"not counted: {why[5:]}"] += bool(j.get(why))
+        runner = j.get("runner") or {}
+        load, usual = runner.get("other_load"), runner.get("usual_other_load")
         print(f"run {i + 1:2d}: verdict {j['verdict']:<12} wall {j['wall']['level'] if j['wall'] else '?':<7} "
+              f"cpu {(j.get('cpu_seconds') or {}).get('level', '?'):<7} other load "
+              f"{'?' if load is None else f'{load:.2f}'} (usual {'?' if usual is None else f'{usual:.2f}'}) "
               f"imports {j['imports']['change']:<7} flagged {', '.join(flagged) or '-'}", flush=True)
     print(f"\nover {a.runs} unchanged runs (load average {os.getloadavg()[0]:.1f}):")
     for k, v in counts.items():
