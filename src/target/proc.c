@@ -309,23 +309,124 @@ static int open_task_file(pid_t pid, pid_t tid, const char *name) {
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-int proc_open_thread_stat(pid_t pid, pid_t tid) { return open_task_file(pid, tid, "stat"); }
-
 int proc_open_children(pid_t pid, pid_t tid) { return open_task_file(pid, tid, "children"); }
 
-int proc_stat_fd_state(int fd, char *state) {
+int proc_thread_files_open(pid_t pid, pid_t tid, proc_thread_files *f) {
+    f->status_fd = open_task_file(pid, tid, "status");
+    /* Without schedstat (a kernel without CONFIG_SCHED_INFO) a runnable
+     * thread counts as on a CPU, as the state letter alone would say. */
+    f->schedstat_fd = f->status_fd < 0 ? -1 : open_task_file(pid, tid, "schedstat");
+    f->stat_fd = f->status_fd < 0 ? -1 : open_task_file(pid, tid, "stat");
+    return f->status_fd < 0 ? -1 : 0;
+}
+
+void proc_thread_files_close(proc_thread_files *f) {
+    if (f->status_fd >= 0) close(f->status_fd);
+    if (f->schedstat_fd >= 0) close(f->schedstat_fd);
+    if (f->stat_fd >= 0) close(f->stat_fd);
+    f->status_fd = f->schedstat_fd = f->stat_fd = -1;
+}
+
+/* The decimal after "\n<key>" in text; the key includes its ":\t". */
+static int status_field(const char *text, const char *key, uint64_t *out) {
+    const char *at = strstr(text, key);
+    if (!at) return -1;
+    at += strlen(key);
+    if (*at < '0' || *at > '9') return -1;
+    uint64_t v = 0;
+    for (; *at >= '0' && *at <= '9'; at++) {
+        if (v > (UINT64_MAX - 9) / 10) return -1;
+        v = v * 10 + (uint64_t)(*at - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int proc_status_switches(const char *status, char *state, uint64_t *switches) {
+    /* A thread's name comes first and may hold anything but the kernel
+     * escapes newlines in it, so every key is looked for after one. */
+    const char *st = strstr(status, "\nState:\t");
+    uint64_t vol, invol;
+    if (!st || !st[8] || status_field(status, "\nvoluntary_ctxt_switches:\t", &vol) ||
+        status_field(status, "\nnonvoluntary_ctxt_switches:\t", &invol) || vol > UINT64_MAX - invol)
+        return -1;
+    *state = st[8];
+    *switches = vol + invol;
+    return 0;
+}
+
+int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount) {
+    unsigned long long run, delay, count;
+    char end;
+    if (sscanf(schedstat, "%llu %llu %llu%c", &run, &delay, &count, &end) != 4 || end != '\n')
+        return -1;
+    *pcount = count;
+    return 0;
+}
+
+/* pread of a whole small /proc file into buf (NUL-terminated). */
+static int pread_text(int fd, char *buf, size_t len) {
     if (fd < 0) {
         errno = EBADF;
         return -1;
     }
-    char buf[512];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    ssize_t n = pread(fd, buf, len - 1, 0);
     if (n <= 0) {
-        if (n == 0) errno = ESRCH;   /* an empty stat: the thread is gone */
+        if (n == 0) errno = ESRCH;   /* an empty file: the thread is gone */
         return -1;
     }
     buf[n] = '\0';
-    return proc_stat_state(buf, state);
+    return 0;
+}
+
+int proc_stat_cpu(const char *stat, int *cpu) {
+    /* The name, in parentheses, may hold spaces and ')': fields are counted
+     * from the last ')', which is field 2's end. */
+    const char *p = strrchr(stat, ')');
+    if (!p) return -1;
+    p++;
+    for (int field = 2; field < 39; field++) {
+        if (*p != ' ') return -1;
+        p++;
+        if (field + 1 == 39) break;
+        while (*p && *p != ' ') p++;
+    }
+    if (*p < '0' || *p > '9') return -1;
+    long v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (*p - '0');
+        if (v > 1 << 20) return -1;   /* no machine has a million CPUs */
+    }
+    if (*p != ' ' && *p != '\n' && *p) return -1;
+    *cpu = (int)v;
+    return 0;
+}
+
+int proc_thread_sched(const proc_thread_files *f, proc_sched_state *out, int *cpu) {
+    *cpu = -1;
+    /* schedstat first: a thread put on a CPU between the two reads then
+     * looks off it (one sample left for the next tick), never the other
+     * way round. */
+    char sched[128], status[4096];
+    uint64_t pcount = 0, switches;
+    bool have_pcount = f->schedstat_fd >= 0 && pread_text(f->schedstat_fd, sched, sizeof sched) == 0 &&
+                       proc_schedstat_pcount(sched, &pcount) == 0;
+    char state;
+    if (pread_text(f->status_fd, status, sizeof status)) return -1;
+    if (proc_status_switches(status, &state, &switches)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (state != 'R') *out = PROC_NOT_RUNNABLE;
+    /* A kernel that keeps no scheduler statistics prints 0 0 0. */
+    else if (have_pcount && pcount > 0 && pcount == switches) *out = PROC_WAITING_CPU;
+    else *out = PROC_ON_CPU;
+    char line[1024];
+    int c;
+    if (*out == PROC_WAITING_CPU && pread_text(f->stat_fd, line, sizeof line) == 0 &&
+        proc_stat_cpu(line, &c) == 0)
+        *cpu = c;
+    return 0;
 }
 
 int proc_exe(pid_t pid, char *buf, size_t len) {

@@ -67,13 +67,42 @@ int proc_comm(pid_t id, char *buf, size_t len);
 /* State letter of a /proc/.../stat line ('R', 'S', 'D', 'Z', ...). */
 int proc_stat_state(const char *stat, char *state);
 /* Files of one thread kept open to be read again and again (one pread
- * each, no path lookup): /proc/PID/task/TID/stat and .../children. An fd,
- * or -1. Once the thread is gone its files stop answering, so a tid the
- * kernel has since given to another thread is never read through them. */
-int proc_open_thread_stat(pid_t pid, pid_t tid);
+ * each, no path lookup). An fd, or -1. Once the thread is gone its files
+ * stop answering, so a tid the kernel has since given to another thread is
+ * never read through them. */
 int proc_open_children(pid_t pid, pid_t tid);
-/* State letter from a stat file opened by proc_open_thread_stat. */
-int proc_stat_fd_state(int fd, char *state);
+
+/* Where a thread stands with the scheduler right now. The state letter
+ * alone cannot tell the first two apart: 'R' is both on a CPU and waiting
+ * for one (preempted by another process, or its cgroup's CPU quota spent).
+ * The kernel counts each time it puts the thread on a CPU (pcount, in
+ * schedstat) and each time it takes it off (voluntary plus involuntary
+ * switches, in status): on a CPU there is one more of the former. */
+typedef enum {
+    PROC_ON_CPU,       /* running, or 'R' where schedstat is missing */
+    PROC_WAITING_CPU,  /* runnable, off every CPU (proc_thread_sched says which CPU's queue) */
+    PROC_NOT_RUNNABLE, /* sleeping, stopped, or any other state */
+} proc_sched_state;
+
+/* /proc/PID/task/TID/status, .../schedstat and .../stat, kept open (fds or -1). */
+typedef struct {
+    int status_fd, schedstat_fd, stat_fd;
+} proc_thread_files;
+
+int proc_thread_files_open(pid_t pid, pid_t tid, proc_thread_files *f);
+void proc_thread_files_close(proc_thread_files *f);
+/* The thread's scheduler state; -1 with errno when the status file does
+ * not answer (ESRCH: the thread is gone). When it is waiting, *cpu is the
+ * CPU whose queue it waits in (stat's field 39), else -1 (also when
+ * unknown). */
+int proc_thread_sched(const proc_thread_files *f, proc_sched_state *out, int *cpu);
+/* Field 39 of a /proc/.../stat line, the CPU the thread last ran on. */
+int proc_stat_cpu(const char *stat, int *cpu);
+/* The parts of the above that read text, for tests: the state letter and
+ * voluntary + involuntary switches from a status file, and pcount from a
+ * schedstat line. 0, or -1 when a field is missing or out of range. */
+int proc_status_switches(const char *status, char *state, uint64_t *switches);
+int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount);
 /* The kernel's CPU-time clock of process pid (all its threads), which
  * needs no permission beyond seeing the process. For another process it
  * advances at scheduler ticks (1-10 ms), not continuously. 0, or -1 with

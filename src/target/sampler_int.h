@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "proc.h"
 #include "profile.h"
 #include "pyreader.h"
 #include "sampler.h"
@@ -43,7 +44,12 @@ typedef struct {
     uint64_t thread_id;
     pid_t tid;
     int prof_thread;
-    int stat_fd;     /* /proc/PID/task/TID/stat kept open: one pread per idle check */
+    proc_thread_files files;  /* status and schedstat kept open: where it stands with the
+                               * scheduler, in two preads (proc_thread_sched) */
+    uint64_t sched_tick;      /* ticks + 1 when sched was read; 0: never */
+    int sched_status;         /* what proc_thread_sched returned then */
+    proc_sched_state sched;
+    uint64_t seen_on_cpu;     /* ticks + 1 when last seen on a CPU; 0: never */
     int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
 } thread_entry;
 

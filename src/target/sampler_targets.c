@@ -25,7 +25,7 @@ void target_free(target *t) {
     py_detach(t->py);
     free(t->fmap.slots);
     for (size_t i = 0; i < t->nthreads; i++) {
-        if (t->threads[i].stat_fd >= 0) close(t->threads[i].stat_fd);
+        proc_thread_files_close(&t->threads[i].files);
         if (t->threads[i].children_fd >= 0) close(t->threads[i].children_fd);
     }
     free(t->threads);

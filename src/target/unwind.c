@@ -253,17 +253,23 @@ out:
     free(img);
 }
 
+/* pc is in the vDSO's code (known once vdso_load has run). */
+static bool in_vdso(const native_unwinder *u, uint64_t pc) {
+    return u->vdso.format != -1 && pc >= u->vdso.start_ip && pc < u->vdso.end_ip;
+}
+
 /* libunwind-ptrace remembers the unwind tables of one object per _UPT
  * handle and maps the object's file again whenever a pc falls in another:
  * a stack through libc, libpython and an extension did that several times
  * per sample. One handle per object keeps each object's tables. */
 static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map **map);
+static bool is_code(native_unwinder *u, uint64_t pc);
 
 static int find_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need,
                      void *arg) {
     native_unwinder *u = unwinding;
     if (u && !u->vdso_tried) vdso_load(u);
-    if (u && u->vdso.format != -1 && ip >= u->vdso.start_ip && ip < u->vdso.end_ip)
+    if (u && in_vdso(u, ip))
         return _Ux86_64_dwarf_search_unwind_table(as, ip, &u->vdso, pi, need, arg);
     object_entry *o = u ? object_at(u, ip, NULL) : NULL;
     if (o && !o->upt) o->upt = _UPT_create(u->pid);
@@ -569,6 +575,13 @@ int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *c
             *complete = n > 0 && ip == 0;
             break;
         }
+        /* A return address outside any executable mapping is not one: the
+         * walk went astray (libunwind guesses from the frame pointer where
+         * a function has no unwind table, and a function that uses rbp for
+         * data leaves it pointing anywhere). Stop there rather than show a
+         * made-up caller; the walk is then incomplete. The leaf is the
+         * thread's own instruction pointer and is always kept. */
+        if (n > 0 && !is_code(u, ip)) break;
         pcs[n++] = exact ? ip : ip - 1;
         exact = unw_is_signal_frame(&c) > 0;
         int r = unw_step(&c);
@@ -618,8 +631,8 @@ static const char *base_name(const char *path) {
     return s ? s + 1 : path;
 }
 
-/* The mapped file holding pc, or NULL. */
-static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map **map) {
+/* The mapping holding pc, or NULL. */
+static const proc_map *map_at(native_unwinder *u, uint64_t pc) {
     const proc_map *m = map_of(&u->maps, pc);
     /* A library loaded since the maps were read: read them again, at most
      * once per stop window. Code in an anonymous mapping (libffi's
@@ -637,8 +650,23 @@ static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map *
         u->maps_read_at = now;
         m = map_of(&u->maps, pc);
     }
+    return m;
+}
+
+/* The mapped file holding pc, or NULL. */
+static object_entry *object_at(native_unwinder *u, uint64_t pc, const proc_map **map) {
+    const proc_map *m = map_at(u, pc);
     if (map) *map = m;
     return m && m->path ? object_of(u, m->path) : NULL;
+}
+
+/* pc lies in memory the target may execute: the vDSO or an executable
+ * mapping. */
+static bool is_code(native_unwinder *u, uint64_t pc) {
+    if (!u->vdso_tried) vdso_load(u);
+    if (in_vdso(u, pc)) return true;
+    const proc_map *m = map_at(u, pc);
+    return m && m->perms[2] == 'x';
 }
 
 /* out->function = sym, demangled into out->buf when it is a C++ or Rust name. */
@@ -663,7 +691,7 @@ void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
     out->interp = out->known = false;
     const proc_map *m = NULL;
     if (!u->vdso_tried) vdso_load(u);
-    if (u->vdso.format != -1 && pc >= u->vdso.start_ip && pc < u->vdso.end_ip) {
+    if (in_vdso(u, pc)) {
         out->object = "[vdso]";
         const char *name =
             u->vdso_syms ? elf_symtab_lookup(u->vdso_syms, pc - u->vdso_bias, NULL) : NULL;

@@ -36,6 +36,23 @@ __attribute__((noinline)) void unwind_test_clock_loop(void) {
     }
 }
 
+/* A function without an unwind table (no CFI directives) whose frame
+ * pointer points at a made-up frame: saved rbp 0, return address 0x10000,
+ * below the lowest address Linux lets a process map. libunwind, finding no
+ * table, guesses the caller from rbp and gets 0x10000: the walk must stop
+ * there instead of showing it as a caller. */
+void unwind_test_astray(void);
+__asm__(".text\n"
+        ".globl unwind_test_astray\n"
+        ".type unwind_test_astray, @function\n"
+        "unwind_test_astray:\n"
+        "  pushq $0x10000\n"
+        "  pushq $0\n"
+        "  movq %rsp, %rbp\n"
+        "1: incq spin_counter(%rip)\n"
+        "  jmp 1b\n"
+        ".size unwind_test_astray, . - unwind_test_astray\n");
+
 __attribute__((noinline)) static pid_t spawn_spinner(void) {
     fflush(stdout);   /* the child must not print our buffered lines again */
     pid_t pid = fork();
@@ -154,6 +171,33 @@ TEST(unwinds_through_the_vdso) {
     kill_and_reap(child);
 }
 
+/* A return address outside any executable mapping ends the walk, which
+ * is then incomplete; the leaf is kept. */
+TEST(astray_walk_stops_before_a_made_up_caller) {
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) unwind_test_astray();
+    sleep_ms(50);
+    native_unwinder *u = native_new(child, NULL, true);
+    CHECK(u != NULL);
+    if (!u) { kill_and_reap(child); return; }
+    for (int round = 0; round < 20; round++) {
+        uint64_t pcs[64];
+        bool complete = true;
+        CHECK_EQ_INT(native_stop(u, &child, 1), 1);
+        int n = native_unwind(u, child, pcs, 64, &complete);
+        native_resume(u);
+        CHECK_EQ_INT(n, 1);
+        CHECK(!complete);
+        native_symbol s;
+        if (n >= 1) native_symbolize(u, pcs[0], &s);
+        if (n >= 1) CHECK_EQ_STR(s.function, "unwind_test_astray");
+        for (int i = 1; i < n; i++) CHECK(pcs[i] != 0x10000 - 1);
+    }
+    native_free(u);
+    kill_and_reap(child);
+}
+
 /* A process stopped by job control stays stopped after we let go. */
 TEST(group_stopped_child_stays_stopped) {
     pid_t child = spawn_spinner();
@@ -241,6 +285,7 @@ TEST(unnamed_code_named_by_object) {
 int main(void) {
     RUN(unwinds_child_and_leaves_it_running);
     RUN(unwinds_through_the_vdso);
+    RUN(astray_walk_stops_before_a_made_up_caller);
     RUN(group_stopped_child_stays_stopped);
     RUN(exited_child_status_left_to_parent);
     RUN(probe_reports_missing_process);
