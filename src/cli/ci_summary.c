@@ -139,7 +139,7 @@ static void write_row(const ci_settings *s, const script_run *r, FILE *out) {
     } else {
         fputs("— | ", out);
     }
-    if (r->max_rss_bytes > 0) fprintf(out, "%.1f MiB | ", r->max_rss_bytes / (1024.0 * 1024.0));
+    if (r->max_rss_bytes > 0) fprintf(out, "%s | ", fmt_bytes(t, sizeof t, (double)r->max_rss_bytes));
     else fputs("— | ", out);
     if (r->exit_status >= 0) fprintf(out, "%s%d", r->exit_status ? "❌ " : "", r->exit_status);
     else fputs("?", out);

@@ -419,14 +419,18 @@ static int render_md(FILE *out, const diff_ctx *c) {
             "none of your other such functions beneath them lead the verdict. Shares are fractions "
             "of all samples, so a uniformly slower runner does not move them. Wall time, CPU time "
             "and peak memory are judged against the usual spread of at least %d past runs (median "
-            "± 3 robust standard deviations) when known, else against the threshold; a longer wall "
-            "time counts only when the CPU time grew too. With as many past runs that kept function "
-            "shares, a function's change counts only when its new share is also outside its own "
-            "usual spread over them.\n\n"
+            "± 3 robust standard deviations) when known, else against the threshold. A longer wall "
+            "time counts only when the CPU time grew too, when it is also at least %.0f%% over its "
+            "usual median, and not when other processes kept the runner busier than usual (at "
+            "least %.1f CPU, or %.0f%% of its CPUs, more than the median of past runs). With as many "
+            "past runs that kept function shares, a function's change counts only when its new "
+            "share is also outside its own usual spread over them, which is never narrower than "
+            "± 3 times the sampling noise of the new run's share.\n\n"
             "</details>\n",
             (unsigned long long)r->base_samples, (unsigned long long)r->new_samples, r->ntested,
             (unsigned long long)o->min_samples, r->ntests, o->dispersion, correction_name(o->correction),
-            o->alpha, o->min_share_pp, o->threshold_pct, CMP_MIN_HISTORY);
+            o->alpha, o->min_share_pp, o->threshold_pct, CMP_MIN_HISTORY, o->threshold_pct,
+            CMP_BUSIER_MIN_CPUS, CMP_BUSIER_FRACTION * 100);
     return ferror(out) ? -1 : 0;
 }
 

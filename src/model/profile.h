@@ -81,9 +81,10 @@ typedef struct {
     uint64_t max_per_tick; /* most stacks recorded in one round: threads running at once */
     uint64_t missed;  /* ticks skipped because the sampler fell behind its rate */
     uint64_t unsampled_processes;  /* descendants not followed: too many at once */
-    uint64_t waiting; /* not sampled for waiting for a CPU: process ticks where it had not
-                       * used the CPU time its samples so far stand for, and threads read
-                       * while runnable but off every CPU (left for a tick when they run) */
+    uint64_t waiting; /* process ticks not sampled, or not wholly, for waiting for a CPU:
+                       * the process had not used the CPU time its samples so far stand
+                       * for, or a thread was runnable but off every CPU (left for a
+                       * tick when it runs) */
 } prof_counters;
 
 typedef struct profile profile;

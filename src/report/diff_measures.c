@@ -12,11 +12,6 @@ const char *diff_level_word(cmp_level l) {
     return l == CMP_LEVEL_ABOVE ? "above" : l == CMP_LEVEL_BELOW ? "below" : l == CMP_LEVEL_WITHIN ? "within" : "unknown";
 }
 
-static void fmt_bytes(char *buf, size_t len, double b) {
-    if (b >= 1024.0 * 1024 * 1024) snprintf(buf, len, "%.2f GiB", b / (1024.0 * 1024 * 1024));
-    else snprintf(buf, len, "%.1f MiB", b / (1024.0 * 1024));
-}
-
 static void put_value(FILE *out, double v, bool bytes) {
     char b[32];
     if (bytes) fmt_bytes(b, sizeof b, v);

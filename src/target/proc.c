@@ -355,11 +355,12 @@ int proc_status_switches(const char *status, char *state, uint64_t *switches) {
     return 0;
 }
 
-int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount) {
+int proc_schedstat_pcount(const char *schedstat, uint64_t *run_ns, uint64_t *pcount) {
     unsigned long long run, delay, count;
     char end;
     if (sscanf(schedstat, "%llu %llu %llu%c", &run, &delay, &count, &end) != 4 || end != '\n')
         return -1;
+    *run_ns = run;
     *pcount = count;
     return 0;
 }
@@ -402,30 +403,33 @@ int proc_stat_cpu(const char *stat, int *cpu) {
     return 0;
 }
 
-int proc_thread_sched(const proc_thread_files *f, proc_sched_state *out, int *cpu) {
-    *cpu = -1;
-    /* schedstat first: a thread put on a CPU between the two reads then
-     * looks off it (one sample left for the next tick), never the other
-     * way round. */
-    char sched[128], status[4096];
-    uint64_t pcount = 0, switches;
-    bool have_pcount = f->schedstat_fd >= 0 && pread_text(f->schedstat_fd, sched, sizeof sched) == 0 &&
-                       proc_schedstat_pcount(sched, &pcount) == 0;
+int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out) {
+    out->cpu = -1;
+    out->run_ns = 0;
+    char status[4096], sched[128], line[1024];
     char state;
     if (pread_text(f->status_fd, status, sizeof status)) return -1;
-    if (proc_status_switches(status, &state, &switches)) {
+    if (proc_status_switches(status, &state, &out->switches)) {
         errno = EINVAL;
         return -1;
     }
-    if (state != 'R') *out = PROC_NOT_RUNNABLE;
-    /* A kernel that keeps no scheduler statistics prints 0 0 0. */
-    else if (have_pcount && pcount > 0 && pcount == switches) *out = PROC_WAITING_CPU;
-    else *out = PROC_ON_CPU;
-    char line[1024];
+    out->state = state == 'R' ? PROC_ON_CPU : PROC_NOT_RUNNABLE;
+    if (state != 'R') return 0;
+    /* On a CPU then and never taken off since: on it still. The usual case
+     * for a busy thread on a quiet runner, in one pread. */
+    if (prev && prev->state == PROC_ON_CPU && prev->switches == out->switches) return 0;
+    /* schedstat second: a thread put on a CPU between the two reads looks
+     * on it, a few microseconds early; one taken off looks on it still, as
+     * it was at the first read. A kernel that keeps no scheduler
+     * statistics prints 0 0 0: then 'R' stays "on a CPU". */
+    uint64_t pcount, run;
+    if (f->schedstat_fd < 0 || pread_text(f->schedstat_fd, sched, sizeof sched) ||
+        proc_schedstat_pcount(sched, &run, &pcount) || pcount == 0 || pcount != out->switches)
+        return 0;
+    out->state = PROC_WAITING_CPU;
+    out->run_ns = run;   /* exact: the kernel adds up a thread's time as it takes it off */
     int c;
-    if (*out == PROC_WAITING_CPU && pread_text(f->stat_fd, line, sizeof line) == 0 &&
-        proc_stat_cpu(line, &c) == 0)
-        *cpu = c;
+    if (pread_text(f->stat_fd, line, sizeof line) == 0 && proc_stat_cpu(line, &c) == 0) out->cpu = c;
     return 0;
 }
 

@@ -91,18 +91,28 @@ typedef struct {
 
 int proc_thread_files_open(pid_t pid, pid_t tid, proc_thread_files *f);
 void proc_thread_files_close(proc_thread_files *f);
-/* The thread's scheduler state; -1 with errno when the status file does
- * not answer (ESRCH: the thread is gone). When it is waiting, *cpu is the
- * CPU whose queue it waits in (stat's field 39), else -1 (also when
- * unknown). */
-int proc_thread_sched(const proc_thread_files *f, proc_sched_state *out, int *cpu);
+typedef struct {
+    proc_sched_state state;
+    int cpu;            /* when waiting: the CPU whose queue it waits in (stat's
+                         * field 39); else -1, also when unknown */
+    uint64_t switches;  /* times the kernel took it off a CPU so far */
+    uint64_t run_ns;    /* when waiting: its CPU time up to the moment it was
+                         * taken off (schedstat's first field); else 0 */
+} proc_sched;
+
+/* The thread's scheduler state: one pread of status, and for a runnable
+ * thread one of schedstat (and of stat when it waits), unless prev, the
+ * last answer for the thread (or NULL), saw it on a CPU and it has not been
+ * taken off one since. -1 with errno when the status file does not answer
+ * (ESRCH: the thread is gone). */
+int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out);
 /* Field 39 of a /proc/.../stat line, the CPU the thread last ran on. */
 int proc_stat_cpu(const char *stat, int *cpu);
 /* The parts of the above that read text, for tests: the state letter and
- * voluntary + involuntary switches from a status file, and pcount from a
- * schedstat line. 0, or -1 when a field is missing or out of range. */
+ * voluntary + involuntary switches from a status file, and the time run
+ * and pcount from a schedstat line. 0, or -1 when a field is missing or out of range. */
 int proc_status_switches(const char *status, char *state, uint64_t *switches);
-int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount);
+int proc_schedstat_pcount(const char *schedstat, uint64_t *run_ns, uint64_t *pcount);
 /* The kernel's CPU-time clock of process pid (all its threads), which
  * needs no permission beyond seeing the process. For another process it
  * advances at scheduler ticks (1-10 ms), not continuously. 0, or -1 with

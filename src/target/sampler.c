@@ -111,7 +111,7 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     if (pt < 0) return NULL;
     thread_entry *e = &t->threads[t->nthreads++];
     *e = (thread_entry){.thread_id = st->thread_id, .tid = st->tid, .prof_thread = pt,
-                        .files = {-1, -1}, .children_fd = -1};
+                        .files = {-1, -1, -1}, .sched_status = -1, .children_fd = -1};
     if (st->tid) {
         proc_thread_files_open(t->pid, st->tid, &e->files);
         /* The main thread's children are read through the target's own fd. */
@@ -121,25 +121,47 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     return e;
 }
 
+/* How far short of the time between two reads a thread's CPU time may
+ * fall and it still counts as running until csprof woke: csprof's own
+ * work on that CPU around the two reads (tens of µs). */
+#define RAN_UNTIL_WAKE_SLACK_NS 200000
+
 /* Where thread e stands with the scheduler this tick: read once per tick
  * (--native asks before stopping threads, and again for those it did not
  * stop). 0, or -1 when its files do not answer (the thread is gone). */
 static int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
     uint64_t tick = prof_counters_of(s->p)->ticks + 1;
     if (e->sched_tick != tick) {
+        proc_sched was = e->sched;
+        int64_t was_at = e->sched_at;
+        bool read_last_tick = e->sched_status == 0 && e->sched_tick + 1 == tick;
         e->sched_tick = tick;
-        int cpu = -1;
-        e->sched_status = e->tid ? proc_thread_sched(&e->files, &e->sched, &cpu) : -1;
-        /* Waiting in the queue of the CPU csprof runs on: most often csprof
-         * itself took that CPU from it when it woke for this tick, at no
-         * particular place in its code, and the thread is back on it as soon
-         * as csprof sleeps. That is as good as running. (On a runner with
-         * as many busy processes as CPUs, where csprof must take one of
-         * them, one process would otherwise never be read.) */
-        if (e->sched_status == 0 && e->sched == PROC_WAITING_CPU && cpu >= 0 && cpu == sched_getcpu())
-            e->sched = PROC_ON_CPU;
+        e->sched_at = now_ns();
+        bool known = e->sched_status == 0 && was_at != 0;
+        e->sched_status = e->tid ? proc_thread_sched(&e->files, known ? &was : NULL, &e->sched) : -1;
+        const proc_sched *now = &e->sched;
+        e->state = now->state;
+        /* Waiting in the queue of the CPU csprof runs on: csprof itself
+         * may have taken that CPU from it when it woke for this tick, at no
+         * particular place in its code, and then the thread is back on it
+         * as soon as csprof sleeps: as good as running (on a runner with as
+         * many busy processes as CPUs, csprof must take one of them, which
+         * would otherwise never be read). It may also wait there behind
+         * another process. When both reads saw it waiting, its CPU time is
+         * exact at each, and tells: run until csprof woke, it grew by the
+         * time between the reads, less csprof's own work. */
+        if (e->sched_status == 0 && now->state == PROC_WAITING_CPU && now->cpu >= 0 &&
+            now->cpu == sched_getcpu()) {
+            bool ran_until_woken = true;
+            if (read_last_tick && was.state == PROC_WAITING_CPU) {
+                int64_t between = e->sched_at - was_at;
+                ran_until_woken = now->run_ns >= was.run_ns &&
+                                  (int64_t)(now->run_ns - was.run_ns) >= between - RAN_UNTIL_WAKE_SLACK_NS;
+            }
+            if (ran_until_woken) e->state = PROC_ON_CPU;
+        }
     }
-    *out = e->sched;
+    *out = e->state;
     return e->sched_status;
 }
 
@@ -175,7 +197,9 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     proc_sched_state ss = PROC_ON_CPU;   /* seen executing by the reader: on a CPU */
     if (!st->running && thread_sched(s, e, &ss) != 0) ss = PROC_ON_CPU;
     if (leave_for_later(s, t, e, ss)) {
-        c->waiting++;
+        /* counted once per process and tick, as the CPU-time gate counts */
+        if (t->waiting_tick != c->ticks + 1) c->waiting++;
+        t->waiting_tick = c->ticks + 1;
         return 0;
     }
     bool idle = ss == PROC_NOT_RUNNABLE;

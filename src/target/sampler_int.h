@@ -44,11 +44,13 @@ typedef struct {
     uint64_t thread_id;
     pid_t tid;
     int prof_thread;
-    proc_thread_files files;  /* status and schedstat kept open: where it stands with the
-                               * scheduler, in two preads (proc_thread_sched) */
+    proc_thread_files files;  /* kept open: where it stands with the scheduler
+                               * (proc_thread_sched) in one to three preads */
     uint64_t sched_tick;      /* ticks + 1 when sched was read; 0: never */
+    int64_t sched_at;         /* ns, when */
     int sched_status;         /* what proc_thread_sched returned then */
-    proc_sched_state sched;
+    proc_sched sched;         /* what it said */
+    proc_sched_state state;   /* what the sampler makes of it (thread_sched) */
     uint64_t seen_on_cpu;     /* ticks + 1 when last seen on a CPU; 0: never */
     int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
 } thread_entry;
@@ -68,6 +70,7 @@ typedef struct {
     clockid_t cpu_clock;
     uint64_t cpu_ns;
     double credit;
+    uint64_t waiting_tick;   /* ticks + 1 when a thread of it was last left waiting */
     py_process *py;
     frame_map fmap;          /* Python frames */
     uint32_t fmap_epoch;     /* py_cache_epoch() the map was built in */

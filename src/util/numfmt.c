@@ -13,6 +13,15 @@ char *fmt_secs(char *out, size_t len, double s) {
     return out;
 }
 
+char *fmt_bytes(char *out, size_t len, double b) {
+    const double mib = 1024.0 * 1024, gib = mib * 1024;
+    if (!isfinite(b) || b < 0) snprintf(out, len, "?");
+    /* 1023.96 MiB would print as "1024.0 MiB": GiB from there on */
+    else if (b >= gib - 0.05 * mib) snprintf(out, len, "%.2f GiB", b / gib);
+    else snprintf(out, len, "%.1f MiB", b / mib);
+    return out;
+}
+
 char *fmt_count(char *out, size_t len, uint64_t n) {
     char digits[24];
     int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);

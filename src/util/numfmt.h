@@ -10,6 +10,10 @@
  * significant digits at most, so columns stay narrow. Returns out. */
 char *fmt_secs(char *out, size_t len, double s);
 
+/* A size for people: "12.3 MiB" below one GiB, "1.25 GiB" from there;
+ * "?" when not a finite non-negative number. Returns out. */
+char *fmt_bytes(char *out, size_t len, double bytes);
+
 /* 1234567 -> "1,234,567". Returns out. */
 char *fmt_count(char *out, size_t len, uint64_t n);
 

@@ -104,6 +104,18 @@ TEST(fmt_secs_one_rule) {
     CHECK_EQ_STR(fmt_secs(small, sizeof small, 1e300), "100");  /* cut, terminated */
 }
 
+TEST(fmt_bytes_one_rule) {
+    char t[32];
+    const double mib = 1024.0 * 1024;
+    CHECK_EQ_STR(fmt_bytes(t, sizeof t, 0), "0.0 MiB");
+    CHECK_EQ_STR(fmt_bytes(t, sizeof t, 12.34 * mib), "12.3 MiB");
+    CHECK_EQ_STR(fmt_bytes(t, sizeof t, 1023.9 * mib), "1023.9 MiB");
+    CHECK_EQ_STR(fmt_bytes(t, sizeof t, 1023.97 * mib), "1.00 GiB");   /* never "1024.0 MiB" */
+    CHECK_EQ_STR(fmt_bytes(t, sizeof t, 1280 * mib), "1.25 GiB");
+    CHECK_EQ_STR(fmt_bytes(t, sizeof t, -1), "?");
+    CHECK_EQ_STR(fmt_bytes(t, sizeof t, 0.0 / 0.0), "?");
+}
+
 TEST(fmt_count_groups) {
     char t[32];
     CHECK_EQ_STR(fmt_count(t, sizeof t, 0), "0");
@@ -122,6 +134,7 @@ int main(void) {
     RUN(oom_is_sticky_and_honest);
     RUN(detach_hands_over);
     RUN(fmt_secs_one_rule);
+    RUN(fmt_bytes_one_rule);
     RUN(fmt_count_groups);
     return check_summary();
 }

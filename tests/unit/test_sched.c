@@ -23,12 +23,13 @@ static const char STATUS[] =
 
 TEST(status_and_schedstat_text) {
     char st = 0;
-    uint64_t sw = 0, pc = 0;
+    uint64_t sw = 0, pc = 0, run = 0;
     CHECK_EQ_INT(proc_status_switches(STATUS, &st, &sw), 0);
     CHECK(st == 'R');
     CHECK(sw == 695);
-    CHECK_EQ_INT(proc_schedstat_pcount("2054128383 431270153 696\n", &pc), 0);
+    CHECK_EQ_INT(proc_schedstat_pcount("2054128383 431270153 696\n", &run, &pc), 0);
     CHECK(pc == 696);
+    CHECK(run == 2054128383);
     /* A thread may name itself after the keys: the kernel escapes the
      * newline in a name, so only the real lines count. */
     const char *named =
@@ -41,7 +42,7 @@ TEST(status_and_schedstat_text) {
 
 TEST(short_or_hostile_text_is_refused) {
     char st;
-    uint64_t sw, pc;
+    uint64_t sw, pc, run;
     CHECK_EQ_INT(proc_status_switches("", &st, &sw), -1);
     CHECK_EQ_INT(proc_status_switches("Name:\tx\nState:\tR (running)\n", &st, &sw), -1);
     CHECK_EQ_INT(proc_status_switches("Name:\tx\nState:\t", &st, &sw), -1);
@@ -52,10 +53,10 @@ TEST(short_or_hostile_text_is_refused) {
                                       "nonvoluntary_ctxt_switches:\t1\n", &st, &sw), -1);
     CHECK_EQ_INT(proc_status_switches("x\nState:\tR\nvoluntary_ctxt_switches:\t18446744073709551615\n"
                                       "nonvoluntary_ctxt_switches:\t1\n", &st, &sw), -1);
-    CHECK_EQ_INT(proc_schedstat_pcount("", &pc), -1);
-    CHECK_EQ_INT(proc_schedstat_pcount("1 2\n", &pc), -1);
-    CHECK_EQ_INT(proc_schedstat_pcount("1 2 3", &pc), -1);   /* cut short */
-    CHECK_EQ_INT(proc_schedstat_pcount("1 2 x\n", &pc), -1);
+    CHECK_EQ_INT(proc_schedstat_pcount("", &run, &pc), -1);
+    CHECK_EQ_INT(proc_schedstat_pcount("1 2\n", &run, &pc), -1);
+    CHECK_EQ_INT(proc_schedstat_pcount("1 2 3", &run, &pc), -1);   /* cut short */
+    CHECK_EQ_INT(proc_schedstat_pcount("1 2 x\n", &run, &pc), -1);
     int cpu = -1;
     const char *stat = "42 (a) b) c) R 1 42 42 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 1 0 "
                        "100 1000 200 18446744073709551615 1 1 0 0 0 0 0 0 2 0 0 0 17 1 0 0 0 0 0\n";
@@ -117,12 +118,14 @@ TEST(a_thread_kept_off_its_cpu_is_told_from_one_running) {
     CHECK_EQ_INT(proc_thread_files_open(z, z, &fz), 0);
     int one_each = 0, reads = 400, asleep = 0;
     for (int i = 0; i < reads; i++) {
-        proc_sched_state sa, sb, sz;
-        int cpu;
-        CHECK_EQ_INT(proc_thread_sched(&fa, &sa, &cpu), 0);
-        CHECK(sa != PROC_WAITING_CPU || cpu == 0);
-        CHECK_EQ_INT(proc_thread_sched(&fb, &sb, &cpu), 0);
-        CHECK_EQ_INT(proc_thread_sched(&fz, &sz, &cpu), 0);
+        proc_sched a_, b_, z_;
+        CHECK_EQ_INT(proc_thread_sched(&fa, NULL, &a_), 0);
+        CHECK_EQ_INT(proc_thread_sched(&fb, NULL, &b_), 0);
+        CHECK_EQ_INT(proc_thread_sched(&fz, NULL, &z_), 0);
+        proc_sched_state sa = a_.state, sb = b_.state, sz = z_.state;
+        /* the queue it waits in is CPU 0's; the one running has no queue */
+        CHECK(sa == PROC_WAITING_CPU ? a_.cpu == 0 : a_.cpu == -1);
+        CHECK(z_.cpu == -1);
         CHECK(sa != PROC_NOT_RUNNABLE && sb != PROC_NOT_RUNNABLE);
         one_each += (sa == PROC_ON_CPU) != (sb == PROC_ON_CPU);
         asleep += sz == PROC_NOT_RUNNABLE;
@@ -140,12 +143,11 @@ TEST(a_thread_kept_off_its_cpu_is_told_from_one_running) {
     reap(a);
     reap(b);
     /* A thread gone: its kept-open files stop answering. */
-    proc_sched_state sz;
-    int cpu;
+    proc_sched me;
     reap(z);
     CHECK_EQ_INT(proc_thread_files_open(getpid(), getpid(), &fz), 0);
-    CHECK_EQ_INT(proc_thread_sched(&fz, &sz, &cpu), 0);
-    CHECK(sz == PROC_ON_CPU);   /* this very thread, reading */
+    CHECK_EQ_INT(proc_thread_sched(&fz, NULL, &me), 0);
+    CHECK(me.state == PROC_ON_CPU);   /* this very thread, reading */
     proc_thread_files_close(&fz);
     sched_setaffinity(0, sizeof mine, &mine);
 }
@@ -155,10 +157,9 @@ TEST(a_thread_gone_does_not_answer) {
     proc_thread_files f;
     CHECK_EQ_INT(proc_thread_files_open(z, z, &f), 0);
     reap(z);
-    proc_sched_state s;
-    int cpu;
+    proc_sched s;
     errno = 0;
-    CHECK_EQ_INT(proc_thread_sched(&f, &s, &cpu), -1);
+    CHECK_EQ_INT(proc_thread_sched(&f, NULL, &s), -1);
     CHECK(errno == ESRCH);
     proc_thread_files_close(&f);
     CHECK_EQ_INT(proc_thread_files_open(z, z, &f), -1);
