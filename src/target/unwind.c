@@ -638,8 +638,9 @@ static const proc_map *map_at(native_unwinder *u, uint64_t pc) {
      * once per stop window. Code in an anonymous mapping (libffi's
      * trampolines, a JIT) is usually just that, and reading the maps of a
      * big process costs a millisecond, so only once a second for it. */
+    if (u->maps_fresh || (m && m->path)) return m;   /* every frame of every walk: no clock */
     int64_t now = now_ns();
-    if (!u->maps_fresh && (!m || (!m->path && now - u->maps_read_at > 1000000000LL))) {
+    if (!m || now - u->maps_read_at > 1000000000LL) {
         proc_maps fresh;
         if (proc_maps_read(u->pid, &fresh) == 0) {
             proc_maps_free(&u->maps);
