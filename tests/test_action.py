@@ -758,9 +758,22 @@ class VerdictLoop(unittest.TestCase):
         self.assertTrue(run["ok"], run["runner"].summary)
         summary = run["runner"].summary
         self.assertNotIn("🔴", summary)
-        self.assertNotIn("🟡", summary)
         j = self.diff_json(run)
         self.assertEqual((j["slower"], j["leads"]), ([], []), "no function flagged")
+        if "🟡" in summary:
+            # Twice 🟡: the machine itself slowed for a while (seen once in
+            # a CI-style run: wall and CPU time +74% in two runs in a row,
+            # and in one of the history's). The verdict then says what it
+            # must ("wall and CPU time up ... or a slower runner"). Only
+            # accepted when the interpreter's start-up, which no change of
+            # the script touches, slowed by a quarter or more as well.
+            st = j["imports"]["startup"]
+            slowed = st["new_seconds"] / max(st["base_seconds"], 1e-9)
+            print(f"\n  note: unchanged run 🟡 twice; interpreter start-up {st['base_seconds']:.3f} s -> "
+                  f"{st['new_seconds']:.3f} s ({slowed:.2f}x)")
+            self.assertIn("wall and CPU time up", summary)
+            self.assertGreaterEqual(slowed, 1.25, "🟡 on an unchanged run while the machine was not slower")
+            return
         self.assertEqual(j["wall"]["history_runs"], 5)
         wall = [l for l in summary.splitlines() if l.startswith("Wall time:")][0]
         # A neighbour's build may stretch this run (or, earlier, the

@@ -230,7 +230,7 @@ class TestTransparency(TempDirTest):
         ended, and a turn on a shared CPU tends to end at a system call that
         reads the clock: preempted.py spends ~3-7% of its CPU time in
         clock_check (getrusage), and the binary before this rule put 22-25%
-        of its samples there. It is now read when it runs: 2.4-6.4% here."""
+        of its samples there. It is now read when it runs: 2.2-6.4% here."""
         need_python()
         cpus = sorted(os.sched_getaffinity(0))
         self.assertGreaterEqual(len(cpus), 2, "the test machine has 2 CPUs")

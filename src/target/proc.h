@@ -96,8 +96,6 @@ typedef struct {
     int cpu;            /* when waiting: the CPU whose queue it waits in (stat's
                          * field 39); else -1, also when unknown */
     uint64_t switches;  /* times the kernel took it off a CPU so far */
-    uint64_t run_ns;    /* when waiting: its CPU time up to the moment it was
-                         * taken off (schedstat's first field); else 0 */
 } proc_sched;
 
 /* The thread's scheduler state: one pread of status, and for a runnable

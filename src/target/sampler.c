@@ -121,11 +121,6 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     return e;
 }
 
-/* How far short of the time between two reads a thread's CPU time may
- * fall and it still counts as running until csprof woke: csprof's own
- * work on that CPU around the two reads (tens of µs). */
-#define RAN_UNTIL_WAKE_SLACK_NS 200000
-
 /* Where thread e stands with the scheduler this tick: read once per tick
  * (--native asks before stopping threads, and again for those it did not
  * stop). 0, or -1 when its files do not answer (the thread is gone). */
@@ -133,33 +128,25 @@ static int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
     uint64_t tick = prof_counters_of(s->p)->ticks + 1;
     if (e->sched_tick != tick) {
         proc_sched was = e->sched;
-        int64_t was_at = e->sched_at;
-        bool read_last_tick = e->sched_status == 0 && e->sched_tick + 1 == tick;
+        bool known = e->sched_status == 0 && e->sched_tick != 0;
+        bool read_last_tick = known && e->sched_tick + 1 == tick;
         e->sched_tick = tick;
-        e->sched_at = now_ns();
-        bool known = e->sched_status == 0 && was_at != 0;
         e->sched_status = e->tid ? proc_thread_sched(&e->files, known ? &was : NULL, &e->sched) : -1;
         const proc_sched *now = &e->sched;
         e->state = now->state;
         /* Waiting in the queue of the CPU csprof runs on: csprof itself
-         * may have taken that CPU from it when it woke for this tick, at no
-         * particular place in its code, and then the thread is back on it
-         * as soon as csprof sleeps: as good as running (on a runner with as
+         * most often took that CPU from it when it woke for this tick, at
+         * no particular place in its code, and the thread is back on it as
+         * soon as csprof sleeps: as good as running (on a runner with as
          * many busy processes as CPUs, csprof must take one of them, which
-         * would otherwise never be read). It may also wait there behind
-         * another process. When both reads saw it waiting, its CPU time is
-         * exact at each, and tells: run until csprof woke, it grew by the
-         * time between the reads, less csprof's own work. */
+         * would otherwise never be read). Unless it has not been taken off
+         * a CPU since the last tick: then it was off one already, waiting
+         * behind another process. (Telling more apart, by how much CPU time
+         * it had since, left the threads that share csprof's CPU with
+         * another one a third fewer samples than the rest.) */
         if (e->sched_status == 0 && now->state == PROC_WAITING_CPU && now->cpu >= 0 &&
-            now->cpu == sched_getcpu()) {
-            bool ran_until_woken = true;
-            if (read_last_tick && was.state == PROC_WAITING_CPU) {
-                int64_t between = e->sched_at - was_at;
-                ran_until_woken = now->run_ns >= was.run_ns &&
-                                  (int64_t)(now->run_ns - was.run_ns) >= between - RAN_UNTIL_WAKE_SLACK_NS;
-            }
-            if (ran_until_woken) e->state = PROC_ON_CPU;
-        }
+            now->cpu == sched_getcpu() && !(read_last_tick && was.switches == now->switches))
+            e->state = PROC_ON_CPU;
     }
     *out = e->state;
     return e->sched_status;

@@ -47,7 +47,6 @@ typedef struct {
     proc_thread_files files;  /* kept open: where it stands with the scheduler
                                * (proc_thread_sched) in one to three preads */
     uint64_t sched_tick;      /* ticks + 1 when sched was read; 0: never */
-    int64_t sched_at;         /* ns, when */
     int sched_status;         /* what proc_thread_sched returned then */
     proc_sched sched;         /* what it said */
     proc_sched_state state;   /* what the sampler makes of it (thread_sched) */
