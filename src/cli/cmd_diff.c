@@ -319,12 +319,11 @@ static void md_leads(FILE *out, const diff_ctx *c) {
 }
 
 /* A share verdict from a run on a busier runner than usual (cmp_result
- * busier): with two processes spinning beside 10 unchanged runs of
- * scikit-learn's BO loop, 5 were called regressions. SciPy's setulb call
- * site took 5-7% of the samples there, 0.7-0.9% on a quiet runner, while
- * timing that call in the script gave 1.0-1.5% of the CPU and wall time
- * either way: the samples, not the code, moved (cause not yet found; not
- * from dropped reads), so the verdict says so. */
+ * busier): other processes share the caches and memory bandwidth, which
+ * can change what a function costs, so the verdict asks for a re-run.
+ * (With two processes spinning beside 10 unchanged runs of scikit-learn's
+ * BO loop, 5 were once called regressions; that was threads read while
+ * waiting for a CPU, since left for a tick when they run: 0 of 10.) */
 static void put_busier_caution(FILE *out, const cmp_result *r) {
     fprintf(out, "This run's runner was busier than usual (other processes kept %.1f CPUs busy, usually %.1f): "
                  "samples can shift between functions on a busy runner, so confirm this verdict with a re-run.\n",

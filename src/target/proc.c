@@ -355,12 +355,11 @@ int proc_status_switches(const char *status, char *state, uint64_t *switches) {
     return 0;
 }
 
-int proc_schedstat_pcount(const char *schedstat, uint64_t *run_ns, uint64_t *pcount) {
+int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount) {
     unsigned long long run, delay, count;
     char end;
     if (sscanf(schedstat, "%llu %llu %llu%c", &run, &delay, &count, &end) != 4 || end != '\n')
         return -1;
-    *run_ns = run;
     *pcount = count;
     return 0;
 }
@@ -421,12 +420,11 @@ int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_s
      * on it, a few microseconds early; one taken off looks on it still, as
      * it was at the first read. A kernel that keeps no scheduler
      * statistics prints 0 0 0: then 'R' stays "on a CPU". */
-    uint64_t pcount, run;
+    uint64_t pcount;
     if (f->schedstat_fd < 0 || pread_text(f->schedstat_fd, sched, sizeof sched) ||
-        proc_schedstat_pcount(sched, &run, &pcount) || pcount == 0 || pcount != out->switches)
+        proc_schedstat_pcount(sched, &pcount) || pcount == 0 || pcount != out->switches)
         return 0;
     out->state = PROC_WAITING_CPU;
-    (void)run;
     int c;
     if (pread_text(f->stat_fd, line, sizeof line) == 0 && proc_stat_cpu(line, &c) == 0) out->cpu = c;
     return 0;

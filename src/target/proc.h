@@ -107,10 +107,10 @@ int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_s
 /* Field 39 of a /proc/.../stat line, the CPU the thread last ran on. */
 int proc_stat_cpu(const char *stat, int *cpu);
 /* The parts of the above that read text, for tests: the state letter and
- * voluntary + involuntary switches from a status file, and the time run
- * and pcount from a schedstat line. 0, or -1 when a field is missing or out of range. */
+ * voluntary + involuntary switches from a status file, and pcount from a
+ * schedstat line. 0, or -1 when a field is missing or out of range. */
 int proc_status_switches(const char *status, char *state, uint64_t *switches);
-int proc_schedstat_pcount(const char *schedstat, uint64_t *run_ns, uint64_t *pcount);
+int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount);
 /* The kernel's CPU-time clock of process pid (all its threads), which
  * needs no permission beyond seeing the process. For another process it
  * advances at scheduler ticks (1-10 ms), not continuously. 0, or -1 with

@@ -63,6 +63,19 @@ __attribute__((noinline)) static pid_t spawn_spinner(void) {
     return pid;
 }
 
+/* A child that runs fn (which never returns), given 50 ms to get there. */
+static pid_t fork_into(void (*fn)(void)) {
+    fflush(stdout);   /* the child must not print our buffered lines again */
+    pid_t child = fork();
+    if (child == 0) {
+        fn();
+        _exit(0);
+    }
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    return child;
+}
+
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
@@ -128,10 +141,7 @@ TEST(unwinds_child_and_leaves_it_running) {
 /* The vDSO has no file behind it: its unwind table and names are read from
  * the target's memory, and the walk goes on to the caller. */
 TEST(unwinds_through_the_vdso) {
-    fflush(stdout);
-    pid_t child = fork();
-    if (child == 0) unwind_test_clock_loop();
-    sleep_ms(50);
+    pid_t child = fork_into(unwind_test_clock_loop);
     native_unwinder *u = native_new(child, NULL, true);
     int caught = 0;
     for (int round = 0; round < 2000 && !caught; round++) {
@@ -174,10 +184,7 @@ TEST(unwinds_through_the_vdso) {
 /* A return address outside any executable mapping ends the walk, which
  * is then incomplete; the leaf is kept. */
 TEST(astray_walk_stops_before_a_made_up_caller) {
-    fflush(stdout);
-    pid_t child = fork();
-    if (child == 0) unwind_test_astray();
-    sleep_ms(50);
+    pid_t child = fork_into(unwind_test_astray);
     native_unwinder *u = native_new(child, NULL, true);
     CHECK(u != NULL);
     if (!u) { kill_and_reap(child); return; }
