@@ -129,6 +129,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g, 0, offsetof(spec_got, head_val));
+    g->leaf_len = 0;
+    g->frame_twice = false;
 #define SPEC_IOV(dst, addr, len)                                                     \
     (local[n] = (struct iovec){(dst), (len)},                                         \
      remote[n++] = (struct iovec){(void *)(uintptr_t)(addr), (len)})
@@ -142,11 +144,18 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     int first_check = n, names_at = 0;
     if (pp->minor >= 11) n += check_pieces(pp, local + n, remote + n, CHECK_PIECES, &names_at);
     int checks_end = n;
-    /* Last, as late in the call as can be: the leaf frame's instruction
-     * pointer once more (see thread_ran). It lies inside the window. */
-    uint64_t instr_at = m->leaf + L->iframe_instr;
-    bool want_instr = m->leaf && m->win_hi && instr_at >= m->win_lo && instr_at + 8 <= m->win_hi;
-    if (want_instr) SPEC_IOV(&g->instr1, instr_at, 8);
+    /* Last, as late in the call as can be: the thread's current-frame
+     * pointer and the leaf frame once more (see thread_ran). The pointer
+     * was copied first with the thread state (3.13+) or the _PyCFrame;
+     * the leaf lies inside the window. */
+    uint64_t frame_at = pp->minor <= 12 ? (m->cframe ? m->cframe + L->cframe_current_frame : 0)
+                                        : (m->ts && tneed <= sizeof g->tbuf ? m->ts + L->tstate_frame : 0);
+    if (frame_at) SPEC_IOV(&g->frame1, frame_at, 8);
+    uint64_t leaf_at = m->leaf + L->iframe_instr;
+    uint32_t leaf_len = 0;
+    if (m->leaf && m->win_hi && leaf_at >= m->win_lo && leaf_at + 8 <= m->win_hi)
+        leaf_len = (uint32_t)(m->win_hi - leaf_at < LEAF_SPAN ? m->win_hi - leaf_at : LEAF_SPAN);
+    if (leaf_len) SPEC_IOV(g->leaf1, leaf_at, leaf_len);
 #undef SPEC_IOV
     /* The checks come after the frames and in any order among themselves:
      * they may be merged into fewer pieces (a function's name is often its
@@ -164,8 +173,16 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     }
     for (uint32_t i = 0; i < m->nfar; i++) g->far[i] = full[k++];
     check_results(pp, full + first_check, checks_end - first_check, names_at);
-    g->instr = want_instr && g->window && full[checks_end];
-    if (g->instr) g->instr0 = rd_u64(pp->window, (uint32_t)(instr_at - m->win_lo));
+    k = checks_end;
+    if (frame_at && full[k++]) {
+        bool first = pp->minor <= 12 ? g->cur : g->tstate;
+        g->frame0 = pp->minor <= 12 ? g->cur_val : rd_u64(g->tbuf, L->tstate_frame);
+        g->frame_twice = first;
+    }
+    if (leaf_len && g->window && full[k]) {
+        memcpy(g->leaf0, pp->window + (leaf_at - m->win_lo), leaf_len);
+        g->leaf_len = leaf_len;
+    }
 }
 
 /* After the first thread was read: what to read at once next time. */
@@ -206,23 +223,31 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
     }
 }
 
-/* Whether the first thread was seen running during this sample, from its
- * leaf frame's instruction pointer as copied by the speculative read: once
- * with the window, early in the call, and once as its last piece. Only the
- * thread itself writes that field of its frames (others may read its
- * frames, or give them frame objects, but never move its instruction), and
- * it writes it as it executes. The walk just found that same address to be
- * the thread's leaf frame, read within this sample, so the address was the
- * thread's own frame throughout unless the thread ran (only it pushes,
- * pops or frees its frames). Two different values therefore mean it
- * executed bytecode between the two copies, a microsecond or two apart: it
- * was on a CPU at the sample, which is what the idle rule asks the kernel
- * (state R). Equal values prove nothing (asleep, or in a long C call), and
- * the caller asks the kernel then. Not "the stack moved since the last
- * tick": a thread that ran, then blocked before this tick, is idle. */
+/* Whether the first thread was seen running during this sample: whether
+ * memory that only it writes changed between two copies of the same
+ * speculative read, a microsecond or more apart. Two such places:
+ * - its current-frame pointer (in the thread state from 3.13, in the
+ *   _PyCFrame on its own C stack before): only the thread pushes and
+ *   pops its frames. Calls and returns, every microsecond or so in most
+ *   code, move it.
+ * - the last sample's leaf frame, when the walk found it the leaf again,
+ *   from its instruction pointer on: the pointer, then the locals and the
+ *   value stack, which executing bytecode writes. A tight loop may be back
+ *   at the same instruction, rarely with the same values in its locals.
+ *   Other threads read these frames, and may give them frame objects
+ *   (a field before the instruction pointer, not compared); the only
+ *   other writer is frame.f_locals assignment from another thread (3.13+),
+ *   which would have to fall inside that microsecond.
+ * A change means it executed: it was on a CPU at the sample, which is
+ * what the idle rule asks the kernel. No change proves nothing (asleep, or
+ * in a long C call), and the caller asks the kernel then. Not "the stack
+ * moved since the last tick": a thread that ran, then blocked before this
+ * tick, is idle. */
 static bool thread_ran(const py_process *pp) {
-    return pp->got.instr && pp->spec.leaf && pp->walk_leaf == pp->spec.leaf &&
-           pp->got.instr0 != pp->got.instr1;
+    const spec_got *g = &pp->got;
+    if (g->frame_twice && g->frame0 != g->frame1) return true;
+    return g->leaf_len && pp->spec.leaf && pp->walk_leaf == pp->spec.leaf &&
+           memcmp(g->leaf0, g->leaf1, g->leaf_len) != 0;
 }
 
 /* ---- sampling ---- */
@@ -313,7 +338,7 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     /* The copies that followed the thread state in the speculative
      * read are in order only after that same copy of it. */
     bool batched = first && pp->got.tstate && ts == pp->spec.ts;
-    if (!batched) pp->got.cur = pp->got.window = pp->got.instr = false;
+    if (!batched) pp->got.cur = pp->got.window = pp->got.frame_twice = false, pp->got.leaf_len = 0;
     if (batched) {
         memcpy(tbuf, pp->got.tbuf, tneed);
     } else if (!plausible(ts) || tneed > sizeof tbuf || proc_read(pp->pid, ts, tbuf, tneed)) {
@@ -329,7 +354,8 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
      * read again, from a fresh thread state, before it is dropped. */
     int rc = read_stack(pp, ts, tbuf, &st, first && ts == pp->spec.ts, true);
     st.running = !rc && (pp->minor <= 10 ? pp->chain_ran : batched && thread_ran(pp));
-    pp->got.cur = pp->got.window = pp->got.instr = false;  /* a retry reads afresh */
+    pp->got.cur = pp->got.window = pp->got.frame_twice = false;  /* a retry reads afresh */
+    pp->got.leaf_len = 0;
     /* Up to four more times: a stack that changes every few
      * microseconds (start-up, imports) is often caught whole at a
      * later try, which costs one batched read (the refused walk left

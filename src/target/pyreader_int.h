@@ -72,6 +72,11 @@ typedef struct {
  * state, same _PyCFrame, frames inside the copied span, code identity
  * unchanged); anything else is read as without it. */
 #define SPEC_CODES 32
+/* Bytes of the leaf frame compared from its instruction pointer on: the
+ * pointer, then the locals and value stack that executing bytecode writes
+ * (a tight loop may be back at the same instruction, rarely with the same
+ * values). */
+#define LEAF_SPAN 128
 #define SPEC_FAR 4        /* frames outside the data stack span: 3.12's entry frames
                            * live on the C stack */
 typedef struct {
@@ -85,7 +90,7 @@ typedef struct {
      * are re-checked in the same call. */
     uint32_t views[PYNAMES_SPEC_MAX];
     uint32_t nviews;
-    uint64_t leaf;        /* its leaf frame (see spec_got.instr) */
+    uint64_t leaf;        /* its leaf frame (see spec_got.leaf0) */
     bool chain_whole;     /* <= 3.10: its frames all came from the chain's batch */
 } spec_memo;
 
@@ -96,10 +101,15 @@ typedef struct {
     uint8_t tbuf[2 * BLOCK];
     uint8_t far_buf[SPEC_FAR][BLOCK];
     uint64_t hashes[SPEC_CODES];
-    /* The leaf frame's instruction pointer twice: in the window copy, and
-     * again as the call's last piece (instr: both were copied). */
-    bool instr;
-    uint64_t instr0, instr1;
+    /* Copied twice, early in the call and again as its last pieces, to
+     * see whether the thread ran meanwhile (thread_ran): the last leaf
+     * frame from its instruction pointer on (leaf0/leaf1, leaf_len bytes
+     * of both copied), and the thread's current-frame pointer (frame0/
+     * frame1, both copied when frame_twice). */
+    uint32_t leaf_len;
+    bool frame_twice;
+    uint64_t frame0, frame1;
+    uint8_t leaf0[LEAF_SPAN], leaf1[LEAF_SPAN];
 } spec_got;
 
 struct py_process {
