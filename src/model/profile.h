@@ -85,6 +85,8 @@ typedef struct {
                        * the process had not used the CPU time its samples so far stand
                        * for, or a thread was runnable but off every CPU (left for a
                        * tick when it runs) */
+    uint64_t state_reads; /* thread samples whose state the read could not tell (not seen
+                           * executing), asked of the kernel: what running-or-idle costs */
 } prof_counters;
 
 typedef struct profile profile;

@@ -361,8 +361,14 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
      * later try, which costs one batched read (the refused walk left
      * its addresses). A try only follows a failed one; the last keeps a
      * frame whose function object runs another code (pycode_resolve). */
-    for (int again = 0; rc && again < 4 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++)
+    for (int again = 0; rc && again < 4 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++) {
         rc = read_stack(pp, ts, tbuf, &st, false, again < 3);
+        /* Caught mid-change, then whole: it changed its own stack, within
+         * microseconds, so it ran (see thread_ran). Not when only the last,
+         * lenient try passed: a stack that fails the strict ones may not
+         * have changed at all. */
+        if (!rc && again < 3) st.running = true;
+    }
     if (first) {
         if (rc) pp->spec = (spec_memo){0};
         else spec_remember(pp, ts, tbuf, st.depth);

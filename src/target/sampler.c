@@ -131,6 +131,7 @@ static int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
         bool known = e->sched_status == 0 && e->sched_tick != 0;
         bool read_last_tick = known && e->sched_tick + 1 == tick;
         e->sched_tick = tick;
+        if (e->tid) prof_counters_of(s->p)->state_reads++;
         e->sched_status = e->tid ? proc_thread_sched(&e->files, known ? &was : NULL, &e->sched) : -1;
         const proc_sched *now = &e->sched;
         e->state = now->state;
