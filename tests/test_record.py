@@ -125,6 +125,27 @@ class RecordMixin:
                       if any(p.frames[i]["function"] == f"spin_{color}" for i in s["frames"])}
             self.assertEqual(len(owners), 1, color)
 
+    def test_sleeping_threads_are_read_again_once_woken(self):
+        """Threads found asleep at a tick are asked the kernel first at the
+        next, and their stacks are not read while they sleep; once woken
+        they must be sampled like any other."""
+        _, p = self.record("waking.py")
+        main = p.samples_in("main_work")
+        woken = {}
+        for s in p.stacks:
+            if any(p.frames[f]["function"] == "worker" for f in s["frames"]):
+                tid = p.data["threads"][s["thread"]]["tid"]
+                woken[tid] = woken.get(tid, 0) + s["count"]
+        print(f"\n  main_work {main}; woken workers {woken}; idle {p.data['samples']['idle']}", end="")
+        # 0.6 s of work each: the main thread alone, then the two workers
+        # sharing the GIL (each about half the time).
+        self.assertGreater(main, 300)
+        self.assertEqual(len(woken), 2, p.data["threads"])
+        for name, n in woken.items():
+            self.assertGreater(n, 120, name)
+        # asleep 0.6 s each before the event: counted idle, not recorded
+        self.assertGreater(p.data["samples"]["idle"], 600)
+
     def test_subprocess(self):
         _, p = self.record("parent.py", opts=["--subprocesses"])
         self.assertGreater(p.samples_in("parent_spin"), 100)

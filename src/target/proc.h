@@ -101,11 +101,13 @@ typedef struct {
 /* The thread's scheduler state: one pread of status, and for a runnable
  * thread one of schedstat (and of stat when it waits), unless prev, the
  * last answer for the thread (or NULL), saw it on a CPU and it has not been
- * taken off one since. -1 with errno when the status file does not answer
- * (ESRCH: the thread is gone). */
+ * taken off one since. When prev saw it not runnable, stat is read first,
+ * and is all that is read while it stays so. -1 with errno when its files
+ * do not answer (ESRCH: the thread is gone). */
 int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out);
-/* Field 39 of a /proc/.../stat line, the CPU the thread last ran on. */
-int proc_stat_cpu(const char *stat, int *cpu);
+/* Fields 3 and 39 of a /proc/.../stat line: the state letter, and the CPU
+ * the thread last ran on. 0, or -1 when either is missing or out of range. */
+int proc_stat_state_cpu(const char *stat, char *state, int *cpu);
 /* The parts of the above that read text, for tests: the state letter and
  * voluntary + involuntary switches from a status file, and pcount from a
  * schedstat line. 0, or -1 when a field is missing or out of range. */

@@ -331,7 +331,8 @@ static uint32_t tstate_need(const py_layout *L) {
  * hands it to fn. *next is the following thread state, 0 at the end of the
  * list. Returns nonzero when fn asked to stop. */
 static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed, py_thread_fn fn,
-                         void *ctx, py_sample_result *res, uint64_t *next) {
+                         py_thread_skip_fn skip, void *ctx, py_sample_result *res,
+                         uint64_t *next) {
     const py_layout *L = &pp->off;
     uint8_t tbuf[2 * BLOCK];
     *next = 0;
@@ -350,6 +351,12 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     py_thread_stack st = {.thread_id = rd_u64(tbuf, L->tstate_thread_id)};
     st.tid = L->tstate_native_thread_id ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
                                         : tid_of_pthread(pp, st.thread_id);
+    if (skip && skip(ctx, &st)) {
+        pp->got.cur = pp->got.window = pp->got.frame_twice = false;
+        pp->got.leaf_len = 0;
+        *next = rd_u64(tbuf, L->tstate_next);
+        return 0;
+    }
     /* The target runs on while we read: a stack caught mid-change is
      * read again, from a fresh thread state, before it is dropped. */
     int rc = read_stack(pp, ts, tbuf, &st, first && ts == pp->spec.ts, true);
@@ -392,7 +399,8 @@ static bool finalizing(py_process *pp) {
            fin;
 }
 
-py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result *res) {
+py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, void *ctx,
+                    py_sample_result *res) {
     const py_layout *L = &pp->off;
     res->threads = res->dropped = 0;
     res->finalizing = false;
@@ -422,7 +430,8 @@ py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result
         }
         for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
             uint64_t next;
-            if (sample_thread(pp, ts, ni == 0 && nt == 0, tneed, fn, ctx, res, &next)) return PY_OK;
+            if (sample_thread(pp, ts, ni == 0 && nt == 0, tneed, fn, skip, ctx, res, &next))
+                return PY_OK;
             ts = next;
         }
     }

@@ -79,6 +79,9 @@ typedef struct {
 
 /* Called once per thread with a consistent stack. Nonzero return stops. */
 typedef int (*py_thread_fn)(void *ctx, const py_thread_stack *stack);
+/* Called before a thread's stack is read, with its ids only (depth 0, no
+ * frames): true leaves the stack unread, and fn is not called for it. */
+typedef bool (*py_thread_skip_fn)(void *ctx, const py_thread_stack *ids);
 
 typedef struct {
     uint32_t threads;      /* thread states seen */
@@ -89,7 +92,8 @@ typedef struct {
 /* Sample every thread of every interpreter. Returns PY_OK, PY_GONE when the
  * process has exited, or PY_ERROR when even the thread list was unreadable
  * (the round is then counted by the caller as one dropped sample). */
-py_status py_sample(py_process *pp, py_thread_fn fn, void *ctx, py_sample_result *res);
+py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, void *ctx,
+                    py_sample_result *res);
 
 /* Re-read the list of interpreters (cached between samples). The sampler
  * calls it a few times a second. */

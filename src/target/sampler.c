@@ -93,11 +93,17 @@ static int frame_index(sampler *s, target *t, const py_frame_ref *fr) {
     return idx;
 }
 
-static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st) {
+static thread_entry *known_thread(target *t, const py_thread_stack *st) {
     for (size_t i = 0; i < t->nthreads; i++)
         if (t->threads[i].thread_id == st->thread_id &&
             (t->threads[i].tid == st->tid || st->tid == 0))
             return &t->threads[i];
+    return NULL;
+}
+
+static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st) {
+    thread_entry *known = known_thread(t, st);
+    if (known) return known;
     if (t->nthreads == t->capthreads) {
         size_t ncap = t->capthreads ? t->capthreads * 2 : 8;
         thread_entry *n = realloc(t->threads, ncap * sizeof *n);
@@ -171,6 +177,24 @@ static bool leave_for_later(sampler *s, const target *t, thread_entry *e, proc_s
     return e->seen_on_cpu && tick - e->seen_on_cpu <= (uint64_t)s->o->rate_hz;
 }
 
+/* A thread found not runnable at the last tick is asked first whether it
+ * still is: then its stack is not read at all, as it would not be recorded
+ * (without --idle an idle thread is only counted). A thread pool's idle
+ * workers cost one pread each per tick, not a stack read and a pread. */
+static bool still_idle(void *ctx, const py_thread_stack *ids) {
+    sampler *s = ctx;
+    target *t = s->cur;
+    prof_counters *c = prof_counters_of(s->p);
+    thread_entry *e = known_thread(t, ids);
+    proc_sched_state ss;
+    if (s->o->idle || !e || !e->tid || e->idle_tick != c->ticks ||
+        thread_sched(s, e, &ss) != 0 || ss != PROC_NOT_RUNNABLE)
+        return false;
+    c->idle++;
+    e->idle_tick = c->ticks + 1;
+    return true;
+}
+
 static int on_thread(void *ctx, const py_thread_stack *st) {
     sampler *s = ctx;
     target *t = s->cur;
@@ -193,6 +217,7 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     bool idle = ss == PROC_NOT_RUNNABLE;
     if (idle) {
         c->idle++;
+        e->idle_tick = c->ticks + 1;
         if (!s->o->idle) return 0;
     }
     uint32_t n = 0;
@@ -415,7 +440,7 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
         if (native_stoppable(s, t, &t->threads[i])) n->tids[ntids++] = t->threads[i].tid;
     native_stop(t->nu, n->tids, ntids);
     n->npending = 0;
-    py_status st = py_sample(t->py, on_thread_native, s, r);
+    py_status st = py_sample(t->py, on_thread_native, NULL, s, r);
     native_resume(t->nu);
     if (native_last_error(t->nu, NULL, 0) == EPERM) native_refused(s, t);
     for (size_t i = 0; i < n->npending && !s->oom; i++) add_native_sample(s, t, &n->pending[i]);
@@ -462,7 +487,7 @@ static int sample_all(sampler *s) {
         py_sample_result r;
         s->cur = t;
         uint64_t before = c->taken;
-        py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, s, &r);
+        py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, still_idle, s, &r);
         t->credit -= (double)(c->taken - before);
         /* A process that is exiting tears its own stacks down under us: what
          * failed then is its end, not a sample we lost. Nor is a process that

@@ -51,6 +51,7 @@ typedef struct {
     proc_sched sched;         /* what it said */
     proc_sched_state state;   /* what the sampler makes of it (thread_sched) */
     uint64_t seen_on_cpu;     /* ticks + 1 when last seen on a CPU; 0: never */
+    uint64_t idle_tick;       /* ticks + 1 when last found not runnable; 0: never */
     int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
 } thread_entry;
 

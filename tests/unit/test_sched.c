@@ -59,10 +59,15 @@ TEST(short_or_hostile_text_is_refused) {
     int cpu = -1;
     const char *stat = "42 (a) b) c) R 1 42 42 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 1 0 "
                        "100 1000 200 18446744073709551615 1 1 0 0 0 0 0 0 2 0 0 0 17 1 0 0 0 0 0\n";
-    CHECK_EQ_INT(proc_stat_cpu(stat, &cpu), 0);
+    char letter = 0;
+    CHECK_EQ_INT(proc_stat_state_cpu(stat, &letter, &cpu), 0);
     CHECK_EQ_INT(cpu, 1);
-    CHECK_EQ_INT(proc_stat_cpu("42 (a) R 1 2\n", &cpu), -1);
-    CHECK_EQ_INT(proc_stat_cpu("no parenthesis", &cpu), -1);
+    CHECK(letter == 'R');
+    CHECK_EQ_INT(proc_stat_state_cpu("42 (a) R 1 2\n", &letter, &cpu), -1);
+    CHECK_EQ_INT(proc_stat_state_cpu("no parenthesis", &letter, &cpu), -1);
+    /* The state is one letter between spaces. */
+    CHECK_EQ_INT(proc_stat_state_cpu("42 (a) RR 1\n", &letter, &cpu), -1);
+    CHECK_EQ_INT(proc_stat_state_cpu("42 (a)  1\n", &letter, &cpu), -1);
 }
 
 static void spin_forever(void) {
@@ -116,11 +121,17 @@ TEST(a_thread_kept_off_its_cpu_is_told_from_one_running) {
     CHECK_EQ_INT(proc_thread_files_open(b, b, &fb), 0);
     CHECK_EQ_INT(proc_thread_files_open(z, z, &fz), 0);
     int one_each = 0, reads = 400, asleep = 0;
+    proc_sched z_ = {0};
     for (int i = 0; i < reads; i++) {
-        proc_sched a_, b_, z_;
-        CHECK_EQ_INT(proc_thread_sched(&fa, NULL, &a_), 0);
-        CHECK_EQ_INT(proc_thread_sched(&fb, NULL, &b_), 0);
-        CHECK_EQ_INT(proc_thread_sched(&fz, NULL, &z_), 0);
+        proc_sched a_, b_, was_z = z_;
+        /* Every other read as if the last had found all three asleep:
+         * stat first, then the same answers (the sleeper's from stat alone). */
+        proc_sched slept = {.state = PROC_NOT_RUNNABLE, .cpu = -1, .switches = 1};
+        const proc_sched *prev = i % 2 ? &slept : NULL;
+        CHECK_EQ_INT(proc_thread_sched(&fa, prev, &a_), 0);
+        CHECK_EQ_INT(proc_thread_sched(&fb, prev, &b_), 0);
+        CHECK_EQ_INT(proc_thread_sched(&fz, i ? &was_z : NULL, &z_), 0);
+        if (i) CHECK(z_.switches == was_z.switches);
         proc_sched_state sa = a_.state, sb = b_.state, sz = z_.state;
         /* the queue it waits in is CPU 0's; the one running has no queue */
         CHECK(sa == PROC_WAITING_CPU ? a_.cpu == 0 : a_.cpu == -1);
@@ -159,6 +170,11 @@ TEST(a_thread_gone_does_not_answer) {
     proc_sched s;
     errno = 0;
     CHECK_EQ_INT(proc_thread_sched(&f, NULL, &s), -1);
+    CHECK(errno == ESRCH);
+    /* nor when last seen asleep (stat is asked first then) */
+    proc_sched slept = {.state = PROC_NOT_RUNNABLE, .cpu = -1, .switches = 3};
+    errno = 0;
+    CHECK_EQ_INT(proc_thread_sched(&f, &slept, &s), -1);
     CHECK(errno == ESRCH);
     proc_thread_files_close(&f);
     CHECK_EQ_INT(proc_thread_files_open(z, z, &f), -1);
