@@ -1,11 +1,14 @@
 /* sampler.h -- the sampling loop: ticks at a fixed rate, reads every Python
  * process of interest through pyreader, and adds the stacks to a profile.
  *
- * Idle rule: a thread is idle when its kernel state (/proc/PID/task/TID/stat)
- * is not 'R' (running or runnable) at the moment of the sample: it is
- * sleeping, waiting on I/O, a lock or the GIL. Idle samples are counted, and
- * recorded (marked idle) only with --idle. A thread whose OS id cannot be
- * determined is treated as active.
+ * Idle rule: a thread is idle when its kernel state (/proc/PID/task/TID/
+ * status, or stat for a thread asleep at the last tick) is not 'R' (running
+ * or runnable) at the moment of the sample: it is sleeping, waiting on I/O,
+ * a lock or the GIL. The kernel is not asked when the read saw the thread
+ * execute (pyreader.h, running). Idle samples are counted, and recorded
+ * (marked idle) only with --idle; without it, a thread asleep at the last
+ * tick is asked first, and its stack is read only once it is not asleep. A
+ * thread whose OS id cannot be determined is treated as active.
  *
  * With native, each tick stops the running threads of each Python process
  * (ptrace, unwind.h) for as long as it takes to read both their stacks, and

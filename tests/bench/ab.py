@@ -3,11 +3,15 @@
 31-frame tests/bench/deep_work.py, interleaved round by round with the
 machine's floor (tests/bench/floor.c), medians. Not a test: it prints numbers.
 
-Usage: ab.py BASE_BIN OTHER_BIN [...] [--rounds N] [--rate HZ]
-Prints per binary: CPU and read µs per sample, samples taken, CPU per sample
-over the floor of the same round; and per other binary its CPU per sample over
-the base's in the same round (median and range), the figure that compares on
-a shared machine whose speed drifts. The load average is printed with them.
+Usage: ab.py BASE_BIN OTHER_BIN [...] [--rounds N] [--rate HZ] [--workload W]
+Prints per binary: CPU and read µs per tick, samples taken, CPU per tick over
+the floor of the same round, and the thread states asked of the kernel per
+tick; and per other binary its CPU per tick over the base's in the same round
+(median and range), the figure that compares on a shared machine whose speed
+drifts. The load average is printed with them. Workloads (2 s each):
+  deep   tests/bench/deep_work.py, 31 frames in a tight loop (section 1)
+  calls  tests/workloads/busy_calls.py calls: small calls and returns
+  idle8  tests/bench/idle_threads.py 8: a busy thread beside 8 asleep
 """
 import argparse
 import json
@@ -21,6 +25,10 @@ PYTHON = os.environ.get("BENCH_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python
 FLOOR = os.environ.get("BENCH_FLOOR", os.path.join(ROOT, "build", "bench", "floor"))
 DEEP = os.path.join(ROOT, "tests", "bench", "deep_work.py")
 DEPTH = 28  # + work, main and <module>: 31 frames
+WORKLOADS = {
+    "calls": [os.path.join(ROOT, "tests", "workloads", "busy_calls.py"), "calls", "2"],
+    "idle8": [os.path.join(ROOT, "tests", "bench", "idle_threads.py"), "8", "2"],
+}
 
 
 def run_alone(units):
@@ -28,16 +36,15 @@ def run_alone(units):
                                 text=True, check=True).stdout)
 
 
-def run_csprof(binary, units, rate, outdir):
+def run_csprof(binary, script, rate, outdir):
     subprocess.run([binary, "record", "-q", "-r", str(rate), "-o", outdir, "-n", "ab", "-f",
-                    "json", "--", PYTHON, DEEP, str(DEPTH), str(units)], capture_output=True,
-                   check=True)
+                    "json", "--", PYTHON, *script], capture_output=True, check=True)
     with open(os.path.join(outdir, "ab.json")) as f:
         prof = json.load(f)
     s = prof["samples"]
     ticks = max(s["ticks"], 1)
     return (1e6 * prof["sampler_cpu_seconds"] / ticks, 1e6 * prof["sampler_work_seconds"] / ticks,
-            s["ticks"] / max(s["ticks"] + s.get("missed", 0), 1))
+            s["ticks"] / max(s["ticks"] + s.get("missed", 0), 1), s.get("state_reads", 0) / ticks)
 
 
 def main():
@@ -45,8 +52,13 @@ def main():
     ap.add_argument("bins", nargs="+")
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--workload", choices=["deep"] + sorted(WORKLOADS), default="deep")
     a = ap.parse_args()
-    units = max(1, int(20 * 2.0 / run_alone(20)))
+    if a.workload == "deep":
+        units = max(1, int(20 * 2.0 / run_alone(20)))
+        script, what = [DEEP, str(DEPTH), str(units)], f"deep, {units} work units"
+    else:
+        script, what = WORKLOADS[a.workload], a.workload
     variants = a.bins + ["floor"]
     res = {b: [] for b in a.bins}
     floors, loads = [], []
@@ -59,19 +71,20 @@ def main():
                                          check=True).stdout.split()
                     floors.append(float(out[1]))
                 else:
-                    res[v].append(run_csprof(v, units, a.rate, tmp))
+                    res[v].append(run_csprof(v, script, a.rate, tmp))
     med = statistics.median
-    print(f"{a.rate} Hz, {a.rounds} rounds, {units} work units; load average {min(loads):.2f}-"
+    print(f"{a.rate} Hz, {a.rounds} rounds, {what}; load average {min(loads):.2f}-"
           f"{max(loads):.2f} (median {med(loads):.2f}); floor {med(floors):.1f} us per wake-up")
-    print(f"{'binary':<40}{'cpu us':>8}{'read us':>9}{'taken':>8}{'cpu/floor':>11}")
+    print(f"{'binary':<40}{'cpu us':>8}{'read us':>9}{'taken':>8}{'cpu/floor':>11}{'asked':>7}")
     for b in a.bins:
         cpu = [x[0] for x in res[b]]
         ratio = med([c / f for c, f in zip(cpu, floors)])
         print(f"{b[-40:]:<40}{med(cpu):>8.1f}{med([x[1] for x in res[b]]):>9.1f}"
-              f"{100 * med([x[2] for x in res[b]]):>7.1f}%{ratio:>10.2f}x")
+              f"{100 * med([x[2] for x in res[b]]):>7.1f}%{ratio:>10.2f}x"
+              f"{med([x[3] for x in res[b]]):>7.2f}")
     for b in a.bins[1:]:
         rs = sorted(x[0] / y[0] for x, y in zip(res[b], res[a.bins[0]]))
-        print(f"cpu per sample, {b[-30:]} / base, same round: median {med(rs):.3f} "
+        print(f"cpu per tick, {b[-30:]} / base, same round: median {med(rs):.3f} "
               f"(range {rs[0]:.3f}-{rs[-1]:.3f})")
 
 
