@@ -3,7 +3,6 @@
 #include "sampler.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,16 +92,8 @@ static int frame_index(sampler *s, target *t, const py_frame_ref *fr) {
     return idx;
 }
 
-static thread_entry *known_thread(target *t, const py_thread_stack *st) {
-    for (size_t i = 0; i < t->nthreads; i++)
-        if (t->threads[i].thread_id == st->thread_id &&
-            (t->threads[i].tid == st->tid || st->tid == 0))
-            return &t->threads[i];
-    return NULL;
-}
-
 static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st) {
-    thread_entry *known = known_thread(t, st);
+    thread_entry *known = thread_known(t, st);
     if (known) return known;
     if (t->nthreads == t->capthreads) {
         size_t ncap = t->capthreads ? t->capthreads * 2 : 8;
@@ -127,74 +118,6 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     return e;
 }
 
-/* Where thread e stands with the scheduler this tick: read once per tick
- * (--native asks before stopping threads, and again for those it did not
- * stop). 0, or -1 when its files do not answer (the thread is gone). */
-static int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
-    uint64_t tick = prof_counters_of(s->p)->ticks + 1;
-    if (e->sched_tick != tick) {
-        proc_sched was = e->sched;
-        bool known = e->sched_status == 0 && e->sched_tick != 0;
-        bool read_last_tick = known && e->sched_tick + 1 == tick;
-        e->sched_tick = tick;
-        if (e->tid) prof_counters_of(s->p)->state_reads++;
-        e->sched_status = e->tid ? proc_thread_sched(&e->files, known ? &was : NULL, &e->sched) : -1;
-        const proc_sched *now = &e->sched;
-        e->state = now->state;
-        /* Waiting in the queue of the CPU csprof runs on: csprof itself
-         * most often took that CPU from it when it woke for this tick, at
-         * no particular place in its code, and the thread is back on it as
-         * soon as csprof sleeps: as good as running (on a runner with as
-         * many busy processes as CPUs, csprof must take one of them, which
-         * would otherwise never be read). Unless it has not been taken off
-         * a CPU since the last tick: then it was off one already, waiting
-         * behind another process. (Telling more apart, by how much CPU time
-         * it had since, left the threads that share csprof's CPU with
-         * another one a third fewer samples than the rest.) */
-        if (e->sched_status == 0 && now->state == PROC_WAITING_CPU && now->cpu >= 0 &&
-            now->cpu == sched_getcpu() && !(read_last_tick && was.switches == now->switches))
-            e->state = PROC_ON_CPU;
-    }
-    *out = e->state;
-    return e->sched_status;
-}
-
-/* A thread runnable but off every CPU is read where the scheduler last
- * took it off, and that is no random place: on a busy runner a process's
- * turn tends to end at a system call that reads the clock. SciPy's
- * L-BFGS-B times itself with getrusage(), and its call site took 5-7% of
- * the samples beside two spinning processes for 1% of the CPU time. So a
- * thread waiting for a CPU is left for a later tick, when it runs (its
- * process keeps the CPU-time credit, counted as waiting). A thread in
- * csprof's own CPU queue counts as running (thread_sched), and one not
- * seen on a CPU for a second is read anyway, as before: with one CPU,
- * shared with csprof itself, it never runs while it is read. --idle
- * records wall time, and waiting for a CPU is part of it. */
-static bool leave_for_later(sampler *s, const target *t, thread_entry *e, proc_sched_state st) {
-    uint64_t tick = prof_counters_of(s->p)->ticks + 1;
-    if (st == PROC_ON_CPU) e->seen_on_cpu = tick;
-    if (st != PROC_WAITING_CPU || s->o->idle || !t->has_clock) return false;
-    return e->seen_on_cpu && tick - e->seen_on_cpu <= (uint64_t)s->o->rate_hz;
-}
-
-/* A thread found not runnable at the last tick is asked first whether it
- * still is: then its stack is not read at all, as it would not be recorded
- * (without --idle an idle thread is only counted). A thread pool's idle
- * workers cost one pread each per tick, not a stack read and a pread. */
-static bool still_idle(void *ctx, const py_thread_stack *ids) {
-    sampler *s = ctx;
-    target *t = s->cur;
-    prof_counters *c = prof_counters_of(s->p);
-    thread_entry *e = known_thread(t, ids);
-    proc_sched_state ss;
-    if (s->o->idle || !e || !e->tid || e->idle_tick != c->ticks ||
-        thread_sched(s, e, &ss) != 0 || ss != PROC_NOT_RUNNABLE)
-        return false;
-    c->idle++;
-    e->idle_tick = c->ticks + 1;
-    return true;
-}
-
 static int on_thread(void *ctx, const py_thread_stack *st) {
     sampler *s = ctx;
     target *t = s->cur;
@@ -207,8 +130,9 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
      * leaf frame's instruction moved under our read): it was on a CPU then,
      * which is what the kernel's state would say, without the pread. */
     proc_sched_state ss = PROC_ON_CPU;   /* seen executing by the reader: on a CPU */
-    if (!st->running && thread_sched(s, e, &ss) != 0) ss = PROC_ON_CPU;
-    if (leave_for_later(s, t, e, ss)) {
+    if (st->running) e->oncpu_tick = c->ticks + 1;
+    else if (thread_sched(s, e, &ss) != 0) ss = PROC_ON_CPU;
+    if (thread_leave_for_later(s, t, e, ss)) {
         /* counted once per process and tick, as the CPU-time gate counts */
         if (t->waiting_tick != c->ticks + 1) c->waiting++;
         t->waiting_tick = c->ticks + 1;
@@ -420,11 +344,11 @@ static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
 /* Running now, by the files opened when the thread was first seen: they
  * stop answering once that thread is gone, so a tid the kernel has since
  * given to another process is never stopped. A thread waiting for a CPU
- * is stopped only when its sample would be taken (leave_for_later). */
+ * is stopped only when its sample would be taken (thread_leave_for_later). */
 static bool native_stoppable(sampler *s, target *t, thread_entry *e) {
     proc_sched_state st;
     return e->tid && thread_sched(s, e, &st) == 0 && st != PROC_NOT_RUNNABLE &&
-           !leave_for_later(s, t, e, st);
+           !thread_leave_for_later(s, t, e, st);
 }
 
 static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
@@ -447,31 +371,6 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
     return st;
 }
 
-/* A CPU profile has each sample stand for one interval of CPU time. But a
- * thread waiting for a CPU on a busy machine is runnable ('R', so not
- * idle) while it computes nothing, and every tick it waits would be one
- * more sample of the line it stopped at: a 100 ms wait, 100 samples of one
- * line, which moves shares between two runs of unchanged code. So a
- * process is read only while the CPU time it has used (the kernel's
- * process clock, all its threads) covers the samples taken of it. The
- * clock of another process advances at scheduler ticks (1-10 ms), so a
- * credit of up to 12 ms of CPU time is allowed ahead (credit_most). With
- * --idle every tick counts (wall-clock profile): no gate. */
-static bool cpu_credit(sampler *s, target *t) {
-    if (s->o->idle || !t->has_clock) return true;
-    double most = credit_most(s);
-    /* The clock keeps what the process used since it was last read, so it
-     * need not be read while half the credit is left: one system call
-     * every few ticks for a busy process, not one per tick. */
-    if (t->credit >= most / 2) return true;
-    uint64_t now;
-    if (proc_cpu_ns(t->cpu_clock, &now)) return true;   /* gone: the read will say so */
-    if (now > t->cpu_ns) t->credit += (double)(now - t->cpu_ns) * s->o->rate_hz / 1e9;
-    t->cpu_ns = now;
-    if (t->credit > most) t->credit = most;
-    return t->credit >= 0.5;
-}
-
 /* Samples every attached process; returns how many were sampled. */
 static int sample_all(sampler *s) {
     prof_counters *c = prof_counters_of(s->p);
@@ -480,14 +379,14 @@ static int sample_all(sampler *s) {
         target *t = &s->targets[i];
         if (!t->py || t->dead) continue;
         sampled++;
-        if (!cpu_credit(s, t)) {
+        if (!target_cpu_credit(s, t)) {
             c->waiting++;
             continue;
         }
         py_sample_result r;
         s->cur = t;
         uint64_t before = c->taken;
-        py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, still_idle, s, &r);
+        py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, thread_still_idle, s, &r);
         t->credit -= (double)(c->taken - before);
         /* A process that is exiting tears its own stacks down under us: what
          * failed then is its end, not a sample we lost. Nor is a process that

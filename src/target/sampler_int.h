@@ -4,6 +4,8 @@
  *   sampler.c          the loop: ticks, frame interning, --native merging
  *   sampler_targets.c  the process table: which processes are followed,
  *                      finding new children, attaching, noticing exec and exit
+ *   sampler_sched.c    when a process and a thread are read: the CPU-time
+ *                      gate, and each thread's standing with the scheduler
  */
 #ifndef CSPROF_SAMPLER_INT_H
 #define CSPROF_SAMPLER_INT_H
@@ -52,6 +54,8 @@ typedef struct {
     proc_sched_state state;   /* what the sampler makes of it (thread_sched) */
     uint64_t seen_on_cpu;     /* ticks + 1 when last seen on a CPU; 0: never */
     uint64_t idle_tick;       /* ticks + 1 when last found not runnable; 0: never */
+    uint64_t oncpu_tick;      /* ticks + 1 when last known on a CPU (seen executing, or
+                               * the kernel said so); 0: never */
     int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
 } thread_entry;
 
@@ -65,11 +69,19 @@ typedef struct {
     int children_fd;     /* of its main thread, with --subprocesses; -1 if none */
     uint64_t pending_dropped;  /* failed last tick: counted unless it exits or execs */
     /* The CPU time the process has used against the samples taken of it
-     * (sampler.c, cpu_credit): in sampling intervals. */
+     * (sampler_sched.c, target_cpu_credit): in sampling intervals. */
     bool has_clock;
     clockid_t cpu_clock;
     uint64_t cpu_ns;
     double credit;
+    uint64_t clock_tick;     /* ticks + 1 when cpu_ns was read; 0: never */
+    /* Whether that clock stood still since the last tick (read at both
+     * before the threads): no thread of it was taken off a CPU meanwhile
+     * (thread_sched). Read only when the last tick asked the kernel about
+     * a thread on a CPU, and while it holds often enough to pay. */
+    bool clock_still, still_wanted;
+    uint32_t still_tries, still_hits;
+    uint64_t still_off_until; /* ticks + 1 before which it is not read */
     uint64_t waiting_tick;   /* ticks + 1 when a thread of it was last left waiting */
     py_process *py;
     frame_map fmap;          /* Python frames */
@@ -105,7 +117,7 @@ static inline int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* The most CPU-time credit a process may have (sampler.c, cpu_credit), in
+/* The most CPU-time credit a process may have (target_cpu_credit), in
  * sampling intervals: 12 ms of CPU time, at least 2 intervals. A process
  * starts with it. */
 static inline double credit_most(const sampler *s) {
@@ -133,5 +145,24 @@ void targets_refresh(sampler *s, pid_t root, bool full_scan);
 void targets_scan_children(sampler *s);
 /* Young processes not attached yet, retried every tick. */
 void targets_retry_young(sampler *s);
+
+/* ---- sampler_sched.c: when a process and a thread are read ---- */
+
+/* The thread of t that st is, or NULL when not seen before. */
+thread_entry *thread_known(target *t, const py_thread_stack *st);
+/* Where thread e of s->cur stands with the scheduler this tick (*out), asked
+ * of the kernel at most once per tick: 0, or -1 when its files do not
+ * answer (the thread is gone). */
+int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out);
+/* Whether thread e, in state st this tick, is left unread for a later
+ * tick: it waits for a CPU (and counts as waiting). */
+bool thread_leave_for_later(sampler *s, const target *t, thread_entry *e, proc_sched_state st);
+/* py_thread_skip_fn (ctx: the sampler): a thread asleep at the last tick
+ * and still asleep, counted idle without reading its stack. */
+bool thread_still_idle(void *ctx, const py_thread_stack *ids);
+/* Whether process t is read this tick (the CPU-time gate); reads its CPU
+ * clock when the credit runs low, or when the clock standing still may
+ * spare thread_sched a kernel read. Called before its threads are read. */
+bool target_cpu_credit(sampler *s, target *t);
 
 #endif
