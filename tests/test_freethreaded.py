@@ -4,8 +4,11 @@ parallel4.py runs four threads, each burning CPU in its own function from
 one start to one deadline, while the main thread waits in join(). On a
 free-threaded build all four are running (or runnable) at every tick, so:
 
-- each worker thread holds 25% of the workers' samples by construction
-  (3 pp), and its samples sit at its own spin lines;
+- each worker thread holds its share of the workers' CPU time in their
+  samples (3 pp; the script prints each worker's own CPU time). By
+  construction that is about 25%, but the kernel shares two CPUs among
+  four threads fairly over seconds, not exactly: 23.6-27.6% measured;
+  and its samples sit at its own spin lines;
 - some tick recorded as many stacks as there are CPUs, up to four
   (samples.max_per_tick): threads waiting for a CPU are not read;
 - the main thread, blocked in join(), is counted idle, not sampled;
@@ -17,6 +20,7 @@ not be built here is a SKIP with the reason. (max_per_tick alone hardly
 tells a GIL build apart: threads waiting for the GIL wake at each switch
 interval and are briefly on a CPU, so a tick may catch two.)
 """
+import json
 import os
 import unittest
 
@@ -46,9 +50,11 @@ class ParallelMixin:
         self.assertEqual(d["python"]["build"], "free-threaded")
 
         # Each worker thread is identified by the function it burns in; its
-        # share is of all the workers' samples (start-up, the barrier and
-        # its lock hand-off included: every worker is runnable from the
-        # barrier's release to the deadline, so the shares are equal).
+        # share is of all the workers' samples, next to its share of their
+        # CPU time as the script measured it (time.thread_time() at the
+        # deadline).
+        cpu = json.loads(r.stdout.splitlines()[-1])
+        cpu_total = sum(cpu[fn] for fn in FUNCTIONS)
         per_thread, at_spin, tids = {}, {}, set()
         for fn in FUNCTIONS:
             spin = line_of(script, "SPIN-" + fn.split("_")[1])
@@ -65,8 +71,10 @@ class ParallelMixin:
         self.assertGreater(workers, 1000, "too few samples for 4 threads x 3 s")
         for fn in FUNCTIONS:
             share = 100.0 * per_thread[fn] / workers
-            self.assertLess(abs(share - 25.0), SHARE_TOLERANCE,
-                            f"{fn}'s thread: {share:.1f}% of the workers' samples, expected 25% ({per_thread})")
+            truth = 100.0 * cpu[fn] / cpu_total
+            self.assertLess(abs(share - truth), SHARE_TOLERANCE,
+                            f"{fn}'s thread: {share:.1f}% of the workers' samples, {truth:.1f}% of "
+                            f"their CPU time ({per_thread}, {cpu})")
             # Lines are right on every thread (3.14t: each may run its own
             # copy of the bytecode).
             self.assertGreater(at_spin[fn], per_thread[fn] // 2, f"{fn}: {at_spin[fn]} at its spin lines")

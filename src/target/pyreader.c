@@ -252,6 +252,13 @@ static bool thread_ran(const py_process *pp) {
 
 /* ---- sampling ---- */
 
+/* The speculative read's copies of the first thread are used once, by the
+ * walk they were read for: a retry, or another thread, reads afresh. */
+static void forget_spec_copies(py_process *pp) {
+    pp->got.cur = pp->got.window = pp->got.frame_twice = false;
+    pp->got.leaf_len = 0;
+}
+
 static py_status errno_status(void) {
     return errno == ESRCH ? PY_GONE : PY_ERROR;
 }
@@ -339,7 +346,7 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     /* The copies that followed the thread state in the speculative
      * read are in order only after that same copy of it. */
     bool batched = first && pp->got.tstate && ts == pp->spec.ts;
-    if (!batched) pp->got.cur = pp->got.window = pp->got.frame_twice = false, pp->got.leaf_len = 0;
+    if (!batched) forget_spec_copies(pp);
     if (batched) {
         memcpy(tbuf, pp->got.tbuf, tneed);
     } else if (!plausible(ts) || tneed > sizeof tbuf || proc_read(pp->pid, ts, tbuf, tneed)) {
@@ -352,8 +359,7 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     st.tid = L->tstate_native_thread_id ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
                                         : tid_of_pthread(pp, st.thread_id);
     if (skip && skip(ctx, &st)) {
-        pp->got.cur = pp->got.window = pp->got.frame_twice = false;
-        pp->got.leaf_len = 0;
+        forget_spec_copies(pp);
         *next = rd_u64(tbuf, L->tstate_next);
         return 0;
     }
@@ -361,8 +367,7 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
      * read again, from a fresh thread state, before it is dropped. */
     int rc = read_stack(pp, ts, tbuf, &st, first && ts == pp->spec.ts, true);
     st.running = !rc && (pp->minor <= 10 ? pp->chain_ran : batched && thread_ran(pp));
-    pp->got.cur = pp->got.window = pp->got.frame_twice = false;  /* a retry reads afresh */
-    pp->got.leaf_len = 0;
+    forget_spec_copies(pp);
     /* Up to four more times: a stack that changes every few
      * microseconds (start-up, imports) is often caught whole at a
      * later try, which costs one batched read (the refused walk left

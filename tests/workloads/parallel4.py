@@ -4,8 +4,11 @@ start (a barrier) to one deadline, while the main thread waits in join().
 Every worker is running (or runnable) for the same wall time, so on a
 free-threaded build each one's share of the samples is 25% by construction,
 and every tick finds all four running. Thread names are set so that 3.14+
-shows them as the OS thread names. Prints "ran N s" when done.
+shows them as the OS thread names. Prints "ran N s" when done, then each
+worker's own CPU time as JSON ({"burn_north": seconds, ...}): the kernel
+shares two CPUs among four threads fairly over seconds, not exactly.
 """
+import json
 import sys
 import threading
 import time
@@ -13,6 +16,7 @@ import time
 DURATION = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
 start = threading.Barrier(5)
 deadline = 0.0
+cpu = {}
 
 
 def burn_north():
@@ -46,6 +50,7 @@ def burn_west():
 def worker(fn):
     start.wait()
     fn()
+    cpu[fn.__name__] = time.thread_time()
 
 
 def main():
@@ -59,6 +64,7 @@ def main():
     for t in threads:
         t.join()
     print(f"ran {DURATION} s")
+    print(json.dumps(cpu))
 
 
 if __name__ == "__main__":
