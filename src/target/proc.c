@@ -363,11 +363,12 @@ int proc_status_switches(const char *status, char *state, uint64_t *switches) {
     return 0;
 }
 
-int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount) {
+int proc_schedstat(const char *schedstat, uint64_t *run_ns, uint64_t *pcount) {
     unsigned long long run, delay, count;
     char end;
     if (sscanf(schedstat, "%llu %llu %llu%c", &run, &delay, &count, &end) != 4 || end != '\n')
         return -1;
+    *run_ns = run;
     *pcount = count;
     return 0;
 }
@@ -415,6 +416,7 @@ int proc_stat_state_cpu(const char *stat, char *state, int *cpu) {
 
 int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out) {
     out->cpu = -1;
+    out->run_ns = 0;
     char status[4096], sched[128], line[1024];
     char state;
     int cpu = -1;
@@ -451,11 +453,12 @@ int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_s
      * on it, a few microseconds early; one taken off looks on it still, as
      * it was at the first read. A kernel that keeps no scheduler
      * statistics prints 0 0 0: then 'R' stays "on a CPU". */
-    uint64_t pcount;
+    uint64_t pcount, run_ns;
     if (f->schedstat_fd < 0 || pread_text(f->schedstat_fd, sched, sizeof sched) ||
-        proc_schedstat_pcount(sched, &pcount) || pcount == 0 || pcount != out->switches)
+        proc_schedstat(sched, &run_ns, &pcount) || pcount == 0 || pcount != out->switches)
         return 0;
     out->state = PROC_WAITING_CPU;
+    out->run_ns = run_ns;
     if (!have_stat && (pread_text(f->stat_fd, line, sizeof line) ||
                        proc_stat_state_cpu(line, &state, &cpu)))
         cpu = -1;

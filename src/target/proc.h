@@ -96,6 +96,9 @@ typedef struct {
     int cpu;            /* when waiting: the CPU whose queue it waits in (stat's
                          * field 39); else -1, also when unknown */
     uint64_t switches;  /* times the kernel took it off a CPU so far */
+    uint64_t run_ns;    /* when waiting: its CPU time so far (schedstat), exact
+                         * then (the kernel counts it up when it takes a thread
+                         * off a CPU); else 0 */
 } proc_sched;
 
 /* The thread's scheduler state: one pread of status, and for a runnable
@@ -109,10 +112,11 @@ int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_s
  * the thread last ran on. 0, or -1 when either is missing or out of range. */
 int proc_stat_state_cpu(const char *stat, char *state, int *cpu);
 /* The parts of the above that read text, for tests: the state letter and
- * voluntary + involuntary switches from a status file, and pcount from a
- * schedstat line. 0, or -1 when a field is missing or out of range. */
+ * voluntary + involuntary switches from a status file, and the CPU time
+ * (ns) and pcount from a schedstat line. 0, or -1 when a field is missing
+ * or out of range. */
 int proc_status_switches(const char *status, char *state, uint64_t *switches);
-int proc_schedstat_pcount(const char *schedstat, uint64_t *pcount);
+int proc_schedstat(const char *schedstat, uint64_t *run_ns, uint64_t *pcount);
 /* The kernel's CPU-time clock of process pid (all its threads), which
  * needs no permission beyond seeing the process. For another process it
  * advances at scheduler ticks (1-10 ms), not continuously. 0, or -1 with

@@ -23,6 +23,9 @@
  * children files, a scan of all of /proc every REFRESH_NS does it. */
 #define CHILDREN_NS 2000000LL
 #define FULL_SCAN_NS 1000000000LL  /* the /proc scan as a safety net otherwise */
+/* The longest stack a sample may have: Python and native frames merged
+ * (the Python ones alone, with a truncation mark, are fewer). */
+#define MERGED_MAX (PY_MAX_DEPTH + NATIVE_MAX_DEPTH)
 
 static size_t slot_pos(uint64_t key, size_t cap) {
     return (size_t)(key * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
@@ -118,6 +121,49 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
     return e;
 }
 
+/* Counted once per process and tick, as the CPU-time gate counts. */
+static void count_waiting(sampler *s, target *t) {
+    if (t->waiting_tick != this_tick(s)) prof_counters_of(s->p)->waiting++;
+    t->waiting_tick = this_tick(s);
+}
+
+static int add_sample(sampler *s, thread_entry *e, bool idle, const uint32_t *stack, uint32_t n) {
+    if (prof_add_stack(s->p, (uint32_t)e->prof_thread, idle, stack, n, 1) < 0) {
+        s->oom = 1;
+        return -1;
+    }
+    prof_counters_of(s->p)->taken++;
+    e->samples += !idle;
+    return 0;
+}
+
+/* Adds a sample of thread e of t (root-first stack), but holds it when e
+ * is one of those waiting in the queue of csprof's own CPU (thread_sched):
+ * at most one of them was on that CPU when csprof took it, and two that
+ * took turns there since the last tick would otherwise both count. The one
+ * held is the one whose samples lag most behind its CPU time; the other is
+ * counted waiting. release_queue_sample adds it once all are read. */
+static int take_sample(sampler *s, target *t, thread_entry *e, bool idle, const uint32_t *stack,
+                       uint32_t n) {
+    if (e->queue_tick != this_tick(s) || s->o->idle) return add_sample(s, e, idle, stack, n);
+    double credit = thread_queue_credit(s, e);
+    count_waiting(s, t);   /* one of the two is left waiting */
+    if (s->queue_held && credit <= s->queue_credit) return 0;
+    memcpy(s->queue_stack, stack, n * sizeof *stack);
+    s->queue_n = n;
+    s->queue_thread = (size_t)(e - t->threads);
+    s->queue_credit = credit;
+    s->queue_held = true;
+    return 0;
+}
+
+static void release_queue_sample(sampler *s, target *t) {
+    if (!s->queue_held) return;
+    s->queue_held = false;
+    if (s->queue_thread < t->nthreads)
+        add_sample(s, &t->threads[s->queue_thread], false, s->queue_stack, s->queue_n);
+}
+
 static int on_thread(void *ctx, const py_thread_stack *st) {
     sampler *s = ctx;
     target *t = s->cur;
@@ -130,18 +176,16 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
      * leaf frame's instruction moved under our read): it was on a CPU then,
      * which is what the kernel's state would say, without the pread. */
     proc_sched_state ss = PROC_ON_CPU;   /* seen executing by the reader: on a CPU */
-    if (st->running) e->oncpu_tick = c->ticks + 1;
+    if (st->running) e->oncpu_tick = this_tick(s);
     else if (thread_sched(s, e, &ss) != 0) ss = PROC_ON_CPU;
     if (thread_leave_for_later(s, t, e, ss)) {
-        /* counted once per process and tick, as the CPU-time gate counts */
-        if (t->waiting_tick != c->ticks + 1) c->waiting++;
-        t->waiting_tick = c->ticks + 1;
+        count_waiting(s, t);
         return 0;
     }
     bool idle = ss == PROC_NOT_RUNNABLE;
     if (idle) {
         c->idle++;
-        e->idle_tick = c->ticks + 1;
+        e->idle_tick = this_tick(s);
         if (!s->o->idle) return 0;
     }
     uint32_t n = 0;
@@ -156,12 +200,7 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
         if (fr < 0) { s->oom = 1; return 1; }
         s->stack_buf[n++] = (uint32_t)fr;
     }
-    if (prof_add_stack(s->p, (uint32_t)e->prof_thread, idle, s->stack_buf, n, 1) < 0) {
-        s->oom = 1;
-        return 1;
-    }
-    c->taken++;
-    return 0;
+    return take_sample(s, t, e, idle, s->stack_buf, n) < 0;
 }
 
 /* ---- --native: C frames merged into the Python stacks ----
@@ -196,7 +235,6 @@ struct native_state {
     uint32_t *stack;
 };
 
-#define MERGED_MAX (PY_MAX_DEPTH + NATIVE_MAX_DEPTH)
 
 static void native_state_free(native_state *n);
 
@@ -297,7 +335,6 @@ static int on_thread_native(void *ctx, const py_thread_stack *st) {
  * its Python stack alone (counted). */
 static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
     native_state *n = s->nat;
-    prof_counters *c = prof_counters_of(s->p);
     forget_stale_frames(t);
     int nn = pd->nn > 0 ? pd->nn : 0;
     for (int k = 0; k < nn; k++) {
@@ -333,12 +370,7 @@ static void add_native_sample(sampler *s, target *t, const native_pending *pd) {
         }
         s->res->native_mismatch++;
     }
-    if (prof_add_stack(s->p, (uint32_t)t->threads[pd->thread].prof_thread, false, n->stack,
-                       depth, 1) < 0) {
-        s->oom = 1;
-        return;
-    }
-    c->taken++;
+    take_sample(s, t, &t->threads[pd->thread], false, n->stack, depth);
 }
 
 /* Running now, by the files opened when the thread was first seen: they
@@ -387,6 +419,7 @@ static int sample_all(sampler *s) {
         s->cur = t;
         uint64_t before = c->taken;
         py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, thread_still_idle, s, &r);
+        release_queue_sample(s, t);
         t->credit -= (double)(c->taken - before);
         /* A process that is exiting tears its own stacks down under us: what
          * failed then is its end, not a sample we lost. Nor is a process that
@@ -570,10 +603,12 @@ static int sampler_init(sampler *s) {
     }
     s->targets = calloc(MAX_PROCESSES, sizeof *s->targets);
     s->stack_buf = malloc((PY_MAX_DEPTH + 4) * sizeof *s->stack_buf);
+    s->queue_stack = malloc(MERGED_MAX * sizeof *s->queue_stack);
     if (s->o->native) s->nat = native_state_new();
-    if (!s->targets || !s->stack_buf || (s->o->native && !s->nat)) {
+    if (!s->targets || !s->stack_buf || !s->queue_stack || (s->o->native && !s->nat)) {
         free(s->targets);
         free(s->stack_buf);
+        free(s->queue_stack);
         native_state_free(s->nat);
         fprintf(stderr, "csprof: out of memory starting the sampler\n");
         return -1;
@@ -621,6 +656,7 @@ static void sampler_finish(sampler *s, const ticker *k) {
     }
     free(s->targets);
     free(s->stack_buf);
+    free(s->queue_stack);
     native_state_free(s->nat);
 }
 

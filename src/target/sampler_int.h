@@ -56,6 +56,13 @@ typedef struct {
     uint64_t idle_tick;       /* ticks + 1 when last found not runnable; 0: never */
     uint64_t oncpu_tick;      /* ticks + 1 when last known on a CPU (seen executing, or
                                * the kernel said so); 0: never */
+    uint64_t queue_tick;      /* ticks + 1 when counted on a CPU for waiting in the
+                               * queue of csprof's own (thread_sched); 0: never */
+    /* Its CPU time against the samples taken of it, from the first time
+     * the kernel gave its CPU time (thread_queue_credit). */
+    uint64_t samples;         /* samples taken of it while not idle */
+    uint64_t run0_ns, samples0;
+    bool has_run0;
     int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
 } thread_entry;
 
@@ -107,9 +114,22 @@ typedef struct {
     pid_t root;
     native_state *nat;       /* --native only */
     bool have_children;      /* the kernel has /proc/PID/task/TID/children */
+    /* The one sample of the process's threads waiting in the queue of
+     * csprof's CPU this tick, held until all are read (sample_all). */
+    uint32_t *queue_stack;
+    uint32_t queue_n;
+    size_t queue_thread;     /* index into s->cur's threads */
+    bool queue_held;
+    double queue_credit;
     pid_t unsampled[RECENT_UNSAMPLED];  /* ring of pids already counted unsampled */
     size_t nunsampled;
 } sampler;
+
+/* The tick being sampled (counters.ticks counts the ticks done): the
+ * ticks + 1 stamps of the tables above. */
+static inline uint64_t this_tick(sampler *s) {
+    return prof_counters_of(s->p)->ticks + 1;
+}
 
 static inline int64_t now_ns(void) {
     struct timespec ts;
@@ -154,6 +174,10 @@ thread_entry *thread_known(target *t, const py_thread_stack *st);
  * of the kernel at most once per tick: 0, or -1 when its files do not
  * answer (the thread is gone). */
 int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out);
+/* Its CPU time since first known, in sampling intervals, less the samples
+ * taken of it since: how far its samples lag behind its CPU time. Only
+ * when the kernel gave its CPU time this tick (waiting for a CPU), else 0. */
+double thread_queue_credit(sampler *s, const thread_entry *e);
 /* Whether thread e, in state st this tick, is left unread for a later
  * tick: it waits for a CPU (and counts as waiting). */
 bool thread_leave_for_later(sampler *s, const target *t, thread_entry *e, proc_sched_state st);

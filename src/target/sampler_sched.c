@@ -18,7 +18,7 @@ thread_entry *thread_known(target *t, const py_thread_stack *st) {
  * (--native asks before stopping threads, and again for those it did not
  * stop). 0, or -1 when its files do not answer (the thread is gone). */
 int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
-    uint64_t tick = prof_counters_of(s->p)->ticks + 1;
+    uint64_t tick = this_tick(s);
     if (e->sched_tick != tick) {
         target *t = s->cur;
         proc_sched was = e->sched;
@@ -30,8 +30,8 @@ int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
              * not moved since: the kernel moves it whenever it takes a
              * thread of it off a CPU (and at its scheduler ticks), so this
              * one has not left its CPU. Its switch count stands. */
-            e->sched.state = PROC_ON_CPU;
-            e->sched.cpu = -1;
+            e->sched = (proc_sched){.state = PROC_ON_CPU, .cpu = -1,
+                                    .switches = e->sched.switches};
             e->sched_status = 0;
         } else {
             if (e->tid) prof_counters_of(s->p)->state_reads++;
@@ -40,6 +40,11 @@ int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
         }
         const proc_sched *now = &e->sched;
         e->state = now->state;
+        if (e->sched_status == 0 && now->state == PROC_WAITING_CPU && !e->has_run0) {
+            e->run0_ns = now->run_ns;
+            e->samples0 = e->samples;
+            e->has_run0 = true;
+        }
         if (e->sched_status == 0 && now->state == PROC_ON_CPU) {
             e->oncpu_tick = tick;
             t->still_wanted = true;   /* the next tick may spare the kernel this question */
@@ -51,15 +56,26 @@ int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
          * many busy processes as CPUs, csprof must take one of them, which
          * would otherwise never be read). Unless it has not been taken off
          * a CPU since the last tick: then it was off one already, waiting
-         * behind another process. (Telling more apart, by how much CPU time
-         * it had since, left the threads that share csprof's CPU with
-         * another one a third fewer samples than the rest.) */
+         * behind another process. Only one of them was on that CPU when
+         * csprof took it, and two may have run there since the last tick:
+         * the sampler takes one (queue_tick says which may be; sample_all
+         * takes the one whose samples lag most behind its CPU time). */
         if (e->sched_status == 0 && now->state == PROC_WAITING_CPU && now->cpu >= 0 &&
-            now->cpu == sched_getcpu() && !(read_last_tick && was.switches == now->switches))
+            now->cpu == sched_getcpu() && !(read_last_tick && was.switches == now->switches)) {
             e->state = PROC_ON_CPU;
+            e->queue_tick = tick;
+        }
     }
     *out = e->state;
     return e->sched_status;
+}
+
+double thread_queue_credit(sampler *s, const thread_entry *e) {
+    if (e->sched_tick != this_tick(s) || e->sched_status != 0 || !e->has_run0 ||
+        e->sched.state != PROC_WAITING_CPU || e->sched.run_ns < e->run0_ns)
+        return 0;
+    return (double)(e->sched.run_ns - e->run0_ns) * s->o->rate_hz / 1e9 -
+           (double)(e->samples - e->samples0);
 }
 
 /* A thread runnable but off every CPU is read where the scheduler last
@@ -74,7 +90,7 @@ int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
  * shared with csprof itself, it never runs while it is read. --idle
  * records wall time, and waiting for a CPU is part of it. */
 bool thread_leave_for_later(sampler *s, const target *t, thread_entry *e, proc_sched_state st) {
-    uint64_t tick = prof_counters_of(s->p)->ticks + 1;
+    uint64_t tick = this_tick(s);
     if (st == PROC_ON_CPU) e->seen_on_cpu = tick;
     if (st != PROC_WAITING_CPU || s->o->idle || !t->has_clock) return false;
     return e->seen_on_cpu && tick - e->seen_on_cpu <= (uint64_t)s->o->rate_hz;
@@ -94,7 +110,7 @@ bool thread_still_idle(void *ctx, const py_thread_stack *ids) {
         thread_sched(s, e, &ss) != 0 || ss != PROC_NOT_RUNNABLE)
         return false;
     c->idle++;
-    e->idle_tick = c->ticks + 1;
+    e->idle_tick = this_tick(s);
     return true;
 }
 
@@ -109,7 +125,7 @@ bool thread_still_idle(void *ctx, const py_thread_stack *ids) {
  * credit of up to 12 ms of CPU time is allowed ahead (credit_most). With
  * --idle every tick counts (wall-clock profile): no gate. */
 bool target_cpu_credit(sampler *s, target *t) {
-    uint64_t tick = prof_counters_of(s->p)->ticks + 1;
+    uint64_t tick = this_tick(s);
     bool still = t->still_wanted && tick >= t->still_off_until;
     t->still_wanted = t->clock_still = false;
     if (!t->has_clock) return true;

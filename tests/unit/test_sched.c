@@ -23,12 +23,13 @@ static const char STATUS[] =
 
 TEST(status_and_schedstat_text) {
     char st = 0;
-    uint64_t sw = 0, pc = 0;
+    uint64_t sw = 0, pc = 0, run = 0;
     CHECK_EQ_INT(proc_status_switches(STATUS, &st, &sw), 0);
     CHECK(st == 'R');
     CHECK(sw == 695);
-    CHECK_EQ_INT(proc_schedstat_pcount("2054128383 431270153 696\n", &pc), 0);
+    CHECK_EQ_INT(proc_schedstat("2054128383 431270153 696\n", &run, &pc), 0);
     CHECK(pc == 696);
+    CHECK(run == 2054128383u);
     /* A thread may name itself after the keys: the kernel escapes the
      * newline in a name, so only the real lines count. */
     const char *named =
@@ -41,7 +42,7 @@ TEST(status_and_schedstat_text) {
 
 TEST(short_or_hostile_text_is_refused) {
     char st;
-    uint64_t sw, pc;
+    uint64_t sw, pc, run;
     CHECK_EQ_INT(proc_status_switches("", &st, &sw), -1);
     CHECK_EQ_INT(proc_status_switches("Name:\tx\nState:\tR (running)\n", &st, &sw), -1);
     CHECK_EQ_INT(proc_status_switches("Name:\tx\nState:\t", &st, &sw), -1);
@@ -52,10 +53,10 @@ TEST(short_or_hostile_text_is_refused) {
                                       "nonvoluntary_ctxt_switches:\t1\n", &st, &sw), -1);
     CHECK_EQ_INT(proc_status_switches("x\nState:\tR\nvoluntary_ctxt_switches:\t18446744073709551615\n"
                                       "nonvoluntary_ctxt_switches:\t1\n", &st, &sw), -1);
-    CHECK_EQ_INT(proc_schedstat_pcount("", &pc), -1);
-    CHECK_EQ_INT(proc_schedstat_pcount("1 2\n", &pc), -1);
-    CHECK_EQ_INT(proc_schedstat_pcount("1 2 3", &pc), -1);   /* cut short */
-    CHECK_EQ_INT(proc_schedstat_pcount("1 2 x\n", &pc), -1);
+    CHECK_EQ_INT(proc_schedstat("", &run, &pc), -1);
+    CHECK_EQ_INT(proc_schedstat("1 2\n", &run, &pc), -1);
+    CHECK_EQ_INT(proc_schedstat("1 2 3", &run, &pc), -1);   /* cut short */
+    CHECK_EQ_INT(proc_schedstat("1 2 x\n", &run, &pc), -1);
     int cpu = -1;
     const char *stat = "42 (a) b) c) R 1 42 42 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 1 0 "
                        "100 1000 200 18446744073709551615 1 1 0 0 0 0 0 0 2 0 0 0 17 1 0 0 0 0 0\n";
