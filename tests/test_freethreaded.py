@@ -9,6 +9,11 @@ free-threaded build all four are running (or runnable) at every tick, so:
   construction that is about 25%, but the kernel shares two CPUs among
   four threads fairly over seconds, not exactly: 23.6-27.6% measured;
   and its samples sit at its own spin lines;
+- the same with csprof and all four pinned to one CPU: that CPU ran one
+  of them when csprof took it, and csprof records that one alone, not
+  every one that had a turn since the last tick (which took 4 in one tick
+  and gave the threads csprof's CPU ran 0.9-2.6 pp too much of the
+  samples on two CPUs); their samples stand for their CPU time;
 - some tick recorded as many stacks as there are CPUs, up to four
   (samples.max_per_tick): threads waiting for a CPU are not read;
 - the main thread, blocked in join(), is counted idle, not sampled;
@@ -39,21 +44,22 @@ class ParallelMixin:
         if self.interp.skip_reason:
             self.skipTest(f"{self.interp.label}: {self.interp.skip_reason}")
 
-    def test_four_threads_in_parallel(self):
+    def record_parallel4(self, **kw):
         script = os.path.join(WORKLOADS, "parallel4.py")
         out = os.path.join(self.tmp, "out")
         r = run_csprof(["record", "-o", out, "-f", "json", "--", *self.interp.argv, script, "3"],
-                       env=self.interp.env)
+                       env=self.interp.env, **kw)
         self.assertEqual(r.returncode, 0, r.stderr)
         p = Profile(os.path.join(out, "parallel4.json"))
-        d = p.data
-        self.assertEqual(d["python"]["build"], "free-threaded")
+        self.assertEqual(p.data["python"]["build"], "free-threaded")
+        return p, json.loads(r.stdout.splitlines()[-1])
 
-        # Each worker thread is identified by the function it burns in; its
-        # share is of all the workers' samples, next to its share of their
-        # CPU time as the script measured it (time.thread_time() at the
-        # deadline).
-        cpu = json.loads(r.stdout.splitlines()[-1])
+    def assert_shares_follow_cpu_time(self, p, cpu):
+        """Each worker thread is identified by the function it burns in; its
+        share is of all the workers' samples, next to its share of their
+        CPU time as the script measured it (time.thread_time() at the
+        deadline). Returns the workers' samples."""
+        script = os.path.join(WORKLOADS, "parallel4.py")
         cpu_total = sum(cpu[fn] for fn in FUNCTIONS)
         per_thread, at_spin, tids = {}, {}, set()
         for fn in FUNCTIONS:
@@ -78,6 +84,12 @@ class ParallelMixin:
             # Lines are right on every thread (3.14t: each may run its own
             # copy of the bytecode).
             self.assertGreater(at_spin[fn], per_thread[fn] // 2, f"{fn}: {at_spin[fn]} at its spin lines")
+        return workers
+
+    def test_four_threads_in_parallel(self):
+        p, cpu = self.record_parallel4()
+        d = p.data
+        workers = self.assert_shares_follow_cpu_time(p, cpu)
         # Threads ran at the same moment: a thread is read only while it is
         # on a CPU (or in csprof's own CPU queue, csprof having just taken
         # that CPU from it), so a tick records as many as CPUs were running
@@ -92,6 +104,26 @@ class ParallelMixin:
             names = {t["name"] for t in d["threads"]}
             for fn in FUNCTIONS:
                 self.assertIn(fn.replace("burn_", "w-"), names)
+
+    def test_four_threads_on_one_cpu(self):
+        # csprof and the script (which inherits it) on one CPU: when csprof
+        # wakes, all four wait in that CPU's queue, one of them just taken
+        # off it by csprof, and the others may have had a turn there since
+        # the last tick.
+        cpu_id = min(os.sched_getaffinity(0))
+        p, cpu = self.record_parallel4(preexec_fn=lambda: os.sched_setaffinity(0, {cpu_id}))
+        workers = self.assert_shares_follow_cpu_time(p, cpu)
+        # One thread ran at a time: one stack per tick, two when csprof was
+        # itself preempted in the middle of a read and a thread ran then
+        # (seen once in 2,300 ticks). Recording every thread that had a
+        # turn since the last tick took 4.
+        self.assertLessEqual(p.data["samples"]["max_per_tick"], 2)
+        # Their samples stand for their CPU time (0.94 measured: csprof
+        # finds a thread of another process on the CPU at some ticks;
+        # every one that had a turn gave 1.08-1.10).
+        ratio = workers * p.data["interval_seconds"] / sum(cpu.values())
+        self.assertGreater(ratio, 0.8)
+        self.assertLess(ratio, 1.2)
 
 
 def _make_classes():

@@ -145,7 +145,7 @@ static int add_sample(sampler *s, thread_entry *e, bool idle, const uint32_t *st
  * counted waiting. release_queue_sample adds it once all are read. */
 static int take_sample(sampler *s, target *t, thread_entry *e, bool idle, const uint32_t *stack,
                        uint32_t n) {
-    if (e->queue_tick != this_tick(s) || s->o->idle) return add_sample(s, e, idle, stack, n);
+    if (!thread_queued_here(s, e)) return add_sample(s, e, idle, stack, n);
     double credit = thread_queue_credit(s, e);
     count_waiting(s, t);   /* one of the two is left waiting */
     if (s->queue_held && credit <= s->queue_credit) return 0;
@@ -391,9 +391,24 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
         n->tids = nt;
         n->captids = t->nthreads;
     }
-    size_t ntids = 0;
-    for (size_t i = 0; i < t->nthreads; i++)
-        if (native_stoppable(s, t, &t->threads[i])) n->tids[ntids++] = t->threads[i].tid;
+    /* Of the threads in the queue of csprof's CPU one sample is taken
+     * (take_sample): only that thread is stopped. */
+    size_t ntids = 0, queued = SIZE_MAX;
+    double queued_credit = 0;
+    for (size_t i = 0; i < t->nthreads; i++) {
+        thread_entry *e = &t->threads[i];
+        if (!native_stoppable(s, t, e)) continue;
+        if (!thread_queued_here(s, e)) {
+            n->tids[ntids++] = e->tid;
+            continue;
+        }
+        double credit = thread_queue_credit(s, e);
+        if (queued == SIZE_MAX || credit > queued_credit) {
+            queued = i;
+            queued_credit = credit;
+        }
+    }
+    if (queued != SIZE_MAX) n->tids[ntids++] = t->threads[queued].tid;
     native_stop(t->nu, n->tids, ntids);
     n->npending = 0;
     py_status st = py_sample(t->py, on_thread_native, NULL, s, r);

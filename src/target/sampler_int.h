@@ -174,6 +174,10 @@ thread_entry *thread_known(target *t, const py_thread_stack *st);
  * of the kernel at most once per tick: 0, or -1 when its files do not
  * answer (the thread is gone). */
 int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out);
+/* Whether thread e was counted on a CPU this tick for waiting in the
+ * queue of csprof's own (thread_sched), of which one sample is taken per
+ * tick (with --idle every thread is taken: no such rule). */
+bool thread_queued_here(sampler *s, const thread_entry *e);
 /* Its CPU time since first known, in sampling intervals, less the samples
  * taken of it since: how far its samples lag behind its CPU time. Only
  * when the kernel gave its CPU time this tick (waiting for a CPU), else 0. */

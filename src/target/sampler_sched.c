@@ -70,6 +70,10 @@ int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
     return e->sched_status;
 }
 
+bool thread_queued_here(sampler *s, const thread_entry *e) {
+    return e->queue_tick == this_tick(s) && !s->o->idle;
+}
+
 double thread_queue_credit(sampler *s, const thread_entry *e) {
     if (e->sched_tick != this_tick(s) || e->sched_status != 0 || !e->has_run0 ||
         e->sched.state != PROC_WAITING_CPU || e->sched.run_ns < e->run0_ns)
