@@ -117,6 +117,13 @@ static void check_results(py_process *pp, const bool *full, int npieces, int nam
         pynames_spec_check(pp->names, full + names_at, pp->generation);
 }
 
+/* The speculative read's copies of the first thread are used once, by the
+ * walk they were read for: a retry, or another thread, reads afresh. */
+static void forget_spec_copies(py_process *pp) {
+    pp->got.cur = pp->got.window = pp->got.frame_twice = false;
+    pp->got.leaf_len = 0;
+}
+
 /* Reads, in one call and in the order a plain sample would, everything the
  * last sample's first thread needed; fills pp->got. Before 3.11 that is the
  * thread list head and the thread state: the frames, and the checks that
@@ -128,9 +135,9 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     enum { MAXP = 4 + SPEC_FAR + CHECK_PIECES + 1 };
     struct iovec local[MAXP], remote[MAXP];
     int n = 0;
-    memset(g, 0, offsetof(spec_got, head_val));
-    g->leaf_len = 0;
-    g->frame_twice = false;
+    memset(g->far, 0, sizeof g->far);
+    g->head = g->tstate = false;
+    forget_spec_copies(pp);
 #define SPEC_IOV(dst, addr, len)                                                     \
     (local[n] = (struct iovec){(dst), (len)},                                         \
      remote[n++] = (struct iovec){(void *)(uintptr_t)(addr), (len)})
@@ -251,13 +258,6 @@ static bool thread_ran(const py_process *pp) {
 }
 
 /* ---- sampling ---- */
-
-/* The speculative read's copies of the first thread are used once, by the
- * walk they were read for: a retry, or another thread, reads afresh. */
-static void forget_spec_copies(py_process *pp) {
-    pp->got.cur = pp->got.window = pp->got.frame_twice = false;
-    pp->got.leaf_len = 0;
-}
 
 static py_status errno_status(void) {
     return errno == ESRCH ? PY_GONE : PY_ERROR;
