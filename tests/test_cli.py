@@ -225,6 +225,29 @@ class TestTransparency(TempDirTest):
             hog.kill()
             hog.wait()
 
+    def test_a_script_sharing_its_cpu_with_csprof_alone_is_not_waiting(self):
+        """csprof and a busy script on one CPU: at each tick csprof takes
+        that CPU from the script, which then waits in csprof's own CPU queue
+        while it is read. That is csprof's doing, not a busy machine: the
+        script is sampled whenever it had the CPU, and counted waiting
+        for no more of the ticks than the share of the time it had not
+        (0.02-0.06 of the ticks measured on a quiet machine, csprof's own
+        CPU time; more when another process shares that CPU). A build
+        that counted every thread of that queue waiting said 0.97."""
+        need_python()
+        cpu = min(os.sched_getaffinity(0))
+        r = run_csprof(["record", "-q", "-o", self.tmp, "-n", "one", "-f", "json", "--",
+                        PY, os.path.join(WORKLOADS, "busy_calls.py"), "calls", "2"],
+                       preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = Profile(os.path.join(self.tmp, "one.json")).data
+        s = d["samples"]
+        off_cpu = max(0.0, 1 - d["cpu_seconds"] / d["wall_seconds"])
+        print(f"\n  {s['taken']} samples, {s['waiting']} ticks waiting of {s['ticks']}; "
+              f"off its CPU {off_cpu:.2f} of the time")
+        self.assertGreater(s["taken"], (0.9 - off_cpu) * s["ticks"])
+        self.assertLess(s["waiting"], (off_cpu + 0.1) * s["ticks"])
+
     def test_a_thread_waiting_for_a_cpu_is_read_where_it_runs(self):
         """A thread runnable but off its CPU is read where its last turn
         ended, and a turn on a shared CPU tends to end at a system call that

@@ -141,14 +141,17 @@ static int add_sample(sampler *s, thread_entry *e, bool idle, const uint32_t *st
  * is one of those waiting in the queue of csprof's own CPU (thread_sched):
  * at most one of them was on that CPU when csprof took it, and two that
  * took turns there since the last tick would otherwise both count. The one
- * held is the one whose samples lag most behind its CPU time; the other is
- * counted waiting. release_queue_sample adds it once all are read. */
+ * held is the one whose samples lag most behind its CPU time; when there
+ * are two, the process counts as waiting too (for the other).
+ * release_queue_sample adds it once all are read. */
 static int take_sample(sampler *s, target *t, thread_entry *e, bool idle, const uint32_t *stack,
                        uint32_t n) {
     if (!thread_queued_here(s, e)) return add_sample(s, e, idle, stack, n);
     double credit = thread_queue_credit(s, e);
-    count_waiting(s, t);   /* one of the two is left waiting */
-    if (s->queue_held && credit <= s->queue_credit) return 0;
+    if (s->queue_held) {
+        count_waiting(s, t);   /* one of the two is left */
+        if (credit <= s->queue_credit) return 0;
+    }
     memcpy(s->queue_stack, stack, n * sizeof *stack);
     s->queue_n = n;
     s->queue_thread = (size_t)(e - t->threads);
