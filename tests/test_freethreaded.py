@@ -121,9 +121,12 @@ class ParallelMixin:
         # Their samples stand for their CPU time: 0.91-0.95 measured (at
         # about one tick in eight none of them had a turn since the last
         # one, the CPU having run csprof itself, late for the tick before);
-        # taking every one that had a turn gave 1.01-1.09.
+        # taking every one that had a turn gave 1.01-1.09. With another
+        # process spinning on that CPU too, 0.61-0.79 (the binary that took
+        # them all: 0.82), hence the wide lower bound: it is there for a
+        # sampler that loses that queue's samples outright.
         ratio = workers * p.data["interval_seconds"] / sum(cpu.values())
-        self.assertGreater(ratio, 0.8)
+        self.assertGreater(ratio, 0.5)
         self.assertLess(ratio, 1.2)
 
 
