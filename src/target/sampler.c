@@ -394,24 +394,14 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
         n->tids = nt;
         n->captids = t->nthreads;
     }
-    /* Of the threads in the queue of csprof's CPU one sample is taken
-     * (take_sample): only that thread is stopped. */
-    size_t ntids = 0, queued = SIZE_MAX;
-    double queued_credit = 0;
-    for (size_t i = 0; i < t->nthreads; i++) {
-        thread_entry *e = &t->threads[i];
-        if (!native_stoppable(s, t, e)) continue;
-        if (!thread_queued_here(s, e)) {
-            n->tids[ntids++] = e->tid;
-            continue;
-        }
-        double credit = thread_queue_credit(s, e);
-        if (queued == SIZE_MAX || credit > queued_credit) {
-            queued = i;
-            queued_credit = credit;
-        }
-    }
-    if (queued != SIZE_MAX) n->tids[ntids++] = t->threads[queued].tid;
+    /* Every thread of csprof's CPU queue is stopped, though take_sample
+     * keeps one of their samples: picking it here as well would be a
+     * second copy of that rule, and a tie between a thread stopped and one
+     * not would keep the one without C frames. Two in that queue at once
+     * is rare outside threads that compute in parallel. */
+    size_t ntids = 0;
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (native_stoppable(s, t, &t->threads[i])) n->tids[ntids++] = t->threads[i].tid;
     native_stop(t->nu, n->tids, ntids);
     n->npending = 0;
     py_status st = py_sample(t->py, on_thread_native, NULL, s, r);
