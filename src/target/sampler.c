@@ -160,11 +160,11 @@ static int take_sample(sampler *s, target *t, thread_entry *e, bool idle, const 
     return 0;
 }
 
+/* The table of threads only grows during a sample: the index stands. */
 static void release_queue_sample(sampler *s, target *t) {
     if (!s->queue_held) return;
     s->queue_held = false;
-    if (s->queue_thread < t->nthreads)
-        add_sample(s, &t->threads[s->queue_thread], false, s->queue_stack, s->queue_n);
+    add_sample(s, &t->threads[s->queue_thread], false, s->queue_stack, s->queue_n);
 }
 
 static int on_thread(void *ctx, const py_thread_stack *st) {

@@ -58,8 +58,9 @@ int thread_sched(sampler *s, thread_entry *e, proc_sched_state *out) {
          * a CPU since the last tick: then it was off one already, waiting
          * behind another process. Only one of them was on that CPU when
          * csprof took it, and two may have run there since the last tick:
-         * the sampler takes one (queue_tick says which may be; sample_all
-         * takes the one whose samples lag most behind its CPU time). */
+         * queue_tick marks the candidates, and sampler.c's take_sample
+         * keeps the sample of the one whose samples lag most behind its
+         * CPU time (thread_queue_credit). */
         if (e->sched_status == 0 && now->state == PROC_WAITING_CPU && now->cpu >= 0 &&
             now->cpu == sched_getcpu() && !(read_last_tick && was.switches == now->switches)) {
             e->state = PROC_ON_CPU;
@@ -107,13 +108,12 @@ bool thread_leave_for_later(sampler *s, const target *t, thread_entry *e, proc_s
 bool thread_still_idle(void *ctx, const py_thread_stack *ids) {
     sampler *s = ctx;
     target *t = s->cur;
-    prof_counters *c = prof_counters_of(s->p);
     thread_entry *e = thread_known(t, ids);
     proc_sched_state ss;
-    if (s->o->idle || !e || !e->tid || e->idle_tick != c->ticks ||
+    if (s->o->idle || !e || !e->tid || e->idle_tick + 1 != this_tick(s) ||
         thread_sched(s, e, &ss) != 0 || ss != PROC_NOT_RUNNABLE)
         return false;
-    c->idle++;
+    prof_counters_of(s->p)->idle++;
     e->idle_tick = this_tick(s);
     return true;
 }
