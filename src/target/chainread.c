@@ -109,8 +109,28 @@ static int grow(uint8_t **buf, uint32_t *cap, uint32_t need, size_t elem) {
     return 0;
 }
 
-/* Copies, in as few calls as the kernel allows and in this order: the head,
- * the m records of the last chain, then the anchor and the head again (the
+/* The segments (proc.h) of the call that copies pieces [first, first + k)
+ * of a batch of m records, the check, and the caller's pieces (total in
+ * all): the records may be copied in any order among themselves, and the
+ * caller's pieces too, but the check only after every record and before
+ * the caller's pieces. Returns how many segments. */
+static size_t batch_segments(uint32_t first, uint32_t k, uint32_t m, uint32_t total,
+                             proc_seg *seg) {
+    const uint32_t ends[3] = {m + 1, m + 3, total};
+    size_t nseg = 0, prev = 0;
+    for (int s = 0; s < 3; s++) {
+        size_t end = ends[s] <= first ? 0 : ends[s] - first > k ? k : ends[s] - first;
+        if (end > prev) {
+            seg[nseg++] = (proc_seg){end, s != 1};
+            prev = end;
+        }
+    }
+    return nseg;
+}
+
+/* Copies, in as few calls as the kernel allows and in this order: the head
+ * and the m records of the last chain (in any order among themselves: the
+ * check tells whether any changed), then the anchor and the head again (the
  * consistency check, valid only if it comes after everything the walk
  * uses), then the caller's extra pieces (in any order among themselves).
  * Sets ok[] per record and x->full[]; returns whether the tail check was
@@ -142,9 +162,9 @@ static bool read_batch(chain_reader *c, uint64_t head, uint64_t anchor, const ui
             c->local[j] = (struct iovec){dst, len};
             c->remote[j] = (struct iovec){(void *)(uintptr_t)src, len};
         }
-        /* A partial read stops at the first piece that faulted. */
-        uint32_t xs = first + k > m + 3 ? (m + 3 > first ? m + 3 - first : 0) : k;
-        proc_gather(c->pid, c->local, c->remote, k, xs, k, c->full);
+        proc_seg seg[3];
+        size_t nseg = batch_segments(first, k, m, total, seg);
+        proc_gather(c->pid, c->local, c->remote, k, seg, nseg, c->full);
         for (uint32_t j = 0; j < k; j++) {
             uint32_t i = first + j;
             if (i < m + 1) c->ok[i] = c->full[j];

@@ -216,7 +216,8 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
                                            sizeof hashes[0]};
         }
         bool full[2 * BATCH];
-        proc_gather(pp->pid, local, remote, (size_t)(2 * k), 0, (size_t)(2 * k), full);
+        proc_seg all = {(size_t)(2 * k), true};
+        proc_gather(pp->pid, local, remote, all.end, &all, 1, full);
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
             uint64_t now[IDENT_FIELDS];

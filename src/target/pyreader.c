@@ -143,11 +143,16 @@ static void spec_read(py_process *pp, uint32_t tneed) {
      remote[n++] = (struct iovec){(void *)(uintptr_t)(addr), (len)})
     SPEC_IOV(&g->head_val, pp->interps[0] + L->interp_threads_head, 8);
     if (m->ts && tneed <= sizeof g->tbuf) SPEC_IOV(g->tbuf, m->ts, tneed);
+    /* The current-frame pointer and the frames on the C stack (3.12's
+     * entry frames) share a page: one read (see proc_gather), before the
+     * data stack's frames as before. */
+    int c_stack = n;
     if (m->cframe) SPEC_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
-    if (m->win_hi) SPEC_IOV(pp->window, m->win_lo, m->win_hi - m->win_lo);
     uint32_t need = pywalk_iframe_need(pp);
     if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
     for (uint32_t i = 0; i < m->nfar; i++) SPEC_IOV(g->far_buf[i], m->far[i], need);
+    int c_stack_end = n;
+    if (m->win_hi) SPEC_IOV(pp->window, m->win_lo, m->win_hi - m->win_lo);
     int first_check = n, names_at = 0;
     if (pp->minor >= 11) n += check_pieces(pp, local + n, remote + n, CHECK_PIECES, &names_at);
     int checks_end = n;
@@ -168,17 +173,20 @@ static void spec_read(py_process *pp, uint32_t tneed) {
      * they may be merged into fewer pieces (a function's name is often its
      * code's, read twice). */
     bool full[MAXP];
-    proc_gather(pp->pid, local, remote, (size_t)n, (size_t)first_check, (size_t)checks_end, full);
+    const proc_seg seg[] = {{(size_t)c_stack, false}, {(size_t)c_stack_end, true},
+                            {(size_t)first_check, false}, {(size_t)checks_end, true},
+                            {(size_t)n, false}};
+    proc_gather(pp->pid, local, remote, (size_t)n, seg, sizeof seg / sizeof seg[0], full);
     int k = 0;
     g->head = full[k++];
     if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;
     if (m->cframe) g->cur = full[k++];
+    for (uint32_t i = 0; i < m->nfar; i++) g->far[i] = full[k++];
     if (m->win_hi && full[k++]) {
         g->window = true;
         pp->win_base = pp->win_start = m->win_lo;
         pp->win_end = m->win_hi;
     }
-    for (uint32_t i = 0; i < m->nfar; i++) g->far[i] = full[k++];
     check_results(pp, full + first_check, checks_end - first_check, names_at);
     k = checks_end;
     if (frame_at && full[k++]) {

@@ -1,7 +1,8 @@
 /* Unit tests for proc.c's gathered read (proc_gather), reading this very
- * process through process_vm_readv: pieces merged when close, copied to the
- * right buffers, never a page read that no piece asked for, and a fault
- * ending the read in the order the pieces were read. */
+ * process through process_vm_readv: pieces merged when close or on one
+ * page, copied to the right buffers, segments read in their order, never a
+ * page read that no piece asked for, and a fault ending the read in the
+ * order the pieces were read. */
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +26,13 @@ static struct iovec at(size_t off, size_t len) { return (struct iovec){mem + off
 
 static bool same(const uint8_t *got, size_t off, size_t len) { return !memcmp(got, mem + off, len); }
 
+/* All n pieces in one segment that may be merged. */
+static size_t gather_all(const struct iovec *local, const struct iovec *remote, size_t n,
+                         bool *full) {
+    proc_seg all = {n, true};
+    return proc_gather(getpid(), local, remote, n, &all, 1, full);
+}
+
 TEST(nearby_pieces_are_one_read_and_land_in_their_buffers) {
     fill();
     uint8_t a[8], b[136], c[8], d[104];
@@ -33,7 +41,7 @@ TEST(nearby_pieces_are_one_read_and_land_in_their_buffers) {
     struct iovec local[4] = {{a, 8}, {b, 136}, {c, 8}, {d, 104}};
     struct iovec remote[4] = {at(off[0], 8), at(off[1], 136), at(off[2], 8), at(off[3], 104)};
     bool full[4];
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 4, 0, 4, full), 1);
+    CHECK_EQ_INT(gather_all(local, remote, 4, full), 1);
     for (int i = 0; i < 4; i++) CHECK(full[i]);
     CHECK(same(a, 600, 8) && same(b, 100, 136) && same(c, 600, 8) && same(d, 300, 104));
 }
@@ -45,7 +53,8 @@ TEST(pieces_outside_the_range_keep_their_place) {
     /* h and t are as close as x and y, but only [1, 3) may be merged */
     struct iovec remote[4] = {at(0, 8), at(40, 16), at(64, 16), at(96, 8)};
     bool full[4];
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 4, 1, 3, full), 3);
+    const proc_seg seg[] = {{1, false}, {3, true}, {4, false}};
+    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 4, seg, 3, full), 3);
     for (int i = 0; i < 4; i++) CHECK(full[i]);
     CHECK(same(h, 0, 8) && same(x, 40, 16) && same(y, 64, 16) && same(t, 96, 8));
 }
@@ -59,7 +68,7 @@ TEST(far_pieces_are_read_apart_and_no_page_between_is_touched) {
     struct iovec local[2] = {{a, 16}, {b, 16}};
     struct iovec remote[2] = {at(PG - 16, 16), at(2 * PG, 16)};
     bool full[2];
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 2, 0, 2, full), 2);
+    CHECK_EQ_INT(gather_all(local, remote, 2, full), 2);
     CHECK(full[0] && full[1]);
     CHECK(same(a, PG - 16, 16));
     CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_READ | PROT_WRITE), 0);
@@ -76,7 +85,8 @@ TEST(a_fault_ends_the_read_in_address_order) {
     struct iovec local[4] = {{c, 8}, {bad, 8}, {a, 8}, {tail, 8}};
     struct iovec remote[4] = {at(2 * PG + 8, 8), at(PG + 8, 8), at(8, 8), at(16, 8)};
     bool full[4];
-    proc_gather(getpid(), local, remote, 4, 0, 3, full);
+    const proc_seg seg[] = {{3, true}, {4, false}};
+    proc_gather(getpid(), local, remote, 4, seg, 2, full);
     CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_READ | PROT_WRITE), 0);
     CHECK(full[2] && !full[1] && !full[0] && !full[3]);
     CHECK(same(a, 8, 8));
@@ -90,7 +100,7 @@ TEST(a_merged_read_that_faults_fails_all_its_pieces) {
     struct iovec local[2] = {{a, 8}, {b, 8}};
     struct iovec remote[2] = {at(PG - 8, 8), at(PG, 8)};
     bool full[2] = {true, true};
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 2, 0, 2, full), 1);
+    CHECK_EQ_INT(gather_all(local, remote, 2, full), 1);
     CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_READ | PROT_WRITE), 0);
     CHECK(!full[0] && !full[1]);
 }
@@ -102,16 +112,56 @@ TEST(hostile_addresses_are_never_merged) {
     struct iovec local[3] = {{a, 8}, {w, 16}, {z, 0}};
     struct iovec remote[3] = {at(32, 8), {(void *)(uintptr_t)(UINT64_MAX - 7), 16}, at(40, 0)};
     bool full[3];
-    size_t reads = proc_gather(getpid(), local, remote, 3, 0, 3, full);
+    size_t reads = gather_all(local, remote, 3, full);
     CHECK_EQ_INT(reads, 3);
     CHECK(!full[1]);
-    /* a bad range for the caller's bug: nothing read, nothing full */
+    /* segments that do not end at n, or go back: a caller's bug, nothing
+     * read, nothing full */
     bool f2[3] = {true, true, true};
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 3, 2, 1, f2), 0);
+    const proc_seg short_seg[] = {{2, true}};
+    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 3, short_seg, 1, f2), 0);
     CHECK(!f2[0] && !f2[1] && !f2[2]);
+    const proc_seg back[] = {{2, true}, {1, false}, {3, true}};
+    f2[0] = true;
+    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 3, back, 3, f2), 0);
+    CHECK(!f2[0]);
 }
 
-TEST(a_long_batch_is_read_as_it_is) {
+TEST(pieces_on_one_page_are_one_read_however_far_apart) {
+    fill();
+    uint8_t a[8], b[8], c[8];
+    /* 2,900 bytes apart, but on page 0: the kernel pins that page once;
+     * c is on page 2, and page 1 between them is never asked for */
+    CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_NONE), 0);
+    struct iovec local[3] = {{a, 8}, {b, 8}, {c, 8}};
+    struct iovec remote[3] = {at(3000, 8), at(100, 8), at(2 * PG + 8, 8)};
+    bool full[3];
+    CHECK_EQ_INT(gather_all(local, remote, 3, full), 2);
+    CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_READ | PROT_WRITE), 0);
+    CHECK(full[0] && full[1] && full[2]);
+    CHECK(same(a, 3000, 8) && same(b, 100, 8) && same(c, 2 * PG + 8, 8));
+}
+
+TEST(segments_are_read_in_their_order) {
+    fill();
+    uint8_t r[4][8], chk[8], x[2][8];
+    /* records (any order), a check that must follow them, then extras: the
+     * check's page 1 is unreadable, so the records are read and the extras,
+     * although on the records' page, are not */
+    CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_NONE), 0);
+    struct iovec local[7] = {{r[0], 8}, {r[1], 8}, {r[2], 8}, {r[3], 8},
+                             {chk, 8}, {x[0], 8}, {x[1], 8}};
+    struct iovec remote[7] = {at(400, 8), at(300, 8), at(200, 8), at(100, 8),
+                              at(PG + 8, 8), at(104, 8), at(404, 8)};
+    const proc_seg seg[] = {{4, true}, {5, false}, {7, true}};
+    bool full[7];
+    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 7, seg, 3, full), 3);
+    CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_READ | PROT_WRITE), 0);
+    CHECK(full[0] && full[1] && full[2] && full[3] && !full[4] && !full[5] && !full[6]);
+    CHECK(same(r[0], 400, 8) && same(r[3], 100, 8));
+}
+
+TEST(a_long_chain_in_falling_order_is_merged) {
     fill();
     enum { N = 300 };
     static uint8_t got[N][8];
@@ -121,9 +171,29 @@ TEST(a_long_batch_is_read_as_it_is) {
         local[i] = (struct iovec){got[i], 8};
         remote[i] = at((size_t)(N - 1 - i) * 8, 8);   /* close together, in reverse */
     }
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, N, 0, N, full), N);
+    CHECK_EQ_INT(gather_all(local, remote, N, full), 1);
     bool all = true;
     for (int i = 0; i < N; i++) all = all && full[i] && same(got[i], (size_t)(N - 1 - i) * 8, 8);
+    CHECK(all);
+}
+
+TEST(the_largest_call_is_read_whole) {
+    fill();
+    enum { N = PROC_GATHER_MAX };
+    static uint8_t got[N][8];
+    static struct iovec local[N], remote[N];
+    static bool full[N];
+    /* every 24 bytes over 3 pages (24 KB of pieces), scattered */
+    for (int i = 0; i < N; i++) {
+        size_t off = (size_t)((i * 389) % N) * 24 % (3 * PG - 8);
+        local[i] = (struct iovec){got[i], 8};
+        remote[i] = at(off, 8);
+    }
+    size_t reads = gather_all(local, remote, N, full);
+    CHECK(reads >= 1 && reads <= 3);
+    bool all = true;
+    for (int i = 0; i < N; i++)
+        all = all && full[i] && same(got[i], (size_t)((i * 389) % N) * 24 % (3 * PG - 8), 8);
     CHECK(all);
 }
 
@@ -134,6 +204,9 @@ int main(void) {
     RUN(a_fault_ends_the_read_in_address_order);
     RUN(a_merged_read_that_faults_fails_all_its_pieces);
     RUN(hostile_addresses_are_never_merged);
-    RUN(a_long_batch_is_read_as_it_is);
+    RUN(pieces_on_one_page_are_one_read_however_far_apart);
+    RUN(segments_are_read_in_their_order);
+    RUN(a_long_chain_in_falling_order_is_merged);
+    RUN(the_largest_call_is_read_whole);
     return check_summary();
 }
