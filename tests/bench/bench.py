@@ -15,6 +15,11 @@ figures measured in the same rounds:
    process_vm_readv of a running Python (floor.c --read), and csprof's CPU and
    read time per sample over that: on a VM where every system call is dear,
    the part of csprof's cost that is its own.
+   Then csprof's own read, replayed: csprof attached to the same workload
+   under strace gives the pieces of its steady-state process_vm_readv, and
+   floor.c --read PID PIECES makes that same call at every wake-up, in
+   rounds with the bare floor, one 8-byte read and csprof itself; csprof's
+   CPU over its read replayed is what its own code adds.
 2. Cost by depth (tests/workloads/deep_calibrated.py at 1000 Hz, depths
    10/30/100/300) on an interpreter before 3.11 (frames are heap objects)
    and one after (a contiguous frame stack): CPU and read µs per sample,
@@ -26,12 +31,16 @@ Environment: CSPROF_BIN (default build/csprof), BENCH_PYTHON (default pyenv
 3.12), BENCH_OLD_PYTHON (default pyenv 3.9), BENCH_ROUNDS (default 5),
 BENCH_FLOOR (default build/bench/floor).
 """
+import collections
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -192,6 +201,91 @@ def section_floor(tmp):
           "CPU and read time per sample over them, per round)")
 
 
+# strace's line for a process_vm_readv: the remote pieces, their count, the bytes copied.
+REMOTE_PIECE = re.compile(r"\{iov_base=0x([0-9a-f]+), iov_len=(\d+)\}")
+READV_TAIL = re.compile(r", (\d+), \[([^\[\]]*)\], \1, 0\) = (\d+)$")
+
+
+def capture_read(pid, tmp):
+    """The pieces (address, length) of csprof's most frequent process_vm_readv
+    while attached to pid for a second, as strace saw them (-s 256: arrays of
+    up to 256 pieces are printed whole; a longer read is not replayed)."""
+    trace = os.path.join(tmp, "strace.txt")
+    subprocess.run(["strace", "-e", "trace=process_vm_readv", "-s", "256", "-o", trace, CSPROF,
+                    "record", "-q", "-r", "1000", "-p", str(pid), "-d", "1", "-o", tmp, "-n",
+                    "capture", "-f", "json"], capture_output=True, text=True, check=True)
+    calls = collections.Counter()
+    with open(trace) as f:
+        for line in f:
+            m = READV_TAIL.search(line.rstrip())
+            if not m:
+                continue
+            pieces = tuple((int(a, 16), int(n)) for a, n in REMOTE_PIECE.findall(m.group(2)))
+            if len(pieces) == int(m.group(1)) and sum(n for _, n in pieces) == int(m.group(3)):
+                calls[pieces] += 1
+    return calls.most_common(1)[0][0] if calls else None
+
+
+def run_attached(pid, rate, outdir, seconds=1.0):
+    subprocess.run([CSPROF, "record", "-q", "-r", str(rate), "-p", str(pid), "-d", str(seconds),
+                    "-o", outdir, "-n", "attached", "-f", "json"], capture_output=True, text=True,
+                   check=True)
+    return load_profile(os.path.join(outdir, "attached.json"))[1]
+
+
+def run_floor_pieces(pid, rate, pieces_file=None, seconds=1.0):
+    cmd = [FLOOR, str(rate), str(seconds), "--read", str(pid)] + ([pieces_file] if pieces_file
+                                                                 else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+    return float(out[1]), float(out[2])
+
+
+def section_replay(tmp, rate=1000):
+    if not shutil.which("strace"):
+        print("\ncsprof's own read, replayed: not measured (strace is not installed: "
+              "apt-get install strace)")
+        return
+    target = subprocess.Popen([PYTHON, DEEP, str(DEPTH), "100000000"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(1)   # past start-up: the stack csprof reads is the workload's
+        pieces = capture_read(target.pid, tmp)
+        if not pieces:
+            print("\ncsprof's own read, replayed: no process_vm_readv of csprof's was seen")
+            return
+        path = os.path.join(tmp, "pieces.txt")
+        with open(path, "w") as f:
+            f.writelines(f"{a:x} {n}\n" for a, n in pieces)
+        fl, one, own, cs = [], [], [], []
+        variants = ["floor", "one", "own", "csprof"]
+        for rnd in range(ROUNDS):
+            for v in variants[rnd % 4:] + variants[:rnd % 4]:
+                if v == "floor":
+                    fl.append(run_floor(rate))
+                elif v == "one":
+                    one.append(run_floor_pieces(target.pid, rate))
+                elif v == "own":
+                    own.append(run_floor_pieces(target.pid, rate, path))
+                else:
+                    m = run_attached(target.pid, rate, tmp)
+                    cs.append((m["cpu"], m["read"]))
+    finally:
+        target.kill()
+        target.wait()
+    print(f"\ncsprof's own read, replayed: attached to the {DEPTH + 3}-frame workload at "
+          f"{rate} Hz, its read is {len(pieces)} pieces, {sum(n for _, n in pieces)} bytes")
+    print(f"{'variant':<34}{'cpu us/wake-up':>16}{'/floor':>8}{'read us':>9}{'csprof/this':>13}")
+    rows = (("+ one 8-byte read", one), (f"+ csprof's read ({len(pieces)} pieces)", own),
+            ("csprof", cs))
+    print(f"{'floor (a bare wake-up)':<34}{med(fl):>16.1f}{1:>7.2f}x{'':>9}"
+          f"{med([c / f for (c, _), f in zip(cs, fl)]):>12.2f}x")
+    for name, rs in rows:
+        print(f"{name:<34}{med([c for c, _ in rs]):>16.1f}"
+              f"{med([c / f for (c, _), f in zip(rs, fl)]):>7.2f}x{med([w for _, w in rs]):>9.1f}"
+              f"{med([c / x for (c, _), (x, _) in zip(cs, rs)]):>12.2f}x")
+    print("(read: wall time inside the call; for csprof, inside its whole sample. csprof/this: "
+          "csprof's CPU per sample over the row's, per round)")
+
+
 def section_depth(tmp):
     pythons = [("old", OLD_PYTHON), ("new", PYTHON)]
     print(f"\n2. cost by depth at 1000 Hz: deep_calibrated.py, {ROUNDS} interleaved rounds")
@@ -223,6 +317,7 @@ def main():
     print(f"csprof bench: {CSPROF}, {ROUNDS} interleaved rounds, medians")
     with tempfile.TemporaryDirectory() as tmp:
         section_floor(tmp)
+        section_replay(tmp)
         section_depth(tmp)
         errors = [attribution_error(tmp) for _ in range(3)]
     print(f"\n3. attribution error (calibrated 60/30/10 workload, worst function, median of 3): "

@@ -2,11 +2,13 @@
  * the next tick at a fixed rate, as csprof's sampler does (absolute
  * deadlines on CLOCK_MONOTONIC, 1 ns timer slack), and nothing else.
  *
- * Usage: floor RATE_HZ SECONDS [--read PID]
+ * Usage: floor RATE_HZ SECONDS [--read PID [PIECES]]
  *   -> prints "WAKEUPS CPU_US_PER_WAKEUP [READ_US_PER_WAKEUP]".
  * With --read, every wake-up also copies 8 bytes out of process PID with one
  * process_vm_readv (the least any sampler that reads its target does per
- * sample), and the wall time inside that call is the third figure.
+ * sample), and the wall time inside that call is the third figure. With a
+ * PIECES file (lines "ADDRESS LENGTH", hex address), that one call copies
+ * those pieces instead: bench.py replays csprof's own read with it.
  * `make bench` runs it interleaved with csprof and prints csprof's CPU per
  * sample as a ratio to these. */
 #include <errno.h>
@@ -40,17 +42,54 @@ static unsigned long readable_address(int pid) {
     return start;
 }
 
+#define MAX_PIECES 1024
+#define MAX_BYTES (1 << 20)
+static struct iovec local[MAX_PIECES], remote[MAX_PIECES];
+static unsigned char buf[MAX_BYTES];
+
+/* Reads a PIECES file into remote[] / local[]; returns the count, or -1. */
+static int load_pieces(const char *path, size_t *total) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror("floor: cannot open the pieces file");
+        return -1;
+    }
+    unsigned long addr, len;
+    int n = 0;
+    *total = 0;
+    while (fscanf(f, "%lx %lu", &addr, &len) == 2) {
+        if (n == MAX_PIECES || len == 0 || len > MAX_BYTES - *total) {
+            fprintf(stderr, "floor: %s: more than %d pieces or %d bytes, or an empty one\n", path,
+                    MAX_PIECES, MAX_BYTES);
+            fclose(f);
+            return -1;
+        }
+        remote[n] = (struct iovec){(void *)addr, len};
+        local[n] = (struct iovec){buf + *total, len};
+        *total += len;
+        n++;
+    }
+    fclose(f);
+    if (!n) fprintf(stderr, "floor: %s holds no \"ADDRESS LENGTH\" line\n", path);
+    return n ? n : -1;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "--read"))) {
-        fprintf(stderr, "usage: floor RATE_HZ SECONDS [--read PID]\n");
+    if (argc != 3 && !((argc == 5 || argc == 6) && !strcmp(argv[3], "--read"))) {
+        fprintf(stderr, "usage: floor RATE_HZ SECONDS [--read PID [PIECES]]\n");
         return 2;
     }
-    int pid = argc == 5 ? atoi(argv[4]) : 0;
+    int pid = argc >= 5 ? atoi(argv[4]) : 0;
     unsigned long from = pid > 0 ? readable_address(pid) : 0;
-    if (argc == 5 && !from) {
+    if (argc >= 5 && !from) {
         fprintf(stderr, "floor: no readable mapping in /proc/%s/maps\n", argv[4]);
         return 1;
     }
+    int npieces = 1;
+    size_t total = 8;
+    local[0] = (struct iovec){buf, 8};
+    remote[0] = (struct iovec){(void *)from, 8};
+    if (argc == 6 && (npieces = load_pieces(argv[5], &total)) < 0) return 1;
     double rate = atof(argv[1]), secs = atof(argv[2]);
     if (!(rate > 0 && rate <= 100000) || !(secs > 0 && secs <= 3600)) {
         fprintf(stderr, "floor: rate must be in (0, 100000] Hz and seconds in (0, 3600]\n");
@@ -60,8 +99,6 @@ int main(int argc, char **argv) {
     long long interval = (long long)(1e9 / rate), start = ns(CLOCK_MONOTONIC), next = start;
     long long end = start + (long long)(secs * 1e9), cpu0 = ns(CLOCK_PROCESS_CPUTIME_ID);
     long long wakeups = 0, read_ns = 0;
-    unsigned char word[8];
-    struct iovec local = {word, sizeof word}, remote = {(void *)from, sizeof word};
     while (next < end) {
         next += interval;
         long long now = ns(CLOCK_MONOTONIC);
@@ -76,8 +113,12 @@ int main(int argc, char **argv) {
         wakeups++;
         if (from) {
             long long t0 = ns(CLOCK_MONOTONIC);
-            if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof word) {
-                perror("floor: process_vm_readv");
+            ssize_t got = process_vm_readv(pid, local, (unsigned long)npieces, remote,
+                                           (unsigned long)npieces, 0);
+            if (got != (ssize_t)total) {
+                if (got < 0) perror("floor: process_vm_readv");
+                else fprintf(stderr, "floor: process_vm_readv copied %zd of %zu bytes: a piece is "
+                             "no longer mapped\n", got, total);
                 return 1;
             }
             read_ns += ns(CLOCK_MONOTONIC) - t0;
