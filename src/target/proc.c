@@ -477,28 +477,42 @@ int proc_stat_state_cpu(const char *stat, char *state, int *cpu) {
 
 int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out) {
     out->cpu = -1;
-    out->run_ns = 0;
+    out->run_ns = out->pcount = 0;
     char status[4096], sched[128], line[1024];
     char state;
     int cpu = -1;
     bool have_stat = false;
-    /* Not runnable at the last read: most often asleep still, which stat
-     * says too, and the kernel makes stat in two thirds of the time it
-     * takes for status (3.5 against 5.2 us after a sleep, measured): a
-     * thread pool's idle workers are asked about at every tick. Its switch
-     * count is then the last one status gave. */
-    if (prev && prev->state == PROC_NOT_RUNNABLE && f->stat_fd >= 0) {
-        if (pread_text(f->stat_fd, line, sizeof line)) return -1;
-        if (proc_stat_state_cpu(line, &state, &cpu)) {
-            errno = EINVAL;
-            return -1;
-        }
-        if (state != 'R') {
+    /* Not runnable at the last read: most often asleep still, and a thread
+     * pool's idle workers are asked about at every tick. Its switch count
+     * is then the last one status gave. schedstat, the smallest of the
+     * three files (1.4 us a pread against stat's 3.6 and status's 7.0, in a
+     * loop here), says whether it has been put on a CPU since: if not, it
+     * has run no code, and nothing else is read. A kernel without scheduler
+     * statistics prints 0 0 0: pcount 0 never matches. Else stat, which the
+     * kernel makes in half the time of status, says whether it sleeps still. */
+    if (prev && prev->state == PROC_NOT_RUNNABLE) {
+        uint64_t pcount = 0, run_ns;
+        if (f->schedstat_fd >= 0 && !pread_text(f->schedstat_fd, sched, sizeof sched) &&
+            !proc_schedstat(sched, &run_ns, &pcount) && pcount && pcount == prev->pcount) {
             out->state = PROC_NOT_RUNNABLE;
             out->switches = prev->switches;
+            out->pcount = pcount;
             return 0;
         }
-        have_stat = true;
+        if (f->stat_fd >= 0) {
+            if (pread_text(f->stat_fd, line, sizeof line)) return -1;
+            if (proc_stat_state_cpu(line, &state, &cpu)) {
+                errno = EINVAL;
+                return -1;
+            }
+            if (state != 'R') {
+                out->state = PROC_NOT_RUNNABLE;
+                out->switches = prev->switches;
+                out->pcount = pcount;   /* if it ran between the two reads, the next differs */
+                return 0;
+            }
+            have_stat = true;
+        }
     }
     if (pread_text(f->status_fd, status, sizeof status)) return -1;
     if (proc_status_switches(status, &state, &out->switches)) {

@@ -105,14 +105,19 @@ typedef struct {
     uint64_t run_ns;    /* when waiting: its CPU time so far (schedstat), exact
                          * then (the kernel counts it up when it takes a thread
                          * off a CPU); else 0 */
+    uint64_t pcount;    /* when not runnable: times it was put on a CPU so far
+                         * (schedstat), if read; else 0 */
 } proc_sched;
 
 /* The thread's scheduler state: one pread of status, and for a runnable
  * thread one of schedstat (and of stat when it waits), unless prev, the
  * last answer for the thread (or NULL), saw it on a CPU and it has not been
- * taken off one since. When prev saw it not runnable, stat is read first,
- * and is all that is read while it stays so. -1 with errno when its files
- * do not answer (ESRCH: the thread is gone). */
+ * taken off one since. When prev saw it not runnable, schedstat is read
+ * first: if the thread has not been put on a CPU since (the same pcount) it
+ * is still not runnable for a profiler, asleep or woken but not yet run,
+ * either way it has run no code, and that one pread is all; else stat, and
+ * status only if stat says runnable. -1 with errno when its files do not
+ * answer (ESRCH: the thread is gone). */
 int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out);
 /* Fields 3 and 39 of a /proc/.../stat line: the state letter, and the CPU
  * the thread last ran on. 0, or -1 when either is missing or out of range. */

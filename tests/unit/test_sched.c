@@ -181,10 +181,57 @@ TEST(a_thread_gone_does_not_answer) {
     CHECK_EQ_INT(proc_thread_files_open(z, z, &f), -1);
 }
 
+/* A child that wakes every millisecond and sleeps again at once. */
+static pid_t spawn_waker(void) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        for (;;) sleep_ms(1);
+    return pid;
+}
+
+/* Found asleep, then asked again: schedstat alone answers while the thread
+ * has not been put on a CPU since (the same pcount), with stat and status
+ * closed to prove it; one that woke since is asked further. */
+TEST(a_sleeper_not_run_since_is_told_by_schedstat_alone) {
+    pid_t z = spawn_on_cpu(0, true), w = spawn_waker();
+    sleep_ms(50);
+    proc_thread_files fz, fw;
+    CHECK_EQ_INT(proc_thread_files_open(z, z, &fz), 0);
+    CHECK_EQ_INT(proc_thread_files_open(w, w, &fw), 0);
+    proc_sched z1, z2, z3, w1, w2, w3;
+    /* first status, then schedstat and stat: the count it was put on a CPU */
+    CHECK_EQ_INT(proc_thread_sched(&fz, NULL, &z1), 0);
+    CHECK_EQ_INT(proc_thread_sched(&fz, &z1, &z2), 0);
+    CHECK(z1.state == PROC_NOT_RUNNABLE && z2.state == PROC_NOT_RUNNABLE);
+    CHECK(z2.pcount > 0 && z2.switches == z1.switches);
+    proc_thread_files only = {.status_fd = -1, .schedstat_fd = fz.schedstat_fd, .stat_fd = -1};
+    sleep_ms(20);
+    CHECK_EQ_INT(proc_thread_sched(&only, &z2, &z3), 0);
+    CHECK(z3.state == PROC_NOT_RUNNABLE && z3.pcount == z2.pcount);
+    /* the waker ran since its last read: schedstat alone cannot answer */
+    int tries = 0;
+    do {   /* asleep at two reads in a row (it is, but for a microsecond a millisecond) */
+        CHECK_EQ_INT(proc_thread_sched(&fw, NULL, &w1), 0);
+        CHECK_EQ_INT(proc_thread_sched(&fw, &w1, &w2), 0);
+    } while ((w1.state != PROC_NOT_RUNNABLE || w2.state != PROC_NOT_RUNNABLE) && ++tries < 1000);
+    CHECK(w2.state == PROC_NOT_RUNNABLE && w2.pcount > 0);
+    only.schedstat_fd = fw.schedstat_fd;
+    sleep_ms(20);
+    errno = 0;
+    CHECK_EQ_INT(proc_thread_sched(&only, &w2, &w3), -1);
+    CHECK(errno == EBADF);
+    proc_thread_files_close(&fz);
+    proc_thread_files_close(&fw);
+    reap(z);
+    reap(w);
+}
+
 int main(void) {
     RUN(status_and_schedstat_text);
     RUN(short_or_hostile_text_is_refused);
     RUN(a_thread_kept_off_its_cpu_is_told_from_one_running);
     RUN(a_thread_gone_does_not_answer);
+    RUN(a_sleeper_not_run_since_is_told_by_schedstat_alone);
     return check_summary();
 }
