@@ -214,8 +214,12 @@ class RecordMixin:
         # on 2026-11-30 (the dist binaries of 9ac5398, 04fd8ea and c06f403
         # drop as many that day: the machine, not a change, moved); eight
         # start-ups take ~110 samples, and 3 + 5% failed 1 of 3 interpreters
-        # in a CI-style run. 3.11+ drop none. The bound is on eight start-ups
-        # together, at twice today's rate.
+        # in a CI-style run. 3.11+ drop none. On 2026-11-30 (a later, slower
+        # machine: eight start-ups took ~50 samples) 30 start-ups dropped
+        # 10.2% of the reads on 3.10 and 6.2% on 3.9 with the landed binary
+        # of feaac80, and 8.2-11.9% and 7.7-8.0% with this one, interleaved;
+        # 3 + 10% failed 3.10 in a CI-style run. The bound is on eight
+        # start-ups together, at twice the worst of those rates.
         taken = dropped = 0
         for _ in range(8):
             r, p = self.record("instant.py")
@@ -224,7 +228,7 @@ class RecordMixin:
             self.assertGreater(s["taken"], 0, s)
             taken += s["taken"]
             dropped += s["dropped"]
-        self.assertLessEqual(dropped, 3 + taken / 10, (taken, dropped))
+        self.assertLessEqual(dropped, 3 + taken / 4, (taken, dropped))
 
     def test_target_killed_by_sigkill(self):
         _, p = self.record("sigkill.py", expect_rc=128 + signal.SIGKILL)

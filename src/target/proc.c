@@ -50,14 +50,13 @@ ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
  * by the scratch left (a 3.8-3.10 chain of 600 frames fits); past that,
  * pieces are read as they are.
  *
- * The working arrays grow to the largest call seen and lie side by side
- * in one block: a sample comes after a sleep, when every page touched is a
- * cache and TLB miss, so a 16-piece read should touch one page of them. */
+ * The working arrays of a call lie side by side in one block: a sample
+ * comes after a sleep, when every page touched is a cache and TLB miss. */
 #define GATHER_GAP 512
 #define GATHER_SCRATCH (256 * 1024)
 #define GATHER_PAGE 4096u
 
-static struct {
+typedef struct {
     struct iovec *local, *remote;  /* the reads actually made */
     uint32_t *at;                  /* piece -> its offset in scratch; UINT32_MAX: read alone */
     uint16_t *order;               /* a merged segment's pieces by address */
@@ -65,29 +64,46 @@ static struct {
     uint16_t *read_as;             /* piece -> the read that copies it */
     bool *done;                    /* per read: copied whole */
     size_t cap;
-} G;
+} gather_arrays;
+#define GATHER_PER \
+    (2 * sizeof(struct iovec) + sizeof(uint32_t) + 3 * sizeof(uint16_t) + sizeof(bool))
+#define GATHER_SMALL 32           /* a sample's read: 14-17 pieces on 3.11+ */
+static gather_arrays G;           /* the arrays this call uses: small or big */
+static gather_arrays big;         /* grown to the largest call seen */
+static _Alignas(16) uint8_t small[GATHER_SMALL * GATHER_PER];
 static uint8_t scratch[GATHER_SCRATCH];
 
 static uint64_t piece_addr(const struct iovec *r) { return (uint64_t)(uintptr_t)r->iov_base; }
 
-/* Room for n pieces; false when it cannot be had (the caller then reads
- * without merging). */
+static void lay_out(gather_arrays *a, uint8_t *m, size_t cap) {
+    a->local = (struct iovec *)(void *)m;
+    a->remote = a->local + cap;
+    a->at = (uint32_t *)(void *)(a->remote + cap);
+    a->order = (uint16_t *)(void *)(a->at + cap);
+    a->tmp = a->order + cap;
+    a->read_as = a->tmp + cap;
+    a->done = (bool *)(a->read_as + cap);
+    a->cap = cap;
+}
+
+/* Arrays for n pieces in G; false when they cannot be had (the caller then
+ * reads without merging). A sample's few pieces use a small block of their
+ * own: a verification batch of 512 pieces at start-up would otherwise
+ * spread them over five pages for the rest of the run. */
 static bool gather_room(size_t n) {
-    if (n <= G.cap) return true;
-    size_t cap = 32;
-    while (cap < n) cap *= 2;
-    size_t per = 2 * sizeof(struct iovec) + sizeof(uint32_t) + 3 * sizeof(uint16_t) + sizeof(bool);
-    uint8_t *m = malloc(cap * per);
-    if (!m) return false;
-    free(G.local);
-    G.local = (struct iovec *)(void *)m;
-    G.remote = G.local + cap;
-    G.at = (uint32_t *)(void *)(G.remote + cap);
-    G.order = (uint16_t *)(void *)(G.at + cap);
-    G.tmp = G.order + cap;
-    G.read_as = G.tmp + cap;
-    G.done = (bool *)(G.read_as + cap);
-    G.cap = cap;
+    if (n <= GATHER_SMALL) {
+        if (G.local != (struct iovec *)(void *)small) lay_out(&G, small, GATHER_SMALL);
+        return true;
+    }
+    if (n > big.cap) {
+        size_t cap = 2 * GATHER_SMALL;
+        while (cap < n) cap *= 2;
+        uint8_t *m = malloc(cap * GATHER_PER);
+        if (!m) return false;
+        free(big.local);
+        lay_out(&big, m, cap);
+    }
+    G = big;
     return true;
 }
 
