@@ -96,18 +96,25 @@ def run_floor(rate, seconds=1.0):
     return float(out[1])
 
 
+def run_floor_pieces(pid, rate, pieces_file=None, seconds=1.0):
+    """floor --read: a wake-up plus one process_vm_readv of pid, of 8 bytes or of
+    the pieces in pieces_file. Returns (CPU µs per wake-up, wall µs inside the read)."""
+    cmd = [FLOOR, str(rate), str(seconds), "--read", str(pid)] + ([pieces_file] if pieces_file
+                                                                 else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+    return float(out[1]), float(out[2])
+
+
 def run_read_floor(rate, seconds=1.0):
     """The floor of a sampler that reads its target at all: a wake-up plus one
     8-byte process_vm_readv of a running Python process. Returns (CPU µs per
     wake-up, wall µs inside the read)."""
     spin = subprocess.Popen([PYTHON, "-c", "while True: pass"])
     try:
-        out = subprocess.run([FLOOR, str(rate), str(seconds), "--read", str(spin.pid)],
-                             capture_output=True, text=True, check=True).stdout.split()
+        return run_floor_pieces(spin.pid, rate, seconds=seconds)
     finally:
         spin.kill()
         spin.wait()
-    return float(out[1]), float(out[2])
 
 
 def exact_rate(prof, depth):
@@ -231,13 +238,6 @@ def run_attached(pid, rate, outdir, seconds=1.0):
                     "-o", outdir, "-n", "attached", "-f", "json"], capture_output=True, text=True,
                    check=True)
     return load_profile(os.path.join(outdir, "attached.json"))[1]
-
-
-def run_floor_pieces(pid, rate, pieces_file=None, seconds=1.0):
-    cmd = [FLOOR, str(rate), str(seconds), "--read", str(pid)] + ([pieces_file] if pieces_file
-                                                                 else [])
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-    return float(out[1]), float(out[2])
 
 
 def section_replay(tmp, rate=1000):
