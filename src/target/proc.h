@@ -87,7 +87,8 @@ int proc_open_children(pid_t pid, pid_t tid);
 typedef enum {
     PROC_ON_CPU,       /* running, or 'R' where schedstat is missing */
     PROC_WAITING_CPU,  /* runnable, off every CPU (proc_thread_sched says which CPU's queue) */
-    PROC_NOT_RUNNABLE, /* sleeping, stopped, or any other state */
+    PROC_NOT_RUNNABLE, /* sleeping, stopped, or any other state; also woken but not
+                        * put on a CPU since it was last found so (no code run) */
 } proc_sched_state;
 
 /* /proc/PID/task/TID/status, .../schedstat and .../stat, kept open (fds or -1). */

@@ -124,8 +124,9 @@ static void forget_spec_copies(py_process *pp) {
     pp->got.leaf_len = 0;
 }
 
-/* Reads, in one call and in the order a plain sample would, everything the
- * last sample's first thread needed; fills pp->got. Before 3.11 that is the
+/* Reads, in one call and in the order a plain sample would (but for the
+ * C-stack frames, read with the current-frame pointer beside them),
+ * everything the last sample's first thread needed; fills pp->got. Before 3.11 that is the
  * thread list head and the thread state: the frames, and the checks that
  * must follow them, are the chain's batched read (read_stack). */
 static void spec_read(py_process *pp, uint32_t tneed) {
