@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "gather.h"
 #include "proc.h"
 
 #define CHAIN_THREADS 32     /* threads whose last chain is remembered */
@@ -115,13 +116,13 @@ static int grow(uint8_t **buf, uint32_t *cap, uint32_t need, size_t elem) {
  * caller's pieces too, but the check only after every record and before
  * the caller's pieces. Returns how many segments. */
 static size_t batch_segments(uint32_t first, uint32_t k, uint32_t m, uint32_t total,
-                             proc_seg *seg) {
+                             gather_seg *seg) {
     const uint32_t ends[3] = {m + 1, m + 3, total};
     size_t nseg = 0, prev = 0;
     for (int s = 0; s < 3; s++) {
         size_t end = ends[s] <= first ? 0 : ends[s] - first > k ? k : ends[s] - first;
         if (end > prev) {
-            seg[nseg++] = (proc_seg){end, s != 1};
+            seg[nseg++] = (gather_seg){end, s != 1};
             prev = end;
         }
     }
@@ -162,9 +163,9 @@ static bool read_batch(chain_reader *c, uint64_t head, uint64_t anchor, const ui
             c->local[j] = (struct iovec){dst, len};
             c->remote[j] = (struct iovec){(void *)(uintptr_t)src, len};
         }
-        proc_seg seg[3];
+        gather_seg seg[3];
         size_t nseg = batch_segments(first, k, m, total, seg);
-        proc_gather(c->pid, c->local, c->remote, k, seg, nseg, c->full);
+        gather_read(c->pid, c->local, c->remote, k, seg, nseg, c->full);
         for (uint32_t j = 0; j < k; j++) {
             uint32_t i = first + j;
             if (i < m + 1) c->ok[i] = c->full[j];

@@ -26,26 +26,6 @@ ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len);
  * that faults: piece i was copied in full when the result covers its
  * length and every length before it. -1 when nothing could be read. */
 ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n);
-/* Like proc_readv, but read in segments, in order: pieces [0, seg[0].end),
- * then [seg[0].end, seg[1].end), ... (seg[nseg - 1].end == n). The pieces
- * of a segment with merge set may be read in any order among themselves,
- * and those that share a page or lie close together are read as one
- * (every piece costs the kernel a lock, a page-table walk and a pin of
- * each of its pages, about as much as copying a few KB); the pieces of a
- * segment without merge are read as they are, in their place (callers rely
- * on what is copied after what). Returns how many reads that left. Sets
- * full[i] for every i in [0, n) whose piece was copied whole; as with
- * proc_readv, a piece that faults ends the read, here in the order the
- * pieces were read. n is at most PROC_GATHER_MAX. Not reentrant (one
- * sampler thread uses it). */
-#define PROC_GATHER_MAX 1024
-typedef struct {
-    size_t end;
-    bool merge;
-} proc_seg;
-size_t proc_gather(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n,
-                   const proc_seg *seg, size_t nseg, bool *full);
-
 typedef struct {
     uint64_t start, end, offset;
     char perms[5];

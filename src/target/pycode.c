@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "linetable.h"
+#include "gather.h"
 #include "proc.h"
 
 #define MAX_NAME_CHARS 1024      /* longer names are cut, marked with "..." */
@@ -216,8 +217,8 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
                                            sizeof hashes[0]};
         }
         bool full[2 * BATCH];
-        proc_seg all = {(size_t)(2 * k), true};
-        proc_gather(pp->pid, local, remote, all.end, &all, 1, full);
+        gather_seg all = {(size_t)(2 * k), true};
+        gather_read(pp->pid, local, remote, all.end, &all, 1, full);
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
             uint64_t now[IDENT_FIELDS];

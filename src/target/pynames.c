@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "classify.h"
+#include "gather.h"
 #include "proc.h"
 #include "pyreader.h"
 
@@ -367,8 +368,8 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
         start = i;
         if (!k) continue;
         bool full[2 * BATCH];
-        proc_seg all = {(size_t)nv, true};
-        proc_gather(nm->pid, local, remote, all.end, &all, 1, full);
+        gather_seg all = {(size_t)nv, true};
+        gather_read(nm->pid, local, remote, all.end, &all, 1, full);
         int piece = 0;   /* the first of this entry's pieces */
         for (int j = 0; j < k; j++) {
             name_entry *e = &nm->e[which[j]];

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "gather.h"
 #include "proc.h"
 
 #define MAX_THREADS 4096
@@ -145,7 +146,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     SPEC_IOV(&g->head_val, pp->interps[0] + L->interp_threads_head, 8);
     if (m->ts && tneed <= sizeof g->tbuf) SPEC_IOV(g->tbuf, m->ts, tneed);
     /* The current-frame pointer and the frames on the C stack (3.12's
-     * entry frames) share a page: one read (see proc_gather), before the
+     * entry frames) share a page: one read (see gather_read), before the
      * data stack's frames as before. */
     int c_stack = n;
     if (m->cframe) SPEC_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
@@ -174,10 +175,10 @@ static void spec_read(py_process *pp, uint32_t tneed) {
      * they may be merged into fewer pieces (a function's name is often its
      * code's, read twice). */
     bool full[MAXP];
-    const proc_seg seg[] = {{(size_t)c_stack, false}, {(size_t)c_stack_end, true},
+    const gather_seg seg[] = {{(size_t)c_stack, false}, {(size_t)c_stack_end, true},
                             {(size_t)first_check, false}, {(size_t)checks_end, true},
                             {(size_t)n, false}};
-    proc_gather(pp->pid, local, remote, (size_t)n, seg, sizeof seg / sizeof seg[0], full);
+    gather_read(pp->pid, local, remote, (size_t)n, seg, sizeof seg / sizeof seg[0], full);
     int k = 0;
     g->head = full[k++];
     if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;

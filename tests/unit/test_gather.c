@@ -1,4 +1,4 @@
-/* Unit tests for proc.c's gathered read (proc_gather), reading this very
+/* Unit tests for gather.c (gather_read), reading this very
  * process through process_vm_readv: pieces merged when close or on one
  * page, copied to the right buffers, segments read in their order, never a
  * page read that no piece asked for, and a fault ending the read in the
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "gather.h"
 #include "proc.h"
 
 #define PG 4096
@@ -29,8 +30,8 @@ static bool same(const uint8_t *got, size_t off, size_t len) { return !memcmp(go
 /* All n pieces in one segment that may be merged. */
 static size_t gather_all(const struct iovec *local, const struct iovec *remote, size_t n,
                          bool *full) {
-    proc_seg all = {n, true};
-    return proc_gather(getpid(), local, remote, n, &all, 1, full);
+    gather_seg all = {n, true};
+    return gather_read(getpid(), local, remote, n, &all, 1, full);
 }
 
 TEST(nearby_pieces_are_one_read_and_land_in_their_buffers) {
@@ -53,8 +54,8 @@ TEST(pieces_outside_the_range_keep_their_place) {
     /* h and t are as close as x and y, but only [1, 3) may be merged */
     struct iovec remote[4] = {at(0, 8), at(40, 16), at(64, 16), at(96, 8)};
     bool full[4];
-    const proc_seg seg[] = {{1, false}, {3, true}, {4, false}};
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 4, seg, 3, full), 3);
+    const gather_seg seg[] = {{1, false}, {3, true}, {4, false}};
+    CHECK_EQ_INT(gather_read(getpid(), local, remote, 4, seg, 3, full), 3);
     for (int i = 0; i < 4; i++) CHECK(full[i]);
     CHECK(same(h, 0, 8) && same(x, 40, 16) && same(y, 64, 16) && same(t, 96, 8));
 }
@@ -85,8 +86,8 @@ TEST(a_fault_ends_the_read_in_address_order) {
     struct iovec local[4] = {{c, 8}, {bad, 8}, {a, 8}, {tail, 8}};
     struct iovec remote[4] = {at(2 * PG + 8, 8), at(PG + 8, 8), at(8, 8), at(16, 8)};
     bool full[4];
-    const proc_seg seg[] = {{3, true}, {4, false}};
-    proc_gather(getpid(), local, remote, 4, seg, 2, full);
+    const gather_seg seg[] = {{3, true}, {4, false}};
+    gather_read(getpid(), local, remote, 4, seg, 2, full);
     CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_READ | PROT_WRITE), 0);
     CHECK(full[2] && !full[1] && !full[0] && !full[3]);
     CHECK(same(a, 8, 8));
@@ -118,12 +119,12 @@ TEST(hostile_addresses_are_never_merged) {
     /* segments that do not end at n, or go back: a caller's bug, nothing
      * read, nothing full */
     bool f2[3] = {true, true, true};
-    const proc_seg short_seg[] = {{2, true}};
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 3, short_seg, 1, f2), 0);
+    const gather_seg short_seg[] = {{2, true}};
+    CHECK_EQ_INT(gather_read(getpid(), local, remote, 3, short_seg, 1, f2), 0);
     CHECK(!f2[0] && !f2[1] && !f2[2]);
-    const proc_seg back[] = {{2, true}, {1, false}, {3, true}};
+    const gather_seg back[] = {{2, true}, {1, false}, {3, true}};
     f2[0] = true;
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 3, back, 3, f2), 0);
+    CHECK_EQ_INT(gather_read(getpid(), local, remote, 3, back, 3, f2), 0);
     CHECK(!f2[0]);
 }
 
@@ -153,9 +154,9 @@ TEST(segments_are_read_in_their_order) {
                              {chk, 8}, {x[0], 8}, {x[1], 8}};
     struct iovec remote[7] = {at(400, 8), at(300, 8), at(200, 8), at(100, 8),
                               at(PG + 8, 8), at(104, 8), at(404, 8)};
-    const proc_seg seg[] = {{4, true}, {5, false}, {7, true}};
+    const gather_seg seg[] = {{4, true}, {5, false}, {7, true}};
     bool full[7];
-    CHECK_EQ_INT(proc_gather(getpid(), local, remote, 7, seg, 3, full), 3);
+    CHECK_EQ_INT(gather_read(getpid(), local, remote, 7, seg, 3, full), 3);
     CHECK_EQ_INT(mprotect(mem + PG, PG, PROT_READ | PROT_WRITE), 0);
     CHECK(full[0] && full[1] && full[2] && full[3] && !full[4] && !full[5] && !full[6]);
     CHECK(same(r[0], 400, 8) && same(r[3], 100, 8));
@@ -179,7 +180,7 @@ TEST(a_long_chain_in_falling_order_is_merged) {
 
 TEST(the_largest_call_is_read_whole) {
     fill();
-    enum { N = PROC_GATHER_MAX };
+    enum { N = GATHER_MAX };
     static uint8_t got[N][8];
     static struct iovec local[N], remote[N];
     static bool full[N];
