@@ -352,6 +352,104 @@ class Verdicts(unittest.TestCase):
         assert_wall_line_of_unchanged_run(self, wall)
         self.assertIn("within the usual spread", md)
 
+    @staticmethod
+    def cpu_model():
+        """This machine's CPU as csprof names it, read here on our own."""
+        fields = {}
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                k, _, v = line.partition(":")
+                fields.setdefault(k.strip(), " ".join(v.split()))
+        name = fields["model name"]
+        if "cpu family" in fields and "model" in fields:
+            name += f" (family {fields['cpu family']}, model {fields['model']})"
+        return name
+
+    def test_another_kind_of_runner(self):
+        """A hosted runner pool mixes CPU models. An unchanged run on a slower
+        kind is not called slower against a baseline of another kind; with
+        five past runs of its own kind it is judged by them alone; and a run
+        that did more work on its own kind is still called."""
+        h0 = self.load("h0")
+        self.assertEqual(h0["runner_cpu"], self.cpu_model())
+        self.assertEqual(h0["runner_cpus"], os.cpu_count())
+        slow = "Slow `CPU` | 9000 (family 6, model 85)"   # Markdown-active on purpose
+
+        def band(key):
+            v = sorted(self.load(f"h{i}")[key] for i in range(5))
+            mad = sorted(abs(x - v[2]) for x in v)[2]
+            return v[2], v[2] + 3 * max(1.4826 * mad, 0.02 * v[2])
+        factor = max(max(1.5 * med, 1.2 * hi) / self.load("h5")[key]
+                     for key in ("wall_seconds", "cpu_seconds") for med, hi in [band(key)])
+
+        def write(name, prof):
+            with open(os.path.join(self.tmp, name + ".json"), "w") as f:
+                json.dump(prof, f)
+
+        p = scaled(self.load("h5"), lambda _: factor)
+        p["runner_cpu"] = slow
+        write("on-slow", p)
+        # Against the baseline and the five past runs, all on this machine.
+        j = self.diff("on-slow", "json")
+        self.assertEqual(j["wall"]["level"], "above", j["wall"])
+        self.assertFalse(j["wall"]["by_history"], j["wall"])
+        run = j["runner"]
+        self.assertEqual((run["cpu_model"], run["base_cpu_model"]), (slow, self.cpu_model()))
+        self.assertEqual((run["history_runs_same_kind"], run["history_runs_other_kind"]), (0, 5))
+        self.assertTrue(run["other_kind_than_baseline"])
+        self.assertTrue(j["wall_by_other_runner"])
+        self.assertEqual(j["verdict"], "same")
+        md = self.diff("on-slow", "md")
+        self.assertNotIn("🟡", md)
+        wall = [l for l in md.splitlines() if l.startswith("Wall time:")][0]
+        self.assertIn("but the baseline ran on another kind of runner (below): not counted", wall)
+        runner = [l for l in md.splitlines() if l.startswith("Runner:")]
+        self.assertEqual(len(runner), 1, md)
+        self.assertTrue(runner[0].startswith(f"Runner: `` {slow} `` ({os.cpu_count()} CPUs); the baseline ran on "
+                                             f"`{self.cpu_model()}` ({os.cpu_count()} CPUs). 0 past runs ran on "
+                                             "this kind of runner (5 on others)"), runner[0])
+        self.assertIn("a longer wall time is not counted (function shares still compare)", runner[0])
+        text = self.diff("on-slow", "text")
+        self.assertIn(f"Runner: {slow} ({os.cpu_count()} CPUs); the baseline ran on ", text)
+        # Five past runs on the slow kind join the history: they are the
+        # yardstick, and the run lies within their spread.
+        hist = os.path.join(self.tmp, "kinds.history.json")
+        names = []
+        for i in range(5):
+            q = scaled(self.load(f"h{i}"), lambda _: factor)
+            q["runner_cpu"] = slow
+            write(f"slow{i}", q)
+            names += [f"h{i}", f"slow{i}"]
+        self.write_history(hist, names)
+        j = self.diff("on-slow", "json", "--history", hist)
+        self.assertTrue(j["wall"]["by_history"], j["wall"])
+        self.assertEqual(j["wall"]["history_runs"], 5)
+        self.assertEqual((j["runner"]["history_runs_same_kind"], j["runner"]["history_runs_other_kind"]), (5, 5))
+        self.assertNotEqual(j["wall"]["level"], "above", j["wall"])
+        self.assertEqual(j["verdict"], "same")
+        md = self.diff("on-slow", "md", "--history", hist)
+        self.assertIn("Wall time, CPU time and peak memory are judged against the 5 past runs on this kind of "
+                      "runner alone (5 ran on other kinds, whose speed differs).", md)
+        # More work on the slow kind is still called: 1.5x its own kind's.
+        write("on-slow-more", scaled(p, lambda _: factor))
+        j = self.diff("on-slow-more", "json", "--history", hist)
+        self.assertEqual((j["wall"]["level"], j["cpu_seconds"]["level"]), ("above", "above"))
+        self.assertEqual(j["verdict"], "wall-slower")
+        # And the trend marks only runs of this run's kind.
+        out = os.path.join(self.tmp, "trend")
+        os.makedirs(out, exist_ok=True)
+        shutil.copy(hist, os.path.join(out, "kinds.history.json"))
+        r = run_csprof(["history", out, "-o", out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("5 earlier runs on another kind of runner (CPU model or count) left out of the spread",
+                      r.stdout)
+        with open(os.path.join(out, "kinds.history.svg")) as f:
+            svg = f.read()
+        self.assertEqual(svg.count("(another kind of runner)"), 5, svg)
+        self.assertNotIn("(outside the usual spread)", svg)
+
     def test_busier_runner_is_named_not_counted(self):
         """An unchanged run made 1.5x slower or more (wall and CPU time above
         their usual spread): called wall-slower when the runner was as quiet

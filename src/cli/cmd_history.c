@@ -29,11 +29,12 @@ static int trend_of(const history *h, const hist_run *cur, size_t window, trend 
     memset(t, 0, sizeof *t);
     if (window > HIST_MAX_RUNS) window = HIST_MAX_RUNS;
     size_t from = h->n > window ? h->n - window : 0;
-    if (hist_wall_spread(h, from, h->n, &t->spread)) return -1;
+    if (hist_wall_spread(h, from, h->n, cur, &t->spread)) return -1;
     for (size_t i = from; i < h->n; i++) t->run[t->n++] = &h->runs[i];
     t->run[t->n++] = cur;
     for (size_t i = 0; i < t->n; i++) {
-        t->outside[i] = hist_outside(&t->spread, t->run[i]->wall_seconds);
+        t->outside[i] = hist_spread_covers(&t->spread, cur, t->run[i]) &&
+                        hist_outside(&t->spread, t->run[i]->wall_seconds);
         if (t->run[i]->wall_seconds > t->ymax) t->ymax = t->run[i]->wall_seconds;
     }
     return 0;
@@ -158,17 +159,23 @@ void hist_write_trend_md(FILE *out, const history *h, const hist_run *cur, size_
         fmt_secs(a, sizeof a, t.spread.lo);
         fmt_secs(b, sizeof b, t.spread.hi);
         fmt_secs(m, sizeof m, t.spread.median);
-        fprintf(out, "Usual spread of those %zu runs: %s – %s (median %s, ±%g robust SD). This run: "
+        fprintf(out, "Usual spread of %s %zu runs%s: %s – %s (median %s, ±%g robust SD). This run: "
                      "%s, %s.",
-                t.spread.n, a, b, m, CMP_SPREAD_K, c,
+                t.spread.other_kind ? "the" : "those", t.spread.n,
+                t.spread.other_kind ? " on this kind of runner" : "", a, b, m, CMP_SPREAD_K, c,
                 t.outside[t.n - 1] ? "**outside it** ⚠" : "within it");
         if (any_out)
             fputs(" ⚠ and the bars mark runs outside the usual spread: a marker, not a verdict "
                   "(regressions are called only by the significance test).", out);
         fputc('\n', out);
     } else {
-        fprintf(out, "This run: %s. The usual spread needs at least %d earlier runs.\n", c, CMP_MIN_HISTORY);
+        fprintf(out, "This run: %s. The usual spread needs at least %d earlier runs%s.\n", c, CMP_MIN_HISTORY,
+                t.spread.other_kind ? " on this kind of runner" : "");
     }
+    if (t.spread.other_kind)
+        fprintf(out, "\n_%zu of the runs shown ran on another kind of runner (CPU model or count), whose speed "
+                     "differs: the usual spread is that of the runs on this run's kind, and only they are "
+                     "marked._\n", t.spread.other_kind);
     write_share_table(out, &t);
 }
 
@@ -268,7 +275,8 @@ static void write_chart(FILE *out, const char *name, const trend *t) {
         if (i == t->n - 1) snprintf(l, sizeof l, "latest");
         fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s: %.3f s%s</title></circle>\n",
                 X(i), Y(t->run[i]->wall_seconds), t->outside[i] ? "#d1242f" : "#0969da", l,
-                t->run[i]->wall_seconds, t->outside[i] ? " (outside the usual spread)" : "");
+                t->run[i]->wall_seconds, t->outside[i] ? " (outside the usual spread)"
+                : !hist_spread_covers(&t->spread, t->run[t->n - 1], t->run[i]) ? " (another kind of runner)" : "");
         if (t->n <= 12 || i % ((t->n + 11) / 12) == 0 || i == t->n - 1)
             fprintf(out, "<text x=\"%.1f\" y=\"%g\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %g)\">%s</text>\n",
                     X(i), H - B + 16, X(i), H - B + 16, l);
@@ -286,6 +294,9 @@ static void print_table(const char *name, const trend *t) {
                t->spread.median, t->outside[t->n - 1] ? ", latest OUTSIDE it" : "");
     else
         printf(" (too few earlier runs for a spread)\n");
+    if (t->spread.other_kind)
+        printf("  %zu earlier run%s on another kind of runner (CPU model or count) left out of the spread\n",
+               t->spread.other_kind, t->spread.other_kind == 1 ? "" : "s");
     if (t->n < 2) return;
     printf("  %-36s %9s %9s %9s %9s\n", "function (top 3 of the latest)", "oldest", "median",
            "previous", "latest");

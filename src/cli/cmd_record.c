@@ -307,6 +307,8 @@ static int finish(profile *p, const record_opts *o, const char *name, const samp
     m->max_rss_bytes = r->child_max_rss_bytes;
     m->other_load = r->other_load;
     m->runner_cpus = r->runner_cpus;
+    char cpu[PROF_CPU_MODEL_MAX + 1];
+    if (proc_cpu_model(cpu, sizeof cpu) == 0 && prof_set_str(&m->runner_cpu, cpu)) return -1;
     if (!r->python_processes || prof_total_samples(p) == 0) {
         char note[300];
         if (r->python_processes)

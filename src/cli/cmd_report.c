@@ -233,7 +233,7 @@ static const char *html_verdict(const profile *base, const profile *p) {
     cmp_result cr;
     if (cmp_profiles(base, p, &co, &cr)) return "not compared (out of memory)";
     const char *v = cr.regressed ? "🔴 regression" : cr.nfaster ? "🟢 faster"
-                    : cr.wall_slower ? "🟡 wall time up" : "⚪ no significant change";
+                    : cr.wall_flag ? "🟡 wall and CPU time up" : "⚪ no significant change";
     cmp_result_free(&cr);
     return v;
 }

@@ -684,7 +684,7 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     out->nshare_history = share_history_runs(o->history);
     double spp[2];
     seconds_per_sample(base, new_p, out, spp);
-    cmp_judge_measures(base, new_p, o, out);
+    if (cmp_judge_measures(base, new_p, o, out)) goto done;
     if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto done;
     cmp_wall_by_imports(o, out);
     out->note = untestable_note(out->base_samples, out->new_samples);

@@ -122,9 +122,26 @@ typedef struct {
 typedef struct {
     const double *wall, *cpu, *rss;   /* seconds, seconds, bytes; any may be NULL */
     const double *other_load;         /* CPUs (profile.h); < 0 unknown; may be NULL */
+    const char *const *runner_cpu;    /* CPU models (profile.h); NULL or "" unknown; may be NULL */
+    const int *runner_cpus;           /* CPUs online; 0 unknown; may be NULL */
     const cmp_run_shares *funcs;      /* n entries, or NULL */
     size_t n;
 } cmp_history;
+
+/* Whether two runs ran on the same kind of runner: the same CPU model (both
+ * known) and, when both are known, as many CPUs. Wall time and CPU time
+ * compare only between such runs: a hosted runner's pool mixes CPU models
+ * whose speeds differ by more than any threshold. */
+bool cmp_same_runner(const char *cpu_a, int cpus_a, const char *cpu_b, int cpus_b);
+bool cmp_runner_known(const char *cpu);
+/* Which of n past runs (CPU models cpu[i], CPU counts cpus[i] or NULL) a
+ * run on (like_cpu, like_cpus) is judged by: when some ran on another
+ * known kind, those on its own kind alone; else all (a history written
+ * before runners were recorded is kept whole, and so is any history when
+ * like's kind is unknown). Sets keep[i]; returns how
+ * many ran on another known kind, and *same how many on like's. */
+size_t cmp_runs_on_runner(const char *const *cpu, const int *cpus, size_t n, const char *like_cpu, int like_cpus,
+                          bool *keep, size_t *same);
 
 #define CMP_SHARES_MAX 64         /* functions kept per run */
 #define CMP_SHARES_MIN_PCT 0.5    /* smallest share kept */
@@ -264,6 +281,17 @@ typedef struct {
     int load_cpus;
     size_t load_runs;               /* values load_usual is the median of */
     bool busier, wall_by_busier;
+    /* The runners (profile.h runner_cpu, runner_cpus; NULL/0 unknown;
+     * borrowed from the profiles). other_runner: the baseline ran on
+     * another kind (cmp_same_runner). When the history holds runs on
+     * other kinds (runner_other_runs), wall, CPU time and peak memory are
+     * judged against the runner_same_runs on this run's kind alone; when
+     * fewer than CMP_MIN_HISTORY, against the baseline, and then a wall time
+     * above it on another kind of runner is not called (wall_by_runner). */
+    const char *base_cpu, *new_cpu;
+    int base_cpus, new_cpus;
+    bool other_runner, wall_by_runner;
+    size_t runner_same_runs, runner_other_runs;
     cmp_imports imports;
     cmp_lead leads[CMP_MAX_LEADS];  /* lead functions, largest added time first */
     size_t nleads, nleads_all;      /* shown, found */

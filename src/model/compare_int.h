@@ -30,10 +30,10 @@ double cmp_time_ratio(uint64_t x1, double spp1, uint64_t x2, double spp2);
 
 /* The script's own CPU time (user + system), 0 when unknown. */
 double cmp_cpu_seconds(const profile *p);
-/* Judges wall time, CPU time, peak memory and the runner's load, and sets
- * wall_flag (compare_measures.c); needs the sample counts and imports'
- * samples already counted. */
-void cmp_judge_measures(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out);
+/* Judges wall time, CPU time, peak memory and the runner's load and kind,
+ * and sets wall_flag (compare_measures.c); needs the sample counts and
+ * imports' samples already counted. 0, or -1 on OOM. */
+int cmp_judge_measures(const profile *base, const profile *new_p, const cmp_opts *o, cmp_result *out);
 /* Withdraws wall_flag when the CPU time grew by no more than the slower
  * imports took (needs the imports judged). */
 void cmp_wall_by_imports(const cmp_opts *o, cmp_result *out);

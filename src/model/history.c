@@ -28,6 +28,7 @@ void hist_run_free(hist_run *r) {
     free(r->date);
     free(r->branch);
     free(r->run);
+    free(r->runner_cpu);
     for (size_t i = 0; i < r->ntop; i++) {
         free(r->top[i].function);
         free(r->top[i].file);
@@ -130,6 +131,8 @@ static int run_from_json(json_t *o, hist_run *r) {
     json_t *load = json_object_get(o, "other_load");
     r->other_load_known = load && !json_is_null(load);
     if (r->other_load_known) r->other_load = member_num(o, "other_load", 0, 65535, &bad);
+    r->runner_cpu = member_str(o, "runner_cpu", &bad);
+    r->runner_cpus = (int)opt_num(o, "runner_cpus", 65535, &bad);
     r->samples = (uint64_t)member_num(o, "samples", 0, 1e15, &bad);
     json_t *top = json_object_get(o, "top");
     if (!bad && (!json_is_array(top) || json_array_size(top) > HIST_TOP)) bad = true;
@@ -158,7 +161,7 @@ static int run_from_json(json_t *o, hist_run *r) {
         }
         bad = frc > 0;
     }
-    if (!bad && (!r->commit || !r->date || !r->branch || !r->run)) {
+    if (!bad && (!r->commit || !r->date || !r->branch || !r->run || !r->runner_cpu)) {
         hist_run_free(r);
         return -1;
     }
@@ -247,6 +250,8 @@ static json_t *run_to_json(const hist_run *r) {
     if (o && r->max_rss_bytes > 0)
         bad |= json_object_set_new(o, "max_rss_bytes", json_integer((json_int_t)r->max_rss_bytes));
     if (o && r->other_load_known) bad |= json_object_set_new(o, "other_load", json_real(r->other_load));
+    if (o && r->runner_cpu && *r->runner_cpu) bad |= json_object_set_new(o, "runner_cpu", json_string(r->runner_cpu));
+    if (o && r->runner_cpus > 0) bad |= json_object_set_new(o, "runner_cpus", json_integer(r->runner_cpus));
     if (o && funcs) {
         bad |= json_object_set_new(o, "funcs", funcs);
         bad |= json_object_set_new(o, "funcs_cutoff_pct", json_real(r->funcs_cutoff_pct));
@@ -304,8 +309,10 @@ int hist_run_from_profile(const profile *p, const char *commit, hist_run *out) {
     }
     out->other_load_known = m->other_load >= 0;
     out->other_load = out->other_load_known ? m->other_load : 0;
+    out->runner_cpu = dup_or_empty(m->runner_cpu);
+    out->runner_cpus = m->runner_cpus > 0 ? m->runner_cpus : 0;
     out->samples = prof_total_samples(p);
-    if (!out->commit || !out->date || !out->branch || !out->run) goto oom;
+    if (!out->commit || !out->date || !out->branch || !out->run || !out->runner_cpu) goto oom;
     prof_func_stat *st = NULL;
     long n = prof_function_stats(p, &st);
     if (n < 0) goto oom;
@@ -333,14 +340,33 @@ oom:
     return -1;
 }
 
-int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out) {
+int hist_wall_spread(const history *h, size_t from, size_t to, const hist_run *like, hist_spread *out) {
     *out = (hist_spread){0};
     if (to > h->n) to = h->n;
     if (from >= to) return 0;
-    size_t n = to - from;
+    size_t n = to - from, same;
     double *v = malloc(n * sizeof *v);
-    if (!v) return -1;
-    for (size_t i = 0; i < n; i++) v[i] = h->runs[from + i].wall_seconds;
+    const char **cpu = malloc(n * sizeof *cpu);
+    int *cpus = malloc(n * sizeof *cpus);
+    bool *keep = malloc(n * sizeof *keep);
+    if (!v || !cpu || !cpus || !keep) {
+        free(v);
+        free(cpu);
+        free(cpus);
+        free(keep);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cpu[i] = h->runs[from + i].runner_cpu;
+        cpus[i] = h->runs[from + i].runner_cpus;
+    }
+    out->other_kind = cmp_runs_on_runner(cpu, cpus, n, like ? like->runner_cpu : NULL, like ? like->runner_cpus : 0,
+                                         keep, &same);
+    /* Runs left out count as unknown (0), which the band skips. */
+    for (size_t i = 0; i < n; i++) v[i] = keep[i] ? h->runs[from + i].wall_seconds : 0;
+    free(cpu);
+    free(cpus);
+    free(keep);
     cmp_band b;
     /* The verdict's own statistic, so a mark and a verdict never disagree
      * about what is usual. */
@@ -366,29 +392,45 @@ int hist_series_of(const history *h, hist_series *out) {
         v[3 * h->n + i] = r->other_load_known ? r->other_load : -1;
     }
     cmp_run_shares *f = calloc(h->n ? h->n : 1, sizeof *f);
-    if (!f) {
+    const char **cpu = calloc(h->n ? h->n : 1, sizeof *cpu);
+    int *cpus = calloc(h->n ? h->n : 1, sizeof *cpus);
+    if (!f || !cpu || !cpus) {
         free(v);
+        free(f);
+        free(cpu);
+        free(cpus);
         return -1;
     }
     for (size_t i = 0; i < h->n; i++) {
         const hist_run *r = &h->runs[i];
         f[i] = (cmp_run_shares){r->funcs, r->nfuncs, r->funcs_cutoff_pct, r->funcs_known};
+        cpu[i] = r->runner_cpu;
+        cpus[i] = r->runner_cpus;
     }
     out->values = v;
     out->funcs = f;
+    out->runner_cpu = cpu;
+    out->runner_cpus = cpus;
     out->view = (cmp_history){.wall = v, .cpu = v + h->n, .rss = v + 2 * h->n, .other_load = v + 3 * h->n,
-                              .funcs = f, .n = h->n};
+                              .runner_cpu = cpu, .runner_cpus = cpus, .funcs = f, .n = h->n};
     return 0;
 }
 
 void hist_series_free(hist_series *s) {
     free(s->values);
     free(s->funcs);
+    free(s->runner_cpu);
+    free(s->runner_cpus);
     *s = (hist_series){0};
 }
 
 bool hist_outside(const hist_spread *s, double wall) {
     return s->ok && (wall < s->lo || wall > s->hi);
+}
+
+bool hist_spread_covers(const hist_spread *s, const hist_run *like, const hist_run *r) {
+    return !s->other_kind || !like || r == like ||
+           cmp_same_runner(r->runner_cpu, r->runner_cpus, like->runner_cpu, like->runner_cpus);
 }
 
 double hist_share(const hist_run *r, const char *function, const char *file) {

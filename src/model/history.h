@@ -53,6 +53,8 @@ typedef struct {
     double max_rss_bytes;     /* peak resident set; 0 when unknown */
     double other_load;        /* CPUs the rest of the runner kept busy (profile.h) */
     bool other_load_known;
+    char *runner_cpu;         /* CPU model (profile.h); "" when unknown */
+    int runner_cpus;          /* CPUs online; 0 when unknown */
     uint64_t samples;
     hist_func top[HIST_TOP];  /* by self share, descending */
     size_t ntop;
@@ -92,17 +94,23 @@ void hist_run_free(hist_run *r);
  * beyond HIST_MAX_RUNS. 0 or -1 (OOM; *r untouched). */
 int hist_append(history *h, hist_run *r);
 
-/* Wall-time spread of runs [from, to) by cmp_band_of; fewer than
- * CMP_MIN_HISTORY usable runs have no spread (ok false). */
+/* Wall-time spread of runs [from, to) by cmp_band_of, of those a run like
+ * `like` is judged by (cmp_runs_on_runner: its own kind of runner when some
+ * ran on another; like NULL: all); fewer than CMP_MIN_HISTORY usable runs
+ * have no spread (ok false). */
 typedef struct {
     size_t n;
     bool ok;
     double median, mad;
     double lo, hi;            /* the usual range (cmp_band) */
+    size_t other_kind;        /* runs in the range on another kind of runner, left out */
 } hist_spread;
-int hist_wall_spread(const history *h, size_t from, size_t to, hist_spread *out);
+int hist_wall_spread(const history *h, size_t from, size_t to, const hist_run *like, hist_spread *out);
 /* Whether wall lies outside s's usual range (false when !s->ok). */
 bool hist_outside(const hist_spread *s, double wall);
+/* Whether s is the yardstick of run r: s has no runs left out, or r ran on
+ * the kind of runner of the run s was taken for (like). */
+bool hist_spread_covers(const hist_spread *s, const hist_run *like, const hist_run *r);
 
 /* The wall, CPU and peak-RSS series of h's runs and their function
  * shares, as compare.h's verdict reads them (0 = unknown, skipped there).
@@ -110,6 +118,8 @@ bool hist_outside(const hist_spread *s, double wall);
 typedef struct {
     double *values;           /* one block: wall, then CPU, then RSS */
     cmp_run_shares *funcs;
+    const char **runner_cpu;  /* pointing into h */
+    int *runner_cpus;
     cmp_history view;
 } hist_series;
 int hist_series_of(const history *h, hist_series *out);

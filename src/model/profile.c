@@ -104,7 +104,7 @@ static void free_meta(prof_meta *m) {
     char **strs[] = {&m->csprof_version, &m->csprof_commit, &m->name, &m->script,
                      &m->python_version, &m->interpreter, &m->python_build, &m->cwd,
                      &m->workspace, &m->git_commit, &m->start_time, &m->note, &m->git_branch,
-                     &m->ci_run, &m->ci_run_url};
+                     &m->ci_run, &m->ci_run_url, &m->runner_cpu};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) free(*strs[i]);
     if (m->argv)
         for (int i = 0; i < m->argc; i++) free(m->argv[i]);

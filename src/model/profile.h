@@ -131,6 +131,10 @@ typedef struct {
      * wall time and, through shared caches, CPU time too. */
     double other_load;
     int runner_cpus;
+    /* The runner's CPU model (proc_cpu_model), NULL when unknown: wall and
+     * CPU time compare only between runs on the same CPU model and count. */
+    char *runner_cpu;
+#define PROF_CPU_MODEL_MAX 200
     /* Where the run came from, for "which profiles are compared". */
     char *git_branch;       /* GITHUB_HEAD_REF / GITHUB_REF_NAME, may be NULL */
     char *ci_run;           /* GITHUB_RUN_ID[/attempt], may be NULL */

@@ -84,8 +84,14 @@ static json_t *json_origin(const prof_meta *m) {
                      m->csprof_version, "csprof_commit", m->csprof_commit);
 }
 
+/* A CPU model, null when unknown (or, from a hand-edited file, not text). */
+static json_t *json_cpu(const char *cpu) {
+    json_t *s = cmp_runner_known(cpu) ? json_string(cpu) : NULL;
+    return s ? s : json_null();
+}
+
 /* The rest of the runner's load, this run's and the usual one (null when
- * unknown). */
+ * unknown), and the kinds of runner (CPU model and count) compared. */
 static json_t *json_runner(const cmp_result *r) {
     json_t *o = json_object();
     if (!o) return NULL;
@@ -94,6 +100,12 @@ static json_t *json_runner(const cmp_result *r) {
     bad |= json_object_set_new(o, "usual_of_runs", json_integer((json_int_t)r->load_runs));
     bad |= json_object_set_new(o, "cpus", r->load_cpus > 0 ? json_integer(r->load_cpus) : json_null());
     bad |= json_object_set_new(o, "busier", json_boolean(r->busier));
+    bad |= json_object_set_new(o, "cpu_model", json_cpu(r->new_cpu));
+    bad |= json_object_set_new(o, "base_cpu_model", json_cpu(r->base_cpu));
+    bad |= json_object_set_new(o, "base_cpus", r->base_cpus > 0 ? json_integer(r->base_cpus) : json_null());
+    bad |= json_object_set_new(o, "other_kind_than_baseline", json_boolean(r->other_runner));
+    bad |= json_object_set_new(o, "history_runs_same_kind", json_integer((json_int_t)r->runner_same_runs));
+    bad |= json_object_set_new(o, "history_runs_other_kind", json_integer((json_int_t)r->runner_other_runs));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -124,6 +136,7 @@ static int json_extras(json_t *root, const diff_ctx *c) {
     bad |= json_object_set_new(root, "wall_flag", json_boolean(r->wall_flag));
     bad |= json_object_set_new(root, "wall_by_imports", json_boolean(r->wall_by_imports));
     bad |= json_object_set_new(root, "wall_by_busier_runner", json_boolean(r->wall_by_busier));
+    bad |= json_object_set_new(root, "wall_by_other_runner", json_boolean(r->wall_by_runner));
     bad |= json_object_set_new(root, "wall_below_threshold", json_boolean(r->wall_small));
     bad |= json_object_set_new(root, "runner", json_runner(r));
     bad |= json_object_set_new(root, "cpu_seconds", json_resource(&r->cpu));

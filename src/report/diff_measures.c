@@ -1,12 +1,15 @@
 /* diff_measures.c -- the verdict's lines on the run as a whole (text and
  * Markdown): wall time, CPU time and peak memory against the baseline and
- * their usual spread, why a longer wall time was or was not counted, and
- * the runner's load when it was busier than usual. */
+ * their usual spread, why a longer wall time was or was not counted, the
+ * runner's load when it was busier than usual, and its kind when the
+ * baseline or past runs ran on another. */
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "diff_report.h"
+#include "md.h"
 #include "numfmt.h"
+#include "utf8.h"
 
 const char *diff_level_word(cmp_level l) {
     return l == CMP_LEVEL_ABOVE ? "above" : l == CMP_LEVEL_BELOW ? "below" : l == CMP_LEVEL_WITHIN ? "within" : "unknown";
@@ -43,12 +46,53 @@ static void put_resource(FILE *out, const char *label, const cmp_resource *r, bo
     }
 }
 
+/* "`AMD EPYC 7763 64-Core Processor` (4 CPUs)": a CPU model from a file
+ * is untrusted text, shown cleaned and cut. */
+static void put_runner(FILE *out, const char *cpu, int cpus, bool md) {
+    sbuf b;
+    sbuf_init(&b, SBUF_NO_LIMIT);
+    bool ok = md ? md_code_span(&b, cpu, 80, false) : utf8_display(&b, cpu, 80, false);
+    fputs(ok ? sbuf_str(&b) : "?", out);
+    sbuf_free(&b);
+    if (cpus > 0) fprintf(out, " (%d CPU%s)", cpus, cpus == 1 ? "" : "s");
+}
+
+/* "Runner: …" on its kind, when the baseline or past runs ran on another. */
+static void put_runner_kind(FILE *out, const cmp_result *r, bool md, const char *nl) {
+    if (!r->other_runner && !r->runner_other_runs) return;
+    fputs("Runner: ", out);
+    put_runner(out, r->new_cpu, r->new_cpus, md);
+    if (r->other_runner) {
+        fputs("; the baseline ran on ", out);
+        put_runner(out, r->base_cpu, r->base_cpus, md);
+    } else {
+        fputs(", as the baseline", out);
+    }
+    if (r->runner_other_runs && r->wall.by_history) {
+        fprintf(out, ". Wall time, CPU time and peak memory are judged against the %zu past run%s on this "
+                     "kind of runner alone (%zu ran on other kinds, whose speed differs)",
+                r->runner_same_runs, r->runner_same_runs == 1 ? "" : "s", r->runner_other_runs);
+    } else if (r->runner_other_runs) {
+        fprintf(out, ". %zu past run%s ran on this kind of runner (%zu on others): too few for a usual "
+                     "spread, so the baseline is the measure",
+                r->runner_same_runs, r->runner_same_runs == 1 ? "" : "s", r->runner_other_runs);
+    }
+    if (r->other_runner && !r->wall.by_history)
+        fputs(". Wall and CPU time differ between kinds of runner for that reason alone: a longer wall time is "
+              "not counted (function shares still compare)", out);
+    fprintf(out, ".%s", nl);
+}
+
 void diff_put_measures(FILE *out, const cmp_result *r, bool md) {
     double th = r->opts.threshold_pct;
     const char *nl = md ? "\n\n" : "\n";
     if (r->wall.known) {
         put_resource(out, "Wall time", &r->wall, false, th, md);
-        if (r->wall.level == CMP_LEVEL_ABOVE && r->wall_by_busier)
+        if (r->wall.level == CMP_LEVEL_ABOVE && r->wall_by_runner)
+            fputs(r->cpu.known ? ", and the script's CPU time grew too, but the baseline ran on another kind of "
+                                 "runner (below): not counted"
+                               : ", but the baseline ran on another kind of runner (below): not counted", out);
+        else if (r->wall.level == CMP_LEVEL_ABOVE && r->wall_by_busier)
             fputs(r->cpu.known ? ", and the script's CPU time grew too, but the runner was busier than usual "
                                  "(below): not counted"
                                : ", but the runner was busier than usual (below): not counted", out);
@@ -71,6 +115,7 @@ void diff_put_measures(FILE *out, const cmp_result *r, bool md) {
         put_resource(out, "Peak memory", &r->rss, true, th, md);
         fprintf(out, ".%s", nl);
     }
+    put_runner_kind(out, r, md, nl);
     if (r->busier) {
         fprintf(out, "Runner: other processes kept %.1f ", r->load_new);
         if (r->load_cpus > 0) fprintf(out, "of its %d ", r->load_cpus);

@@ -33,7 +33,8 @@ typedef struct {
 const char *diff_verdict_word(const cmp_result *r);
 /* "above", "below", "within" or "unknown". */
 const char *diff_level_word(cmp_level l);
-/* "Wall time: …", "CPU time: …", "Peak memory: …" and, on a busier runner,
+/* "Wall time: …", "CPU time: …", "Peak memory: …" and, when the baseline
+ * or past runs ran on another kind of runner or this one was busier,
  * "Runner: …", one paragraph each (Markdown when md, else plain lines). */
 void diff_put_measures(FILE *out, const cmp_result *r, bool md);
 /* The comparison as JSON (documented in README.md). Returns 0 or -1. */

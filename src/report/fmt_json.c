@@ -11,7 +11,7 @@
  *     "cpu_seconds", "cpu_user_seconds", "cpu_system_seconds", "max_rss_bytes"
  *       (the command's own usage from wait4; null when attached),
  *     "other_load", "runner_cpus" (CPUs other processes kept busy meanwhile, of
- *       how many; null when unknown),
+ *       how many; null when unknown), "runner_cpu" (the CPU model, or null),
  *     "git_branch", "ci_run", "ci_run_url" (GitHub run it came from, or null),
  *     "samples": {"ticks", "taken", "dropped", "idle", "waiting", "max_per_tick", "missed",
  *                 "unsampled_processes", "state_reads"},
@@ -70,6 +70,7 @@ static void rusage_json(const prof_meta *m, json_t *o, int *err) {
     put(o, "max_rss_bytes", m->rusage_known ? json_integer((json_int_t)m->max_rss_bytes) : json_null(), err);
     put(o, "other_load", m->other_load >= 0 ? json_real(m->other_load) : json_null(), err);
     put(o, "runner_cpus", m->runner_cpus > 0 ? json_integer(m->runner_cpus) : json_null(), err);
+    put(o, "runner_cpu", jstr(m->runner_cpu), err);
     put(o, "git_branch", jstr(m->git_branch), err);
     put(o, "ci_run", jstr(m->ci_run), err);
     put(o, "ci_run_url", jstr(m->ci_run_url), err);
@@ -314,12 +315,15 @@ static int read_strings(reader *r, profile *p, json_t *root) {
         {&m->git_branch, root, "", "git_branch"},
         {&m->ci_run, root, "", "ci_run"},
         {&m->ci_run_url, root, "", "ci_run_url"},
+        {&m->runner_cpu, root, "", "runner_cpu"},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         const char *v;
         if (opt_str(r, strs[i].obj, strs[i].field, strs[i].key, &v)) return -1;
         if (prof_set_str(strs[i].dst, v)) return bad(r, "out of memory");
     }
+    if (m->runner_cpu && (!m->runner_cpu[0] || strlen(m->runner_cpu) > PROF_CPU_MODEL_MAX))
+        return bad(r, "runner_cpu is not a CPU model of 1 to %d bytes", PROF_CPU_MODEL_MAX);
     if (m->start_time && !valid_start_time(m->start_time))
         return bad(r, "start_time is not a date from 1970 to 2261 as YYYY-MM-DDTHH:MM:SSZ");
     json_t *cmd = json_object_get(root, "command");

@@ -441,6 +441,51 @@ int proc_machine_busy(double *seconds) {
     return 0;
 }
 
+/* The value of a "key\t: value" line of /proc/cpuinfo (line to eol) into
+ * out: printable ASCII, blanks collapsed and trimmed. Its length. */
+static size_t cpuinfo_value(const char *line, const char *eol, char *out, size_t len) {
+    const char *colon = memchr(line, ':', (size_t)(eol - line));
+    size_t k = 0;
+    bool blank = true;   /* drops leading blanks, collapses runs */
+    for (const char *s = colon ? colon + 1 : eol; s < eol && k + 1 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == ' ' || c == '\t') {
+            if (!blank) out[k++] = ' ';
+            blank = true;
+        } else if (c > 0x20 && c < 0x7f) {
+            out[k++] = (char)c;
+            blank = false;
+        }
+    }
+    while (k && out[k - 1] == ' ') k--;
+    out[k] = 0;
+    return k;
+}
+
+int proc_cpu_model(char *buf, size_t len) {
+    /* The first CPU's block comes first: 8 KB holds it on any machine. */
+    char text[8192], name[160] = "", family[16] = "", model[16] = "";
+    if (len < 2 || read_small_file("/proc/cpuinfo", text, sizeof text) <= 0) return -1;
+    for (char *line = text; *line;) {
+        char *eol = strchr(line, '\n');
+        if (!eol) eol = line + strlen(line);
+        if (eol == line) break;   /* a blank line ends the first CPU's block */
+        /* "model\t\t:" is the model number, "model name\t:" the name. */
+        if (!strncmp(line, "model name", 10)) cpuinfo_value(line, eol, name, sizeof name);
+        else if (!strncmp(line, "cpu family", 10)) cpuinfo_value(line, eol, family, sizeof family);
+        else if (!strncmp(line, "model", 5) && (line[5] == '\t' || line[5] == ' '))
+            cpuinfo_value(line, eol, model, sizeof model);
+        if (!*eol) break;
+        line = eol + 1;
+    }
+    if (!name[0]) return -1;
+    /* A hypervisor may show a bare "AMD EPYC" for several generations: the
+     * family and model numbers tell them apart. */
+    int n = family[0] && model[0] ? snprintf(buf, len, "%s (family %s, model %s)", name, family, model)
+                                  : snprintf(buf, len, "%s", name);
+    return n > 0 ? 0 : -1;
+}
+
 int proc_cmdline(pid_t pid, char *buf, size_t len) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);

@@ -146,5 +146,11 @@ bool proc_alive(pid_t pid);
  * (steal: time the hypervisor gave another guest; guest time is already in
  * user). 0, or -1 when /proc/stat is unreadable or not as expected. */
 int proc_machine_busy(double *seconds);
+/* The machine's CPU model into buf: "model name" of /proc/cpuinfo's first
+ * CPU, with its family and model numbers when given (x86), e.g. "AMD EPYC
+ * 7763 64-Core Processor (family 25, model 1)"; printable ASCII, blanks
+ * collapsed, cut to len - 1 bytes. 0, or -1 when there is no name (some
+ * ARM kernels) or /proc/cpuinfo cannot be read. */
+int proc_cpu_model(char *buf, size_t len);
 
 #endif

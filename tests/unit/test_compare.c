@@ -722,6 +722,98 @@ TEST(busier_runner_withholds_the_wall_flag) {
     prof_free(b);
 }
 
+TEST(runs_on_another_kind_of_runner_are_not_the_yardstick) {
+    /* A hosted runner pool: five past runs on a fast CPU (10 s wall, 9 s
+     * CPU), three on a slow one (14 s, 12.6 s). */
+    static const char *const fast = "Fast CPU (family 25, model 1)", *const slow = "Slow CPU (family 6, model 85)";
+    double wall[8] = {10, 14, 10.1, 14.2, 9.9, 13.8, 10.05, 9.95};
+    double cpu[8] = {9, 12.6, 9.1, 12.8, 8.9, 12.4, 9.05, 8.95};
+    const char *kind[8] = {fast, slow, fast, slow, fast, slow, fast, fast};
+    int cpus[8] = {4, 4, 4, 4, 4, 4, 4, 4};
+    cmp_history h = {.wall = wall, .cpu = cpu, .runner_cpu = kind, .runner_cpus = cpus, .n = 8};
+    cmp_opts o;
+    cmp_opts_init(&o);
+    o.history = &h;
+    profile *a = resource_profile(10, 9, -1), *b = resource_profile(14, 12.6, -1);
+    CHECK(a && b);
+    prof_set_str(&prof_meta_of(a)->runner_cpu, fast);
+    prof_meta_of(a)->runner_cpus = 4;
+    prof_meta_of(b)->runner_cpus = 4;
+    cmp_result r;
+    /* Unchanged code on a slow runner after a fast baseline: judged by its
+     * three slow past runs alone (too few for a spread), so against the
+     * baseline, which ran on another kind: the longer wall time is the
+     * machine's, not counted. */
+    prof_set_str(&prof_meta_of(b)->runner_cpu, slow);
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(r.other_runner);
+    CHECK_EQ_INT((int)r.runner_same_runs, 3);
+    CHECK_EQ_INT((int)r.runner_other_runs, 5);
+    CHECK(!r.wall.by_history && r.wall.level == CMP_LEVEL_ABOVE);
+    CHECK(!r.wall_flag && r.wall_by_runner);
+    cmp_result_free(&r);
+    /* The same run on a fast runner took 14 s: judged by the five fast
+     * runs (the slow ones would have widened the spread past it). */
+    prof_set_str(&prof_meta_of(b)->runner_cpu, fast);
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(!r.other_runner);
+    CHECK_EQ_INT((int)r.runner_same_runs, 5);
+    CHECK_EQ_INT((int)r.runner_other_runs, 3);
+    CHECK(r.wall.by_history && r.wall.band.n == 5 && NEAR(r.wall.band.median, 10, 1e-9));
+    CHECK(r.wall.level == CMP_LEVEL_ABOVE && r.cpu.level == CMP_LEVEL_ABOVE);
+    CHECK(r.wall_flag && !r.wall_by_runner);
+    cmp_result_free(&r);
+    /* What the kinds prevent: the unchanged run on the slow runner, judged
+     * by all eight as one spread (robust, so the fast majority sets it), is
+     * called slower. */
+    h.runner_cpu = NULL;
+    prof_set_str(&prof_meta_of(b)->runner_cpu, slow);
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(r.wall.band.n == 8 && r.wall.by_history && r.wall_flag);
+    cmp_result_free(&r);
+    h.runner_cpu = kind;
+    prof_set_str(&prof_meta_of(b)->runner_cpu, fast);
+    /* As many CPUs is part of the kind: the fast model with 8 CPUs is
+     * another kind, and so is the baseline for it. */
+    prof_meta_of(b)->runner_cpus = 8;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(r.other_runner && r.runner_same_runs == 0 && r.runner_other_runs == 8);
+    CHECK(!r.wall_flag && r.wall_by_runner);
+    cmp_result_free(&r);
+    /* Unknown kinds (profiles and histories of an older csprof) change
+     * nothing: all runs are the yardstick. */
+    prof_meta_of(b)->runner_cpus = 4;
+    free(prof_meta_of(b)->runner_cpu);
+    prof_meta_of(b)->runner_cpu = NULL;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r), 0);
+    CHECK(!r.other_runner && r.runner_same_runs == 0 && r.runner_other_runs == 0 && r.wall.band.n == 8);
+    cmp_result_free(&r);
+    prof_free(a);
+    prof_free(b);
+}
+
+TEST(runner_kind_rule) {
+    CHECK(cmp_same_runner("A", 4, "A", 4));
+    CHECK(cmp_same_runner("A", 0, "A", 4));    /* a count unknown: the model decides */
+    CHECK(!cmp_same_runner("A", 2, "A", 4));
+    CHECK(!cmp_same_runner("A", 4, "B", 4));
+    CHECK(!cmp_same_runner(NULL, 4, NULL, 4)); /* unknown is never the same */
+    CHECK(!cmp_same_runner("", 4, "", 4));
+    const char *cpu[4] = {"A", "", "B", NULL};
+    int cpus[4] = {4, 4, 4, 4};
+    bool keep[4];
+    size_t same;
+    CHECK_EQ_INT((int)cmp_runs_on_runner(cpu, cpus, 4, "A", 4, keep, &same), 1);
+    CHECK(same == 1 && keep[0] && !keep[1] && !keep[2] && !keep[3]);
+    /* Nothing on another known kind: all kept. */
+    const char *old[3] = {"", NULL, "A"};
+    CHECK_EQ_INT((int)cmp_runs_on_runner(old, NULL, 3, "A", 4, keep, &same), 0);
+    CHECK(same == 1 && keep[0] && keep[1] && keep[2]);
+    /* This run's kind unknown: all kept. */
+    CHECK_EQ_INT((int)cmp_runs_on_runner(cpu, cpus, 4, NULL, 4, keep, &same), 0);
+    CHECK(same == 0 && keep[0] && keep[1] && keep[2] && keep[3]);
+}
+
 TEST(wall_counts_from_the_threshold_over_its_usual_median) {
     /* A steady history (10 s, spread +-0.6 s by the 2% floor): 10.8 s is
      * outside the spread but only 8% over the median, 11.2 s is 12%. */
@@ -919,6 +1011,8 @@ int main(void) {
     RUN(self_moved_to_callee_is_no_slowdown);
     RUN(estimated_time_follows_cpu_time);
     RUN(busier_runner_withholds_the_wall_flag);
+    RUN(runs_on_another_kind_of_runner_are_not_the_yardstick);
+    RUN(runner_kind_rule);
     RUN(wall_counts_from_the_threshold_over_its_usual_median);
     RUN(shares_of_a_run);
     RUN(share_band_counts_zeros);

@@ -197,7 +197,7 @@ TEST(spread_median_mad_and_outside) {
         hist_append(&h, &r);
     }
     hist_spread s;
-    CHECK_EQ_INT(hist_wall_spread(&h, 0, h.n, &s), 0);
+    CHECK_EQ_INT(hist_wall_spread(&h, 0, h.n, NULL, &s), 0);
     CHECK(s.ok);
     CHECK_EQ_INT(s.n, 7);
     CHECK(fabs(s.median - 1.00) < 1e-9);
@@ -219,14 +219,62 @@ TEST(spread_median_mad_and_outside) {
         hist_run r = make_run(i, 2.0);
         hist_append(&same, &r);
     }
-    CHECK_EQ_INT(hist_wall_spread(&same, 0, same.n, &s), 0);
+    CHECK_EQ_INT(hist_wall_spread(&same, 0, same.n, NULL, &s), 0);
     CHECK(fabs(s.mad) < 1e-12);
     CHECK(!hist_outside(&s, 2.11));
     CHECK(hist_outside(&s, 2.13));
     hist_free(&same);
-    CHECK_EQ_INT(hist_wall_spread(&h, 0, CMP_MIN_HISTORY - 1, &s), 0);
+    CHECK_EQ_INT(hist_wall_spread(&h, 0, CMP_MIN_HISTORY - 1, NULL, &s), 0);
     CHECK(!s.ok);                  /* fewer than CMP_MIN_HISTORY runs: no spread */
     CHECK(!hist_outside(&s, 100)); /* and nothing is outside it */
+    hist_free(&h);
+}
+
+TEST(runner_kind_round_trips_and_sets_the_spread) {
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/k.history.json", tmpdir);
+    history h, back;
+    hist_init(&h, "k");
+    /* Five runs on a fast CPU near 1 s, three on a slow one near 1.5 s,
+     * and one from before kinds were recorded. */
+    static const double walls[] = {1.00, 1.50, 1.02, 1.48, 0.98, 1.52, 1.01, 0.99, 1.2};
+    for (int i = 0; i < 9; i++) {
+        hist_run r = make_run(i, walls[i]);
+        r.runner_cpu = strdup(i == 8 ? "" : walls[i] > 1.3 ? "Slow" : "Fast");
+        r.runner_cpus = i == 8 ? 0 : 4;
+        hist_append(&h, &r);
+    }
+    CHECK_EQ_INT(hist_save(&h, path), 0);
+    CHECK_EQ_INT(hist_load(path, "k", &back, err, sizeof err), 0);
+    CHECK_EQ_INT(back.n, 9);
+    CHECK_EQ_STR(back.runs[1].runner_cpu, "Slow");
+    CHECK_EQ_INT(back.runs[1].runner_cpus, 4);
+    CHECK_EQ_STR(back.runs[8].runner_cpu, "");
+    CHECK_EQ_INT(back.runs[8].runner_cpus, 0);
+    hist_spread s;
+    /* For a run on the fast CPU: the five fast runs alone. */
+    hist_run fast = make_run(20, 1.4);
+    fast.runner_cpu = strdup("Fast");
+    fast.runner_cpus = 4;
+    CHECK_EQ_INT(hist_wall_spread(&back, 0, back.n, &fast, &s), 0);
+    CHECK(s.ok && s.n == 5 && fabs(s.median - 1.00) < 1e-9);
+    CHECK_EQ_INT(s.other_kind, 3);
+    CHECK(hist_outside(&s, fast.wall_seconds));
+    CHECK(hist_spread_covers(&s, &fast, &back.runs[0]));
+    CHECK(!hist_spread_covers(&s, &fast, &back.runs[1]));
+    CHECK(!hist_spread_covers(&s, &fast, &back.runs[8]));
+    /* For a run on the slow CPU: three runs, too few for a spread. */
+    hist_run slow = make_run(21, 1.5);
+    slow.runner_cpu = strdup("Slow");
+    slow.runner_cpus = 4;
+    CHECK_EQ_INT(hist_wall_spread(&back, 0, back.n, &slow, &s), 0);
+    CHECK(!s.ok && s.n == 3 && s.other_kind == 5);
+    /* No run to be like: all nine, as before kinds were recorded. */
+    CHECK_EQ_INT(hist_wall_spread(&back, 0, back.n, NULL, &s), 0);
+    CHECK(s.n == 9 && s.other_kind == 0 && hist_spread_covers(&s, NULL, &back.runs[1]));
+    hist_run_free(&fast);
+    hist_run_free(&slow);
+    hist_free(&back);
     hist_free(&h);
 }
 
@@ -241,6 +289,7 @@ int main(void) {
     RUN(function_shares_round_trip_and_are_optional);
     RUN(missing_and_corrupt_files_give_a_fresh_history);
     RUN(spread_median_mad_and_outside);
+    RUN(runner_kind_round_trips_and_sets_the_spread);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
