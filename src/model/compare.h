@@ -49,6 +49,9 @@
  *    +- 3 robust standard deviations), else against threshold_pct of the
  *    baseline; a wall time beyond either counts only when the script's own
  *    CPU time grew too (a busy runner stretches wall time, not CPU time).
+ *    Only runs on the same kind of runner (CPU model and count) are each
+ *    other's yardstick: past runs on other kinds are left out, and a longer
+ *    wall time against a baseline of another kind is not counted.
  *
  * Functions are matched by (name, file, kind) with the file made comparable
  * across machines: relative to the profile's workspace, or from the
