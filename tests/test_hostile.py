@@ -108,6 +108,10 @@ class HostileNames(TempDirTest, MarkdownChecks):
                               "frames": fr[:k], "count": s["count"]})
                 s["count"] = max(1, s["count"] // 10)
         base["stacks"].extend(extra)
+        # The baseline "ran on" a CPU named like the hostile function (a
+        # profile file is untrusted text): the Runner line shows it inert.
+        evil = next(f["function"] for f in doc["frames"] if f["function"].startswith("evil"))
+        base["runner_cpu"] = evil.encode()[:200].decode(errors="ignore")
         bpath = os.path.join(self.tmp, "base.json")
         with open(bpath, "w", encoding="utf-8") as f:
             json.dump(base, f)
@@ -116,6 +120,10 @@ class HostileNames(TempDirTest, MarkdownChecks):
         self.assertEqual(r.returncode, 0, r.stderr)
         html = gfm_html(out)
         self.assertIn("Slower", html)
+        with open(out, encoding="utf-8") as f:
+            runner = [line for line in f if line.startswith("Runner: ")]
+        self.assertEqual(len(runner), 1)
+        self.assertIn("; the baseline ran on " + "`" * 11 + " evil", runner[0])   # a longer fence
         self.assert_inert(html)
         self.assert_utf8(out)
 
@@ -239,6 +247,9 @@ class ProfileRanges(TempDirTest):
         ("interval_seconds", 1e-300, "interval_seconds"),
         ("sampler_cpu_seconds", 1e200, "sampler_cpu_seconds"),
         ("exit_status", 99999, "exit_status"),
+        ("runner_cpu", "x" * 201, "runner_cpu"),
+        ("runner_cpu", "", "runner_cpu"),
+        ("runner_cpu", 7, "runner_cpu"),
         ("threads.0.tid", -5, "threads[0].tid"),
         ("processes.0.pid", 2**40, "processes[0].pid"),
         ("frames.1.line", 2**40, "frames[1].line"),
