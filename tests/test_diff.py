@@ -272,9 +272,9 @@ class Verdicts(unittest.TestCase):
                 "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/demo"}
         for i in range(6):
             cls.record(f"h{i}", main)
-        pr = dict(main, GITHUB_REF_NAME="feature", GITHUB_HEAD_REF="feature", GITHUB_RUN_ID="2222")
+        cls.pr = dict(main, GITHUB_REF_NAME="feature", GITHUB_HEAD_REF="feature", GITHUB_RUN_ID="2222")
         for name, knobs in cls.VARIANTS.items():
-            cls.record(name, dict(pr, **knobs))
+            cls.record(name, dict(cls.pr, **knobs))
         cls.history = os.path.join(cls.tmp, "h.history.json")
         cls.write_history(cls.history, [f"h{i}" for i in range(5)])
 
@@ -315,6 +315,24 @@ class Verdicts(unittest.TestCase):
                             "GITHUB_SHA": "b" * 40})
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout) if fmt == "json" else r.stdout
+
+    def diff_changed(self, name):
+        """The JSON comparison of a variant whose code did more work. Its
+        estimated times rest on the CPU time per sample of two single runs,
+        which this shared 2-core machine has moved 2.2x between unchanged
+        runs (0.45-1.0 s of CPU for the same script): a run caught at a fast
+        moment against a baseline caught at a slow one can hide the change
+        once. A real change shows again, so the variant is recorded once
+        more, and the first comparison is printed."""
+        j = self.diff(name, "json")
+        if not j["regressed"]:
+            leads = [(l["function"], l["total"]["time_ratio"], l["total"]["q"]) for l in j["leads"]]
+            print(f"\n  note: {name} not called a regression: CPU time {j['cpu_seconds']['base']:.3f} s -> "
+                  f"{j['cpu_seconds']['new']:.3f} s, leads (function, time ratio, q) {leads}, "
+                  f"slower {[f['function'] for f in j['slower']]}; recording it once more")
+            self.record(name, dict(self.pr, **self.VARIANTS[name]))
+            j = self.diff(name, "json")
+        return j
 
     def test_rusage_recorded(self):
         for name in ("h0", "plant", "import"):
@@ -411,8 +429,9 @@ class Verdicts(unittest.TestCase):
         runner = [l for l in md.splitlines() if l.startswith("Runner:")]
         self.assertEqual(len(runner), 1, md)
         self.assertTrue(runner[0].startswith(f"Runner: `` {slow} `` ({os.cpu_count()} CPUs); the baseline ran on "
-                                             f"`{self.cpu_model()}` ({os.cpu_count()} CPUs). 0 past runs ran on "
-                                             "this kind of runner (5 on others)"), runner[0])
+                                             f"`{self.cpu_model()}` ({os.cpu_count()} CPUs). None of the past "
+                                             "runs ran on this kind of runner (5 on others), so the baseline is "
+                                             "the measure. "), runner[0])
         self.assertIn("a longer wall time is not counted (function shares still compare)", runner[0])
         text = self.diff("on-slow", "text")
         self.assertIn(f"Runner: {slow} ({os.cpu_count()} CPUs); the baseline ran on ", text)
@@ -520,7 +539,7 @@ class Verdicts(unittest.TestCase):
                 self.assertNotIn("warning:", text)
 
     def test_planted_user_function_is_named_first(self):
-        j = self.diff("plant", "json")
+        j = self.diff_changed("plant")
         self.assertTrue(j["regressed"])
         self.assertEqual(j["verdict"], "regressed")
         self.assertEqual(j["leads"][0]["function"], self.PLANTED, json.dumps(j["leads"], indent=1))
@@ -542,8 +561,10 @@ class Verdicts(unittest.TestCase):
         self.assertIn("⚠️ The baseline comes from another branch (`main`; this run: `feature`)", md)
 
     def test_library_called_more_by_one_user_function(self):
-        j = self.diff("lib", "json")
-        self.assertTrue(j["regressed"])
+        j = self.diff_changed("lib")
+        self.assertTrue(j["regressed"], json.dumps({k: j.get(k) for k in (
+            "verdict", "note", "leads", "slower", "within_usual_spread", "share_history_runs", "samples")},
+            indent=1)[:6000])
         lead = j["leads"][0]
         self.assertEqual(lead["function"], self.LIB_CALLER, json.dumps(j["leads"], indent=1))
         beneath = [b["function"] for b in lead["beneath"]]

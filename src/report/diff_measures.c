@@ -65,13 +65,16 @@ static void put_runner_kind(FILE *out, const cmp_result *r, bool md, const char 
     if (r->other_runner) {
         fputs("; the baseline ran on ", out);
         put_runner(out, r->base_cpu, r->base_cpus, md);
-    } else {
+    } else if (cmp_runner_known(r->base_cpu)) {
         fputs(", as the baseline", out);
     }
     if (r->runner_other_runs && r->wall.by_history) {
         fprintf(out, ". Wall time, CPU time and peak memory are judged against the %zu past run%s on this "
                      "kind of runner alone (%zu ran on other kinds, whose speed differs)",
                 r->runner_same_runs, r->runner_same_runs == 1 ? "" : "s", r->runner_other_runs);
+    } else if (r->runner_other_runs && !r->runner_same_runs) {
+        fprintf(out, ". None of the past runs ran on this kind of runner (%zu on others), so the baseline is "
+                     "the measure", r->runner_other_runs);
     } else if (r->runner_other_runs) {
         fprintf(out, ". %zu past run%s ran on this kind of runner (%zu on others): too few for a usual "
                      "spread, so the baseline is the measure",
