@@ -316,6 +316,14 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout) if fmt == "json" else r.stdout
 
+    def usual_band(self, key):
+        """The median and top of the five past runs' usual spread of key, as
+        compare_spread.c computes it: median +- 3 x max(1.4826 x MAD, 2% of
+        the median)."""
+        v = sorted(self.load(f"h{i}")[key] for i in range(5))
+        mad = sorted(abs(x - v[2]) for x in v)[2]
+        return v[2], v[2] + 3 * max(1.4826 * mad, 0.02 * v[2])
+
     def diff_changed(self, name):
         """The JSON comparison of a variant whose code did more work. Its
         estimated times rest on the CPU time per sample of two single runs,
@@ -395,10 +403,7 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(h0["runner_cpus"], os.cpu_count())
         slow = "Slow `CPU` | 9000 (family 6, model 85)"   # Markdown-active on purpose
 
-        def band(key):
-            v = sorted(self.load(f"h{i}")[key] for i in range(5))
-            mad = sorted(abs(x - v[2]) for x in v)[2]
-            return v[2], v[2] + 3 * max(1.4826 * mad, 0.02 * v[2])
+        band = self.usual_band
         # The past run of median wall time, on the slow kind: at the middle
         # of that kind's spread once the history holds it.
         mid = sorted((self.load(f"h{i}")["wall_seconds"], f"h{i}") for i in range(5))[2][1]
@@ -482,12 +487,7 @@ class Verdicts(unittest.TestCase):
         usual = sorted([self.load(f"h{i}")["other_load"] for i in range(5)] + [self.load("h0")["other_load"]])
         usual = (usual[2] + usual[3]) / 2
 
-        def band(key):
-            # The usual spread as compare_spread.c computes it: median and
-            # hi of median +- 3 x max(1.4826 x MAD, 2% of the median).
-            v = sorted(self.load(f"h{i}")[key] for i in range(5))
-            mad = sorted(abs(x - v[2]) for x in v)[2]
-            return v[2], v[2] + 3 * max(1.4826 * mad, 0.02 * v[2])
+        band = self.usual_band
 
         # Slower by enough to be outside each spread and material (h5 itself
         # may lie anywhere in it): at least 1.5x the median, 1.2x the top.
