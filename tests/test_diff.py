@@ -410,7 +410,9 @@ class Verdicts(unittest.TestCase):
         # The past run of median wall time, on the slow kind: at the middle
         # of that kind's spread once the history holds it.
         mid = sorted((self.load(f"h{i}")["wall_seconds"], f"h{i}") for i in range(5))[2][1]
-        factor = max(max(1.5 * med, 1.2 * hi) / self.load(mid)[key]
+        # Beyond the spread and the baseline (h0, the first run, may itself
+        # be slow) in wall and CPU time alike.
+        factor = max(max(1.5 * med, 1.2 * hi, 1.2 * self.load("h0")[key]) / self.load(mid)[key]
                      for key in ("wall_seconds", "cpu_seconds") for med, hi in [band(key)])
 
         def write(name, prof):
@@ -432,7 +434,10 @@ class Verdicts(unittest.TestCase):
         self.assertEqual((run["history_runs_same_kind"], run["history_runs_other_kind"]), (0, 5))
         self.assertTrue(run["other_kind_than_baseline"])
         self.assertTrue(j["wall_by_other_runner"])
-        self.assertEqual(j["verdict"], "same")
+        # (Function shares are two unchanged runs' and may differ by noise,
+        # as test_unchanged allows: only the wall verdict is this test's.)
+        self.assertFalse(j["wall_flag"])
+        self.assertNotEqual(j["verdict"], "wall-slower")
         md = self.diff("on-slow", "md")
         self.assertNotIn("🟡", md)
         wall = [l for l in md.splitlines() if l.startswith("Wall time:")][0]
@@ -461,7 +466,7 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(j["wall"]["history_runs"], 5)
         self.assertEqual((j["runner"]["history_runs_same_kind"], j["runner"]["history_runs_other_kind"]), (5, 5))
         self.assertNotEqual(j["wall"]["level"], "above", j["wall"])
-        self.assertEqual(j["verdict"], "same")
+        self.assertFalse(j["wall_flag"])
         md = self.diff("on-slow", "md", "--history", hist)
         self.assertIn("Wall time, CPU time and peak memory are judged against the 5 past runs on this kind of "
                       "runner alone (5 ran on other kinds, whose speed differs).", md)
@@ -479,7 +484,8 @@ class Verdicts(unittest.TestCase):
         write("on-slow-more", q)
         j = self.diff("on-slow-more", "json", "--history", hist)
         self.assertEqual((j["wall"]["level"], j["cpu_seconds"]["level"]), ("above", "above"))
-        self.assertEqual(j["verdict"], "wall-slower")
+        self.assertTrue(j["wall_flag"], j["wall"])
+        self.assertFalse(j["wall_by_other_runner"])
         # And the trend marks only runs of this run's kind.
         out = os.path.join(self.tmp, "trend")
         os.makedirs(out, exist_ok=True)
