@@ -479,6 +479,7 @@ static int reap_child(pid_t pid, int *status, bool block, sampler_result *res) {
 /* The loop's clock, and what it measured. */
 typedef struct {
     int64_t interval, start, next, last_refresh, last_full_scan, last_children, last_reap;
+    uint64_t rng;
     int64_t end_sampling;    /* when --duration ended sampling; 0 if it did not */
     int64_t first_tick;      /* the first tick with Python to sample; 0 if none yet */
     int64_t work_ns;         /* monotonic time inside sample_all: CPU-bound syscalls */
@@ -592,7 +593,14 @@ static void wait_next(sampler *s, ticker *k, int sampled, volatile sig_atomic_t 
         k->next = now;
     }
     k->last_sampled = sampled;
-    struct timespec ts = {k->next / 1000000000LL, k->next % 1000000000LL};
+    /* A random point within the tick, not its start: a program whose loop
+     * repeats at a fixed period would otherwise be seen at the same few
+     * phases of it, run after run (aliasing). */
+    k->rng ^= k->rng << 13;
+    k->rng ^= k->rng >> 7;
+    k->rng ^= k->rng << 17;
+    int64_t at = k->next + (int64_t)(k->rng % (uint64_t)k->interval);
+    struct timespec ts = {at / 1000000000LL, at % 1000000000LL};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
         if (o->is_child && child_exited(s, k, now_ns())) {
             k->child_done = true;
@@ -686,6 +694,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
     ticker k = {.interval = (int64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 1000)),
                 .sampling = true};
     k.start = k.next = now_ns();
+    k.rng = ((uint64_t)k.start ^ ((uint64_t)getpid() << 32)) | 1;
     k.cpu0 = k.own0 = cpu_seconds();
     if (proc_machine_busy(&k.busy0)) k.busy0 = -1;
     while (!k.child_done) {
