@@ -479,7 +479,7 @@ static int reap_child(pid_t pid, int *status, bool block, sampler_result *res) {
 /* The loop's clock, and what it measured. */
 typedef struct {
     int64_t interval, start, next, last_refresh, last_full_scan, last_children, last_reap;
-    uint64_t rng;
+    uint64_t rng;            /* xorshift: where within each tick to sample */
     int64_t end_sampling;    /* when --duration ended sampling; 0 if it did not */
     int64_t first_tick;      /* the first tick with Python to sample; 0 if none yet */
     int64_t work_ns;         /* monotonic time inside sample_all: CPU-bound syscalls */
@@ -583,7 +583,10 @@ static void wait_next(sampler *s, ticker *k, int sampled, volatile sig_atomic_t 
     prof_counters *c = prof_counters_of(s->p);
     k->next += k->interval;
     int64_t now = now_ns();
-    if (k->next < now) {
+    /* Behind by a whole tick: the point within this one (below) may have
+     * passed; less than that, the tick is still sampled, at once if need
+     * be, and the grid holds (the rate with it). */
+    if (k->next + k->interval <= now) {
         /* Fell behind (a slow attach, a busy machine): don't burst, but
          * count the ticks skipped while there was Python to sample. */
         /* Owed only while there is Python to sample: not before the
