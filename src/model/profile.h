@@ -87,6 +87,9 @@ typedef struct {
                        * tick when it runs) */
     uint64_t state_reads; /* thread samples whose state the read could not tell (not seen
                            * executing), asked of the kernel: what running-or-idle costs */
+    uint64_t code_checks; /* code objects re-read to see that the cache still names them
+                           * right: what a changing program costs (none on a steady
+                           * stack from 3.12) */
 } prof_counters;
 
 typedef struct profile profile;

@@ -84,6 +84,10 @@ static int use_runtime(py_process *pp, elf_file *e, const proc_maps *maps, const
         return -1;
     }
     pp->minor = minor;
+    /* 3.12 counts the code objects it makes in a global (pyreader_int.h,
+     * code_counter); only an unstripped binary names it. */
+    uint64_t made = minor == 12 ? elf_symbol(e, "_Py_next_func_version") : 0;
+    pp->cc.global = made ? made + bias : 0;
     return (pp->binary = strdup(path)) ? 0 : -1;
 }
 
@@ -182,6 +186,9 @@ static py_status attach_steps(py_process *pp, char *err, size_t errlen) {
         snprintf(err, errlen, "Python %s has not initialised yet", pp->version);
         return PY_NOT_READY;
     }
+    pp->cc.off = pp->off.interp_code_counter;
+    pp->cc.width = pp->minor >= 14 ? 8 : 4;
+    pp->cc.zero_stuck = pp->minor <= 13;
     pp->names = pynames_new(pp->pid, &pp->off, pp->minor, pp->str_type, pp->func_type);
     if (pycode_init(pp) || !pp->names) {
         snprintf(err, errlen, "out of memory");

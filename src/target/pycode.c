@@ -116,6 +116,18 @@ void pycode_ident_of(const py_layout *L, const uint8_t *head, uint32_t base, uin
     ident[5] &= 0xFFFFFFFFu;  /* co_firstlineno is an int: ignore what follows it */
 }
 
+bool pycode_known(const py_process *pp, const code_entry *c) {
+    return c->checked == pp->generation ||
+           (pp->cc.now_ok && c->proven && c->proven_at == pp->cc.now);
+}
+
+void pycode_verified(py_process *pp, code_entry *c) {
+    c->checked = pp->generation;
+    /* The counter was read before anything this sample verifies or loads. */
+    c->proven = pp->cc.now_ok;
+    c->proven_at = pp->cc.now;
+}
+
 static uint32_t code_find(const py_process *pp, uint64_t addr) {
     size_t mask = pp->code_slot_cap - 1;
     for (size_t s = slot_of(addr, pp->code_slot_cap); pp->code_slots[s]; s = (s + 1) & mask)
@@ -136,7 +148,8 @@ static uint32_t code_load(py_process *pp, uint64_t addr) {
     if (need > sizeof head || proc_read_partial(pp->pid, addr, head, sizeof head) < (ssize_t)need)
         return 0;
     if (pp->code_type && rd_u64(head, L->ob_type) != pp->code_type) return 0;
-    code_entry c = {.addr = addr, .checked = pp->generation};
+    code_entry c = {.addr = addr};
+    pycode_verified(pp, &c);
     pycode_ident_of(L, head, 0, c.ident);
     c.first_line = rd_i32(head, L->code_firstlineno);
     c.name_addr = rd_u64(head, L->code_qualname ? L->code_qualname : L->code_name);
@@ -198,14 +211,15 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
         uint32_t i = start;
         for (; i < n && k < BATCH; i++) {
             code_entry *c = codes[i] ? &pp->codes[codes[i]] : NULL;
-            if (!c || c->checked == pp->generation) continue;
-            c->checked = pp->generation;
+            if (!c || pycode_known(pp, c)) continue;
+            c->checked = pp->generation;   /* once per call, however many frames run it */
             local[k] = (struct iovec){buf[k], span};
             remote[k] = (struct iovec){(void *)(uintptr_t)(c->addr + lo), span};
             which[k++] = codes[i];
         }
         start = i;
         if (!k) continue;
+        pp->code_checks += (uint64_t)k;
         /* The names' hashes ride along in the same call: the name address
          * is the cached one, and if the code object changed, ident differs
          * anyway. */
@@ -228,7 +242,10 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
                 ok = memcmp(now, c->ident, sizeof now) == 0;
             }
             ok = ok && full[k + j] && hashes[j] == c->name_hash;
-            if (ok) continue;
+            if (ok) {
+                pycode_verified(pp, c);
+                continue;
+            }
             uint32_t fresh = code_load(pp, c->addr);
             for (uint32_t m = 0; m < n; m++)
                 if (codes[m] == which[j]) codes[m] = fresh;

@@ -1,6 +1,7 @@
 /* pyoffsets.c -- see pyoffsets.h. */
 #include "pyoffsets.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,11 @@ int pyoffsets_block_free_threaded(const py_layout *t, const uint8_t *debug, size
     return (int)ft;
 }
 
+size_t pyoffsets_code_counters_313(const py_code_counter_at **list) {
+    *list = py_code_counters_313;
+    return sizeof py_code_counters_313 / sizeof py_code_counters_313[0];
+}
+
 int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len,
                       uint64_t expect_hexversion, py_layout *out, char *err, size_t errlen) {
     *out = *t;
@@ -118,5 +124,21 @@ int pyoffsets_resolve(const py_layout *t, const uint8_t *debug, size_t debug_len
         *optional[i] = (uint32_t)v;
     }
     out->runtime_finalizing++;  /* stored as offset + 1, as in the static tables */
+    /* The code-object counter is an optimisation: where its offset cannot
+     * be trusted there is none, and every sample re-checks its code objects. */
+    out->interp_code_counter = 0;
+    if (t->minor == 13) {
+        uint64_t size = 0;
+        if (t->debug_interp_size && !debug_u64(debug, debug_len, t->debug_interp_size, &size))
+            for (size_t i = 0; i < sizeof py_code_counters_313 / sizeof py_code_counters_313[0]; i++)
+                if (py_code_counters_313[i].build == t->build &&
+                    py_code_counters_313[i].interp_size == size)
+                    out->interp_code_counter = py_code_counters_313[i].offset_plus1;
+    } else if (t->interp_code_counter) {
+        uint64_t v = 0;
+        bool ok = !debug_u64(debug, debug_len, t->interp_code_counter, &v) && v > 0 &&
+                  v < (1u << 20);
+        if (ok) out->interp_code_counter = (uint32_t)v + 1;
+    }
     return 0;
 }

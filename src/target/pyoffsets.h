@@ -62,7 +62,29 @@ typedef struct {
     uint32_t unicode_state, unicode_length, unicode_ascii_size, unicode_compact_size;
     uint32_t unicode_hash;          /* cached hash of a str (-1 until computed) */
     uint32_t state_kind_shift, state_kind_mask, state_compact_bit, state_ascii_bit;
+    /* A counter in PyInterpreterState that moves before a code object's
+     * address can hold another code object: 3.13 counts code objects made
+     * (func_state.next_version, 32 bits, stuck at 0 once it wraps), 3.14+
+     * code objects freed (_code_object_generation, 64 bits). Resolved:
+     * offset + 1, 0 = none. In a 3.14+ row, its position in the debug
+     * block; 3.13's block lacks it, and the offset comes from a list of the
+     * header trees' (py_code_counters_313), picked by the size of
+     * PyInterpreterState that the block gives at debug_interp_size. 3.12's
+     * counter is a global (_Py_next_func_version), found by symbol. */
+    uint32_t interp_code_counter;
+    uint32_t debug_interp_size;
 } py_layout;
+
+/* 3.13's code counter offset (func_state.next_version + 1) in a
+ * PyInterpreterState of interp_size bytes, for one header tree (see
+ * py_layout.interp_code_counter); the list holds one per tree `make offsets`
+ * found, and its length is returned. */
+typedef struct {
+    uint32_t build;
+    uint32_t interp_size;
+    uint32_t offset_plus1;
+} py_code_counter_at;
+size_t pyoffsets_code_counters_313(const py_code_counter_at **list);
 
 /* Minor versions with a generated table, for messages ("3.8, 3.9, ..."). */
 void pyoffsets_supported(char *buf, size_t len);

@@ -213,6 +213,7 @@ static const py_layout py_layouts[] = {
     .debug_free_threaded = 16,
     .debug_version = 8,
     .owner_cstack = 4,
+    .debug_interp_size = 48,
     .ob_type = 8,
     .unicode_hash = 24,
     .bytes_size = 16,
@@ -256,6 +257,7 @@ static const py_layout py_layouts[] = {
     .debug_free_threaded = 16,
     .debug_version = 8,
     .owner_cstack = 4,
+    .debug_interp_size = 48,
     .ob_type = 24,
     .unicode_hash = 40,
     .bytes_size = 32,
@@ -299,6 +301,7 @@ static const py_layout py_layouts[] = {
     .debug_free_threaded = 16,
     .debug_version = 8,
     .owner_cstack = 4,
+    .debug_interp_size = 48,
     .ob_type = 8,
     .unicode_hash = 24,
     .bytes_size = 16,
@@ -344,6 +347,7 @@ static const py_layout py_layouts[] = {
     .owner_cstack = 5,
     .owner_interpreter = 4,
     .stackref_tag_mask = 3,
+    .interp_code_counter = 160,
     .ob_type = 8,
     .unicode_hash = 24,
     .bytes_size = 16,
@@ -389,6 +393,7 @@ static const py_layout py_layouts[] = {
     .owner_cstack = 5,
     .owner_interpreter = 4,
     .stackref_tag_mask = 1,
+    .interp_code_counter = 160,
     .iframe_tlbc_index = 304,
     .code_tlbc = 392,
     .codearray_size = 0,
@@ -438,6 +443,7 @@ static const py_layout py_layouts[] = {
     .owner_cstack = 5,
     .owner_interpreter = 4,
     .stackref_tag_mask = 3,
+    .interp_code_counter = 160,
     .ob_type = 8,
     .unicode_hash = 24,
     .bytes_size = 16,
@@ -482,6 +488,7 @@ static const py_layout py_layouts[] = {
     .debug_version = 8,
     .owner_interpreter = 4,
     .stackref_tag_mask = 3,
+    .interp_code_counter = 160,
     .ob_type = 8,
     .unicode_hash = 24,
     .bytes_size = 16,
@@ -526,6 +533,7 @@ static const py_layout py_layouts[] = {
     .debug_version = 8,
     .owner_interpreter = 4,
     .stackref_tag_mask = 3,
+    .interp_code_counter = 160,
     .iframe_tlbc_index = 368,
     .code_tlbc = 456,
     .codearray_size = 0,
@@ -545,4 +553,11 @@ static const py_layout py_layouts[] = {
     .iframe_funcobj = 17,
     .iframe_localsplus = 344,
 },
+};
+
+static const py_code_counter_at py_code_counters_313[] = {
+    {PY_BUILD_DEFAULT, 194968, 17001},  /* 3.13.0 */
+    {PY_BUILD_DEFAULT, 194976, 17001},  /* 3.13.5 */
+    {PY_BUILD_FREE_THREADED, 215616, 20093},  /* 3.13.5 */
+    {PY_BUILD_DEBUG, 194992, 17017},  /* 3.13.5 */
 };

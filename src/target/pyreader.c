@@ -73,24 +73,32 @@ static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id) {
  * object's identity and its name's hash, then the function objects of the
  * naming views (pynames.h). They must be copied after the frames that use
  * them: 3.11+ add them to the speculative read after the data stack, 3.8-3.10
- * to the frame chain's batched read (chainread.h). Returns how many were
- * added at local/remote (at most max); *names_at is the first of the
- * function objects'. */
+ * to the frame chain's batched read (chainread.h). A code object the code
+ * counter proved at the last sample's reading is left out: if this sample's
+ * reading equals it, it needs no check (pycode_known); if not, pycode_resolve
+ * verifies it. Returns how many pieces were added at local/remote (at most
+ * max); *names_at is the first of the function objects'. */
 static int check_pieces(py_process *pp, struct iovec *local, struct iovec *remote, int max,
                         int *names_at) {
     const py_layout *L = &pp->off;
     const spec_memo *m = &pp->spec;
+    spec_got *g = &pp->got;
     uint32_t lo, hi;
     pycode_ident_span(L, &lo, &hi);
     int n = 0;
+    g->nchecks = 0;
     for (uint32_t i = 0; i < m->ncodes && n + 2 <= max; i++) {
         const code_entry *c = &pp->codes[m->codes[i]];
-        if (!c->addr) c = &pp->codes[m->codes[0]];  /* replaced since: harmless filler */
-        local[n] = (struct iovec){pp->verify_buf[i], hi - lo};
+        if (!c->addr) continue;  /* replaced since: the walk finds its successor */
+        if (pp->cc.last_ok && c->proven && c->proven_at == pp->cc.last) continue;
+        uint32_t k = g->nchecks++;
+        g->checks[k] = (uint8_t)i;
+        local[n] = (struct iovec){pp->verify_buf[k], hi - lo};
         remote[n++] = (struct iovec){(void *)(uintptr_t)(c->addr + lo), hi - lo};
-        local[n] = (struct iovec){&pp->got.hashes[i], 8};
+        local[n] = (struct iovec){&g->hashes[k], 8};
         remote[n++] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash), 8};
     }
+    pp->code_checks += g->nchecks;
     *names_at = n;
     if (pp->names && n < max)
         n += (int)pynames_spec_add(pp->names, m->views, m->nviews, local + n, remote + n,
@@ -98,24 +106,41 @@ static int check_pieces(py_process *pp, struct iovec *local, struct iovec *remot
     return n;
 }
 
-/* Marks checked for this sample (verify_codes and pynames skip them) the
+/* Marks verified for this sample (verify_codes and pynames skip them) the
  * code and function objects whose pieces were copied whole (full[i], as
  * check_pieces laid them out) and still match the cache. */
 static void check_results(py_process *pp, const bool *full, int npieces, int names_at) {
     const py_layout *L = &pp->off;
     const spec_memo *m = &pp->spec;
+    const spec_got *g = &pp->got;
     uint32_t lo, hi;
     pycode_ident_span(L, &lo, &hi);
-    for (uint32_t i = 0; i < m->ncodes && (int)(2 * i + 1) < names_at; i++) {
-        code_entry *c = &pp->codes[m->codes[i]];
+    for (uint32_t k = 0; k < g->nchecks && (int)(2 * k + 1) < names_at; k++) {
+        code_entry *c = &pp->codes[m->codes[g->checks[k]]];
         uint64_t now[IDENT_FIELDS];
-        if (!full[2 * i] || !full[2 * i + 1]) continue;
-        pycode_ident_of(L, pp->verify_buf[i], lo, now);
-        if (!memcmp(now, c->ident, sizeof now) && pp->got.hashes[i] == c->name_hash)
-            c->checked = pp->generation;
+        if (!full[2 * k] || !full[2 * k + 1]) continue;
+        pycode_ident_of(L, pp->verify_buf[k], lo, now);
+        if (!memcmp(now, c->ident, sizeof now) && g->hashes[k] == c->name_hash)
+            pycode_verified(pp, c);
     }
     if (pp->names && npieces > names_at)
         pynames_spec_check(pp->names, full + names_at, pp->generation);
+}
+
+/* The code counter's address in the target, 0 when it is not to be read:
+ * none, or more than one interpreter (each has its own). */
+static uint64_t code_counter_at(const py_process *pp) {
+    if (pp->ninterps != 1) return 0;
+    if (pp->cc.global) return pp->cc.global;
+    return pp->cc.off ? pp->interps[0] + pp->cc.off - 1 : 0;
+}
+
+/* This sample's reading of the code counter, copied (or not) into cc.raw. */
+static void code_counter_took(py_process *pp, bool copied) {
+    code_counter *cc = &pp->cc;
+    uint64_t v = cc->width == 4 ? (cc->raw & 0xFFFFFFFFu) : cc->raw;
+    cc->now_ok = copied && !(cc->zero_stuck && v == 0);
+    cc->now = v;
 }
 
 /* The speculative read's copies of the first thread are used once, by the
@@ -134,7 +159,9 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     const py_layout *L = &pp->off;
     spec_memo *m = &pp->spec;
     spec_got *g = &pp->got;
-    enum { MAXP = 4 + SPEC_FAR + CHECK_PIECES + 1 };
+    /* head, thread state, current frame, window; the C-stack frames; the
+     * code counter; the checks; the current frame and the leaf again. */
+    enum { MAXP = 4 + SPEC_FAR + 1 + CHECK_PIECES + 2 };
     struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g->far, 0, sizeof g->far);
@@ -154,7 +181,15 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
     for (uint32_t i = 0; i < m->nfar; i++) SPEC_IOV(g->far_buf[i], m->far[i], need);
     int c_stack_end = n;
-    if (m->win_hi) SPEC_IOV(pp->window, m->win_lo, m->win_hi - m->win_lo);
+    if (m->win_hi) SPEC_IOV(pp->win.buf, m->win_lo, m->win_hi - m->win_lo);
+    /* The code counter: after every frame this read copies, before the
+     * checks (see code_counter). */
+    pp->cc.last = pp->cc.now;
+    pp->cc.last_ok = pp->cc.now_ok;
+    pp->cc.now_ok = false;
+    pp->cc.raw = 0;
+    uint64_t counter_at = code_counter_at(pp);
+    if (counter_at) SPEC_IOV(&pp->cc.raw, counter_at, pp->cc.width);
     int first_check = n, names_at = 0;
     if (pp->minor >= 11) n += check_pieces(pp, local + n, remote + n, CHECK_PIECES, &names_at);
     int checks_end = n;
@@ -186,9 +221,10 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     for (uint32_t i = 0; i < m->nfar; i++) g->far[i] = full[k++];
     if (m->win_hi && full[k++]) {
         g->window = true;
-        pp->win_base = pp->win_start = m->win_lo;
-        pp->win_end = m->win_hi;
+        pp->win.base = pp->win.start = m->win_lo;
+        pp->win.end = m->win_hi;
     }
+    if (counter_at) code_counter_took(pp, full[k++]);
     check_results(pp, full + first_check, checks_end - first_check, names_at);
     k = checks_end;
     if (frame_at && full[k++]) {
@@ -197,7 +233,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         g->frame_twice = first;
     }
     if (leaf_len && g->window && full[k]) {
-        memcpy(g->leaf0, pp->window + (leaf_at - m->win_lo), leaf_len);
+        memcpy(g->leaf0, pp->win.buf + (leaf_at - m->win_lo), leaf_len);
         g->leaf_len = leaf_len;
     }
 }
@@ -214,7 +250,7 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
         if (pp->walk_hi > pp->walk_lo) {
             /* Up to the end of the page: a deeper leaf is often still inside. */
             uint64_t top = (pp->walk_hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-            if (top - pp->walk_lo > sizeof pp->window) top = pp->walk_lo + sizeof pp->window;
+            if (top - pp->walk_lo > sizeof pp->win.buf) top = pp->walk_lo + sizeof pp->win.buf;
             if (top >= pp->walk_hi) m->win_lo = pp->walk_lo, m->win_hi = top;
         }
         m->nfar = pp->walk_nfar;
@@ -419,6 +455,8 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
     const py_layout *L = &pp->off;
     res->threads = res->dropped = 0;
     res->finalizing = false;
+    res->code_checks = 0;
+    uint64_t checks_before = pp->code_checks;
     if (!pp->ninterps) {
         py_status st = py_refresh(pp);
         if (st != PY_OK) return st;
@@ -445,11 +483,14 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
         }
         for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
             uint64_t next;
-            if (sample_thread(pp, ts, ni == 0 && nt == 0, tneed, fn, skip, ctx, res, &next))
+            if (sample_thread(pp, ts, ni == 0 && nt == 0, tneed, fn, skip, ctx, res, &next)) {
+                res->code_checks = (uint32_t)(pp->code_checks - checks_before);
                 return PY_OK;
+            }
             ts = next;
         }
     }
+    res->code_checks = (uint32_t)(pp->code_checks - checks_before);
     /* Stacks torn while the interpreter shuts down are its teardown, not
      * samples we lost: look only when something failed. */
     if ((res->dropped || status != PY_OK) && finalizing(pp)) {

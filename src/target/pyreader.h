@@ -87,6 +87,8 @@ typedef struct {
     uint32_t threads;      /* thread states seen */
     uint32_t dropped;      /* stacks dropped as inconsistent */
     bool finalizing;       /* the runtime is shutting down: failures were not counted */
+    uint32_t code_checks;  /* code objects re-read to verify the cache (see pyreader_int.h,
+                            * code_counter: from 3.12 a steady stack needs none) */
 } py_sample_result;
 
 /* Sample every thread of every interpreter. Returns PY_OK, PY_GONE when the

@@ -50,7 +50,30 @@ typedef struct {
      * is compared as well. */
     uint64_t name_addr, name_hash;
     uint32_t checked;        /* sample generation in which ident was last verified */
+    /* The code counter's reading (code_counter.now) when this entry was last
+     * verified or loaded; proven says there was one. */
+    uint64_t proven_at;
+    bool proven;
 } code_entry;
+
+/* A counter in the target that moves before a cached code object's address
+ * can hold another code object (pyoffsets.h, interp_code_counter): 3.12 and
+ * 3.13 count code objects made, 3.14+ code objects freed. Each sample reads
+ * it in the speculative read, after the frames and before the checks that
+ * follow them. A code entry verified or loaded after a reading stays right
+ * for as long as the readings equal that one: a frame that still runs its
+ * address then runs that same code object (it was not freed, or no other
+ * was made), so it is not read again. Only while the target has a single
+ * interpreter: each has its own counter. */
+typedef struct {
+    uint64_t global;         /* 3.12: the counter's address (_Py_next_func_version) */
+    uint32_t off;            /* 3.13+: interp_code_counter (offset + 1) */
+    uint32_t width;          /* bytes: 4 (3.12, 3.13) or 8 */
+    bool zero_stuck;         /* 0 means it wrapped and stands still for good */
+    uint64_t raw;            /* this sample's read lands here */
+    uint64_t now, last;      /* this sample's reading and the last sample's */
+    bool now_ok, last_ok;    /* ... and whether each was read (and usable) */
+} code_counter;
 
 typedef struct {
     uint64_t code_addr;
@@ -63,6 +86,14 @@ typedef struct {
     uint64_t thread_id;
     pid_t tid;
 } tid_entry;
+
+/* A copy of pages of the target: bytes [start, end) of the target are at
+ * buf + (address - base); empty when end is 0. */
+typedef struct {
+    uint8_t buf[WINDOW_PAGES * PAGE];
+    uint64_t start, end;
+    uint64_t base;
+} frame_window;
 
 /* A sample whose first thread has not moved much since the last one is read
  * in one process_vm_readv: the interpreter's thread list head, that thread
@@ -77,8 +108,8 @@ typedef struct {
  * (a tight loop may be back at the same instruction, rarely with the same
  * values). */
 #define LEAF_SPAN 128
-#define SPEC_FAR 4        /* frames outside the data stack span: 3.12's entry frames
-                           * live on the C stack */
+#define SPEC_FAR 16       /* frames outside the data stack span: 3.12+'s entry frames
+                           * live on the C stack, one per call from C into Python */
 typedef struct {
     uint64_t ts, cframe;
     uint64_t win_lo, win_hi;
@@ -101,6 +132,8 @@ typedef struct {
     uint8_t tbuf[2 * BLOCK];
     uint8_t far_buf[SPEC_FAR][BLOCK];
     uint64_t hashes[SPEC_CODES];
+    uint8_t checks[SPEC_CODES];   /* the spec_memo.codes entries whose pieces were added */
+    uint32_t nchecks;
     /* Copied twice, early in the call and again as its last pieces, to
      * see whether the thread ran meanwhile (thread_ran): the last leaf
      * frame from its instruction pointer on (leaf0/leaf1, leaf_len bytes
@@ -134,10 +167,13 @@ struct py_process {
     size_t ntids, captids;
     int pthread_tid_off;     /* discovered offset of tid in glibc's struct pthread; -1 unknown */
 
-    /* 3.11+: a copy of the thread's data stack around the frames being walked. */
-    uint8_t window[WINDOW_PAGES * PAGE];
-    uint64_t win_start, win_end;   /* the valid part of window[] */
-    uint64_t win_base;             /* the remote address of window[0] */
+    /* 3.11+: a copy of the thread's data stack around the frames being
+     * walked (the speculative read may have made it), and one of wherever
+     * else its frames are: 3.12+ put an entry frame on the C stack at every
+     * call from C into Python, so a walk through code that C calls back
+     * (properties, dunders, callbacks) alternates between the two, and one
+     * copy would be read again at every switch. */
+    frame_window win, far_win;
     /* 3.14t: the last thread-local bytecode copy looked up (frame_instr_offset). */
     uint64_t tlbc_code, tlbc_base;
     int32_t tlbc_idx;
@@ -158,6 +194,8 @@ struct py_process {
     bool chain_ran;          /* its last walk saw the leaf frame execute (head_moved) */
     bool chain_whole;        /* and read every frame from its batch */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
+    code_counter cc;
+    uint64_t code_checks;    /* code objects re-read to verify the cache, in all */
 
     /* Interpreter states, re-read by py_refresh(): sub-interpreters come and
      * go rarely, so a sample need not walk _PyRuntime every time. */
@@ -176,6 +214,11 @@ void pycode_flush(py_process *pp);
  * those fields out of a copy of it that starts at byte base. */
 void pycode_ident_span(const py_layout *L, uint32_t *lo, uint32_t *hi);
 void pycode_ident_of(const py_layout *L, const uint8_t *head, uint32_t base, uint64_t *ident);
+/* Whether code entry c needs no re-reading in this sample: verified in it
+ * already, or proven by the code counter (see code_counter). */
+bool pycode_known(const py_process *pp, const code_entry *c);
+/* Records that c was found to be what was cached, now. */
+void pycode_verified(py_process *pp, code_entry *c);
 /* Turns pp->raw[0..n) into pp->frames[]: cached code objects (verified,
  * reloaded when stale), lines from their tables, names from pynames. Leaves
  * the frames' ids in pp->resolve_scratch. Returns the number of frames, or

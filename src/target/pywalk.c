@@ -89,14 +89,14 @@ int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *
 
 /* ---- frames, 3.11+: _PyInterpreterFrame in the thread's data stack ---- */
 
-/* Makes [addr, addr+len) available in the window, reading the pages at and
+/* Makes [addr, addr+len) available in window w, reading the pages at and
  * below it in one call. Pages are requested top-down so that a read which
  * runs into the unmapped start of the stack still returns the upper part. */
-static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
-    if (addr >= pp->win_start && addr + len <= pp->win_end) return pp->window + (addr - pp->win_base);
+static const uint8_t *window_get(py_process *pp, frame_window *w, uint64_t addr, uint32_t len) {
+    if (addr >= w->start && addr + len <= w->end) return w->buf + (addr - w->base);
     /* Most stacks fit in the 8 KiB below the end of the leaf frame; only a
      * stack that outgrew them pays for the full window. */
-    uint64_t span = pp->win_end ? sizeof pp->window : 2 * PAGE;
+    uint64_t span = w->end ? sizeof w->buf : 2 * PAGE;
     uint64_t top = addr + len;
     uint64_t start = top > span ? top - span : 0;
     struct iovec local[WINDOW_PAGES + 1], remote[WINDOW_PAGES + 1];
@@ -105,7 +105,7 @@ static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
     while (hi > start && n < WINDOW_PAGES + 1) {
         uint64_t lo = (hi - 1) & ~(uint64_t)(PAGE - 1);
         if (lo < start) lo = start;
-        local[n].iov_base = pp->window + (lo - start);
+        local[n].iov_base = w->buf + (lo - start);
         local[n].iov_len = hi - lo;
         remote[n].iov_base = (void *)(uintptr_t)lo;
         remote[n].iov_len = hi - lo;
@@ -114,7 +114,7 @@ static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
     }
     ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
     if (got <= 0) {
-        pp->win_start = pp->win_end = 0;
+        w->start = w->end = 0;
         return NULL;
     }
     uint64_t low = top;
@@ -123,13 +123,13 @@ static const uint8_t *window_get(py_process *pp, uint64_t addr, uint32_t len) {
         low = (uint64_t)(uintptr_t)remote[i].iov_base;
     }
     if (low > addr) {
-        pp->win_start = pp->win_end = 0;
+        w->start = w->end = 0;
         return NULL;
     }
-    pp->win_base = start;
-    pp->win_start = low;
-    pp->win_end = top;
-    return pp->window + (addr - start);
+    w->base = start;
+    w->start = low;
+    w->end = top;
+    return w->buf + (addr - start);
 }
 
 /* Byte offset of the frame's current instruction in the bytecode it runs,
@@ -188,7 +188,8 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
     uint32_t n = 0, steps = 0;
     /* A window copied by this sample's speculative read is fresh; any
      * other is from an earlier read, of another thread. */
-    if (!pp->got.window) pp->win_start = pp->win_end = 0;
+    if (!pp->got.window) pp->win.start = pp->win.end = 0;
+    pp->far_win.start = pp->far_win.end = 0;
     pp->got.window = false;
     pp->walk_lo = UINT64_MAX;
     pp->walk_hi = 0;
@@ -201,13 +202,15 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
         }
         if (!plausible(frame)) return -1;
         if (!pp->walk_hi) pp->walk_hi = frame + need;
-        bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->window;
+        bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->win.buf;
         if (near && frame < pp->walk_lo) pp->walk_lo = frame;
         const uint8_t *f = NULL;
         for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
             if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
         if (!near && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
-        if (!f) f = window_get(pp, frame, need);
+        /* Frames elsewhere (the C stack, another chunk of the data stack)
+         * have a window of their own: the data stack's stays. */
+        if (!f) f = window_get(pp, near ? &pp->win : &pp->far_win, frame, need);
         uint8_t single[BLOCK];
         if (!f) {
             if (need > sizeof single || proc_read(pp->pid, frame, single, need)) return -1;

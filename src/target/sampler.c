@@ -423,11 +423,12 @@ static int sample_all(sampler *s) {
             c->waiting++;
             continue;
         }
-        py_sample_result r;
+        py_sample_result r = {0};
         s->cur = t;
         uint64_t before = c->taken;
         py_status st = t->nu ? sample_native(s, t, &r) : py_sample(t->py, on_thread, thread_still_idle, s, &r);
         release_queue_sample(s, t);
+        c->code_checks += r.code_checks;
         t->credit -= (double)(c->taken - before);
         /* A process that is exiting tears its own stacks down under us: what
          * failed then is its end, not a sample we lost. Nor is a process that

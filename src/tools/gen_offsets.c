@@ -173,6 +173,15 @@ static void debug_layout(void) {
     F(owner_interpreter, FRAME_OWNED_BY_INTERPRETER + 1);
     F(stackref_tag_mask, Py_TAG_BITS);
 #endif
+    /* The counter that says whether a code object's address may have been
+     * reused (pyoffsets.h, interp_code_counter). */
+#if PY_MINOR_VERSION == 13
+    /* Not in the block: the offset is in py_code_counters_313 (see main),
+     * per size of PyInterpreterState, which the block gives. */
+    D(debug_interp_size, interpreter_state.size);
+#else
+    D(interp_code_counter, interpreter_state.code_object_generation);
+#endif
 #if PY_MINOR_VERSION >= 14 && defined(Py_GIL_DISABLED)
     D(iframe_tlbc_index, interpreter_frame.tlbc_index);
     D(code_tlbc, code_object.co_tlbc);
@@ -204,7 +213,29 @@ static void naming_fields(void) {
 #endif
 }
 
-int main(void) {
+/* 3.13's code counter, func_state.next_version, is not in its debug block,
+ * and its offset moved between patch releases along with the size of
+ * PyInterpreterState (which the block does give): one entry per header tree,
+ * {build, size, offset + 1}, and the reader uses it only on a size match. */
+static void code_counter_313(void) {
+#if PY_MINOR_VERSION == 13
+#if defined(Py_GIL_DISABLED)
+    const char *build = "PY_BUILD_FREE_THREADED";
+#elif defined(Py_DEBUG)
+    const char *build = "PY_BUILD_DEBUG";
+#else
+    const char *build = "PY_BUILD_DEFAULT";
+#endif
+    printf("    {%s, %lu, %lu},  /* %s */\n", build, (unsigned long)sizeof(PyInterpreterState),
+           (unsigned long)offsetof(PyInterpreterState, func_state.next_version) + 1, PY_VERSION);
+#endif
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "counter")) {
+        code_counter_313();
+        return 0;
+    }
     printf("{   /* generated from the headers of %s%s */\n", PY_VERSION,
 #if defined(Py_GIL_DISABLED)
            ", free-threaded"

@@ -94,9 +94,62 @@ TEST(resolve_checks_the_build_kind) {
     CHECK_EQ_INT(pyoffsets_block_free_threaded(def, block, 16), -1);
 }
 
+/* The code counter (pyoffsets.h, interp_code_counter): from the block's
+ * position from 3.14, from the size-keyed list for 3.13, else none. */
+TEST(code_counter_offsets) {
+    uint8_t block[4096];
+    py_layout out;
+    char err[200];
+    const py_layout *t14 = pyoffsets_table(14, PY_BUILD_DEFAULT);
+    CHECK(t14->interp_code_counter != 0);
+    fake_block(t14, block, sizeof block, 0);
+    CHECK_EQ_INT(pyoffsets_resolve(t14, block, t14->debug_offsets_size, 0, &out, err, sizeof err), 0);
+    CHECK_EQ_INT(out.interp_code_counter, t14->interp_code_counter / 8 + 1 + 1);
+    /* An entry of 0 or beyond 1 MB: no counter, and the target is still read. */
+    uint64_t bad[] = {0, 1ULL << 40};
+    for (int i = 0; i < 2; i++) {
+        memcpy(block + t14->interp_code_counter, &bad[i], 8);
+        CHECK_EQ_INT(pyoffsets_resolve(t14, block, t14->debug_offsets_size, 0, &out, err, sizeof err), 0);
+        CHECK_EQ_INT(out.interp_code_counter, 0);
+    }
+
+    /* 3.13: the block's size of PyInterpreterState picks the offset; a size
+     * no header tree had gives none. */
+    const py_build builds[] = {PY_BUILD_DEFAULT, PY_BUILD_FREE_THREADED, PY_BUILD_DEBUG};
+    for (int b = 0; b < 3; b++) {
+        const py_layout *t13 = pyoffsets_table(13, builds[b]);
+        CHECK(t13 && t13->debug_interp_size != 0);
+        if (!t13) continue;
+        CHECK_EQ_INT(t13->interp_code_counter, 0);   /* not in the row */
+        fake_block(t13, block, sizeof block, builds[b] == PY_BUILD_FREE_THREADED);
+        CHECK_EQ_INT(pyoffsets_resolve(t13, block, t13->debug_offsets_size, 0, &out, err, sizeof err), 0);
+        CHECK_EQ_INT(out.interp_code_counter, 0);    /* the fake size matches no tree */
+        size_t found = 0;
+        const py_code_counter_at *list;
+        size_t nlist = pyoffsets_code_counters_313(&list);
+        for (size_t i = 0; i < nlist; i++) {
+            const py_code_counter_at *c = &list[i];
+            if (c->build != builds[b]) continue;
+            found++;
+            uint64_t size = c->interp_size;
+            memcpy(block + t13->debug_interp_size, &size, 8);
+            CHECK_EQ_INT(pyoffsets_resolve(t13, block, t13->debug_offsets_size, 0, &out, err,
+                                           sizeof err), 0);
+            CHECK_EQ_INT(out.interp_code_counter, c->offset_plus1);
+            /* Inside the struct, past the thread list (its head is read first). */
+            CHECK(c->offset_plus1 > out.interp_threads_head && c->offset_plus1 < size);
+        }
+        CHECK(found >= 1);
+    }
+    /* 3.12 and before have no row entry: 3.12's counter is a global. */
+    CHECK_EQ_INT(pyoffsets_table(12, PY_BUILD_DEFAULT)->interp_code_counter, 0);
+    CHECK_EQ_INT(pyoffsets_table(11, PY_BUILD_DEFAULT)->interp_code_counter, 0);
+}
+
 int main(void) {
     RUN(tables_per_build_kind);
     RUN(names_and_supported_list);
     RUN(resolve_checks_the_build_kind);
+    RUN(code_counter_offsets);
     return check_summary();
 }
