@@ -146,7 +146,7 @@ static void code_counter_took(py_process *pp, bool copied) {
 /* The speculative read's copies of the first thread are used once, by the
  * walk they were read for: a retry, or another thread, reads afresh. */
 static void forget_spec_copies(py_process *pp) {
-    pp->got.cur = pp->got.window = pp->got.frame_twice = false;
+    pp->got.cur = pp->got.window = pp->got.cstack = pp->got.frame_twice = false;
     pp->got.leaf_len = 0;
 }
 
@@ -176,10 +176,13 @@ static void spec_read(py_process *pp, uint32_t tneed) {
      * entry frames) share a page: one read (see gather_read), before the
      * data stack's frames as before. */
     int c_stack = n;
-    if (m->cframe) SPEC_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
+    if (m->cs_hi) SPEC_IOV(pp->far_win.buf, m->cs_lo, m->cs_hi - m->cs_lo);
+    if (m->cframe && !m->cs_hi) SPEC_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
     uint32_t need = pywalk_iframe_need(pp);
     if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
-    for (uint32_t i = 0; i < m->nfar; i++) SPEC_IOV(g->far_buf[i], m->far[i], need);
+    for (uint32_t i = 0; i < m->nfar; i++)
+        if (m->far[i] < m->cs_lo || m->far[i] + need > m->cs_hi)
+            SPEC_IOV(g->far_buf[i], m->far[i], need);
     int c_stack_end = n;
     if (m->win_hi) SPEC_IOV(pp->win.buf, m->win_lo, m->win_hi - m->win_lo);
     /* The code counter: after every frame this read copies, before the
@@ -217,8 +220,16 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     int k = 0;
     g->head = full[k++];
     if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;
-    if (m->cframe) g->cur = full[k++];
-    for (uint32_t i = 0; i < m->nfar; i++) g->far[i] = full[k++];
+    if (m->cs_hi && full[k++]) {
+        g->cstack = true;
+        pp->far_win.base = pp->far_win.start = m->cs_lo;
+        pp->far_win.end = m->cs_hi;
+        g->cur = true;
+        g->cur_val = rd_u64(pp->far_win.buf, m->cframe + L->cframe_current_frame - m->cs_lo);
+    }
+    if (m->cframe && !m->cs_hi) g->cur = full[k++];
+    for (uint32_t i = 0; i < m->nfar; i++)
+        if (m->far[i] < m->cs_lo || m->far[i] + need > m->cs_hi) g->far[i] = full[k++];
     if (m->win_hi && full[k++]) {
         g->window = true;
         pp->win.base = pp->win.start = m->win_lo;
@@ -238,10 +249,33 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     }
 }
 
+/* The C-stack pages to copy next time (spec_memo.cs_lo/cs_hi): those of
+ * the _PyCFrame and of the entry frames within reach of it, and the page
+ * above them, which older C frames keep mapped (the page below may not be
+ * mapped yet, and a piece that faults ends the whole read). At most the
+ * window's size. */
+static void c_stack_span(const py_process *pp, spec_memo *m) {
+    const uint64_t cap = sizeof pp->far_win.buf;
+    uint32_t need = pywalk_iframe_need(pp);
+    uint64_t lo = m->cframe, hi = m->cframe + pp->off.cframe_current_frame + 8;
+    for (uint32_t i = 0; i < m->nfar; i++)
+        if (m->far[i] + cap > m->cframe && m->far[i] < m->cframe + cap) {
+            if (m->far[i] < lo) lo = m->far[i];
+            if (m->far[i] + need > hi) hi = m->far[i] + need;
+        }
+    lo &= ~(uint64_t)(PAGE - 1);
+    hi = ((hi + PAGE - 1) & ~(uint64_t)(PAGE - 1)) + PAGE;
+    if (hi - lo > cap) hi = lo + cap;
+    if (!plausible(lo) || hi < m->cframe + pp->off.cframe_current_frame + 8) return;
+    m->cs_lo = lo;
+    m->cs_hi = hi;
+}
+
 /* After the first thread was read: what to read at once next time. */
 static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint32_t depth) {
     const py_layout *L = &pp->off;
     spec_memo *m = &pp->spec;
+    uint64_t cframe_before = m->cframe;
     *m = (spec_memo){.ts = ts};
     /* Before 3.11 the frame chain is chainread.h's own speculation: only
      * the thread state, and the objects to check after the frames. */
@@ -256,6 +290,11 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
         m->nfar = pp->walk_nfar;
         memcpy(m->far, pp->walk_far, sizeof m->far);
         m->leaf = pp->walk_leaf;
+        /* The C-stack pages only while calls from C move the _PyCFrame
+         * (a few samples after it last moved): a steady one is 8 bytes. */
+        if (m->cframe != cframe_before) pp->cframe_moving = 16;
+        else if (pp->cframe_moving) pp->cframe_moving--;
+        if (m->cframe && pp->cframe_moving) c_stack_span(pp, m);
     } else {
         m->chain_whole = pp->chain_whole;
     }
@@ -337,6 +376,10 @@ static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_threa
             uint64_t cur = 0;
             if (pp->got.cur && frame == pp->spec.cframe)
                 cur = pp->got.cur_val;
+            else if (pp->got.cstack && frame >= pp->far_win.start &&
+                     frame + L->cframe_current_frame + 8 <= pp->far_win.end)
+                /* A call from C moved it, within the pages just copied. */
+                cur = rd_u64(pp->far_win.buf, frame + L->cframe_current_frame - pp->far_win.base);
             else
                 rc = !plausible(frame) ||
                      proc_read(pp->pid, frame + L->cframe_current_frame, &cur, sizeof cur);

@@ -121,12 +121,18 @@ typedef struct {
      * are re-checked in the same call. */
     uint32_t views[PYNAMES_SPEC_MAX];
     uint32_t nviews;
+    /* 3.11/3.12: the pages of the C stack that held its _PyCFrame and the
+     * entry frames beside it, and the page above: copied whole (into
+     * far_win), so that a _PyCFrame a call from C moved elsewhere on those
+     * pages is read in the same call. 0 = none. */
+    uint64_t cs_lo, cs_hi;
     uint64_t leaf;        /* its leaf frame (see spec_got.leaf0) */
     bool chain_whole;     /* <= 3.10: its frames all came from the chain's batch */
 } spec_memo;
 
 typedef struct {
     bool head, tstate, cur, window;  /* which pieces were copied in full */
+    bool cstack;                     /* far_win holds spec_memo's C-stack pages */
     bool far[SPEC_FAR];
     uint64_t head_val, cur_val;
     uint8_t tbuf[2 * BLOCK];
@@ -186,6 +192,7 @@ struct py_process {
     chain_reader *chain;     /* <= 3.10: the frame chain reader, made on first use */
     spec_memo spec;          /* 3.11+: what the first thread's last sample read */
     spec_got got;            /* ... and what this sample's speculative read found */
+    uint32_t cframe_moving;  /* samples left to copy C-stack pages for (spec_memo.cs_lo) */
     uint64_t walk_lo, walk_hi;     /* the span of the data stack the last walk read */
     uint64_t walk_far[SPEC_FAR];   /* and frames it read outside that span */
     uint32_t walk_nfar;

@@ -189,8 +189,8 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
     /* A window copied by this sample's speculative read is fresh; any
      * other is from an earlier read, of another thread. */
     if (!pp->got.window) pp->win.start = pp->win.end = 0;
-    pp->far_win.start = pp->far_win.end = 0;
-    pp->got.window = false;
+    if (!pp->got.cstack) pp->far_win.start = pp->far_win.end = 0;
+    pp->got.window = pp->got.cstack = false;
     pp->walk_lo = UINT64_MAX;
     pp->walk_hi = 0;
     pp->walk_nfar = 0;
