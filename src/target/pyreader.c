@@ -150,6 +150,52 @@ static void forget_spec_copies(py_process *pp) {
     pp->got.leaf_len = 0;
 }
 
+/* Whether far frame i of the last walk is read on its own, outside the
+ * C-stack pages (need: the bytes of a frame read). */
+static bool far_alone(const spec_memo *m, uint32_t i, uint32_t need) {
+    return m->far[i] < m->cs_lo || m->far[i] + need > m->cs_hi;
+}
+
+/* The speculative read's pieces on the C stack (3.11/3.12's _PyCFrame, and
+ * 3.12+'s entry frames): the pages of spec_memo.cs_lo/cs_hi, or the
+ * current-frame pointer alone, and the frames outside them. Returns how
+ * many were added; c_stack_took reads their results. */
+static int c_stack_pieces(py_process *pp, struct iovec *local, struct iovec *remote) {
+    const py_layout *L = &pp->off;
+    spec_memo *m = &pp->spec;
+    spec_got *g = &pp->got;
+    int n = 0;
+#define C_IOV(dst, addr, len)                                                        \
+    (local[n] = (struct iovec){(dst), (len)},                                         \
+     remote[n++] = (struct iovec){(void *)(uintptr_t)(addr), (len)})
+    if (m->cs_hi) C_IOV(pp->far_win.buf, m->cs_lo, m->cs_hi - m->cs_lo);
+    if (m->cframe && !m->cs_hi) C_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
+    uint32_t need = pywalk_iframe_need(pp);
+    if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
+    for (uint32_t i = 0; i < m->nfar; i++)
+        if (far_alone(m, i, need)) C_IOV(g->far_buf[i], m->far[i], need);
+#undef C_IOV
+    return n;
+}
+
+static void c_stack_took(py_process *pp, const bool *full) {
+    const py_layout *L = &pp->off;
+    const spec_memo *m = &pp->spec;
+    spec_got *g = &pp->got;
+    uint32_t need = pywalk_iframe_need(pp);
+    int k = 0;
+    if (m->cs_hi && full[k++]) {
+        g->cstack = true;
+        pp->far_win.base = pp->far_win.start = m->cs_lo;
+        pp->far_win.end = m->cs_hi;
+        g->cur = true;
+        g->cur_val = rd_u64(pp->far_win.buf, m->cframe + L->cframe_current_frame - m->cs_lo);
+    }
+    if (m->cframe && !m->cs_hi) g->cur = full[k++];
+    for (uint32_t i = 0; i < m->nfar; i++)
+        if (far_alone(m, i, need)) g->far[i] = full[k++];
+}
+
 /* Reads, in one call and in the order a plain sample would (but for the
  * C-stack frames, read with the current-frame pointer beside them),
  * everything the last sample's first thread needed; fills pp->got. Before 3.11 that is the
@@ -176,13 +222,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
      * entry frames) share a page: one read (see gather_read), before the
      * data stack's frames as before. */
     int c_stack = n;
-    if (m->cs_hi) SPEC_IOV(pp->far_win.buf, m->cs_lo, m->cs_hi - m->cs_lo);
-    if (m->cframe && !m->cs_hi) SPEC_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
-    uint32_t need = pywalk_iframe_need(pp);
-    if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
-    for (uint32_t i = 0; i < m->nfar; i++)
-        if (m->far[i] < m->cs_lo || m->far[i] + need > m->cs_hi)
-            SPEC_IOV(g->far_buf[i], m->far[i], need);
+    n += c_stack_pieces(pp, local + n, remote + n);
     int c_stack_end = n;
     if (m->win_hi) SPEC_IOV(pp->win.buf, m->win_lo, m->win_hi - m->win_lo);
     /* The code counter: after every frame this read copies, before the
@@ -220,16 +260,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     int k = 0;
     g->head = full[k++];
     if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;
-    if (m->cs_hi && full[k++]) {
-        g->cstack = true;
-        pp->far_win.base = pp->far_win.start = m->cs_lo;
-        pp->far_win.end = m->cs_hi;
-        g->cur = true;
-        g->cur_val = rd_u64(pp->far_win.buf, m->cframe + L->cframe_current_frame - m->cs_lo);
-    }
-    if (m->cframe && !m->cs_hi) g->cur = full[k++];
-    for (uint32_t i = 0; i < m->nfar; i++)
-        if (m->far[i] < m->cs_lo || m->far[i] + need > m->cs_hi) g->far[i] = full[k++];
+    c_stack_took(pp, full + c_stack);
+    k = c_stack_end;
     if (m->win_hi && full[k++]) {
         g->window = true;
         pp->win.base = pp->win.start = m->win_lo;
