@@ -221,9 +221,9 @@ class RecordMixin:
         # read again, then dropped and counted. Measured on 2026-12-01 (2 s
         # each, share dropped): 3.11-3.13 0.0-0.6% (3.12 was 4.3% before its
         # _PyCFrame's C-stack pages were copied with the rest), 3.13t 1-2%,
-        # 3.14 9-11%, 3.15 10-12%, 3.14d 4%; 3.8-3.10 80-86%: a frame chain
-        # whose leaf changes while it is read is refused (chainread.h), and
-        # here it nearly always does. What is kept holds together on every
+        # 3.14 9-11%, 3.15 10-12%, 3.14d 4%; 3.8-3.10 44-50%: a frame chain
+        # whose leaf returned while it was read is refused (chainread.h),
+        # and here it often has (80-86% when any change of leaf refused it). What is kept holds together on every
         # version: under parse_and_write, only the script's own callers.
         _, p = self.record("email_calls.py", "1.5")
         s = p.data["samples"]
@@ -245,6 +245,9 @@ class RecordMixin:
         if (3, 11) <= self.interp.minor <= (3, 13):
             bound = 0.06 if self.interp.build == "free-threaded" else 0.03
             self.assertLess(share, bound, s)
+        elif self.interp.minor <= (3, 10):
+            # 44-50% since a head still running is kept (was 80-86%).
+            self.assertLess(share, 0.7, s)
 
     def test_target_exits_at_once(self):
         # Start-up changes stacks every few microseconds (imports). A torn

@@ -44,7 +44,9 @@ chain_reader *chain_new(pid_t pid, const chain_layout *layout, uint32_t max_reco
     if (layout->span == 0 || layout->span > CHAIN_MAX_SPAN || max_records == 0 ||
         layout->next < layout->lo || layout->next + 8 > layout->lo + layout->span ||
         layout->fixed < layout->lo || layout->fixed + 8 > layout->lo + layout->span ||
-        layout->moving < layout->lo || layout->moving + 4 > layout->lo + layout->span) {
+        layout->moving < layout->lo || layout->moving + 4 > layout->lo + layout->span ||
+        (layout->live && (layout->live - 1 < layout->lo ||
+                          layout->live > layout->lo + layout->span))) {
         errno = EINVAL;
         return NULL;
     }
@@ -312,12 +314,13 @@ static void point_records(chain_reader *c, uint32_t n) {
                                         : c->single + (size_t)(-1 - c->from[i]) * span;
 }
 
-/* The consistency check (chainread.h): the anchor still points at head,
- * and head's link and fixed field are those the walk started from. Without
- * the batch's tail read (it failed, or a record was read after it), the
- * anchor and head are read again now, after every record. */
+/* The consistency check (chainread.h): head's link and fixed field are
+ * those the walk started from, and the anchor still points at head or head
+ * is still in use (live). Without the batch's tail read (it failed, or a
+ * record was read after it), the anchor and head are read again now, after
+ * every record. */
 static bool unchanged(chain_reader *c, uint64_t anchor, uint64_t head, bool tail,
-                      uint64_t *anchor_now, uint8_t *head_now) {
+                      uint64_t *anchor_now, uint8_t *head_now, uint32_t n) {
     const chain_layout *L = &c->L;
     if (!tail) {
         struct iovec lo[2] = {{anchor_now, 8}, {head_now, L->span}};
@@ -325,9 +328,19 @@ static bool unchanged(chain_reader *c, uint64_t anchor, uint64_t head, bool tail
                               {(void *)(uintptr_t)(head + L->lo), L->span}};
         if (proc_readv(c->pid, lo, ro, 2) != (ssize_t)(8 + L->span)) return false;
     }
-    return *anchor_now == head &&
-           rd_u64(head_now, L->next - L->lo) == rd_u64(c->records[0], L->next - L->lo) &&
-           rd_u64(head_now, L->fixed - L->lo) == rd_u64(c->records[0], L->fixed - L->lo);
+    if (rd_u64(head_now, L->next - L->lo) != rd_u64(c->records[0], L->next - L->lo) ||
+        rd_u64(head_now, L->fixed - L->lo) != rd_u64(c->records[0], L->fixed - L->lo))
+        return false;
+    if (*anchor_now == head) return true;
+    /* The thread went on. Only a head still in use keeps the walk, and then
+     * only if every record was in use when it was copied: the free lists
+     * hand a returned frame's address out again at once, and a walk that
+     * crossed one (its link cleared, or pointing into another call) would
+     * otherwise end early or somewhere else. */
+    if (!L->live || head_now[L->live - 1 - L->lo] != L->live_value) return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (c->records[i][L->live - 1 - L->lo] != L->live_value) return false;
+    return true;
 }
 
 int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
@@ -359,7 +372,8 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
      * copied after every record. */
     if (extra && !tail) memset(extra->full, 0, extra->n * sizeof *extra->full);
     point_records(c, n);
-    if (!unchanged(c, anchor, head, tail, &anchor_now, head_now)) return refuse(memo, c->chain, n);
+    if (!unchanged(c, anchor, head, tail, &anchor_now, head_now, n))
+        return refuse(memo, c->chain, n);
     remember(memo, c->chain, n);
     /* The same head record (the check above), copied twice at different
      * moments: only its owner changes its moving field. */

@@ -9,11 +9,16 @@
  *
  * Consistent: the target runs on while we read, and a record freed under us
  * is soon reused, with a link that leads into another chain or a free list.
- * Every record of a live chain stays unchanged while its head is still the
- * thread's current record, so after the last record is copied the anchor
- * (the thread state's pointer to its head) and the head record itself are
- * read again: if either changed, the walk may have crossed a torn chain and
- * is refused (the caller retries once, then drops and counts the sample).
+ * Every record of a live chain stays unchanged while its head is still in
+ * use, so after the last record is copied the anchor (the thread state's
+ * pointer to its head) and the head record itself are read again: the head's
+ * link and fixed field must be unchanged, and the head must still be the
+ * anchor's record or, where the layout says how to tell (live), still in
+ * use: a thread that called deeper meanwhile (code that calls every
+ * microsecond always has by then) leaves the chain below it as it was, and
+ * the walk is the stack it had when the anchor was read. Otherwise the walk
+ * may have crossed a torn chain and is refused (the caller retries, then
+ * drops and counts the sample).
  */
 #ifndef CSPROF_CHAINREAD_H
 #define CSPROF_CHAINREAD_H
@@ -32,6 +37,10 @@ typedef struct {
                               * record is in use (a frame's code object) */
     uint32_t moving;         /* offset of 4 bytes that change as the record's owner runs
                               * (a frame's instruction index): chain_result.head_moved */
+    uint32_t live;           /* offset + 1 of a byte that holds live_value while the record
+                              * is in use (a frame that has not returned: 3.10's f_state,
+                              * 3.8/3.9's f_executing); 0 = none */
+    uint8_t live_value;
 } chain_layout;
 
 /* span must be at most CHAIN_MAX_SPAN; max_records bounds every walk. */

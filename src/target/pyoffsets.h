@@ -39,6 +39,9 @@ typedef struct {
     uint32_t cframe_current_frame;  /* 3.11/3.12 only */
     /* PyFrameObject, <= 3.10 */
     uint32_t frame_back, frame_code, frame_lasti;
+    uint32_t frame_live, frame_live_value;  /* offset + 1 of the byte that says the frame
+                                             * has not returned (f_state, f_executing), and
+                                             * its value then; 0 = none */
     /* _PyInterpreterFrame, 3.11+ */
     uint32_t iframe_previous, iframe_code, iframe_instr, iframe_owner;
     uint32_t iframe_is_entry;       /* 3.11 only: offset + 1 of is_entry; 0 = absent */

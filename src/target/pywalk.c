@@ -57,13 +57,15 @@ int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *
         if (L->frame_lasti < lo) lo = L->frame_lasti;
         if (L->frame_back + 8 > hi) hi = L->frame_back + 8;
         if (L->frame_code + 8 > hi) hi = L->frame_code + 8;
+        if (L->frame_live > hi) hi = L->frame_live;
         /* Naming reads the first local (f_localsplus, far into the object):
          * copy records from the frame's start so raw_names() sees its offsets. */
         if (raw_names_need(pp)) {
             lo = 0;
             if (raw_names_need(pp) > hi) hi = raw_names_need(pp);
         }
-        chain_layout cl = {lo, hi - lo, L->frame_back, L->frame_code, L->frame_lasti};
+        chain_layout cl = {lo, hi - lo, L->frame_back, L->frame_code, L->frame_lasti,
+                           L->frame_live, (uint8_t)L->frame_live_value};
         if (!(pp->chain = chain_new(pp->pid, &cl, PY_MAX_DEPTH))) return -1;
         pp->chain_lo = lo;
     }

@@ -122,6 +122,13 @@ static void static_table(void) {
     F(frame_code, offsetof(PyFrameObject, f_code));
     F(frame_lasti, offsetof(PyFrameObject, f_lasti));
 #if PY_MINOR_VERSION == 10
+    F(frame_live, offsetof(PyFrameObject, f_state) + 1);
+    F(frame_live_value, FRAME_EXECUTING);
+#else
+    F(frame_live, offsetof(PyFrameObject, f_executing) + 1);
+    F(frame_live_value, 1);
+#endif
+#if PY_MINOR_VERSION == 10
     F(code_linetable, offsetof(PyCodeObject, co_linetable));
 #else
     F(code_linetable, offsetof(PyCodeObject, co_lnotab));

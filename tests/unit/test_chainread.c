@@ -18,13 +18,15 @@ typedef struct rec {
     struct rec *next;
     uint64_t code;      /* the "fixed" field */
     int32_t line;
+    uint8_t running;    /* the "live" byte: 1 while in use */
 } rec;
 
 static rec pool[64];
 static rec *anchor;     /* as a thread state's frame pointer */
 
 static const chain_layout layout = {offsetof(rec, next), offsetof(rec, line) + 4 - offsetof(rec, next),
-                                    offsetof(rec, next), offsetof(rec, code), offsetof(rec, line)};
+                                    offsetof(rec, next), offsetof(rec, code), offsetof(rec, line),
+                                    0, 0};
 
 /* Links pool[idx[0]] -> pool[idx[1]] -> ... and points the anchor at the first. */
 static void link_chain(const int *idx, int n) {
@@ -214,6 +216,42 @@ TEST(rejects_bad_layouts) {
     CHECK(chain_new(getpid(), &bad, 8) == NULL);
 }
 
+/* With a live byte: a head still in use is kept after the thread called
+ * deeper (the anchor points elsewhere), not after it returned. */
+TEST(keeps_a_head_still_in_use) {
+    chain_layout live = layout;
+    live.span = offsetof(rec, running) + 1 - layout.lo;
+    live.live = offsetof(rec, running) + 1;
+    live.live_value = 1;
+    chain_reader *c = chain_new(getpid(), &live, 64);
+    CHECK(c != NULL);
+    int idx[] = {40, 41, 42}, lines[8];
+    link_chain(idx, 3);
+    for (int i = 0; i < 3; i++) pool[idx[i]].running = 1;
+    chain_result r;
+    rec *head = anchor;
+    /* It called deeper: pool[43] runs above the head. */
+    pool[43] = (rec){0, head, 1043, 43, 1};
+    anchor = &pool[43];
+    CHECK_EQ_INT(chain_read(c, 1, (uint64_t)(uintptr_t)&anchor, (uint64_t)(uintptr_t)head, NULL, &r), 0);
+    CHECK_EQ_INT(r.n, 3);
+    CHECK_EQ_INT(read_lines(c, lines, &r), 0);   /* and from the new head, 4 deep */
+    CHECK_EQ_INT(r.n, 4);
+    /* A record below it not in use (a returned frame whose address the
+     * free list handed out again): the walk crossed it, refused. */
+    pool[41].running = 0;
+    CHECK_EQ_INT(chain_read(c, 1, (uint64_t)(uintptr_t)&anchor, (uint64_t)(uintptr_t)head, NULL, &r), -1);
+    pool[41].running = 1;
+    /* It returned: the old head is no longer in use. */
+    anchor = &pool[41];
+    head->running = 0;
+    CHECK_EQ_INT(chain_read(c, 1, (uint64_t)(uintptr_t)&anchor, (uint64_t)(uintptr_t)head, NULL, &r), -1);
+    chain_free(c);
+    /* A live byte outside the copy is refused. */
+    live.live = live.lo + live.span + 1;
+    CHECK(chain_new(getpid(), &live, 8) == NULL);
+}
+
 int main(void) {
     RUN(follows_the_chain_and_then_reads_it_batched);
     RUN(truncates_at_max);
@@ -222,5 +260,6 @@ int main(void) {
     RUN(extra_pieces_ride_the_batch_after_the_records);
     RUN(head_moved_says_whether_the_owner_ran);
     RUN(rejects_bad_layouts);
+    RUN(keeps_a_head_still_in_use);
     return check_summary();
 }
