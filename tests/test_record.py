@@ -217,37 +217,39 @@ class RecordMixin:
 
     def test_call_heavy_library_code(self):
         # The email package calls and returns every microsecond, often from
-        # C: a stack read in several calls is often torn, and a torn stack is
-        # read again, then dropped and counted. Measured on 2026-12-01 (2 s
-        # each, share dropped): 3.11-3.13 0.0-0.6% (3.12 was 4.3% before its
-        # _PyCFrame's C-stack pages were copied with the rest), 3.13t 1-2%,
-        # 3.14 9-11%, 3.15 10-12%, 3.14d 4%; 3.8-3.10 44-50%: a frame chain
-        # whose leaf returned while it was read is refused (chainread.h),
-        # and here it often has (80-86% when any change of leaf refused it). What is kept holds together on every
-        # version: under parse_and_write, only the script's own callers.
+        # C, and runs generators: the stack changes while it is read. A walk
+        # that crossed a frame unlinked under it ends early (a generator that
+        # yielded has no caller) or loops; such a stack must be read again
+        # or dropped and counted, never kept with its callers cut off. Before
+        # the walk checked where it ended, 11% (3.11), 14% (3.12), 31% (3.13)
+        # and 7% (3.14) of the stacks kept here had lost their callers.
+        # Measured on 2026-12-01, share of the stacks dropped: 3.11 2-3%,
+        # 3.12 3%, 3.13 9%, 3.13d 3%, 3.13t 10%, 3.14 11%, 3.14d 5%, 3.15
+        # 12%; 3.8-3.10 44-50% (a frame chain whose leaf returned while it
+        # was read is refused, chainread.h; 80-88% when any change refused it).
         _, p = self.record("email_calls.py", "1.5")
         s = p.data["samples"]
         self.assertGreater(s["taken"], 100, s)
         path = workload("email_calls.py")
-        inside = 0
+        inside = cut = 0
         for st in p.stacks:
             frames = [p.frames[i] for i in st["frames"]]
+            if not any("/email/" in (f["file"] or "") for f in frames):
+                continue
+            inside += st["count"]
             names = [f["function"] for f in frames]
-            if "parse_and_write" in names:
-                inside += st["count"]
+            if (frames[0]["function"], frames[0]["file"]) != ("<module>", path):
+                cut += st["count"]
+            elif "parse_and_write" in names:
                 k = names.index("parse_and_write")
                 self.assertEqual([(f["function"], f["file"]) for f in frames[:k + 1]],
                                  [("<module>", path), ("main", path), ("parse_and_write", path)],
                                  names)
                 self.assertTrue(all(f["file"] != path for f in frames[k + 1:]), names)
         self.assertGreater(inside, 0.5 * s["taken"])
+        self.assertLessEqual(cut, 0.01 * inside, (cut, inside))
         share = s["dropped"] / (s["taken"] + s["dropped"])
-        if (3, 11) <= self.interp.minor <= (3, 13):
-            bound = 0.06 if self.interp.build == "free-threaded" else 0.03
-            self.assertLess(share, bound, s)
-        elif self.interp.minor <= (3, 10):
-            # 44-50% since a head still running is kept (was 80-86%).
-            self.assertLess(share, 0.7, s)
+        self.assertLess(share, 0.25 if self.interp.minor >= (3, 11) else 0.7, s)
 
     def test_target_exits_at_once(self):
         # Start-up changes stacks every few microseconds (imports). A torn

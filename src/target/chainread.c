@@ -374,6 +374,13 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
     point_records(c, n);
     if (!unchanged(c, anchor, head, tail, &anchor_now, head_now, n))
         return refuse(memo, c->chain, n);
+    /* The last record is where the thread's chain starts, and it runs: one
+     * that does not (a generator that yielded, its link cleared) was reached
+     * through a record that changed under the walk, and its callers are
+     * missing. (A walk cut at max_records ends anywhere.) */
+    if (c->L.live && n && !out->truncated &&
+        c->records[n - 1][c->L.live - 1 - c->L.lo] != c->L.live_value)
+        return refuse(memo, c->chain, n);
     remember(memo, c->chain, n);
     /* The same head record (the check above), copied twice at different
      * moments: only its owner changes its moving field. */

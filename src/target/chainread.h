@@ -16,9 +16,11 @@
  * anchor's record or, where the layout says how to tell (live), still in
  * use: a thread that called deeper meanwhile (code that calls every
  * microsecond always has by then) leaves the chain below it as it was, and
- * the walk is the stack it had when the anchor was read. Otherwise the walk
- * may have crossed a torn chain and is refused (the caller retries, then
- * drops and counts the sample).
+ * the walk is the stack it had when the anchor was read. The last record
+ * must be in use too (a chain ends at the thread's first frame, not at a
+ * generator's that yielded). Otherwise the walk may have crossed a torn
+ * chain and is refused (the caller retries, then drops and counts the
+ * sample).
  */
 #ifndef CSPROF_CHAINREAD_H
 #define CSPROF_CHAINREAD_H

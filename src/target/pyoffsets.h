@@ -46,6 +46,8 @@ typedef struct {
     uint32_t iframe_previous, iframe_code, iframe_instr, iframe_owner;
     uint32_t iframe_is_entry;       /* 3.11 only: offset + 1 of is_entry; 0 = absent */
     uint32_t owner_cstack, owner_interpreter;  /* enum value + 1; 0 = none */
+    uint32_t owner_thread;          /* 3.11 only: FRAME_OWNED_BY_THREAD + 1, the owner of a
+                                     * thread's bottom frame */
     uint32_t stackref_tag_mask;     /* 3.14+: low bits of f_executable to clear */
     /* 3.14+ free-threaded: each thread may run its own copy of the bytecode
      * (co_tlbc->entries[frame.tlbc_index]); 0 = absent. */

@@ -126,6 +126,7 @@ static const py_layout py_layouts[] = {
     .iframe_instr = 56,
     .iframe_owner = 69,
     .iframe_is_entry = 69,
+    .owner_thread = 1,
     .code_qualname = 128,
     .code_linetable = 136,
     .code_adaptive = 184,

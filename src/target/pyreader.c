@@ -418,7 +418,7 @@ static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_threa
             frame = cur;
         }
         pp->got.cur = false;
-        if (!rc) rc = pywalk_interpreter_frames(pp, frame, &st->depth, &st->truncated);
+        if (!rc) rc = pywalk_interpreter_frames(pp, frame, &st->depth, &st->truncated, strict);
     }
     if (!rc) {
         int got = pycode_resolve(pp, st->depth, strict);

@@ -193,6 +193,7 @@ struct py_process {
     spec_memo spec;          /* 3.11+: what the first thread's last sample read */
     spec_got got;            /* ... and what this sample's speculative read found */
     uint32_t cframe_moving;  /* samples left to copy C-stack pages for (spec_memo.cs_lo) */
+    bool bottoms_seen;       /* a walk ended where a thread's frames do (pywalk.c) */
     uint64_t walk_lo, walk_hi;     /* the span of the data stack the last walk read */
     uint64_t walk_far[SPEC_FAR];   /* and frames it read outside that span */
     uint32_t walk_nfar;
@@ -242,8 +243,11 @@ int pycode_resolve(py_process *pp, uint32_t n, bool strict);
  * not be read whole. */
 int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
                          bool *truncated, const chain_extra *extra);
-/* 3.11+: the _PyInterpreterFrame list starting at frame. 0, or -1. */
-int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated);
+/* 3.11+: the _PyInterpreterFrame list starting at frame. 0, or -1. Not
+ * strict: a 3.14+ leaf frame that returned under the walk is kept, named by
+ * its code (see pywalk.c). */
+int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated,
+                              bool strict);
 /* Bytes of a _PyInterpreterFrame the walk reads, naming fields included. */
 uint32_t pywalk_iframe_need(const py_process *pp);
 

@@ -182,12 +182,16 @@ uint32_t pywalk_iframe_need(const py_process *pp) {
 }
 
 int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
-                              bool *truncated) {
+                              bool *truncated, bool strict) {
     const py_layout *L = &pp->off;
     uint32_t need = pywalk_iframe_need(pp);
     pp->tlbc_code = 0;   /* the bytecode copy looked up last may be of another thread */
     uint64_t tag_mask = L->stackref_tag_mask;
-    uint32_t n = 0, steps = 0;
+    uint32_t n = 0, steps = 0, cleared = 0;
+    uint64_t mark = 0;          /* Brent's cycle check: a frame seen again */
+    uint32_t lap = 1, since = 0;
+    unsigned bottom_owner = 0;  /* of the last frame followed */
+    bool bottom_shim = false;   /* ... which was a shim */
     /* A window copied by this sample's speculative read is fresh; any
      * other is from an earlier read, of another thread. */
     if (!pp->got.window) pp->win.start = pp->win.end = 0;
@@ -203,6 +207,14 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
             break;
         }
         if (!plausible(frame)) return -1;
+        /* Links read while they changed can loop; no stack does. Without
+         * this the walk would run to its bound and keep what it met. */
+        if (frame == mark) return -1;
+        if (++since == lap) {
+            mark = frame;
+            lap *= 2;
+            since = 0;
+        }
         if (!pp->walk_hi) pp->walk_hi = frame + need;
         bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->win.buf;
         if (near && frame < pp->walk_lo) pp->walk_lo = frame;
@@ -227,19 +239,48 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
         if (shim && n > 0) pp->raw[n - 1].entry = true;
         if (!shim) {
             uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
+            /* Every frame runs an object (a code object, or None for a
+             * trampoline): anything else is a slot read while it changed. */
+            if (strict && !plausible(code_addr)) return -1;
             pp->raw[n] = (raw_frame){code_addr, frame_instr_offset(pp, f, code_addr),
                                      L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0, 0, 0};
             raw_names(pp, &pp->raw[n], f);
             /* 3.14+ sets f_funcobj to NULL when it clears a frame that has
              * returned, after unlinking it: such a frame was read in the
-             * nanoseconds between our copy of the thread state and of its
+             * microseconds between our copy of the thread state and of its
              * data stack. The walk raced a return and is read again; kept,
              * it would lose the function's name. (Shims hold no function;
-             * trampolines hold None.) */
-            if (tag_mask && L->iframe_funcobj && !(pp->raw[n].func & ~tag_mask)) return -1;
+             * trampolines hold None.) In code that calls every microsecond
+             * the leaf has nearly always returned by then, so the last,
+             * lenient try keeps the frames cleared so at the top of the
+             * stack: the leaf was the thread's current frame when the
+             * thread state was copied, and they were its callers; clearing
+             * leaves their code and links as they were. They are named by
+             * their code. A cleared frame below one that was not is refused
+             * still: that stack changed under the walk. */
+            if (tag_mask && L->iframe_funcobj && !(pp->raw[n].func & ~tag_mask)) {
+                if (strict || n > cleared) return -1;
+                cleared++;
+                pp->raw[n].func = 0;
+            }
             n++;
         }
+        bottom_shim = shim;
+        bottom_owner = owner;
         frame = prev;
+    }
+    /* A thread's frames bottom out in the shim its first call of the eval
+     * loop pushed (3.12+), or in a frame of its own data stack (3.11). A
+     * walk that ends elsewhere followed a frame unlinked under it (a
+     * generator that yielded has no caller): its callers are missing, and
+     * the stack is read again, and dropped at last. Only in a process whose
+     * stacks never bottomed out so does the last, lenient try keep it: an
+     * eval loop that some extension replaced might push no shim. */
+    bool bottom_ok = L->owner_cstack || L->owner_interpreter ? bottom_shim
+                   : !L->owner_thread || bottom_owner + 1 == L->owner_thread;
+    if (n > 0 && !*truncated) {
+        if (bottom_ok) pp->bottoms_seen = true;
+        else if (strict || pp->bottoms_seen) return -1;
     }
     *depth = n;
     return 0;

@@ -112,6 +112,7 @@ static void static_table(void) {
     F(iframe_owner, offsetof(_PyInterpreterFrame, owner));
 #if PY_MINOR_VERSION == 11
     F(iframe_is_entry, offsetof(_PyInterpreterFrame, is_entry) + 1);
+    F(owner_thread, FRAME_OWNED_BY_THREAD + 1);
 #endif
     F(code_qualname, offsetof(PyCodeObject, co_qualname));
     F(code_linetable, offsetof(PyCodeObject, co_linetable));

@@ -242,6 +242,14 @@ TEST(keeps_a_head_still_in_use) {
     pool[41].running = 0;
     CHECK_EQ_INT(chain_read(c, 1, (uint64_t)(uintptr_t)&anchor, (uint64_t)(uintptr_t)head, NULL, &r), -1);
     pool[41].running = 1;
+    /* A chain that ends at a record not in use (a generator that yielded:
+     * its link cleared), even with the anchor unchanged. */
+    anchor = head;
+    pool[42].running = 0;
+    CHECK_EQ_INT(chain_read(c, 1, (uint64_t)(uintptr_t)&anchor, (uint64_t)(uintptr_t)head, NULL, &r), -1);
+    pool[42].running = 1;
+    CHECK_EQ_INT(chain_read(c, 1, (uint64_t)(uintptr_t)&anchor, (uint64_t)(uintptr_t)head, NULL, &r), 0);
+    anchor = &pool[43];
     /* It returned: the old head is no longer in use. */
     anchor = &pool[41];
     head->running = 0;

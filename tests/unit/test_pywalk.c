@@ -19,19 +19,24 @@ static void put_u64(uint8_t *at, uint32_t off, uint64_t v) { memcpy(at + off, &v
 
 static uint64_t addr(const void *p) { return (uint64_t)(uintptr_t)p; }
 
-/* Builds frames 0 (root) .. 2 (leaf); the leaf's function reference is
+/* Builds, one after another as in a data stack, the eval loop's shim
+ * (slot 0, 3.12+: where a thread's frames bottom out) and frames root
+ * (slot 1), middle (2) and leaf (3); the leaf's function reference is
  * leaf_func (a tagged stack reference from 3.14). Returns the leaf. */
 static uint64_t build(const py_layout *L, uint64_t leaf_func) {
     memset(stack, 0, sizeof stack);
-    for (int i = 0; i < 3; i++) {
+    uint32_t shim_owner = L->owner_cstack ? L->owner_cstack : L->owner_interpreter;
+    if (shim_owner) stack[L->iframe_owner] = (uint8_t)(shim_owner - 1);
+    for (int i = 1; i <= 3; i++) {
         uint8_t *f = stack + i * FRAME_BYTES;
-        put_u64(f, L->iframe_previous, i ? addr(stack + (i - 1) * FRAME_BYTES) : 0);
+        uint64_t prev = i > 1 ? addr(stack + (i - 1) * FRAME_BYTES) : shim_owner ? addr(stack) : 0;
+        put_u64(f, L->iframe_previous, prev);
         put_u64(f, L->iframe_code, addr(code_obj));
-        put_u64(f, L->iframe_instr, addr(code_obj) + L->code_adaptive + 2u * (uint64_t)i);
-        put_u64(f, L->iframe_funcobj - 1, i == 2 ? leaf_func : addr(func_obj));
+        put_u64(f, L->iframe_instr, addr(code_obj) + L->code_adaptive + 2u * (uint64_t)(i - 1));
+        put_u64(f, L->iframe_funcobj - 1, i == 3 ? leaf_func : addr(func_obj));
         f[L->iframe_owner] = 0;   /* owned by the thread */
     }
-    return addr(stack + 2 * FRAME_BYTES);
+    return addr(stack + 3 * FRAME_BYTES);
 }
 
 static py_process *process_for(int minor) {
@@ -54,7 +59,7 @@ TEST(walks_three_frames_leaf_first) {
         uint64_t leaf = build(&pp->off, addr(func_obj) | 1);   /* a deferred reference */
         uint32_t depth = 0;
         bool truncated = false;
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated), 0);
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), 0);
         CHECK_EQ_INT(depth, 3);
         CHECK(!truncated);
         CHECK(pp->raw[0].code_addr == addr(code_obj));
@@ -66,8 +71,8 @@ TEST(walks_three_frames_leaf_first) {
 }
 
 /* 3.14+ clears a returned frame's f_funcobj to the NULL reference after
- * unlinking it: a walk that meets one raced that return and must be read
- * again, not kept with the function's name lost. */
+ * unlinking it: a walk that meets one raced that return and is read again,
+ * not kept with the function's name lost, but for the leaf on the last try. */
 TEST(a_frame_cleared_under_the_walk_is_refused) {
     for (int minor = 14; minor <= 15; minor++) {
         py_process *pp = process_for(minor);
@@ -78,8 +83,17 @@ TEST(a_frame_cleared_under_the_walk_is_refused) {
         uint64_t null_bits[] = {0, 1};   /* NULL with and without the deferred tag */
         for (size_t k = 0; k < 2; k++) {
             uint64_t leaf = build(&pp->off, null_bits[k]);
-            CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated), -1);
+            CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), -1);
+            /* The last, lenient try keeps a cleared leaf, named by its code. */
+            CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), 0);
+            CHECK_EQ_INT(depth, 3);
+            CHECK(pp->raw[0].func == 0);
+            CHECK(pp->raw[0].code_addr == addr(code_obj));
         }
+        /* A caller cleared: refused on every try. */
+        uint64_t leaf = build(&pp->off, addr(func_obj) | 1);
+        put_u64(stack + 2 * FRAME_BYTES, pp->off.iframe_funcobj - 1, 1);
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), -1);
         free(pp);
     }
 }
@@ -93,14 +107,65 @@ TEST(before_3_14_a_null_function_is_kept) {
     uint64_t leaf = build(&pp->off, 0);
     uint32_t depth = 0;
     bool truncated = false;
-    CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated), 0);
+    CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), 0);
     CHECK_EQ_INT(depth, 3);
     free(pp);
+}
+
+/* A walk must end where a thread's frames do: at the eval loop's shim
+ * (3.12+) or at a frame of the thread's own (3.11). One that ends at a
+ * generator's frame (unlinked when it yielded) lost its callers. */
+TEST(a_walk_ends_where_a_thread_does) {
+    for (int minor = 11; minor <= 15; minor++) {
+        py_process *pp = process_for(minor);
+        CHECK(pp != NULL);
+        if (!pp) return;
+        const py_layout *L = &pp->off;
+        uint32_t depth = 0;
+        bool truncated = false;
+        uint64_t leaf = build(L, addr(func_obj));
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), 0);
+        CHECK(pp->bottoms_seen);
+        /* The root unlinked from its shim (3.12+), or a generator's (3.11). */
+        if (minor >= 12) put_u64(stack + FRAME_BYTES, L->iframe_previous, 0);
+        else stack[FRAME_BYTES + L->iframe_owner] = 1;   /* FRAME_OWNED_BY_GENERATOR */
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), -1);
+        /* The last try keeps it only where no walk ever ended right. */
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), -1);
+        pp->bottoms_seen = false;
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), 0);
+        CHECK_EQ_INT(depth, 3);
+        free(pp);
+    }
+}
+
+/* Links read while they changed can loop, and a slot read while it changed
+ * can hold no object: both are refused, never walked to the depth bound. */
+TEST(a_looping_or_torn_walk_is_refused) {
+    for (int minor = 11; minor <= 15; minor++) {
+        py_process *pp = process_for(minor);
+        CHECK(pp != NULL);
+        if (!pp) return;
+        const py_layout *L = &pp->off;
+        uint32_t depth = 0;
+        bool truncated = false;
+        uint64_t leaf = build(L, addr(func_obj));
+        put_u64(stack + FRAME_BYTES, L->iframe_previous, leaf);   /* root -> leaf */
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), -1);
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), -1);
+        CHECK(!truncated);
+        leaf = build(L, addr(func_obj));
+        put_u64(stack + 2 * FRAME_BYTES, L->iframe_code, 0x10);
+        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), -1);
+        free(pp);
+    }
 }
 
 int main(void) {
     RUN(walks_three_frames_leaf_first);
     RUN(a_frame_cleared_under_the_walk_is_refused);
     RUN(before_3_14_a_null_function_is_kept);
+    RUN(a_walk_ends_where_a_thread_does);
+    RUN(a_looping_or_torn_walk_is_refused);
     return check_summary();
 }
