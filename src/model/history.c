@@ -340,25 +340,40 @@ oom:
     return -1;
 }
 
+/* The kinds of runner (CPU model, CPU count) of runs [from, from + n), in
+ * two new arrays (at least one element each) for compare_measures.c's
+ * runner rule. 0, or -1 out of memory (nothing allocated). */
+static int runner_kinds(const history *h, size_t from, size_t n, const char ***cpu, int **cpus) {
+    *cpu = calloc(n ? n : 1, sizeof **cpu);
+    *cpus = calloc(n ? n : 1, sizeof **cpus);
+    if (!*cpu || !*cpus) {
+        free(*cpu);
+        free(*cpus);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        (*cpu)[i] = h->runs[from + i].runner_cpu;
+        (*cpus)[i] = h->runs[from + i].runner_cpus;
+    }
+    return 0;
+}
+
 int hist_wall_spread(const history *h, size_t from, size_t to, const hist_run *like, hist_spread *out) {
     *out = (hist_spread){0};
     if (to > h->n) to = h->n;
     if (from >= to) return 0;
     size_t n = to - from, same;
+    const char **cpu;
+    int *cpus;
+    if (runner_kinds(h, from, n, &cpu, &cpus)) return -1;
     double *v = malloc(n * sizeof *v);
-    const char **cpu = malloc(n * sizeof *cpu);
-    int *cpus = malloc(n * sizeof *cpus);
     bool *keep = malloc(n * sizeof *keep);
-    if (!v || !cpu || !cpus || !keep) {
+    if (!v || !keep) {
         free(v);
         free(cpu);
         free(cpus);
         free(keep);
         return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        cpu[i] = h->runs[from + i].runner_cpu;
-        cpus[i] = h->runs[from + i].runner_cpus;
     }
     out->other_kind = cmp_runs_on_runner(cpu, cpus, n, like ? like->runner_cpu : NULL, like ? like->runner_cpus : 0,
                                          keep, &same);
@@ -392,20 +407,16 @@ int hist_series_of(const history *h, hist_series *out) {
         v[3 * h->n + i] = r->other_load_known ? r->other_load : -1;
     }
     cmp_run_shares *f = calloc(h->n ? h->n : 1, sizeof *f);
-    const char **cpu = calloc(h->n ? h->n : 1, sizeof *cpu);
-    int *cpus = calloc(h->n ? h->n : 1, sizeof *cpus);
-    if (!f || !cpu || !cpus) {
+    const char **cpu = NULL;
+    int *cpus = NULL;
+    if (!f || runner_kinds(h, 0, h->n, &cpu, &cpus)) {
         free(v);
         free(f);
-        free(cpu);
-        free(cpus);
         return -1;
     }
     for (size_t i = 0; i < h->n; i++) {
         const hist_run *r = &h->runs[i];
         f[i] = (cmp_run_shares){r->funcs, r->nfuncs, r->funcs_cutoff_pct, r->funcs_known};
-        cpu[i] = r->runner_cpu;
-        cpus[i] = r->runner_cpus;
     }
     out->values = v;
     out->funcs = f;

@@ -181,17 +181,74 @@ uint32_t pywalk_iframe_need(const py_process *pp) {
     return need;
 }
 
+/* A copy of the frame at address frame (need bytes): from this sample's
+ * speculative read, a window, or read on its own into single[BLOCK]. Notes
+ * where the walk went for the next speculative read. NULL when unreadable. */
+static const uint8_t *frame_copy(py_process *pp, uint64_t frame, uint32_t need, uint8_t *single) {
+    if (!pp->walk_hi) pp->walk_hi = frame + need;
+    bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->win.buf;
+    if (near && frame < pp->walk_lo) pp->walk_lo = frame;
+    const uint8_t *f = NULL;
+    for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
+        if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
+    if (!near && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
+    /* Frames elsewhere (the C stack, another chunk of the data stack)
+     * have a window of their own: the data stack's stays. */
+    if (!f) f = window_get(pp, near ? &pp->win : &pp->far_win, frame, need);
+    if (!f && need <= BLOCK && proc_read(pp->pid, frame, single, need) == 0) f = single;
+    return f;
+}
+
+/* Fills pp->raw[n] from the copy f of a frame that is not a shim. *cleared
+ * counts the frames at the top of the stack kept though the interpreter
+ * had cleared them. 0, or -1 when the frame shows the walk was torn. */
+static int take_frame(py_process *pp, const uint8_t *f, uint32_t n, bool strict,
+                      uint32_t *cleared) {
+    const py_layout *L = &pp->off;
+    uint64_t tag_mask = L->stackref_tag_mask;
+    uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
+    /* Every frame runs an object (a code object, or None for a
+     * trampoline): anything else is a slot read while it changed. */
+    if (strict && !plausible(code_addr)) return -1;
+    pp->raw[n] = (raw_frame){code_addr, frame_instr_offset(pp, f, code_addr),
+                             L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0, 0, 0};
+    raw_names(pp, &pp->raw[n], f);
+    /* 3.14+ sets f_funcobj to NULL when it clears a frame that has
+     * returned, after unlinking it: such a frame was read in the
+     * microseconds between our copy of the thread state and of its data
+     * stack. The walk raced a return and is read again; kept, it would
+     * lose the function's name. (Shims hold no function; trampolines hold
+     * None.) In code that calls every microsecond the leaf has nearly
+     * always returned by then, so the last, lenient try keeps the frames
+     * cleared so at the top of the stack: the leaf was the thread's
+     * current frame when the thread state was copied, and they were its
+     * callers; clearing leaves their code and links as they were. They are
+     * named by their code. A cleared frame below one that was not is
+     * refused still: that stack changed under the walk. */
+    if (tag_mask && L->iframe_funcobj && !(pp->raw[n].func & ~tag_mask)) {
+        if (strict || n > *cleared) return -1;
+        (*cleared)++;
+        pp->raw[n].func = 0;
+    }
+    return 0;
+}
+
+/* Whether a walk whose last frame was (or was not) a shim, with this
+ * owner, ended where a thread's frames do (see pywalk_interpreter_frames). */
+static bool ends_right(const py_layout *L, bool shim, unsigned owner) {
+    if (L->owner_cstack || L->owner_interpreter) return shim;
+    return !L->owner_thread || owner + 1 == L->owner_thread;
+}
+
 int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
                               bool *truncated, bool strict) {
     const py_layout *L = &pp->off;
     uint32_t need = pywalk_iframe_need(pp);
     pp->tlbc_code = 0;   /* the bytecode copy looked up last may be of another thread */
-    uint64_t tag_mask = L->stackref_tag_mask;
     uint32_t n = 0, steps = 0, cleared = 0;
     uint64_t mark = 0;          /* Brent's cycle check: a frame seen again */
     uint32_t lap = 1, since = 0;
-    unsigned bottom_owner = 0;  /* of the last frame followed */
-    bool bottom_shim = false;   /* ... which was a shim */
+    bool ended_right = true;
     /* A window copied by this sample's speculative read is fresh; any
      * other is from an earlier read, of another thread. */
     if (!pp->got.window) pp->win.start = pp->win.end = 0;
@@ -215,58 +272,18 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
             lap *= 2;
             since = 0;
         }
-        if (!pp->walk_hi) pp->walk_hi = frame + need;
-        bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->win.buf;
-        if (near && frame < pp->walk_lo) pp->walk_lo = frame;
-        const uint8_t *f = NULL;
-        for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
-            if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
-        if (!near && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
-        /* Frames elsewhere (the C stack, another chunk of the data stack)
-         * have a window of their own: the data stack's stays. */
-        if (!f) f = window_get(pp, near ? &pp->win : &pp->far_win, frame, need);
         uint8_t single[BLOCK];
-        if (!f) {
-            if (need > sizeof single || proc_read(pp->pid, frame, single, need)) return -1;
-            f = single;
-        }
+        const uint8_t *f = frame_copy(pp, frame, need, single);
+        if (!f) return -1;
         uint64_t prev = rd_u64(f, L->iframe_previous);
         unsigned owner = f[L->iframe_owner];
-        int shim = (L->owner_cstack && owner + 1 == L->owner_cstack) ||
-                   (L->owner_interpreter && owner + 1 == L->owner_interpreter);
+        bool shim = (L->owner_cstack && owner + 1 == L->owner_cstack) ||
+                    (L->owner_interpreter && owner + 1 == L->owner_interpreter);
         /* 3.12+: each call of the eval loop pushes a shim frame (owned by the
          * C stack, or from 3.15 by the interpreter) below its first frame. */
         if (shim && n > 0) pp->raw[n - 1].entry = true;
-        if (!shim) {
-            uint64_t code_addr = rd_u64(f, L->iframe_code) & ~tag_mask;
-            /* Every frame runs an object (a code object, or None for a
-             * trampoline): anything else is a slot read while it changed. */
-            if (strict && !plausible(code_addr)) return -1;
-            pp->raw[n] = (raw_frame){code_addr, frame_instr_offset(pp, f, code_addr),
-                                     L->iframe_is_entry && f[L->iframe_is_entry - 1] != 0, 0, 0};
-            raw_names(pp, &pp->raw[n], f);
-            /* 3.14+ sets f_funcobj to NULL when it clears a frame that has
-             * returned, after unlinking it: such a frame was read in the
-             * microseconds between our copy of the thread state and of its
-             * data stack. The walk raced a return and is read again; kept,
-             * it would lose the function's name. (Shims hold no function;
-             * trampolines hold None.) In code that calls every microsecond
-             * the leaf has nearly always returned by then, so the last,
-             * lenient try keeps the frames cleared so at the top of the
-             * stack: the leaf was the thread's current frame when the
-             * thread state was copied, and they were its callers; clearing
-             * leaves their code and links as they were. They are named by
-             * their code. A cleared frame below one that was not is refused
-             * still: that stack changed under the walk. */
-            if (tag_mask && L->iframe_funcobj && !(pp->raw[n].func & ~tag_mask)) {
-                if (strict || n > cleared) return -1;
-                cleared++;
-                pp->raw[n].func = 0;
-            }
-            n++;
-        }
-        bottom_shim = shim;
-        bottom_owner = owner;
+        if (!shim && take_frame(pp, f, n++, strict, &cleared)) return -1;
+        ended_right = ends_right(L, shim, owner);
         frame = prev;
     }
     /* A thread's frames bottom out in the shim its first call of the eval
@@ -276,10 +293,8 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
      * the stack is read again, and dropped at last. Only in a process whose
      * stacks never bottomed out so does the last, lenient try keep it: an
      * eval loop that some extension replaced might push no shim. */
-    bool bottom_ok = L->owner_cstack || L->owner_interpreter ? bottom_shim
-                   : !L->owner_thread || bottom_owner + 1 == L->owner_thread;
     if (n > 0 && !*truncated) {
-        if (bottom_ok) pp->bottoms_seen = true;
+        if (ended_right) pp->bottoms_seen = true;
         else if (strict || pp->bottoms_seen) return -1;
     }
     *depth = n;

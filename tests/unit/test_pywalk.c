@@ -50,6 +50,15 @@ static py_process *process_for(int minor) {
     return pp;
 }
 
+/* One walk from leaf; its return value, the depth found in *depth. */
+static int walk(py_process *pp, uint64_t leaf, bool strict, uint32_t *depth) {
+    bool truncated = false;
+    *depth = 0;
+    int rc = pywalk_interpreter_frames(pp, leaf, depth, &truncated, strict);
+    CHECK(!truncated);
+    return rc;
+}
+
 TEST(walks_three_frames_leaf_first) {
     for (int minor = 14; minor <= 15; minor++) {
         py_process *pp = process_for(minor);
@@ -112,54 +121,52 @@ TEST(before_3_14_a_null_function_is_kept) {
     free(pp);
 }
 
-/* A walk must end where a thread's frames do: at the eval loop's shim
- * (3.12+) or at a frame of the thread's own (3.11). One that ends at a
- * generator's frame (unlinked when it yielded) lost its callers. */
-TEST(a_walk_ends_where_a_thread_does) {
+/* Runs check on a fresh process for each of 3.11-3.15's tables. */
+static void each_minor(void (*check)(py_process *pp, const py_layout *L)) {
     for (int minor = 11; minor <= 15; minor++) {
         py_process *pp = process_for(minor);
         CHECK(pp != NULL);
         if (!pp) return;
-        const py_layout *L = &pp->off;
-        uint32_t depth = 0;
-        bool truncated = false;
-        uint64_t leaf = build(L, addr(func_obj));
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), 0);
-        CHECK(pp->bottoms_seen);
-        /* The root unlinked from its shim (3.12+), or a generator's (3.11). */
-        if (minor >= 12) put_u64(stack + FRAME_BYTES, L->iframe_previous, 0);
-        else stack[FRAME_BYTES + L->iframe_owner] = 1;   /* FRAME_OWNED_BY_GENERATOR */
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), -1);
-        /* The last try keeps it only where no walk ever ended right. */
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), -1);
-        pp->bottoms_seen = false;
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), 0);
-        CHECK_EQ_INT(depth, 3);
+        check(pp, &pp->off);
         free(pp);
     }
 }
 
+/* A walk must end where a thread's frames do: at the eval loop's shim
+ * (3.12+) or at a frame of the thread's own (3.11). One that ends at a
+ * generator's frame (unlinked when it yielded) lost its callers. */
+static void ends_where_a_thread_does(py_process *pp, const py_layout *L) {
+    uint32_t depth;
+    uint64_t leaf = build(L, addr(func_obj));
+    CHECK_EQ_INT(walk(pp, leaf, true, &depth), 0);
+    CHECK(pp->bottoms_seen);
+    /* The root unlinked from its shim (3.12+), or a generator's (3.11). */
+    if (pp->minor >= 12) put_u64(stack + FRAME_BYTES, L->iframe_previous, 0);
+    else stack[FRAME_BYTES + L->iframe_owner] = 1;   /* FRAME_OWNED_BY_GENERATOR */
+    CHECK_EQ_INT(walk(pp, leaf, true, &depth), -1);
+    /* The last try keeps it only where no walk ever ended right. */
+    CHECK_EQ_INT(walk(pp, leaf, false, &depth), -1);
+    pp->bottoms_seen = false;
+    CHECK_EQ_INT(walk(pp, leaf, false, &depth), 0);
+    CHECK_EQ_INT(depth, 3);
+}
+
+TEST(a_walk_ends_where_a_thread_does) { each_minor(ends_where_a_thread_does); }
+
 /* Links read while they changed can loop, and a slot read while it changed
  * can hold no object: both are refused, never walked to the depth bound. */
-TEST(a_looping_or_torn_walk_is_refused) {
-    for (int minor = 11; minor <= 15; minor++) {
-        py_process *pp = process_for(minor);
-        CHECK(pp != NULL);
-        if (!pp) return;
-        const py_layout *L = &pp->off;
-        uint32_t depth = 0;
-        bool truncated = false;
-        uint64_t leaf = build(L, addr(func_obj));
-        put_u64(stack + FRAME_BYTES, L->iframe_previous, leaf);   /* root -> leaf */
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), -1);
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, false), -1);
-        CHECK(!truncated);
-        leaf = build(L, addr(func_obj));
-        put_u64(stack + 2 * FRAME_BYTES, L->iframe_code, 0x10);
-        CHECK_EQ_INT(pywalk_interpreter_frames(pp, leaf, &depth, &truncated, true), -1);
-        free(pp);
-    }
+static void loops_and_torn_slots_refused(py_process *pp, const py_layout *L) {
+    uint32_t depth;
+    uint64_t leaf = build(L, addr(func_obj));
+    put_u64(stack + FRAME_BYTES, L->iframe_previous, leaf);   /* root -> leaf */
+    CHECK_EQ_INT(walk(pp, leaf, true, &depth), -1);
+    CHECK_EQ_INT(walk(pp, leaf, false, &depth), -1);
+    leaf = build(L, addr(func_obj));
+    put_u64(stack + 2 * FRAME_BYTES, L->iframe_code, 0x10);
+    CHECK_EQ_INT(walk(pp, leaf, true, &depth), -1);
 }
+
+TEST(a_looping_or_torn_walk_is_refused) { each_minor(loops_and_torn_slots_refused); }
 
 int main(void) {
     RUN(walks_three_frames_leaf_first);
