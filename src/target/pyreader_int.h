@@ -243,9 +243,12 @@ int pycode_resolve(py_process *pp, uint32_t n, bool strict);
  * not be read whole. */
 int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
                          bool *truncated, const chain_extra *extra);
-/* 3.11+: the _PyInterpreterFrame list starting at frame. 0, or -1. Not
- * strict: a 3.14+ leaf frame that returned under the walk is kept, named by
- * its code (see pywalk.c). */
+/* 3.11+: the _PyInterpreterFrame list starting at frame. 0, or -1 when the
+ * walk was torn: it looped, a frame held no object, a 3.14+ frame had been
+ * cleared as it returned, or it did not end where a thread's frames do.
+ * Not strict (the last try): frames cleared at the top of the stack are
+ * kept, named by their code, and a wrong end is kept in a process where no
+ * walk ever ended right (see pywalk.c). */
 int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated,
                               bool strict);
 /* Bytes of a _PyInterpreterFrame the walk reads, naming fields included. */
