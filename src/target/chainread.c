@@ -314,6 +314,11 @@ static void point_records(chain_reader *c, uint32_t n) {
                                         : c->single + (size_t)(-1 - c->from[i]) * span;
 }
 
+/* Whether the copy rec of a record says it is in use (chain_layout.live). */
+static bool record_live(const chain_reader *c, const uint8_t *rec) {
+    return rec[c->L.live - 1 - c->L.lo] == c->L.live_value;
+}
+
 /* The consistency check (chainread.h): head's link and fixed field are
  * those the walk started from, and the anchor still points at head or head
  * is still in use (live). Without the batch's tail read (it failed, or a
@@ -337,9 +342,9 @@ static bool unchanged(chain_reader *c, uint64_t anchor, uint64_t head, bool tail
      * hand a returned frame's address out again at once, and a walk that
      * crossed one (its link cleared, or pointing into another call) would
      * otherwise end early or somewhere else. */
-    if (!L->live || head_now[L->live - 1 - L->lo] != L->live_value) return false;
+    if (!L->live || !record_live(c, head_now)) return false;
     for (uint32_t i = 0; i < n; i++)
-        if (c->records[i][L->live - 1 - L->lo] != L->live_value) return false;
+        if (!record_live(c, c->records[i])) return false;
     return true;
 }
 
@@ -378,8 +383,7 @@ int chain_read(chain_reader *c, uint64_t key, uint64_t anchor, uint64_t head,
      * that does not (a generator that yielded, its link cleared) was reached
      * through a record that changed under the walk, and its callers are
      * missing. (A walk cut at max_records ends anywhere.) */
-    if (c->L.live && n && !out->truncated &&
-        c->records[n - 1][c->L.live - 1 - c->L.lo] != c->L.live_value)
+    if (c->L.live && n && !out->truncated && !record_live(c, c->records[n - 1]))
         return refuse(memo, c->chain, n);
     remember(memo, c->chain, n);
     /* The same head record (the check above), copied twice at different

@@ -186,6 +186,7 @@ static py_status attach_steps(py_process *pp, char *err, size_t errlen) {
         snprintf(err, errlen, "Python %s has not initialised yet", pp->version);
         return PY_NOT_READY;
     }
+    pp->iframe_need = pywalk_iframe_need(pp);
     pp->cc.off = pp->off.interp_code_counter;
     pp->cc.width = pp->minor >= 14 ? 8 : 4;
     pp->cc.zero_stuck = pp->minor <= 13;

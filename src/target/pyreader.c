@@ -170,7 +170,7 @@ static int c_stack_pieces(py_process *pp, struct iovec *local, struct iovec *rem
      remote[n++] = (struct iovec){(void *)(uintptr_t)(addr), (len)})
     if (m->cs_hi) C_IOV(pp->far_win.buf, m->cs_lo, m->cs_hi - m->cs_lo);
     if (m->cframe && !m->cs_hi) C_IOV(&g->cur_val, m->cframe + L->cframe_current_frame, 8);
-    uint32_t need = pywalk_iframe_need(pp);
+    uint32_t need = pp->iframe_need;
     if (need > sizeof g->far_buf[0]) m->nfar = 0;  /* cannot happen with real layouts */
     for (uint32_t i = 0; i < m->nfar; i++)
         if (far_alone(m, i, need)) C_IOV(g->far_buf[i], m->far[i], need);
@@ -182,7 +182,7 @@ static void c_stack_took(py_process *pp, const bool *full) {
     const py_layout *L = &pp->off;
     const spec_memo *m = &pp->spec;
     spec_got *g = &pp->got;
-    uint32_t need = pywalk_iframe_need(pp);
+    uint32_t need = pp->iframe_need;
     int k = 0;
     if (m->cs_hi && full[k++]) {
         g->cstack = true;
@@ -288,7 +288,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
  * window's size. */
 static void c_stack_span(const py_process *pp, spec_memo *m) {
     const uint64_t cap = sizeof pp->far_win.buf;
-    uint32_t need = pywalk_iframe_need(pp);
+    uint32_t need = pp->iframe_need;
     uint64_t lo = m->cframe, hi = m->cframe + pp->off.cframe_current_frame + 8;
     for (uint32_t i = 0; i < m->nfar; i++)
         if (m->far[i] + cap > m->cframe && m->far[i] < m->cframe + cap) {

@@ -194,6 +194,7 @@ struct py_process {
     spec_got got;            /* ... and what this sample's speculative read found */
     uint32_t cframe_moving;  /* samples left to copy C-stack pages for (spec_memo.cs_lo) */
     bool bottoms_seen;       /* a walk ended where a thread's frames do (pywalk.c) */
+    uint32_t iframe_need;    /* pywalk_iframe_need(), for the layout in off */
     uint64_t walk_lo, walk_hi;     /* the span of the data stack the last walk read */
     uint64_t walk_far[SPEC_FAR];   /* and frames it read outside that span */
     uint32_t walk_nfar;
@@ -251,7 +252,8 @@ int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *
  * walk ever ended right (see pywalk.c). */
 int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth, bool *truncated,
                               bool strict);
-/* Bytes of a _PyInterpreterFrame the walk reads, naming fields included. */
+/* Bytes of a _PyInterpreterFrame the walk reads, naming fields included:
+ * set once in pp->iframe_need when the layout is known. */
 uint32_t pywalk_iframe_need(const py_process *pp);
 
 #endif

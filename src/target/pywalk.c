@@ -243,7 +243,7 @@ static bool ends_right(const py_layout *L, bool shim, unsigned owner) {
 int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
                               bool *truncated, bool strict) {
     const py_layout *L = &pp->off;
-    uint32_t need = pywalk_iframe_need(pp);
+    uint32_t need = pp->iframe_need;
     pp->tlbc_code = 0;   /* the bytecode copy looked up last may be of another thread */
     uint32_t n = 0, steps = 0, cleared = 0;
     uint64_t mark = 0;          /* Brent's cycle check: a frame seen again */

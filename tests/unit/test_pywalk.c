@@ -47,6 +47,7 @@ static py_process *process_for(int minor) {
     pp->pid = getpid();
     pp->minor = minor;
     pp->off = *L;
+    pp->iframe_need = pywalk_iframe_need(pp);
     return pp;
 }
 
