@@ -131,6 +131,22 @@ uint64_t elf_first_load_vaddr(const elf_file *e) {
     return lowest == UINT64_MAX ? 0 : lowest;
 }
 
+int elf_writable_span(const elf_file *e, uint64_t *lo, uint64_t *hi) {
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(e->data + e->eh->e_phoff);
+    *lo = UINT64_MAX;
+    *hi = 0;
+    for (size_t i = 0; i < e->eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_W) ||
+            ph[i].p_memsz > UINT64_MAX - ph[i].p_vaddr)
+            continue;
+        if (ph[i].p_vaddr < *lo) *lo = ph[i].p_vaddr;
+        if (ph[i].p_vaddr + ph[i].p_memsz > *hi) *hi = ph[i].p_vaddr + ph[i].p_memsz;
+    }
+    if (*lo < *hi) return 0;
+    *lo = *hi = 0;
+    return -1;
+}
+
 int elf_read_vaddr(const elf_file *e, uint64_t vaddr, void *buf, size_t len) {
     const Elf64_Phdr *ph = (const Elf64_Phdr *)(e->data + e->eh->e_phoff);
     for (size_t i = 0; i < e->eh->e_phnum; i++) {

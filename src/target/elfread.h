@@ -23,6 +23,10 @@ uint64_t elf_symbol(const elf_file *e, const char *name);
 /* Lowest p_vaddr - p_offset over PT_LOAD segments: the link-time address of
  * file offset 0. Load bias = (start of the mapping at offset 0) - this. */
 uint64_t elf_first_load_vaddr(const elf_file *e);
+/* The link-time span [*lo, *hi) of the writable PT_LOAD segments (.data,
+ * .bss and the like): the file's static storage, which nothing in the
+ * process frees. 0, or -1 (both 0) when there is none. */
+int elf_writable_span(const elf_file *e, uint64_t *lo, uint64_t *hi);
 /* Read len bytes at link-time virtual address vaddr from the file's data
  * (for initialised data such as Py_Version or version strings). */
 int elf_read_vaddr(const elf_file *e, uint64_t vaddr, void *buf, size_t len);

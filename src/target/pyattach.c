@@ -77,6 +77,9 @@ static int use_runtime(py_process *pp, elf_file *e, const proc_maps *maps, const
     uint64_t str_type = elf_symbol(e, "PyUnicode_Type");
     pp->func_type = func_type ? func_type + bias : 0;
     pp->str_type = str_type ? str_type + bias : 0;
+    uint64_t lo, hi;
+    if (elf_writable_span(e, &lo, &hi) == 0 && lo + bias < hi + bias)
+        pp->statics = (static_span){lo + bias, hi + bias};
     int minor = read_version(pp, e, path);
     if (minor < 0) {
         snprintf(err, errlen, "found _PyRuntime in %s but could not tell its Python version",
@@ -190,7 +193,8 @@ static py_status attach_steps(py_process *pp, char *err, size_t errlen) {
     pp->cc.off = pp->off.interp_code_counter;
     pp->cc.width = pp->minor >= 14 ? 8 : 4;
     pp->cc.zero_stuck = pp->minor <= 13;
-    pp->names = pynames_new(pp->pid, &pp->off, pp->minor, pp->str_type, pp->func_type);
+    pp->names = pynames_new(pp->pid, &pp->off, pp->minor, pp->str_type, pp->func_type,
+                           pp->statics);
     if (pycode_init(pp) || !pp->names) {
         snprintf(err, errlen, "out of memory");
         return PY_ERROR;

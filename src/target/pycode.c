@@ -117,7 +117,7 @@ void pycode_ident_of(const py_layout *L, const uint8_t *head, uint32_t base, uin
 }
 
 bool pycode_known(const py_process *pp, const code_entry *c) {
-    return c->checked == pp->generation ||
+    return c->fixed || c->checked == pp->generation ||
            (pp->cc.now_ok && c->proven && c->proven_at == pp->cc.now);
 }
 
@@ -153,6 +153,8 @@ static uint32_t code_load(py_process *pp, uint64_t addr) {
     pycode_ident_of(L, head, 0, c.ident);
     c.first_line = rd_i32(head, L->code_firstlineno);
     c.name_addr = rd_u64(head, L->code_qualname ? L->code_qualname : L->code_name);
+    c.fixed = in_static(pp->statics, addr, need);
+    c.name_fixed = in_static(pp->statics, c.name_addr + L->unicode_hash, sizeof c.name_hash);
     if (proc_read(pp->pid, c.name_addr + L->unicode_hash, &c.name_hash, sizeof c.name_hash))
         return 0;
     c.function = read_unicode(pp, c.name_addr);
@@ -222,16 +224,19 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
         pp->code_checks += (uint64_t)k;
         /* The names' hashes ride along in the same call: the name address
          * is the cached one, and if the code object changed, ident differs
-         * anyway. */
+         * anyway. A static name has none to check (code_entry.name_fixed). */
         uint64_t hashes[BATCH];
+        int hash_at[BATCH], np = k;
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
-            local[k + j] = (struct iovec){&hashes[j], sizeof hashes[0]};
-            remote[k + j] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash),
-                                           sizeof hashes[0]};
+            hash_at[j] = c->name_fixed ? -1 : np;
+            if (c->name_fixed) continue;
+            local[np] = (struct iovec){&hashes[j], sizeof hashes[0]};
+            remote[np++] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash),
+                                          sizeof hashes[0]};
         }
         bool full[2 * BATCH];
-        gather_seg all = {(size_t)(2 * k), true};
+        gather_seg all = {(size_t)np, true};
         gather_read(pp->pid, local, remote, all.end, &all, 1, full);
         for (int j = 0; j < k; j++) {
             code_entry *c = &pp->codes[which[j]];
@@ -241,7 +246,7 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
                 pycode_ident_of(L, buf[j], lo, now);
                 ok = memcmp(now, c->ident, sizeof now) == 0;
             }
-            ok = ok && full[k + j] && hashes[j] == c->name_hash;
+            ok = ok && (hash_at[j] < 0 || (full[hash_at[j]] && hashes[j] == c->name_hash));
             if (ok) {
                 pycode_verified(pp, c);
                 continue;

@@ -26,6 +26,7 @@ typedef struct {
     char *function, *module;
     uint64_t ident[NFIELDS]; /* the identity fields as read at load time */
     uint64_t qual_addr, qual_hash;  /* functions: their __qualname__ str and its hash */
+    bool qual_fixed;         /* ... which is static (tgtmem.h): its hash needs no check */
     uint32_t checked;        /* generation in which ident was last verified */
     uint32_t memo_code, memo_view;  /* the last code this entry named, and that view */
 } name_entry;
@@ -39,6 +40,7 @@ struct py_names {
     const py_layout *L;
     int minor;
     uint64_t str_type, func_type;
+    static_span statics;
     name_entry *e;           /* index 0 unused: 0 means "none" */
     size_t n, cap;
     uint32_t *slots;         /* open addressing: addr -> entry index */
@@ -165,6 +167,12 @@ static void ident_of(const py_names *nm, bool import, const uint8_t *b, uint32_t
     for (int i = 0; i < NFIELDS; i++) ident[i] = rd_u64(b, f[i] - lo);
 }
 
+/* Whether a check of e copies its __qualname__'s hash as well as its
+ * identity fields: a function's, unless the string is static. */
+static bool hashed(const name_entry *e) {
+    return !e->import && !e->qual_fixed;
+}
+
 static void free_entry(name_entry *e) {
     free(e->function);
     free(e->module);
@@ -252,6 +260,7 @@ static uint32_t load_function(py_names *nm, uint64_t addr, uint64_t code_addr, b
         return 0;
     }
     e.qual_addr = e.ident[2];
+    e.qual_fixed = in_static(nm->statics, e.qual_addr + L->unicode_hash, sizeof e.qual_hash);
     if (!plausible(e.qual_addr) ||
         proc_read(nm->pid, e.qual_addr + L->unicode_hash, &e.qual_hash, sizeof e.qual_hash))
         return 0;
@@ -289,11 +298,11 @@ static uint32_t load_import(py_names *nm, uint64_t addr) {
 }
 
 py_names *pynames_new(pid_t pid, const py_layout *L, int minor, uint64_t str_type,
-                      uint64_t func_type) {
+                      uint64_t func_type, static_span statics) {
     py_names *nm = calloc(1, sizeof *nm);
     if (!nm) return NULL;
     *nm = (py_names){.pid = pid, .L = L, .minor = minor, .str_type = str_type,
-                     .func_type = func_type, .n = 1, .cap = 64, .slot_cap = 256};
+                     .func_type = func_type, .statics = statics, .n = 1, .cap = 64, .slot_cap = 256};
     nm->e = calloc(nm->cap, sizeof *nm->e);
     nm->slots = calloc(nm->slot_cap, sizeof *nm->slots);
     if (!nm->e || !nm->slots) {
@@ -358,7 +367,7 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
             span_of(nm, e->import, &lo, &hi);
             local[nv] = (struct iovec){nm->buf[k], hi - lo};
             remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->addr + lo), hi - lo};
-            if (!e->import) {
+            if (hashed(e)) {
                 local[nv] = (struct iovec){&hashes[k], sizeof hashes[0]};
                 remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->qual_addr + L->unicode_hash),
                                               sizeof hashes[0]};
@@ -373,15 +382,15 @@ static void verify(py_names *nm, uint32_t n, uint32_t generation) {
         int piece = 0;   /* the first of this entry's pieces */
         for (int j = 0; j < k; j++) {
             name_entry *e = &nm->e[which[j]];
-            bool ok = full[piece] && (e->import || full[piece + 1]);
-            piece += e->import ? 1 : 2;
+            bool ok = full[piece] && (!hashed(e) || full[piece + 1]);
+            piece += hashed(e) ? 2 : 1;
             if (ok) {
                 uint64_t now[NFIELDS];
                 uint32_t lo, hi;
                 span_of(nm, e->import, &lo, &hi);
                 ident_of(nm, e->import, nm->buf[j], lo, now);
                 ok = memcmp(now, e->ident, sizeof now) == 0 &&
-                     (e->import || hashes[j] == e->qual_hash);
+                     (!hashed(e) || hashes[j] == e->qual_hash);
             }
             if (ok) continue;
             uint32_t old = which[j], fresh = 0;
@@ -413,7 +422,7 @@ uint32_t pynames_spec_add(py_names *nm, const uint32_t *views, uint32_t n, struc
         name_entry *e = &nm->e[k];
         bool seen = !e->live;
         for (uint32_t j = 0; j < nm->nspec && !seen; j++) seen = nm->spec_ent[j] == k;
-        uint32_t lo, hi, pieces = e->import ? 1 : 2;
+        uint32_t lo, hi, pieces = hashed(e) ? 2 : 1;
         span_of(nm, e->import, &lo, &hi);
         if (seen || hi - lo > SPAN) continue;
         if (np + pieces > max) break;
@@ -421,7 +430,7 @@ uint32_t pynames_spec_add(py_names *nm, const uint32_t *views, uint32_t n, struc
         nm->spec_ent[s] = k;
         local[np] = (struct iovec){nm->spec_buf[s], hi - lo};
         remote[np++] = (struct iovec){(void *)(uintptr_t)(e->addr + lo), hi - lo};
-        if (!e->import) {
+        if (hashed(e)) {
             local[np] = (struct iovec){&nm->spec_hash[s], sizeof nm->spec_hash[s]};
             remote[np++] = (struct iovec){(void *)(uintptr_t)(e->qual_addr + L->unicode_hash),
                                           sizeof nm->spec_hash[s]};
@@ -435,7 +444,7 @@ void pynames_spec_check(py_names *nm, const bool *full, uint32_t generation) {
     for (uint32_t s = 0; s < nm->nspec; s++) {
         name_entry *e = &nm->e[nm->spec_ent[s]];
         bool ok = full[p++];
-        if (!e->import) ok = full[p++] && ok && nm->spec_hash[s] == e->qual_hash;
+        if (hashed(e)) ok = full[p++] && ok && nm->spec_hash[s] == e->qual_hash;
         if (!ok || !e->live) continue;
         uint32_t lo, hi;
         uint64_t now[NFIELDS];

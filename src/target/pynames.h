@@ -32,6 +32,7 @@
 #include <sys/uio.h>
 
 #include "pyoffsets.h"
+#include "tgtmem.h"
 
 #define PYNAMES_VIEW_BASE 0x80000000u
 
@@ -44,8 +45,10 @@ typedef struct py_names py_names;
 char *pystr_read(pid_t pid, const py_layout *L, uint64_t str_type, uint64_t not_type,
                  uint64_t addr, size_t max_chars);
 
+/* statics: the target's static storage (tgtmem.h): a __qualname__ string
+ * there needs no check against reuse. */
 py_names *pynames_new(pid_t pid, const py_layout *L, int minor, uint64_t str_type,
-                      uint64_t func_type);
+                      uint64_t func_type, static_span statics);
 void pynames_free(py_names *nm);
 /* Forget every entry and view: call whenever code ids are reused. */
 void pynames_flush(py_names *nm);

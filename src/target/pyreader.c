@@ -90,11 +90,13 @@ static int check_pieces(py_process *pp, struct iovec *local, struct iovec *remot
     for (uint32_t i = 0; i < m->ncodes && n + 2 <= max; i++) {
         const code_entry *c = &pp->codes[m->codes[i]];
         if (!c->addr) continue;  /* replaced since: the walk finds its successor */
-        if (pp->cc.last_ok && c->proven && c->proven_at == pp->cc.last) continue;
+        if (c->fixed || (pp->cc.last_ok && c->proven && c->proven_at == pp->cc.last)) continue;
         uint32_t k = g->nchecks++;
         g->checks[k] = (uint8_t)i;
+        g->check_at[k] = (uint8_t)n;
         local[n] = (struct iovec){pp->verify_buf[k], hi - lo};
         remote[n++] = (struct iovec){(void *)(uintptr_t)(c->addr + lo), hi - lo};
+        if (c->name_fixed) continue;   /* a static name: no hash to check */
         local[n] = (struct iovec){&g->hashes[k], 8};
         remote[n++] = (struct iovec){(void *)(uintptr_t)(c->name_addr + L->unicode_hash), 8};
     }
@@ -115,12 +117,14 @@ static void check_results(py_process *pp, const bool *full, int npieces, int nam
     const spec_got *g = &pp->got;
     uint32_t lo, hi;
     pycode_ident_span(L, &lo, &hi);
-    for (uint32_t k = 0; k < g->nchecks && (int)(2 * k + 1) < names_at; k++) {
+    for (uint32_t k = 0; k < g->nchecks; k++) {
         code_entry *c = &pp->codes[m->codes[g->checks[k]]];
         uint64_t now[IDENT_FIELDS];
-        if (!full[2 * k] || !full[2 * k + 1]) continue;
+        int at = g->check_at[k];
+        if (at + 1 + !c->name_fixed > names_at || !full[at] || (!c->name_fixed && !full[at + 1]))
+            continue;
         pycode_ident_of(L, pp->verify_buf[k], lo, now);
-        if (!memcmp(now, c->ident, sizeof now) && g->hashes[k] == c->name_hash)
+        if (!memcmp(now, c->ident, sizeof now) && (c->name_fixed || g->hashes[k] == c->name_hash))
             pycode_verified(pp, c);
     }
     if (pp->names && npieces > names_at)

@@ -22,6 +22,7 @@
 #include "pynames.h"
 #include "pyoffsets.h"
 #include "pyreader.h"
+#include "tgtmem.h"
 
 #define MAX_INTERPRETERS 64
 #define WINDOW_PAGES 8
@@ -54,6 +55,10 @@ typedef struct {
      * verified or loaded; proven says there was one. */
     uint64_t proven_at;
     bool proven;
+    /* In the interpreter's static storage (py_static): a code object there
+     * is never freed, so once loaded it needs no check; a name string
+     * there is never reused, so its hash needs none. */
+    bool fixed, name_fixed;
 } code_entry;
 
 /* A counter in the target that moves before a cached code object's address
@@ -139,6 +144,7 @@ typedef struct {
     uint8_t far_buf[SPEC_FAR][BLOCK];
     uint64_t hashes[SPEC_CODES];
     uint8_t checks[SPEC_CODES];   /* the spec_memo.codes entries whose pieces were added */
+    uint8_t check_at[SPEC_CODES]; /* ... and the first of each one's pieces */
     uint32_t nchecks;
     /* Copied twice, early in the call and again as its last pieces, to
      * see whether the thread ran meanwhile (thread_ran): the last leaf
@@ -162,6 +168,10 @@ struct py_process {
     uint64_t runtime;        /* address of _PyRuntime in the target */
     uint64_t code_type;      /* address of PyCode_Type; 0 if unknown */
     uint64_t func_type, str_type;  /* PyFunction_Type, PyUnicode_Type; 0 if unknown */
+    /* The writable segments of the file holding _PyRuntime, relocated: its
+     * static objects (the deep-frozen stdlib's code objects to 3.13, static
+     * strings such as "<module>") live there and are never freed. */
+    static_span statics;
     py_names *names;         /* function objects and import targets (pynames.h) */
 
     code_entry *codes;       /* index 0 unused so that 0 means "none" */

@@ -75,6 +75,25 @@ TEST(offset_to_vaddr) {
     elf_close(e);
 }
 
+/* Non-static so that it is in .symtab: one object in .data, one in .bss. */
+int elfsym_marker_data = 7, elfsym_marker_bss;
+
+/* The writable segments hold the file's static storage (.data and .bss),
+ * and nothing of its code. */
+TEST(writable_span_holds_static_storage) {
+    elf_file *e = elf_open(self_path);
+    CHECK(e != NULL);
+    if (!e) return;
+    uint64_t lo = 0, hi = 0;
+    CHECK_EQ_INT(elf_writable_span(e, &lo, &hi), 0);
+    uint64_t d = elf_symbol(e, "elfsym_marker_data"), b = elf_symbol(e, "elfsym_marker_bss");
+    uint64_t f = elf_symbol(e, "elfsym_marker_function");
+    CHECK(d && b && f);
+    CHECK(lo < hi && d >= lo && d < hi && b >= lo && b < hi);
+    CHECK(f < lo || f >= hi);
+    elf_close(e);
+}
+
 /* Truncated and scribbled-over copies: no crash, lookups simply fail. */
 TEST(hostile_files_do_not_crash) {
     FILE *f = fopen(self_path, "rb");
@@ -124,6 +143,7 @@ int main(void) {
     RUN(lookup_finds_containing_function);
     RUN(offset_to_vaddr);
     RUN(image_in_memory);
+    RUN(writable_span_holds_static_storage);
     RUN(hostile_files_do_not_crash);
     return check_summary();
 }

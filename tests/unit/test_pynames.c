@@ -70,7 +70,7 @@ TEST(unchanged_function_is_verified_by_the_speculative_read) {
     make_str(L, name_a, "outer.<locals>.alpha", 1111);
     make_str(L, name_b, "outer.<locals>.beta", 2222);
     make_func(L, addr(name_a));
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0);
+    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
     CHECK(nm != NULL);
     if (!nm) return;
     uint32_t view = 0, pieces = 0;
@@ -94,7 +94,7 @@ TEST(changed_function_is_left_to_the_full_verification) {
     make_str(L, name_a, "outer.<locals>.alpha", 1111);
     make_str(L, name_b, "outer.<locals>.beta", 2222);
     make_func(L, addr(name_a));
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0);
+    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
     CHECK(nm != NULL);
     if (!nm) return;
     uint32_t view = 0, pieces = 0;
@@ -117,7 +117,7 @@ TEST(unread_piece_verifies_nothing) {
     make_str(L, name_a, "outer.<locals>.alpha", 1111);
     make_str(L, name_b, "outer.<locals>.beta", 2222);
     make_func(L, addr(name_a));
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0);
+    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
     CHECK(nm != NULL);
     if (!nm) return;
     uint32_t view = 0;
@@ -144,7 +144,7 @@ TEST(function_running_another_code_is_counted) {
     make_str(L, name_a, "concatenate", 3333);
     make_func(L, addr(name_a));
     put_u64(func_obj, L->func_code, addr(code_obj) + 64);   /* another code object */
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0);
+    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
     CHECK(nm != NULL);
     if (!nm) return;
     pyname_frame *in = pynames_frames(nm);
@@ -162,10 +162,40 @@ TEST(function_running_another_code_is_counted) {
     pynames_free(nm);
 }
 
+/* A __qualname__ in the target's static storage is never freed, so its
+ * address never holds another str: a check copies the function object's
+ * identity alone (one piece, not two), and still sees the function change.
+ * The span covers name_a only. */
+TEST(static_name_needs_no_hash_piece) {
+    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
+    CHECK(L != NULL);
+    if (!L) return;
+    make_str(L, name_a, "<module>", 4444);
+    make_str(L, name_b, "outer.<locals>.beta", 2222);
+    make_func(L, addr(name_a));
+    static_span statics = {addr(name_a), addr(name_a) + sizeof name_a};
+    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, statics);
+    CHECK(nm != NULL);
+    if (!nm) return;
+    uint32_t view = 0, pieces = 0;
+    CHECK_EQ_STR(name_now(nm, 1, &view), "<module>");
+    spec_round(nm, view, 2, &pieces);
+    CHECK_EQ_INT(pieces, 1);
+    put_u64(func_obj, L->func_qualname, addr(name_b));
+    CHECK_EQ_STR(name_now(nm, 2, &view), "<module>");   /* verified before the change */
+    spec_round(nm, view, 3, &pieces);                   /* sees it: left to the full check */
+    CHECK_EQ_STR(name_now(nm, 3, &view), "outer.<locals>.beta");
+    /* A name outside the span keeps its hash piece. */
+    spec_round(nm, view, 4, &pieces);
+    CHECK_EQ_INT(pieces, 2);
+    pynames_free(nm);
+}
+
 int main(void) {
     RUN(unchanged_function_is_verified_by_the_speculative_read);
     RUN(changed_function_is_left_to_the_full_verification);
     RUN(unread_piece_verifies_nothing);
     RUN(function_running_another_code_is_counted);
+    RUN(static_name_needs_no_hash_piece);
     return check_summary();
 }
