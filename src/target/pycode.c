@@ -66,6 +66,8 @@ int pycode_init(py_process *pp) {
 }
 
 void pycode_free(py_process *pp) {
+    free(pp->memo);
+    pp->memo = NULL;
     if (pp->codes && pp->code_slots) pycode_flush(pp);  /* both, unless init ran out of memory */
     free(pp->codes);
     free(pp->code_slots);
@@ -186,6 +188,7 @@ static uint32_t code_load(py_process *pp, uint64_t addr) {
          * the old entry keeps its index (ids are never reused before a
          * flush) but no longer needs its strings. */
         code_entry *old = &pp->codes[pp->code_slots[s]];
+        pp->code_retired++;   /* resolve_memo's code ids may name it */
         free_code(old);
         old->function = old->file = NULL;
         old->linetable = NULL;
@@ -212,6 +215,7 @@ static int verify_codes(py_process *pp, uint32_t *codes, uint32_t n) {
         int k = 0;
         uint32_t i = start;
         for (; i < n && k < BATCH; i++) {
+            if (i && codes[i] == codes[i - 1]) continue;   /* recursion: just seen */
             code_entry *c = codes[i] ? &pp->codes[codes[i]] : NULL;
             if (!c || pycode_known(pp, c)) continue;
             c->checked = pp->generation;   /* once per call, however many frames run it */
@@ -294,14 +298,80 @@ static uint32_t name_frames(py_process *pp, const uint32_t *codes, uint32_t n) {
 
 /* ---- a stack's frames ---- */
 
+/* How many of pp->raw[0..n)'s outermost frames the memo holds as they are
+ * now (see resolve_memo); 0 when it does not hold. */
+static uint32_t memo_shared(const py_process *pp, uint32_t n) {
+    const resolve_memo *m = pp->memo;
+    if (!m || !m->ts || m->ts != pp->resolve_ts || m->epoch != pp->epoch ||
+        m->retired != pp->code_retired)
+        return 0;
+    uint32_t k = 0;
+    for (; k < n && k < m->n; k++) {
+        const raw_frame *a = &pp->raw[n - 1 - k], *b = &m->raw[k];
+        if (a->code_addr != b->code_addr || a->offset != b->offset || a->entry != b->entry ||
+            a->func != b->func || a->local0 != b->local0)
+            break;
+    }
+    return k;
+}
+
+/* Names the frames: the fresh (leaf-side) ones through pynames, the kept
+ * ones from the memo when every function object behind them was verified
+ * in this sample (pynames_recheck), else all of them again. Leaves each
+ * frame's id in pp->frames[].code and pp->resolve_scratch. Returns what
+ * name_frames does. */
+static uint32_t name_with_memo(py_process *pp, const uint32_t *codes, uint32_t n,
+                               uint32_t fresh) {
+    const resolve_memo *m = pp->memo;
+    if (fresh == n) return name_frames(pp, codes, n);
+    uint32_t other = name_frames(pp, codes, fresh), p = 0;
+    for (uint32_t i = 0; i < fresh; i++) p += codes[i] != 0;
+    uint32_t first = p;
+    for (uint32_t i = fresh; i < n; i++) {
+        if (!codes[i]) continue;
+        pp->resolve_scratch[p] = pp->frames[p].code = m->id[n - 1 - i];
+        p++;
+    }
+    if (pynames_recheck(pp->names, pp->resolve_scratch + first, p - first, pp->generation))
+        return name_frames(pp, codes, n);
+    return other;
+}
+
+/* Remembers the stack just named (see resolve_memo); fresh: how many of its
+ * frames, leaf first, were not already there. */
+static void memo_store(py_process *pp, const uint32_t *codes, uint32_t n, uint32_t fresh) {
+    if (!pp->memo && !(pp->memo = calloc(1, sizeof *pp->memo))) return;
+    resolve_memo *m = pp->memo;
+    /* Every id is rewritten: a recheck that failed named the kept ones anew. */
+    for (uint32_t i = 0, p = 0; i < n; i++) {
+        uint32_t r = n - 1 - i;
+        m->id[r] = codes[i] ? pp->resolve_scratch[p] : 0;
+        if (i < fresh) {
+            m->raw[r] = pp->raw[i];
+            m->code[r] = codes[i];
+            m->line[r] = codes[i] ? pp->frames[p].line : 0;
+        }
+        p += codes[i] != 0;
+    }
+    m->ts = pp->resolve_ts;
+    m->n = n;
+    m->epoch = pp->epoch;
+    m->retired = pp->code_retired;
+}
+
 int pycode_resolve(py_process *pp, uint32_t n, bool strict) {
-    uint32_t *codes = (uint32_t *)pp->resolve_scratch;
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t *codes = pp->code_scratch;
+    uint32_t fresh = n - memo_shared(pp, n);
+    for (uint32_t i = 0; i < fresh; i++) {
         uint64_t addr = pp->raw[i].code_addr;
         codes[i] = plausible(addr) ? code_find(pp, addr) : 0;
         if (!codes[i] && plausible(addr)) codes[i] = code_load(pp, addr);
     }
+    for (uint32_t i = fresh; i < n; i++) codes[i] = pp->memo->code[n - 1 - i];
+    uint32_t retired = pp->code_retired;
     if (verify_codes(pp, codes, n)) return -1;
+    /* A code object replaced: the memo's lines and names may be its. */
+    if (pp->code_retired != retired) fresh = n;
     uint32_t out = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (!codes[i]) {
@@ -311,7 +381,8 @@ int pycode_resolve(py_process *pp, uint32_t n, bool strict) {
             continue;
         }
         pp->frames[out].code = codes[i];
-        pp->frames[out].line = code_line(pp, codes[i], pp->raw[i].offset);
+        pp->frames[out].line = i < fresh ? code_line(pp, codes[i], pp->raw[i].offset)
+                                         : pp->memo->line[n - 1 - i];
         pp->frames[out].entry = pp->raw[i].entry;
         out++;
     }
@@ -320,7 +391,9 @@ int pycode_resolve(py_process *pp, uint32_t n, bool strict) {
      * returned frame's place at once): the walk is refused and read again.
      * Only a last try keeps it, named by its code: that is also what a
      * function whose __code__ was replaced while the frame ran looks like. */
-    if (name_frames(pp, codes, n) && strict) return -1;
+    uint32_t other = name_with_memo(pp, codes, n, fresh);
+    if (other && strict) return -1;
+    if (!other && pp->resolve_ts) memo_store(pp, codes, n, fresh);
     return (int)out;
 }
 

@@ -348,51 +348,69 @@ static uint32_t entry_for(py_names *nm, const pyname_frame *f, uint32_t generati
     return k;
 }
 
+/* Checks, in one process_vm_readv, that entries ks[0..k) (k <= BATCH) still
+ * describe the objects at their addresses: sets changed[j] for those that
+ * do not (or could not be read), and marks the others verified. */
+static void check_entries(py_names *nm, const uint32_t *ks, int k, uint32_t generation,
+                          bool *changed) {
+    const py_layout *L = nm->L;
+    struct iovec local[2 * BATCH], remote[2 * BATCH];
+    uint64_t hashes[BATCH];
+    int nv = 0;
+    if (k <= 0 || k > BATCH) return;
+    for (int j = 0; j < k; j++) {
+        const name_entry *e = &nm->e[ks[j]];
+        uint32_t lo, hi;
+        span_of(nm, e->import, &lo, &hi);
+        local[nv] = (struct iovec){nm->buf[j], hi - lo};
+        remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->addr + lo), hi - lo};
+        if (hashed(e)) {
+            local[nv] = (struct iovec){&hashes[j], sizeof hashes[0]};
+            remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->qual_addr + L->unicode_hash),
+                                          sizeof hashes[0]};
+        }
+    }
+    bool full[2 * BATCH];
+    gather_seg all = {(size_t)nv, true};
+    gather_read(nm->pid, local, remote, all.end, &all, 1, full);
+    int piece = 0;   /* the first of this entry's pieces */
+    for (int j = 0; j < k; j++) {
+        name_entry *e = &nm->e[ks[j]];
+        bool ok = full[piece] && (!hashed(e) || full[piece + 1]);
+        piece += hashed(e) ? 2 : 1;
+        if (ok) {
+            uint64_t now[NFIELDS];
+            uint32_t lo, hi;
+            span_of(nm, e->import, &lo, &hi);
+            ident_of(nm, e->import, nm->buf[j], lo, now);
+            ok = memcmp(now, e->ident, sizeof now) == 0 &&
+                 (!hashed(e) || hashes[j] == e->qual_hash);
+        }
+        changed[j] = !ok;
+        if (ok) e->checked = generation;
+    }
+}
+
 /* Checks, in one process_vm_readv per batch, that the cached entries of
  * this stack still describe the objects at their addresses; reloads those
  * that changed. */
 static void verify(py_names *nm, uint32_t n, uint32_t generation) {
-    const py_layout *L = nm->L;
-    struct iovec local[2 * BATCH], remote[2 * BATCH];
     uint32_t which[BATCH];
-    uint64_t hashes[BATCH];
+    bool changed[BATCH];
     for (uint32_t start = 0; start < n;) {
-        int k = 0, nv = 0;
+        int k = 0;
         uint32_t i = start;
         for (; i < n && k < BATCH; i++) {
             name_entry *e = nm->ent_of[i] ? &nm->e[nm->ent_of[i]] : NULL;
             if (!e || e->checked == generation) continue;
-            e->checked = generation;
-            uint32_t lo, hi;
-            span_of(nm, e->import, &lo, &hi);
-            local[nv] = (struct iovec){nm->buf[k], hi - lo};
-            remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->addr + lo), hi - lo};
-            if (hashed(e)) {
-                local[nv] = (struct iovec){&hashes[k], sizeof hashes[0]};
-                remote[nv++] = (struct iovec){(void *)(uintptr_t)(e->qual_addr + L->unicode_hash),
-                                              sizeof hashes[0]};
-            }
+            e->checked = generation;   /* once per batch, however many frames it names */
             which[k++] = nm->ent_of[i];
         }
         start = i;
         if (!k) continue;
-        bool full[2 * BATCH];
-        gather_seg all = {(size_t)nv, true};
-        gather_read(nm->pid, local, remote, all.end, &all, 1, full);
-        int piece = 0;   /* the first of this entry's pieces */
+        check_entries(nm, which, k, generation, changed);
         for (int j = 0; j < k; j++) {
-            name_entry *e = &nm->e[which[j]];
-            bool ok = full[piece] && (!hashed(e) || full[piece + 1]);
-            piece += hashed(e) ? 2 : 1;
-            if (ok) {
-                uint64_t now[NFIELDS];
-                uint32_t lo, hi;
-                span_of(nm, e->import, &lo, &hi);
-                ident_of(nm, e->import, nm->buf[j], lo, now);
-                ok = memcmp(now, e->ident, sizeof now) == 0 &&
-                     (!hashed(e) || hashes[j] == e->qual_hash);
-            }
-            if (ok) continue;
+            if (!changed[j]) continue;
             uint32_t old = which[j], fresh = 0;
             for (uint32_t m = 0; m < n; m++) {
                 if (nm->ent_of[m] != old) continue;
@@ -488,6 +506,35 @@ int pynames_resolve(py_names *nm, uint32_t n, uint32_t generation, uint32_t *out
         out[i] = v ? v : nm->frames[i].code;
     }
     return rc;
+}
+
+int pynames_recheck(py_names *nm, const uint32_t *ids, uint32_t n, uint32_t generation) {
+    uint32_t which[BATCH];
+    bool changed[BATCH];
+    int k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ids[i] < PYNAMES_VIEW_BASE || (i && ids[i] == ids[i - 1])) continue;
+        if (ids[i] - PYNAMES_VIEW_BASE >= nm->nviews) return -1;
+        uint32_t ent = nm->views[ids[i] - PYNAMES_VIEW_BASE].entry;
+        const name_entry *e = &nm->e[ent];
+        if (!e->live) return -1;
+        if (e->checked == generation) continue;
+        bool listed = false;
+        for (int j = 0; j < k && !listed; j++) listed = which[j] == ent;
+        if (listed) continue;
+        if (k == BATCH) return -1;   /* more than one call: leave it to pynames_resolve */
+        which[k++] = ent;
+    }
+    if (!k) return 0;
+    check_entries(nm, which, k, generation, changed);
+    for (int j = 0; j < k; j++)
+        if (changed[j]) return -1;
+    return 0;
+}
+
+uint32_t pynames_code_of(const py_names *nm, uint32_t id) {
+    if (id < PYNAMES_VIEW_BASE) return id;
+    return id - PYNAMES_VIEW_BASE < nm->nviews ? nm->views[id - PYNAMES_VIEW_BASE].code : 0;
 }
 
 const pyname_view *pynames_view(const py_names *nm, uint32_t id) {

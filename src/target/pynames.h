@@ -100,6 +100,18 @@ uint32_t pynames_spec_add(py_names *nm, const uint32_t *views, uint32_t n, struc
  * as verified in this generation; pynames_resolve verifies only the rest. */
 void pynames_spec_check(py_names *nm, const bool *full, uint32_t generation);
 
+/* Whether the names behind ids[0..n) (view ids; code ids have none) still
+ * stand in this generation: each view's function object or import target
+ * is the one cached, verified in this sample already (pynames_spec_check,
+ * or a pynames_resolve that named other frames) or now, those not yet in
+ * one batched read. 0 if so; -1 when one changed or was replaced (then
+ * name the frames with pynames_resolve, which reloads it; a changed entry
+ * is left unverified for it). */
+int pynames_recheck(py_names *nm, const uint32_t *ids, uint32_t n, uint32_t generation);
+
+/* The code id behind id: a view's code, a code id itself; 0 for an id that
+ * is neither (a view id out of range). Cheaper than pynames_view. */
+uint32_t pynames_code_of(const py_names *nm, uint32_t id);
 /* The view with this id, or NULL (not a view id, or its entry was reloaded). */
 const pyname_view *pynames_view(const py_names *nm, uint32_t id);
 

@@ -340,12 +340,13 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
      * function objects too. */
     const uint32_t *ids = pp->resolve_scratch;
     for (uint32_t i = 0; i < depth; i++) {
-        const pyname_view *v = pynames_view(pp->names, ids[i]);
-        uint32_t code = v ? v->code : ids[i];
+        if (i && ids[i] == ids[i - 1]) continue;   /* recursion: seen just now */
+        bool view = ids[i] >= PYNAMES_VIEW_BASE;
+        uint32_t code = pynames_code_of(pp->names, ids[i]);
         bool seen = !code || code >= pp->ncodes || m->ncodes == SPEC_CODES;
         for (uint32_t j = 0; j < m->ncodes && !seen; j++) seen = m->codes[j] == code;
         if (!seen) m->codes[m->ncodes++] = code;
-        seen = !v || m->nviews == PYNAMES_SPEC_MAX;
+        seen = !view || m->nviews == PYNAMES_SPEC_MAX;
         for (uint32_t j = 0; j < m->nviews && !seen; j++) seen = m->views[j] == ids[i];
         if (!seen) m->views[m->nviews++] = ids[i];
     }
@@ -489,7 +490,9 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
         return 0;
     }
     /* The target runs on while we read: a stack caught mid-change is
-     * read again, from a fresh thread state, before it is dropped. */
+     * read again, from a fresh thread state, before it is dropped. The
+     * first thread's stacks are resolved through the memo (resolve_memo). */
+    pp->resolve_ts = first ? ts : 0;
     int rc = read_stack(pp, ts, tbuf, &st, first && ts == pp->spec.ts, true);
     st.running = !rc && (pp->minor <= 10 ? pp->chain_ran : batched && thread_ran(pp));
     forget_spec_copies(pp);

@@ -157,6 +157,24 @@ typedef struct {
     uint8_t leaf0[LEAF_SPAN], leaf1[LEAF_SPAN];
 } spec_got;
 
+/* The last stack pycode_resolve named whole (strictly: every function object
+ * runs its frame's code), per raw frame. A walk that shares its root-side
+ * frames with it takes their code ids, lines and names from here instead of
+ * looking each up again: deep stacks change at the leaf. It holds while the
+ * cache has neither been flushed (epoch) nor retired a code entry
+ * (code_retired), and only for the thread state it was made for; the code
+ * and function objects behind it are still verified every sample. */
+typedef struct {
+    uint64_t ts;             /* the thread state; 0 = none */
+    uint32_t n, epoch, retired;
+    /* Root first (index 0 is the outermost frame), so that a stack that
+     * changed at the leaf rewrites only its end. */
+    raw_frame raw[PY_MAX_DEPTH];
+    uint32_t code[PY_MAX_DEPTH];   /* code cache id, 0 = none (skipped) */
+    int line[PY_MAX_DEPTH];
+    uint32_t id[PY_MAX_DEPTH];     /* what names it: a view id, or the code id */
+} resolve_memo;
+
 struct py_process {
     pid_t pid;
     int minor;
@@ -197,6 +215,7 @@ struct py_process {
     py_frame_ref frames[PY_MAX_DEPTH];
     raw_frame raw[PY_MAX_DEPTH];
     uint32_t resolve_scratch[PY_MAX_DEPTH];
+    uint32_t code_scratch[PY_MAX_DEPTH];
     uint8_t verify_buf[VERIFY_BATCH][VERIFY_SPAN];
     uint32_t generation;     /* of samples, for code_entry.checked */
     chain_reader *chain;     /* <= 3.10: the frame chain reader, made on first use */
@@ -213,6 +232,9 @@ struct py_process {
     bool chain_ran;          /* its last walk saw the leaf frame execute (head_moved) */
     bool chain_whole;        /* and read every frame from its batch */
     uint32_t epoch;          /* bumped when the cache is flushed: ids are reused */
+    uint32_t code_retired;   /* bumped when a code entry gives its address up */
+    resolve_memo *memo;      /* made on first use; NULL when out of memory */
+    uint64_t resolve_ts;     /* the thread state whose stack is being resolved */
     code_counter cc;
     uint64_t code_checks;    /* code objects re-read to verify the cache, in all */
 

@@ -78,8 +78,12 @@ static void forget_stale_frames(target *t) {
     t->fmap_epoch = py_cache_epoch(t->py);
 }
 
+static uint64_t frame_key(const py_frame_ref *fr) {
+    return ((uint64_t)fr->code << 24 | (uint32_t)(fr->line & 0xFFFFFF)) + 1;
+}
+
 static int frame_index(sampler *s, target *t, const py_frame_ref *fr) {
-    uint64_t key = ((uint64_t)fr->code << 24 | (uint32_t)(fr->line & 0xFFFFFF)) + 1;
+    uint64_t key = frame_key(fr);
     bool found;
     frame_slot *slot = frame_map_slot(&t->fmap, key, &found);
     if (!slot) return -1;
@@ -93,6 +97,41 @@ static int frame_index(sampler *s, target *t, const py_frame_ref *fr) {
     *slot = (frame_slot){.key = key, .frame = (uint32_t)idx};
     t->fmap.used++;
     return idx;
+}
+
+/* Appends st's Python frames, root first, to s->stack_buf[*n...] as
+ * profile frames: those its thread's last stack shared with it, root side,
+ * from that stack (thread_entry.last_keys), the rest through frame_index;
+ * then remembers this one. -1 when out of memory. */
+static int python_frames(sampler *s, target *t, thread_entry *e, const py_thread_stack *st,
+                         uint32_t *n) {
+    uint32_t depth = st->depth, k = 0;
+    bool memo = e->last_epoch == t->fmap_epoch && e->last_keys;
+    if (depth > e->last_cap) {
+        uint32_t cap = depth < 64 ? 64 : depth;
+        uint64_t *keys = realloc(e->last_keys, cap * sizeof *keys);
+        if (keys) e->last_keys = keys;
+        uint32_t *frames = keys ? realloc(e->last_frames, cap * sizeof *frames) : NULL;
+        if (frames) e->last_frames = frames;
+        if (!keys || !frames) return -1;
+        e->last_cap = cap;
+    }
+    if (memo)
+        for (; k < depth && k < e->last_n; k++) {
+            if (frame_key(&st->frames[depth - 1 - k]) != e->last_keys[k]) break;
+            s->stack_buf[(*n)++] = e->last_frames[k];
+        }
+    for (uint32_t i = k; i < depth; i++) {
+        const py_frame_ref *fr = &st->frames[depth - 1 - i];
+        int idx = frame_index(s, t, fr);
+        if (idx < 0) return -1;
+        e->last_keys[i] = frame_key(fr);
+        e->last_frames[i] = (uint32_t)idx;
+        s->stack_buf[(*n)++] = (uint32_t)idx;
+    }
+    e->last_n = depth;
+    e->last_epoch = t->fmap_epoch;
+    return 0;
 }
 
 static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st) {
@@ -198,11 +237,7 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
         if (fr < 0) { s->oom = 1; return 1; }
         s->stack_buf[n++] = (uint32_t)fr;
     }
-    for (uint32_t d = st->depth; d-- > 0;) {
-        int fr = frame_index(s, t, &st->frames[d]);
-        if (fr < 0) { s->oom = 1; return 1; }
-        s->stack_buf[n++] = (uint32_t)fr;
-    }
+    if (python_frames(s, t, e, st, &n)) { s->oom = 1; return 1; }
     return take_sample(s, t, e, idle, s->stack_buf, n) < 0;
 }
 

@@ -64,6 +64,12 @@ typedef struct {
     uint64_t run0_ns, samples0;
     bool has_run0;
     int children_fd; /* /proc/PID/task/TID/children, with --subprocesses; -1 if none */
+    /* Its last Python stack, root first: frame keys (frame_map's) and their
+     * profile frames, valid in fmap_epoch last_epoch. A stack that shares
+     * its outer frames with the last one looks up only the rest. */
+    uint64_t *last_keys;
+    uint32_t *last_frames;
+    uint32_t last_n, last_cap, last_epoch;
 } thread_entry;
 
 typedef struct {

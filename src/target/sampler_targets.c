@@ -27,6 +27,8 @@ void target_free(target *t) {
     for (size_t i = 0; i < t->nthreads; i++) {
         proc_thread_files_close(&t->threads[i].files);
         if (t->threads[i].children_fd >= 0) close(t->threads[i].children_fd);
+        free(t->threads[i].last_keys);
+        free(t->threads[i].last_frames);
     }
     free(t->threads);
     if (t->children_fd >= 0) close(t->children_fd);
