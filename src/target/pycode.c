@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "classify.h"
 #include "linetable.h"
 #include "gather.h"
 #include "proc.h"
@@ -166,6 +167,7 @@ static uint32_t code_load(py_process *pp, uint64_t addr) {
         free_code(&c);
         return 0;
     }
+    c.import_loader = !strcmp(c.function, "_find_and_load") && classify_importlib_file(c.file);
     for (int i = 0; i < 4; i++) c.memo_offset[i] = -2;
 
     if (pp->ncodes == pp->capcodes) {
@@ -337,11 +339,29 @@ static uint32_t name_with_memo(py_process *pp, const uint32_t *codes, uint32_t n
     return other;
 }
 
-/* Remembers the stack just named (see resolve_memo); fresh: how many of its
- * frames, leaf first, were not already there. */
+/* Whether frame i (codes[i], named id) could be named otherwise at the next
+ * sample with nothing changed in the memo's sight: it has a function object
+ * or an import target, and it is named by its code all the same (the
+ * object could not be read, or is not a function). pynames would try again
+ * at every sample; the memo must not keep it from that. */
+static bool unsettled(const py_process *pp, const uint32_t *codes, uint32_t i, uint32_t id) {
+    if (id >= PYNAMES_VIEW_BASE) return false;
+    uint64_t tag = pp->off.stackref_tag_mask;
+    return plausible(pp->raw[i].func & ~tag) || pp->codes[codes[i]].import_loader;
+}
+
+/* Remembers the stack just named (see resolve_memo) up to its first
+ * unsettled frame from the root; fresh: how many of its frames, leaf
+ * first, were not already there. */
 static void memo_store(py_process *pp, const uint32_t *codes, uint32_t n, uint32_t fresh) {
     if (!pp->memo && !(pp->memo = calloc(1, sizeof *pp->memo))) return;
     resolve_memo *m = pp->memo;
+    uint32_t named = 0, keep = 0;
+    for (uint32_t i = 0; i < n; i++) named += codes[i] != 0;
+    for (uint32_t i = n; i-- > 0; keep++) {
+        if (!codes[i]) continue;
+        if (unsettled(pp, codes, i, pp->resolve_scratch[--named])) break;
+    }
     /* Every id is rewritten: a recheck that failed named the kept ones anew. */
     for (uint32_t i = 0, p = 0; i < n; i++) {
         uint32_t r = n - 1 - i;
@@ -354,7 +374,7 @@ static void memo_store(py_process *pp, const uint32_t *codes, uint32_t n, uint32
         p += codes[i] != 0;
     }
     m->ts = pp->resolve_ts;
-    m->n = n;
+    m->n = keep;
     m->epoch = pp->epoch;
     m->retired = pp->code_retired;
 }

@@ -59,6 +59,7 @@ typedef struct {
      * is never freed, so once loaded it needs no check; a name string
      * there is never reused, so its hash needs none. */
     bool fixed, name_fixed;
+    bool import_loader;      /* importlib's _find_and_load: named by what it imports */
 } code_entry;
 
 /* A counter in the target that moves before a cached code object's address

@@ -191,11 +191,40 @@ TEST(static_name_needs_no_hash_piece) {
     pynames_free(nm);
 }
 
+/* A stack kept from the last sample is named by its views if each one's
+ * function object is still the one cached: pynames_recheck reads those not
+ * verified in this generation, and refuses when one changed, which
+ * pynames_resolve then reloads. */
+TEST(recheck_vouches_only_for_unchanged_functions) {
+    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
+    CHECK(L != NULL);
+    if (!L) return;
+    make_str(L, name_a, "outer.<locals>.alpha", 1111);
+    make_str(L, name_b, "outer.<locals>.beta", 2222);
+    make_func(L, addr(name_a));
+    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
+    CHECK(nm != NULL);
+    if (!nm) return;
+    uint32_t view = 0, code_id = 1;
+    CHECK_EQ_STR(name_now(nm, 1, &view), "outer.<locals>.alpha");
+    CHECK_EQ_INT(pynames_recheck(nm, &view, 1, 1), 0);   /* verified when named */
+    CHECK_EQ_INT(pynames_recheck(nm, &view, 1, 2), 0);   /* read now, unchanged */
+    CHECK_EQ_INT(pynames_recheck(nm, &code_id, 1, 3), 0);   /* a code id: nothing to check */
+    put_u64(func_obj, L->func_qualname, addr(name_b));
+    CHECK_EQ_INT(pynames_recheck(nm, &view, 1, 2), 0);   /* verified in generation 2 already */
+    CHECK_EQ_INT(pynames_recheck(nm, &view, 1, 3), -1);  /* read in 3: changed */
+    CHECK_EQ_STR(name_now(nm, 3, &view), "outer.<locals>.beta");
+    uint32_t bad = PYNAMES_VIEW_BASE + 1000;
+    CHECK_EQ_INT(pynames_recheck(nm, &bad, 1, 3), -1);   /* no such view */
+    pynames_free(nm);
+}
+
 int main(void) {
     RUN(unchanged_function_is_verified_by_the_speculative_read);
     RUN(changed_function_is_left_to_the_full_verification);
     RUN(unread_piece_verifies_nothing);
     RUN(function_running_another_code_is_counted);
     RUN(static_name_needs_no_hash_piece);
+    RUN(recheck_vouches_only_for_unchanged_functions);
     return check_summary();
 }
