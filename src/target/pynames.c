@@ -41,6 +41,7 @@ struct py_names {
     int minor;
     uint64_t str_type, func_type;
     static_span statics;
+    uint32_t span_lo[2], span_hi[2];   /* span_of(), by import */
     name_entry *e;           /* index 0 unused: 0 means "none" */
     size_t n, cap;
     uint32_t *slots;         /* open addressing: addr -> entry index */
@@ -150,14 +151,24 @@ static void fields_of(const py_names *nm, bool import, uint32_t f[NFIELDS]) {
     }
 }
 
-static void span_of(const py_names *nm, bool import, uint32_t *lo, uint32_t *hi) {
-    uint32_t f[NFIELDS];
-    fields_of(nm, import, f);
-    *lo = UINT32_MAX, *hi = 0;
-    for (int i = 0; i < NFIELDS; i++) {
-        if (f[i] < *lo) *lo = f[i];
-        if (f[i] + 8 > *hi) *hi = f[i] + 8;
+/* The bytes [lo, hi) of an object holding its identity fields (a function
+ * object's, or an import target str's), worked out once by pynames_new. */
+static void spans_init(py_names *nm) {
+    for (int import = 0; import < 2; import++) {
+        uint32_t f[NFIELDS], lo = UINT32_MAX, hi = 0;
+        fields_of(nm, import, f);
+        for (int i = 0; i < NFIELDS; i++) {
+            if (f[i] < lo) lo = f[i];
+            if (f[i] + 8 > hi) hi = f[i] + 8;
+        }
+        nm->span_lo[import] = lo;
+        nm->span_hi[import] = hi;
     }
+}
+
+static void span_of(const py_names *nm, bool import, uint32_t *lo, uint32_t *hi) {
+    *lo = nm->span_lo[import];
+    *hi = nm->span_hi[import];
 }
 
 static void ident_of(const py_names *nm, bool import, const uint8_t *b, uint32_t lo,
@@ -303,6 +314,7 @@ py_names *pynames_new(pid_t pid, const py_layout *L, int minor, uint64_t str_typ
     if (!nm) return NULL;
     *nm = (py_names){.pid = pid, .L = L, .minor = minor, .str_type = str_type,
                      .func_type = func_type, .statics = statics, .n = 1, .cap = 64, .slot_cap = 256};
+    spans_init(nm);
     nm->e = calloc(nm->cap, sizeof *nm->e);
     nm->slots = calloc(nm->slot_cap, sizeof *nm->slots);
     if (!nm->e || !nm->slots) {

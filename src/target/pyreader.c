@@ -155,9 +155,11 @@ static void forget_spec_copies(py_process *pp) {
 }
 
 /* Whether far frame i of the last walk is read on its own, outside the
- * C-stack pages (need: the bytes of a frame read). */
+ * C-stack pages and the data stack's far pages (need: the bytes of a frame
+ * read). */
 static bool far_alone(const spec_memo *m, uint32_t i, uint32_t need) {
-    return m->far[i] < m->cs_lo || m->far[i] + need > m->cs_hi;
+    uint64_t f = m->far[i];
+    return (f < m->cs_lo || f + need > m->cs_hi) && (f < m->fs_lo || f + need > m->fs_hi);
 }
 
 /* The speculative read's pieces on the C stack (3.11/3.12's _PyCFrame, and
@@ -210,8 +212,9 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     spec_memo *m = &pp->spec;
     spec_got *g = &pp->got;
     /* head, thread state, current frame, window; the C-stack frames; the
-     * code counter; the checks; the current frame and the leaf again. */
-    enum { MAXP = 4 + SPEC_FAR + 1 + CHECK_PIECES + 2 };
+     * data stack's far pages; the code counter; the checks; the current
+     * frame and the leaf again. */
+    enum { MAXP = 4 + SPEC_FAR + 1 + 1 + CHECK_PIECES + 2 };
     struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g->far, 0, sizeof g->far);
@@ -229,6 +232,10 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     n += c_stack_pieces(pp, local + n, remote + n);
     int c_stack_end = n;
     if (m->win_hi) SPEC_IOV(pp->win.buf, m->win_lo, m->win_hi - m->win_lo);
+    /* After the window: if the pages are gone (the stack unwound below
+     * them), the call ends there, and what came before still counts. */
+    int far_pages = n;
+    if (m->fs_hi) SPEC_IOV(pp->far_win.buf, m->fs_lo, m->fs_hi - m->fs_lo);
     /* The code counter: after every frame this read copies, before the
      * checks (see code_counter). */
     pp->cc.last = pp->cc.now;
@@ -271,6 +278,14 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         pp->win.base = pp->win.start = m->win_lo;
         pp->win.end = m->win_hi;
     }
+    k = far_pages;
+    if (m->fs_hi && full[k++]) {
+        g->cstack = true;   /* far_win is this sample's copy */
+        pp->far_win.base = pp->far_win.start = m->fs_lo;
+        pp->far_win.end = m->fs_hi;
+    } else if (m->fs_hi) {
+        pp->far_span_off = 64;   /* do not lose the checks to it again soon */
+    }
     if (counter_at) code_counter_took(pp, full[k++]);
     check_results(pp, full + first_check, checks_end - first_check, names_at);
     k = checks_end;
@@ -307,6 +322,24 @@ static void c_stack_span(const py_process *pp, spec_memo *m) {
     m->cs_hi = hi;
 }
 
+/* The data stack's pages to copy next time outside the window (spec_memo.
+ * fs_lo/fs_hi): those of the larger cluster of frames the walk found
+ * beyond it (a deep stack's older chunks, rather than the C stack's entry
+ * frames, which are read one by one), when they fit in far_win. */
+static void far_span(py_process *pp, spec_memo *m) {
+    if (pp->far_span_off) {
+        pp->far_span_off--;
+        return;
+    }
+    int c = pp->walk_fc[1].n > pp->walk_fc[0].n;
+    if (pp->walk_fc[c].n < 2) return;   /* one frame: read alone, as before */
+    uint64_t lo = pp->walk_fc[c].lo & ~(uint64_t)(PAGE - 1);
+    uint64_t hi = (pp->walk_fc[c].hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+    if (!plausible(lo) || hi - lo > sizeof pp->far_win.buf) return;
+    m->fs_lo = lo;
+    m->fs_hi = hi;
+}
+
 /* After the first thread was read: what to read at once next time. */
 static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint32_t depth) {
     const py_layout *L = &pp->off;
@@ -331,6 +364,7 @@ static void spec_remember(py_process *pp, uint64_t ts, const uint8_t *tbuf, uint
         if (m->cframe != cframe_before) pp->cframe_moving = 16;
         else if (pp->cframe_moving) pp->cframe_moving--;
         if (m->cframe && pp->cframe_moving) c_stack_span(pp, m);
+        if (!m->cs_hi) far_span(pp, m);
     } else {
         m->chain_whole = pp->chain_whole;
     }

@@ -132,6 +132,10 @@ typedef struct {
      * far_win), so that a _PyCFrame a call from C moved elsewhere on those
      * pages is read in the same call. 0 = none. */
     uint64_t cs_lo, cs_hi;
+    /* 3.11+, when there are no C-stack pages to copy: the pages of the
+     * frames the walk found outside win (a deep stack's older chunks of
+     * the data stack), copied into far_win after win. 0 = none. */
+    uint64_t fs_lo, fs_hi;
     uint64_t leaf;        /* its leaf frame (see spec_got.leaf0) */
     bool chain_whole;     /* <= 3.10: its frames all came from the chain's batch */
 } spec_memo;
@@ -228,6 +232,14 @@ struct py_process {
     uint64_t walk_lo, walk_hi;     /* the span of the data stack the last walk read */
     uint64_t walk_far[SPEC_FAR];   /* and frames it read outside that span */
     uint32_t walk_nfar;
+    /* The frames it read outside [walk_lo, walk_hi), in at most two
+     * clusters of a window's span each (another chunk of the data stack;
+     * the C stack's entry frames, far away): see far_span. */
+    struct {
+        uint64_t lo, hi;
+        uint32_t n;
+    } walk_fc[2];
+    uint32_t far_span_off;   /* samples left before spec_memo.fs_lo is tried again */
     uint64_t walk_leaf;            /* and the first frame it read; 0 = none */
     uint32_t chain_lo;       /* the first byte of a frame object it copies */
     bool chain_ran;          /* its last walk saw the leaf frame execute (head_moved) */

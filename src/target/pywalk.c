@@ -181,6 +181,26 @@ uint32_t pywalk_iframe_need(const py_process *pp) {
     return need;
 }
 
+/* Notes a frame read outside the data stack span in the first cluster
+ * (pp->walk_fc) whose span it keeps within a window's size. */
+static void far_note(py_process *pp, uint64_t frame, uint32_t need) {
+    for (int c = 0; c < 2; c++) {
+        uint64_t lo = pp->walk_fc[c].lo, hi = pp->walk_fc[c].hi;
+        if (pp->walk_fc[c].n) {
+            if (frame < lo) lo = frame;
+            if (frame + need > hi) hi = frame + need;
+        } else {
+            lo = frame;
+            hi = frame + need;
+        }
+        if (hi - lo > sizeof pp->far_win.buf) continue;
+        pp->walk_fc[c].lo = lo;
+        pp->walk_fc[c].hi = hi;
+        pp->walk_fc[c].n++;
+        return;
+    }
+}
+
 /* A copy of the frame at address frame (need bytes): from this sample's
  * speculative read, a window, or read on its own into single[BLOCK]. Notes
  * where the walk went for the next speculative read. NULL when unreadable. */
@@ -192,6 +212,7 @@ static const uint8_t *frame_copy(py_process *pp, uint64_t frame, uint32_t need, 
     for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
         if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
     if (!near && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
+    if (!near) far_note(pp, frame, need);
     /* Frames elsewhere (the C stack, another chunk of the data stack)
      * have a window of their own: the data stack's stays. */
     if (!f) f = window_get(pp, near ? &pp->win : &pp->far_win, frame, need);
@@ -257,6 +278,7 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
     pp->walk_lo = UINT64_MAX;
     pp->walk_hi = 0;
     pp->walk_nfar = 0;
+    memset(pp->walk_fc, 0, sizeof pp->walk_fc);
     pp->walk_leaf = frame;
     while (frame) {
         if (n == PY_MAX_DEPTH || ++steps > 4 * PY_MAX_DEPTH) {
