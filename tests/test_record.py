@@ -286,6 +286,36 @@ class RecordMixin:
         self.assertEqual(p.data["exit_status"], 128 + signal.SIGKILL)
         self.assertGreater(p.samples_in("doomed"), 100)
 
+    def test_deep_stack_is_read_in_one_call(self):
+        # 301 frames that stay put: from 3.11 one process_vm_readv per tick
+        # copies them all (the data stack's top chunk in the window, its
+        # older chunks in the far pages, the C stack's entry frame as a piece
+        # of its own: pyreader_int.h, spec_memo), with the checks after
+        # them. Before the far pages were copied with it, 3.12 made 3-4 reads
+        # a tick here. Before 3.11 a tick is two reads (the thread state,
+        # then the frame chain's batch). Attached once the stack is built:
+        # start-up, whose every new code object is read, is not counted.
+        deep = os.path.join(os.path.dirname(WORKLOADS), "bench", "deep_work.py")
+        env = dict(os.environ)
+        env.update(self.env())
+        target = subprocess.Popen(list(self.interp.argv) + [deep, "298", "100000"],
+                                  stdout=subprocess.DEVNULL, env=env)
+        try:
+            time.sleep(0.5)
+            out = os.path.join(self.tmp, "out")
+            r = run_csprof(["record", "--pid", str(target.pid), "-d", "1", "-o", out,
+                            "-f", "json", "-n", "deep"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            target.kill()
+            target.wait()
+        p = Profile(os.path.join(out, "deep.json"))
+        sm = p.data["samples"]
+        self.assertGreater(sm["ticks"], 300, sm)
+        self.assertGreaterEqual(max(len(s["frames"]) for s in p.stacks), 301, sm)
+        most = 1.3 if self.interp.minor >= (3, 11) else 2.6
+        self.assertLessEqual(sm["reads"], most * sm["ticks"], sm)
+
     def test_attach_pid(self):
         env = dict(os.environ)
         env.update(self.env())

@@ -90,6 +90,8 @@ typedef struct {
     uint64_t code_checks; /* code objects re-read to see that the cache still names them
                            * right: what a changing program costs (none on a steady
                            * stack from 3.12) */
+    uint64_t reads;       /* system calls that read the targets' memory while sampling:
+                           * one per tick is a stack read in one call */
 } prof_counters;
 
 typedef struct profile profile;

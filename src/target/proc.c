@@ -23,6 +23,11 @@ int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
     return 0;
 }
 
+/* process_vm_readv calls made, for proc_reads_made(). */
+static uint64_t reads_made;
+
+uint64_t proc_reads_made(void) { return reads_made; }
+
 ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len) {
     if (addr == 0 || len == 0) {
         errno = EFAULT;
@@ -30,10 +35,12 @@ ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len) {
     }
     struct iovec local = {buf, len};
     struct iovec remote = {(void *)(uintptr_t)addr, len};
+    reads_made++;
     return process_vm_readv(pid, &local, 1, &remote, 1, 0);
 }
 
 ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n) {
+    reads_made++;
     return process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
 }
 

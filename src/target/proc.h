@@ -26,6 +26,9 @@ ssize_t proc_read_partial(pid_t pid, uint64_t addr, void *buf, size_t len);
  * that faults: piece i was copied in full when the result covers its
  * length and every length before it. -1 when nothing could be read. */
 ssize_t proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n);
+/* How many reads of another process's memory (process_vm_readv calls) this
+ * process has made so far: what a sample costs the kernel, counted. */
+uint64_t proc_reads_made(void);
 typedef struct {
     uint64_t start, end, offset;
     char perms[5];

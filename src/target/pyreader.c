@@ -151,6 +151,7 @@ static void code_counter_took(py_process *pp, bool copied) {
  * walk they were read for: a retry, or another thread, reads afresh. */
 static void forget_spec_copies(py_process *pp) {
     pp->got.cur = pp->got.window = pp->got.cstack = pp->got.frame_twice = false;
+    pp->got.fpages = false;
     pp->got.leaf_len = 0;
 }
 
@@ -159,7 +160,10 @@ static void forget_spec_copies(py_process *pp) {
  * read). */
 static bool far_alone(const spec_memo *m, uint32_t i, uint32_t need) {
     uint64_t f = m->far[i];
-    return (f < m->cs_lo || f + need > m->cs_hi) && (f < m->fs_lo || f + need > m->fs_hi);
+    if (f >= m->cs_lo && f + need <= m->cs_hi) return false;
+    for (uint32_t k = 0; k < m->nfs; k++)
+        if (f >= m->fs_lo[k] && f + need <= m->fs_hi[k]) return false;
+    return true;
 }
 
 /* The speculative read's pieces on the C stack (3.11/3.12's _PyCFrame, and
@@ -214,7 +218,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     /* head, thread state, current frame, window; the C-stack frames; the
      * data stack's far pages; the code counter; the checks; the current
      * frame and the leaf again. */
-    enum { MAXP = 4 + SPEC_FAR + 1 + 1 + CHECK_PIECES + 2 };
+    enum { MAXP = 4 + SPEC_FAR + 1 + FAR_SPANS + CHECK_PIECES + 2 };
     struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g->far, 0, sizeof g->far);
@@ -235,7 +239,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     /* After the window: if the pages are gone (the stack unwound below
      * them), the call ends there, and what came before still counts. */
     int far_pages = n;
-    if (m->fs_hi) SPEC_IOV(pp->far_win.buf, m->fs_lo, m->fs_hi - m->fs_lo);
+    for (uint32_t s = 0; s < m->nfs; s++)
+        SPEC_IOV(pp->fpages[s].buf, m->fs_lo[s], m->fs_hi[s] - m->fs_lo[s]);
     /* The code counter: after every frame this read copies, before the
      * checks (see code_counter). */
     pp->cc.last = pp->cc.now;
@@ -279,12 +284,17 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         pp->win.end = m->win_hi;
     }
     k = far_pages;
-    if (m->fs_hi && full[k++]) {
-        g->cstack = true;   /* far_win is this sample's copy */
-        pp->far_win.base = pp->far_win.start = m->fs_lo;
-        pp->far_win.end = m->fs_hi;
-    } else if (m->fs_hi) {
-        pp->far_span_off = 64;   /* do not lose the checks to it again soon */
+    for (uint32_t s = 0; s < FAR_SPANS; s++) {
+        frame_window *w = &pp->fpages[s];
+        w->start = w->end = 0;
+        if (s >= m->nfs) continue;
+        if (!full[k++]) {
+            pp->far_span_off = 64;   /* do not lose the checks to it again soon */
+            continue;
+        }
+        w->base = w->start = m->fs_lo[s];
+        w->end = m->fs_hi[s];
+        g->fpages = true;
     }
     if (counter_at) code_counter_took(pp, full[k++]);
     check_results(pp, full + first_check, checks_end - first_check, names_at);
@@ -322,22 +332,30 @@ static void c_stack_span(const py_process *pp, spec_memo *m) {
     m->cs_hi = hi;
 }
 
-/* The data stack's pages to copy next time outside the window (spec_memo.
- * fs_lo/fs_hi): those of the larger cluster of frames the walk found
- * beyond it (a deep stack's older chunks, rather than the C stack's entry
- * frames, which are read one by one), when they fit in far_win. */
+/* The pages to copy next time outside the window (spec_memo.fs_lo/fs_hi):
+ * those of the clusters of frames the walk found beyond it (a deep stack's
+ * older chunks of the data stack; the C stack's entry frames), largest
+ * first, when they fit in a window. A lone frame is read on its own. */
 static void far_span(py_process *pp, spec_memo *m) {
+    m->nfs = 0;
     if (pp->far_span_off) {
         pp->far_span_off--;
         return;
     }
-    int c = pp->walk_fc[1].n > pp->walk_fc[0].n;
-    if (pp->walk_fc[c].n < 2) return;   /* one frame: read alone, as before */
-    uint64_t lo = pp->walk_fc[c].lo & ~(uint64_t)(PAGE - 1);
-    uint64_t hi = (pp->walk_fc[c].hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-    if (!plausible(lo) || hi - lo > sizeof pp->far_win.buf) return;
-    m->fs_lo = lo;
-    m->fs_hi = hi;
+    bool taken[FAR_SPANS + 1] = {0};
+    while (m->nfs < FAR_SPANS) {
+        int c = -1;
+        for (int i = 0; i < FAR_SPANS + 1; i++)
+            if (!taken[i] && pp->walk_fc[i].n >= 2 && (c < 0 || pp->walk_fc[i].n > pp->walk_fc[c].n))
+                c = i;
+        if (c < 0) return;
+        taken[c] = true;
+        uint64_t lo = pp->walk_fc[c].lo & ~(uint64_t)(PAGE - 1);
+        uint64_t hi = (pp->walk_fc[c].hi + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+        if (!plausible(lo) || hi - lo > sizeof pp->fpages[0].buf) continue;
+        m->fs_lo[m->nfs] = lo;
+        m->fs_hi[m->nfs++] = hi;
+    }
 }
 
 /* After the first thread was read: what to read at once next time. */

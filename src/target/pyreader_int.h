@@ -116,6 +116,7 @@ typedef struct {
 #define LEAF_SPAN 128
 #define SPEC_FAR 16       /* frames outside the data stack span: 3.12+'s entry frames
                            * live on the C stack, one per call from C into Python */
+#define FAR_SPANS 3       /* spans of pages copied for such frames (spec_memo.fs_lo) */
 typedef struct {
     uint64_t ts, cframe;
     uint64_t win_lo, win_hi;
@@ -132,10 +133,12 @@ typedef struct {
      * far_win), so that a _PyCFrame a call from C moved elsewhere on those
      * pages is read in the same call. 0 = none. */
     uint64_t cs_lo, cs_hi;
-    /* 3.11+, when there are no C-stack pages to copy: the pages of the
-     * frames the walk found outside win (a deep stack's older chunks of
-     * the data stack), copied into far_win after win. 0 = none. */
-    uint64_t fs_lo, fs_hi;
+    /* 3.11+: the pages of the clusters of frames the walk found outside win
+     * (a deep stack's older chunks of the data stack, the C stack's entry
+     * frames), each copied into its own window (py_process.fpages) after
+     * win. */
+    uint64_t fs_lo[FAR_SPANS], fs_hi[FAR_SPANS];
+    uint32_t nfs;
     uint64_t leaf;        /* its leaf frame (see spec_got.leaf0) */
     bool chain_whole;     /* <= 3.10: its frames all came from the chain's batch */
 } spec_memo;
@@ -143,6 +146,7 @@ typedef struct {
 typedef struct {
     bool head, tstate, cur, window;  /* which pieces were copied in full */
     bool cstack;                     /* far_win holds spec_memo's C-stack pages */
+    bool fpages;                     /* py_process.fpages hold spec_memo's far spans */
     bool far[SPEC_FAR];
     uint64_t head_val, cur_val;
     uint8_t tbuf[2 * BLOCK];
@@ -238,8 +242,11 @@ struct py_process {
     struct {
         uint64_t lo, hi;
         uint32_t n;
-    } walk_fc[2];
+    } walk_fc[FAR_SPANS + 1];
     uint32_t far_span_off;   /* samples left before spec_memo.fs_lo is tried again */
+    /* This sample's copies of the spans spec_memo.fs_lo names; fpages_n of
+     * them are fresh (the rest are empty). */
+    frame_window fpages[FAR_SPANS];
     uint64_t walk_leaf;            /* and the first frame it read; 0 = none */
     uint32_t chain_lo;       /* the first byte of a frame object it copies */
     bool chain_ran;          /* its last walk saw the leaf frame execute (head_moved) */

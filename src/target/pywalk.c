@@ -184,7 +184,7 @@ uint32_t pywalk_iframe_need(const py_process *pp) {
 /* Notes a frame read outside the data stack span in the first cluster
  * (pp->walk_fc) whose span it keeps within a window's size. */
 static void far_note(py_process *pp, uint64_t frame, uint32_t need) {
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < FAR_SPANS + 1; c++) {
         uint64_t lo = pp->walk_fc[c].lo, hi = pp->walk_fc[c].hi;
         if (pp->walk_fc[c].n) {
             if (frame < lo) lo = frame;
@@ -211,7 +211,16 @@ static const uint8_t *frame_copy(py_process *pp, uint64_t frame, uint32_t need, 
     const uint8_t *f = NULL;
     for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
         if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
-    if (!near && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
+    /* The speculative read copies far frames one by one, but for those in
+     * pages it copied whole (spec_memo.fs_lo), or that far_win holds. */
+    bool paged = pp->far_win.end && frame >= pp->far_win.start && frame + need <= pp->far_win.end;
+    for (uint32_t k = 0; !near && !paged && k < FAR_SPANS; k++) {
+        const frame_window *w = &pp->fpages[k];
+        if (!w->end || frame < w->start || frame + need > w->end) continue;
+        paged = true;
+        if (!f) f = w->buf + (frame - w->base);
+    }
+    if (!near && !paged && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
     if (!near) far_note(pp, frame, need);
     /* Frames elsewhere (the C stack, another chunk of the data stack)
      * have a window of their own: the data stack's stays. */
@@ -274,7 +283,9 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
      * other is from an earlier read, of another thread. */
     if (!pp->got.window) pp->win.start = pp->win.end = 0;
     if (!pp->got.cstack) pp->far_win.start = pp->far_win.end = 0;
-    pp->got.window = pp->got.cstack = false;
+    for (uint32_t k = 0; k < FAR_SPANS && !pp->got.fpages; k++)
+        pp->fpages[k].start = pp->fpages[k].end = 0;
+    pp->got.window = pp->got.cstack = pp->got.fpages = false;
     pp->walk_lo = UINT64_MAX;
     pp->walk_hi = 0;
     pp->walk_nfar = 0;

@@ -598,9 +598,10 @@ static int tick(sampler *s, ticker *k, int64_t now) {
     /* A tick counts once there is Python to sample: the time before
      * (exec, interpreter start-up) is not time we could have sampled. */
     int64_t t0 = now_ns();
-    uint64_t taken0 = c->taken;
+    uint64_t taken0 = c->taken, reads0 = proc_reads_made();
     int sampled = sample_all(s);
     k->work_ns += now_ns() - t0;
+    c->reads += proc_reads_made() - reads0;
     if (c->taken - taken0 > c->max_per_tick) c->max_per_tick = c->taken - taken0;
     if (sampled > 0) {
         if (!k->first_tick) {
