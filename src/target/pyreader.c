@@ -166,6 +166,39 @@ static bool far_alone(const spec_memo *m, uint32_t i, uint32_t need) {
     return true;
 }
 
+/* Starts this sample's reading of the code counter: the last one is kept
+ * for the checks. Returns the address to copy it from, 0 for none. */
+static uint64_t code_counter_start(py_process *pp) {
+    pp->cc.last = pp->cc.now;
+    pp->cc.last_ok = pp->cc.now_ok;
+    pp->cc.now_ok = false;
+    pp->cc.raw = 0;
+    return code_counter_at(pp);
+}
+
+/* What the speculative read's window (its piece at win) and far pages
+ * (their pieces from far) hold, for the walk (frame_copy). */
+static void windows_took(py_process *pp, const bool *win, const bool *far) {
+    const spec_memo *m = &pp->spec;
+    if (m->win_hi && win[0]) {
+        pp->got.window = true;
+        pp->win.base = pp->win.start = m->win_lo;
+        pp->win.end = m->win_hi;
+    }
+    for (uint32_t s = 0; s < FAR_SPANS; s++) {
+        frame_window *w = &pp->fpages[s];
+        w->start = w->end = 0;
+        if (s >= m->nfs) continue;
+        if (!far[s]) {
+            pp->far_span_off = 64;   /* do not lose the checks to it again soon */
+            continue;
+        }
+        w->base = w->start = m->fs_lo[s];
+        w->end = m->fs_hi[s];
+        pp->got.fpages = true;
+    }
+}
+
 /* The speculative read's pieces on the C stack (3.11/3.12's _PyCFrame, and
  * 3.12+'s entry frames): the pages of spec_memo.cs_lo/cs_hi, or the
  * current-frame pointer alone, and the frames outside them. Returns how
@@ -243,11 +276,7 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         SPEC_IOV(pp->fpages[s].buf, m->fs_lo[s], m->fs_hi[s] - m->fs_lo[s]);
     /* The code counter: after every frame this read copies, before the
      * checks (see code_counter). */
-    pp->cc.last = pp->cc.now;
-    pp->cc.last_ok = pp->cc.now_ok;
-    pp->cc.now_ok = false;
-    pp->cc.raw = 0;
-    uint64_t counter_at = code_counter_at(pp);
+    uint64_t counter_at = code_counter_start(pp);
     if (counter_at) SPEC_IOV(&pp->cc.raw, counter_at, pp->cc.width);
     int first_check = n, names_at = 0;
     if (pp->minor >= 11) n += check_pieces(pp, local + n, remote + n, CHECK_PIECES, &names_at);
@@ -277,25 +306,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     g->head = full[k++];
     if (m->ts && tneed <= sizeof g->tbuf) g->tstate = full[k++] && g->head && g->head_val == m->ts;
     c_stack_took(pp, full + c_stack);
-    k = c_stack_end;
-    if (m->win_hi && full[k++]) {
-        g->window = true;
-        pp->win.base = pp->win.start = m->win_lo;
-        pp->win.end = m->win_hi;
-    }
-    k = far_pages;
-    for (uint32_t s = 0; s < FAR_SPANS; s++) {
-        frame_window *w = &pp->fpages[s];
-        w->start = w->end = 0;
-        if (s >= m->nfs) continue;
-        if (!full[k++]) {
-            pp->far_span_off = 64;   /* do not lose the checks to it again soon */
-            continue;
-        }
-        w->base = w->start = m->fs_lo[s];
-        w->end = m->fs_hi[s];
-        g->fpages = true;
-    }
+    windows_took(pp, full + c_stack_end, full + far_pages);
+    k = far_pages + (int)m->nfs;
     if (counter_at) code_counter_took(pp, full[k++]);
     check_results(pp, full + first_check, checks_end - first_check, names_at);
     k = checks_end;
