@@ -35,6 +35,21 @@ static void make_func(const py_layout *L, uint64_t qualname) {
     put_u64(func_obj, L->func_qualname, qualname);
 }
 
+/* The layout, strs name_a and name_b holding a and b, func_obj named by
+ * name_a, and a py_names over them (statics: the target's static storage);
+ * NULL (a check failed) when there is none. */
+static py_names *setup(const py_layout **L, const char *a, const char *b, static_span statics) {
+    *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
+    CHECK(*L != NULL);
+    if (!*L) return NULL;
+    make_str(*L, name_a, a, 1111);
+    make_str(*L, name_b, b, 2222);
+    make_func(*L, addr(name_a));
+    py_names *nm = pynames_new(getpid(), *L, 12, 0, 0, statics);
+    CHECK(nm != NULL);
+    return nm;
+}
+
 /* Names one frame of code_obj run by func_obj; returns the view's name. */
 static const char *name_now(py_names *nm, uint32_t gen, uint32_t *view) {
     pyname_frame *in = pynames_frames(nm);
@@ -64,14 +79,8 @@ static void spec_round(py_names *nm, uint32_t view, uint32_t gen, uint32_t *npie
  * the naming that follows in the same sample does not read it again (its
  * __qualname__ pointer is changed after the check to show that). */
 TEST(unchanged_function_is_verified_by_the_speculative_read) {
-    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
-    CHECK(L != NULL);
-    if (!L) return;
-    make_str(L, name_a, "outer.<locals>.alpha", 1111);
-    make_str(L, name_b, "outer.<locals>.beta", 2222);
-    make_func(L, addr(name_a));
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
-    CHECK(nm != NULL);
+    const py_layout *L;
+    py_names *nm = setup(&L, "outer.<locals>.alpha", "outer.<locals>.beta", (static_span){0, 0});
     if (!nm) return;
     uint32_t view = 0, pieces = 0;
     CHECK_EQ_STR(name_now(nm, 1, &view), "outer.<locals>.alpha");
@@ -88,14 +97,8 @@ TEST(unchanged_function_is_verified_by_the_speculative_read) {
  * __qualname__), or whose name's hash changed, is left to pynames_resolve,
  * which reloads it: the speculative check never vouches for a change. */
 TEST(changed_function_is_left_to_the_full_verification) {
-    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
-    CHECK(L != NULL);
-    if (!L) return;
-    make_str(L, name_a, "outer.<locals>.alpha", 1111);
-    make_str(L, name_b, "outer.<locals>.beta", 2222);
-    make_func(L, addr(name_a));
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
-    CHECK(nm != NULL);
+    const py_layout *L;
+    py_names *nm = setup(&L, "outer.<locals>.alpha", "outer.<locals>.beta", (static_span){0, 0});
     if (!nm) return;
     uint32_t view = 0, pieces = 0;
     CHECK_EQ_STR(name_now(nm, 1, &view), "outer.<locals>.alpha");
@@ -111,14 +114,8 @@ TEST(changed_function_is_left_to_the_full_verification) {
 
 /* A piece the read could not copy proves nothing. */
 TEST(unread_piece_verifies_nothing) {
-    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
-    CHECK(L != NULL);
-    if (!L) return;
-    make_str(L, name_a, "outer.<locals>.alpha", 1111);
-    make_str(L, name_b, "outer.<locals>.beta", 2222);
-    make_func(L, addr(name_a));
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
-    CHECK(nm != NULL);
+    const py_layout *L;
+    py_names *nm = setup(&L, "outer.<locals>.alpha", "outer.<locals>.beta", (static_span){0, 0});
     if (!nm) return;
     uint32_t view = 0;
     CHECK_EQ_STR(name_now(nm, 1, &view), "outer.<locals>.alpha");
@@ -167,15 +164,9 @@ TEST(function_running_another_code_is_counted) {
  * identity alone (one piece, not two), and still sees the function change.
  * The span covers name_a only. */
 TEST(static_name_needs_no_hash_piece) {
-    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
-    CHECK(L != NULL);
-    if (!L) return;
-    make_str(L, name_a, "<module>", 4444);
-    make_str(L, name_b, "outer.<locals>.beta", 2222);
-    make_func(L, addr(name_a));
+    const py_layout *L;
     static_span statics = {addr(name_a), addr(name_a) + sizeof name_a};
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, statics);
-    CHECK(nm != NULL);
+    py_names *nm = setup(&L, "<module>", "outer.<locals>.beta", statics);
     if (!nm) return;
     uint32_t view = 0, pieces = 0;
     CHECK_EQ_STR(name_now(nm, 1, &view), "<module>");
@@ -196,14 +187,8 @@ TEST(static_name_needs_no_hash_piece) {
  * verified in this generation, and refuses when one changed, which
  * pynames_resolve then reloads. */
 TEST(recheck_vouches_only_for_unchanged_functions) {
-    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
-    CHECK(L != NULL);
-    if (!L) return;
-    make_str(L, name_a, "outer.<locals>.alpha", 1111);
-    make_str(L, name_b, "outer.<locals>.beta", 2222);
-    make_func(L, addr(name_a));
-    py_names *nm = pynames_new(getpid(), L, 12, 0, 0, (static_span){0, 0});
-    CHECK(nm != NULL);
+    const py_layout *L;
+    py_names *nm = setup(&L, "outer.<locals>.alpha", "outer.<locals>.beta", (static_span){0, 0});
     if (!nm) return;
     uint32_t view = 0, code_id = 1;
     CHECK_EQ_STR(name_now(nm, 1, &view), "outer.<locals>.alpha");
