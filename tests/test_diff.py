@@ -334,9 +334,16 @@ class Verdicts(unittest.TestCase):
         runs (0.45-1.0 s of CPU for the same script): a run caught at a fast
         moment against a baseline caught at a slow one can hide the change
         once. A real change shows again, so the variant is recorded once
-        more, and the first comparison is printed."""
+        more, and the first comparison is printed. The same noise can hide
+        the growth of the planted function's own part (what it runs beside
+        the callback it calls through a library: compare_leads.c,
+        keep_innermost) and leave the callback named alone; it, too, is
+        recorded once more then (seen once in 13 CI-style runs of the
+        realistic loop, and in none of 12 runs of this test alone).
+        """
         j = self.diff(name, "json")
-        if not j["regressed"]:
+        first = j["leads"][0]["function"] if j["leads"] else None
+        if not j["regressed"] or (name == "plant" and first != self.PLANTED):
             leads = [(l["function"], l["total"]["time_ratio"], l["total"]["q"]) for l in j["leads"]]
             print(f"\n  note: {name} not called a regression: CPU time {j['cpu_seconds']['base']:.3f} s -> "
                   f"{j['cpu_seconds']['new']:.3f} s, leads (function, time ratio, q) {leads}, "

@@ -281,11 +281,14 @@ bool pycode_known(const py_process *pp, const code_entry *c);
 /* Records that c was found to be what was cached, now. */
 void pycode_verified(py_process *pp, code_entry *c);
 /* Turns pp->raw[0..n) into pp->frames[]: cached code objects (verified,
- * reloaded when stale), lines from their tables, names from pynames. Leaves
- * the frames' ids in pp->resolve_scratch. Returns the number of frames, or
- * -1 when the stack does not hold together and must be read again; with
- * strict, that includes a frame whose function object runs another code
- * object (see pycode.c). */
+ * reloaded when stale), lines from their tables, names from pynames; for
+ * the thread state pp->resolve_ts (0: none), the outer frames it shares
+ * with that thread's last stack come from pp->memo (resolve_memo), their
+ * objects verified all the same. Leaves the frames' ids in
+ * pp->resolve_scratch. Returns the number of frames, or -1 when the stack
+ * does not hold together and must be read again; with strict, that
+ * includes a frame whose function object runs another code object (see
+ * pycode.c). */
 int pycode_resolve(py_process *pp, uint32_t n, bool strict);
 
 /* ---- pywalk.c: the frame walkers, filling pp->raw[] leaf first ---- */
@@ -296,7 +299,9 @@ int pycode_resolve(py_process *pp, uint32_t n, bool strict);
  * not be read whole. */
 int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *depth,
                          bool *truncated, const chain_extra *extra);
-/* 3.11+: the _PyInterpreterFrame list starting at frame. 0, or -1 when the
+/* 3.11+: the _PyInterpreterFrame list starting at frame, from this sample's
+ * copies where it has them (win, far pages, far frames: spec_got), noting
+ * where it went for the next speculative read (walk_lo, walk_fc...). 0, or -1 when the
  * walk was torn: it looped, a frame held no object, a 3.14+ frame had been
  * cleared as it returned, or it did not end where a thread's frames do.
  * Not strict (the last try): frames cleared at the top of the stack are
