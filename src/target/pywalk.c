@@ -212,8 +212,9 @@ static const uint8_t *frame_copy(py_process *pp, uint64_t frame, uint32_t need, 
     for (uint32_t k = 0; !near && k < pp->spec.nfar && !f; k++)
         if (pp->got.far[k] && pp->spec.far[k] == frame) f = pp->got.far_buf[k];
     /* The speculative read copies far frames one by one, but for those in
-     * pages it copied whole (spec_memo.fs_lo), or that far_win holds. */
-    bool paged = pp->far_win.end && frame >= pp->far_win.start && frame + need <= pp->far_win.end;
+     * pages it copied whole (spec_memo.fs_lo). (Those in far_win stay
+     * listed: c_stack_span finds the C-stack pages to copy by them.) */
+    bool paged = false;
     for (uint32_t k = 0; !near && !paged && k < FAR_SPANS; k++) {
         const frame_window *w = &pp->fpages[k];
         if (!w->end || frame < w->start || frame + need > w->end) continue;
