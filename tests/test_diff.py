@@ -338,8 +338,8 @@ class Verdicts(unittest.TestCase):
         the growth of the planted function's own part (what it runs beside
         the callback it calls through a library: compare_leads.c,
         keep_innermost) and leave the callback named alone; it, too, is
-        recorded once more then (seen once in 13 CI-style runs of the
-        realistic loop, and in none of 12 runs of this test alone).
+        recorded once more then (seen once in a CI-style run, and in none
+        of 12 runs of this test alone).
         """
         j = self.diff(name, "json")
         first = j["leads"][0]["function"] if j["leads"] else None
