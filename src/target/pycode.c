@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "classify.h"
 #include "linetable.h"
 #include "gather.h"
 #include "proc.h"
@@ -167,7 +166,7 @@ static uint32_t code_load(py_process *pp, uint64_t addr) {
         free_code(&c);
         return 0;
     }
-    c.import_loader = !strcmp(c.function, "_find_and_load") && classify_importlib_file(c.file);
+    c.import_loader = pynames_import_loader(c.function, c.file);
     for (int i = 0; i < 4; i++) c.memo_offset[i] = -2;
 
     if (pp->ncodes == pp->capcodes) {
@@ -290,7 +289,7 @@ static uint32_t name_frames(py_process *pp, const uint32_t *codes, uint32_t n) {
         if (!codes[i]) continue;
         const code_entry *c = &pp->codes[codes[i]];
         in[k++] = (pyname_frame){codes[i], c->addr, c->function, c->file, pp->raw[i].func,
-                                 pp->raw[i].local0};
+                                 pp->raw[i].local0, c->import_loader};
     }
     uint32_t *out = pp->resolve_scratch, other = 0;
     pynames_resolve(pp->names, k, pp->generation, out, &other);  /* on failure: code ids */

@@ -290,6 +290,10 @@ static uint32_t load_function(py_names *nm, uint64_t addr, uint64_t code_addr, b
     return idx;
 }
 
+bool pynames_import_loader(const char *function, const char *file) {
+    return function && !strcmp(function, "_find_and_load") && classify_importlib_file(file);
+}
+
 /* The str a _find_and_load frame is importing: "import NAME". */
 static uint32_t load_import(py_names *nm, uint64_t addr) {
     name_entry e = {.addr = addr, .live = true, .import = true};
@@ -342,8 +346,7 @@ pyname_frame *pynames_frames(py_names *nm) { return nm->frames; }
 static uint32_t entry_for(py_names *nm, const pyname_frame *f, uint32_t generation, bool *other) {
     uint64_t tag = nm->L->stackref_tag_mask;
     uint32_t k;
-    if (f->code_function && strcmp(f->code_function, "_find_and_load") == 0 &&
-        classify_importlib_file(f->code_file)) {
+    if (f->import_loader) {
         uint64_t s = f->local0 & ~tag;
         if (!plausible(s)) return 0;
         k = find_entry(nm, s);

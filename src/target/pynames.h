@@ -62,7 +62,14 @@ typedef struct {
     const char *code_function, *code_file;   /* the code object's names */
     uint64_t func;            /* the frame's function object (3.11+), 0 = none */
     uint64_t local0;          /* the frame's first local (a tagged ref from 3.14) */
+    bool import_loader;       /* its code is importlib's _find_and_load (pynames_import_loader):
+                               * named by local0, the module it imports */
 } pyname_frame;
+
+/* Whether code named function in file is importlib's _find_and_load, whose
+ * frames are named by what they import. The reader asks once per code
+ * object and keeps the answer (pyname_frame.import_loader). */
+bool pynames_import_loader(const char *function, const char *file);
 
 /* Scratch for n <= max frames, owned by nm. */
 pyname_frame *pynames_frames(py_names *nm);

@@ -53,7 +53,7 @@ static py_names *setup(const py_layout **L, const char *a, const char *b, static
 /* Names one frame of code_obj run by func_obj; returns the view's name. */
 static const char *name_now(py_names *nm, uint32_t gen, uint32_t *view) {
     pyname_frame *in = pynames_frames(nm);
-    in[0] = (pyname_frame){1, addr(code_obj), "code_name", "file.py", addr(func_obj), 0};
+    in[0] = (pyname_frame){1, addr(code_obj), "code_name", "file.py", addr(func_obj), 0, false};
     uint32_t other = 0;
     CHECK_EQ_INT(pynames_resolve(nm, 1, gen, view, &other), 0);
     CHECK_EQ_INT(other, 0);
@@ -145,7 +145,7 @@ TEST(function_running_another_code_is_counted) {
     CHECK(nm != NULL);
     if (!nm) return;
     pyname_frame *in = pynames_frames(nm);
-    in[0] = (pyname_frame){1, addr(code_obj), "public_api", "file.py", addr(func_obj), 0};
+    in[0] = (pyname_frame){1, addr(code_obj), "public_api", "file.py", addr(func_obj), 0, false};
     uint32_t view = 0, other = 0;
     CHECK_EQ_INT(pynames_resolve(nm, 1, 1, &view, &other), 0);
     CHECK_EQ_INT(other, 1);
@@ -204,6 +204,14 @@ TEST(recheck_vouches_only_for_unchanged_functions) {
     pynames_free(nm);
 }
 
+/* The one test of importlib's _find_and_load, cached per code object. */
+TEST(import_loader_is_importlibs_find_and_load) {
+    CHECK(pynames_import_loader("_find_and_load", "<frozen importlib._bootstrap>"));
+    CHECK(!pynames_import_loader("_find_and_load", "mymodule.py"));
+    CHECK(!pynames_import_loader("_find_and_load_unlocked", "<frozen importlib._bootstrap>"));
+    CHECK(!pynames_import_loader(NULL, "<frozen importlib._bootstrap>"));
+}
+
 int main(void) {
     RUN(unchanged_function_is_verified_by_the_speculative_read);
     RUN(changed_function_is_left_to_the_full_verification);
@@ -211,5 +219,6 @@ int main(void) {
     RUN(function_running_another_code_is_counted);
     RUN(static_name_needs_no_hash_piece);
     RUN(recheck_vouches_only_for_unchanged_functions);
+    RUN(import_loader_is_importlibs_find_and_load);
     return check_summary();
 }
