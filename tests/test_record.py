@@ -227,7 +227,13 @@ class RecordMixin:
         # 3.12 3%, 3.13 6-10%, 3.13d 3%, 3.13t 9-10%, 3.14 11-12%, 3.14d 4-5%,
         # 3.15 12-13%; 3.8-3.10 42-51% (a frame chain whose leaf returned
         # while it was read is refused, chainread.h; 82-89% when any change
-        # refused it).
+        # refused it). Later that day (a faster machine) the same binary
+        # dropped 0.8-4.7% on 3.11+ and read 6.2-10.4 times a tick (3.12
+        # most: each generator's frame and shim read again into one shared
+        # window). Since a try after a refused one is one speculative read
+        # (pyreader.c, reread_thread) and the C stack, generators and data
+        # stack have windows of their own (pywalk.c): 0.3-2.7% dropped,
+        # 5.0-7.2 reads a tick.
         _, p = self.record("email_calls.py", "1.5")
         s = p.data["samples"]
         self.assertGreater(s["taken"], 100, s)
@@ -253,7 +259,9 @@ class RecordMixin:
         bound = 0.025 if self.interp.minor >= (3, 15) else 0.01
         self.assertLessEqual(cut, bound * inside, (cut, inside))
         share = s["dropped"] / (s["taken"] + s["dropped"])
-        self.assertLess(share, 0.25 if self.interp.minor >= (3, 11) else 0.7, s)
+        self.assertLess(share, 0.08 if self.interp.minor >= (3, 11) else 0.7, s)
+        if self.interp.minor >= (3, 11):
+            self.assertLess(s["reads"], 10 * s["ticks"], s)
 
     def test_target_exits_at_once(self):
         # Start-up changes stacks every few microseconds (imports). A torn

@@ -473,7 +473,11 @@ static int read_stack(py_process *pp, uint64_t ts, const uint8_t *tbuf, py_threa
         rc = pywalk_frame_objects(pp, ts, frame, &st->depth, &st->truncated, x.n ? &x : NULL);
         if (x.n) check_results(pp, xf, (int)x.n, names_at);
     } else {
+        /* What pywalk.c knows of a C stack is this thread's only. */
+        if (pp->cstack_ts != ts) pp->cstack_hint = 0;
+        pp->cstack_ts = ts;
         if (pp->minor <= 12 && frame) {  /* 3.11/3.12: through _PyCFrame */
+            pp->cstack_hint = frame;
             uint64_t cur = 0;
             if (pp->got.cur && frame == pp->spec.cframe)
                 cur = pp->got.cur_val;
@@ -523,6 +527,27 @@ static uint32_t tstate_need(const py_layout *L) {
     return need;
 }
 
+/* A fresh copy (tneed bytes into tbuf) of thread state ts, whose stack a
+ * walk just refused, for another try. 3.11+'s first thread gets it from a
+ * speculative read of where that walk went (its data stack span, C-stack
+ * pages, far frames), in one call: its frames are then copied within
+ * microseconds of each other, where the refused walk read them in several
+ * calls, one after the other, while the stack changed (in code that calls
+ * every microsecond, the reason it was refused). No checks of code objects
+ * ride along: the walk's are verified as without them. 0, or -1. */
+static int reread_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed, uint8_t *tbuf) {
+    if (first && pp->minor >= 11) {
+        spec_remember(pp, ts, tbuf, 0);
+        spec_read(pp, tneed);
+        if (pp->got.tstate) {
+            memcpy(tbuf, pp->got.tbuf, tneed);
+            return 0;
+        }
+        forget_spec_copies(pp);
+    }
+    return proc_read(pp->pid, ts, tbuf, tneed);
+}
+
 /* Reads the stack of the thread state at ts (first: the first thread of
  * the first interpreter, which the speculative read may have copied) and
  * hands it to fn. *next is the following thread state, 0 at the end of the
@@ -561,11 +586,13 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     st.running = !rc && (pp->minor <= 10 ? pp->chain_ran : batched && thread_ran(pp));
     forget_spec_copies(pp);
     /* Up to four more times: a stack that changes every few
-     * microseconds (start-up, imports) is often caught whole at a
-     * later try, which costs one batched read (the refused walk left
-     * its addresses). A try only follows a failed one; the last keeps a
-     * frame whose function object runs another code (pycode_resolve). */
-    for (int again = 0; rc && again < 4 && proc_read(pp->pid, ts, tbuf, tneed) == 0; again++) {
+     * microseconds (start-up, imports, code that calls every microsecond)
+     * is often caught whole at a later try, which costs one batched read
+     * (the refused walk left its addresses: reread_thread). A try only
+     * follows a failed one; the last keeps a frame whose function object
+     * runs another code (pycode_resolve). */
+    for (int again = 0; rc && again < 4 && reread_thread(pp, ts, first, tneed, tbuf) == 0;
+         again++) {
         rc = read_stack(pp, ts, tbuf, &st, false, again < 3);
         /* Caught mid-change, then whole: it changed its own stack, within
          * microseconds, so it ran (see thread_ran). Not when only the last,

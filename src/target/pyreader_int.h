@@ -211,12 +211,18 @@ struct py_process {
     int pthread_tid_off;     /* discovered offset of tid in glibc's struct pthread; -1 unknown */
 
     /* 3.11+: a copy of the thread's data stack around the frames being
-     * walked (the speculative read may have made it), and one of wherever
-     * else its frames are: 3.12+ put an entry frame on the C stack at every
-     * call from C into Python, so a walk through code that C calls back
-     * (properties, dunders, callbacks) alternates between the two, and one
-     * copy would be read again at every switch. */
-    frame_window win, far_win;
+     * walked (the speculative read may have made it), one of its C stack,
+     * and one of wherever else its frames are (a generator's in its
+     * object, an older chunk of the data stack): 3.12+ put an entry frame
+     * on the C stack at every call from C into Python, so a walk through
+     * code that C calls back (properties, dunders, callbacks, generators
+     * driven from C) goes back and forth between the three, and one copy
+     * would be read again at every switch. */
+    frame_window win, far_win, heap_win;
+    /* The last frame seen on the C stack of thread state cstack_ts
+     * (3.11/3.12's _PyCFrame, 3.12+'s shims), by which pywalk.c tells the
+     * frames there: 0 = none. */
+    uint64_t cstack_hint, cstack_ts;
     /* 3.14t: the last thread-local bytecode copy looked up (frame_instr_offset). */
     uint64_t tlbc_code, tlbc_base;
     int32_t tlbc_idx;

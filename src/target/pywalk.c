@@ -97,8 +97,10 @@ int pywalk_frame_objects(py_process *pp, uint64_t ts, uint64_t frame, uint32_t *
 static const uint8_t *window_get(py_process *pp, frame_window *w, uint64_t addr, uint32_t len) {
     if (addr >= w->start && addr + len <= w->end) return w->buf + (addr - w->base);
     /* Most stacks fit in the 8 KiB below the end of the leaf frame; only a
-     * stack that outgrew them pays for the full window. */
-    uint64_t span = w->end ? sizeof w->buf : 2 * PAGE;
+     * walk that went on down past the window (a stack that outgrew it)
+     * pays for the full one. */
+    bool down = w->end && addr < w->start && w->start - addr <= sizeof w->buf;
+    uint64_t span = down ? sizeof w->buf : 2 * PAGE;
     uint64_t top = addr + len;
     uint64_t start = top > span ? top - span : 0;
     struct iovec local[WINDOW_PAGES + 1], remote[WINDOW_PAGES + 1];
@@ -114,7 +116,7 @@ static const uint8_t *window_get(py_process *pp, frame_window *w, uint64_t addr,
         n++;
         hi = lo;
     }
-    ssize_t got = proc_readv(pp->pid, local, remote, (size_t)n);
+    ssize_t got = n ? proc_readv(pp->pid, local, remote, (size_t)n) : 0;
     if (got <= 0) {
         w->start = w->end = 0;
         return NULL;
@@ -132,6 +134,55 @@ static const uint8_t *window_get(py_process *pp, frame_window *w, uint64_t addr,
     w->start = low;
     w->end = top;
     return w->buf + (addr - start);
+}
+
+/* The C stack's pages read at once above a frame on it (window_up). */
+#define C_STACK_PAGES 4
+
+/* Whether frame lies on the C stack of the thread walked: near the last
+ * frame seen there (pp->cstack_hint). 3.12+ put a shim there at every call
+ * of the eval loop (every call from C into Python), and older frames of a
+ * stack lie above newer ones. A guess: a frame taken for another kind is
+ * read all the same, in more calls. */
+static bool on_c_stack(const py_process *pp, uint64_t frame) {
+    uint64_t h = pp->cstack_hint;
+    return h && frame + (64u << 10) >= h && frame <= h + (8u << 20);
+}
+
+/* Like window_get, for a frame on a C stack, which grows down: the walk
+ * goes on to the older shims above it, so the pages from the frame's up
+ * are read, bottom-up, one piece each (the top of the stack ends the read
+ * there, and what came before is kept). */
+static const uint8_t *window_up(py_process *pp, frame_window *w, uint64_t addr, uint32_t len) {
+    if (addr >= w->start && addr + len <= w->end) return w->buf + (addr - w->base);
+    uint64_t start = addr & ~(uint64_t)(PAGE - 1);
+    struct iovec local[C_STACK_PAGES], remote[C_STACK_PAGES];
+    for (uint32_t i = 0; i < C_STACK_PAGES; i++) {
+        local[i] = (struct iovec){w->buf + (size_t)i * PAGE, PAGE};
+        remote[i] = (struct iovec){(void *)(uintptr_t)(start + (uint64_t)i * PAGE), PAGE};
+    }
+    ssize_t got = proc_readv(pp->pid, local, remote, C_STACK_PAGES);
+    uint64_t end = start + (got > 0 ? (uint64_t)got - (uint64_t)got % PAGE : 0);
+    if (end < addr + len) {
+        w->start = w->end = 0;
+        return NULL;
+    }
+    w->base = w->start = start;
+    w->end = end;
+    return w->buf + (addr - start);
+}
+
+/* Whether frame may start the walk's data-stack span (walk_lo, walk_hi):
+ * not a frame on the C stack, and, for the first thread, one near the span
+ * its last walk read. A walk may start elsewhere (a generator's frame in
+ * its object, a shim), and a span started there would leave every frame
+ * of the data stack outside it, each read on its own. */
+static bool seeds_span(const py_process *pp, uint64_t frame) {
+    if (on_c_stack(pp, frame)) return false;
+    const spec_memo *m = &pp->spec;
+    if (!m->win_hi || pp->resolve_ts != m->ts) return true;
+    uint64_t reach = sizeof pp->win.buf;
+    return frame + reach >= m->win_lo && frame < m->win_hi + reach;
 }
 
 /* Byte offset of the frame's current instruction in the bytecode it runs,
@@ -205,7 +256,7 @@ static void far_note(py_process *pp, uint64_t frame, uint32_t need) {
  * speculative read, a window, or read on its own into single[BLOCK]. Notes
  * where the walk went for the next speculative read. NULL when unreadable. */
 static const uint8_t *frame_copy(py_process *pp, uint64_t frame, uint32_t need, uint8_t *single) {
-    if (!pp->walk_hi) pp->walk_hi = frame + need;
+    if (!pp->walk_hi && seeds_span(pp, frame)) pp->walk_hi = frame + need;
     bool near = frame < pp->walk_hi && pp->walk_hi - frame <= sizeof pp->win.buf;
     if (near && frame < pp->walk_lo) pp->walk_lo = frame;
     const uint8_t *f = NULL;
@@ -223,9 +274,13 @@ static const uint8_t *frame_copy(py_process *pp, uint64_t frame, uint32_t need, 
     }
     if (!near && !paged && pp->walk_nfar < SPEC_FAR) pp->walk_far[pp->walk_nfar++] = frame;
     if (!near) far_note(pp, frame, need);
-    /* Frames elsewhere (the C stack, another chunk of the data stack)
-     * have a window of their own: the data stack's stays. */
-    if (!f) f = window_get(pp, near ? &pp->win : &pp->far_win, frame, need);
+    /* Frames elsewhere have windows of their own, and the data stack's
+     * stays: the C stack's shims (read upwards, where the older ones are),
+     * and the rest (another chunk of the data stack, a generator's frame in
+     * its object). */
+    if (!f && near) f = window_get(pp, &pp->win, frame, need);
+    else if (!f && on_c_stack(pp, frame)) f = window_up(pp, &pp->far_win, frame, need);
+    else if (!f) f = window_get(pp, &pp->heap_win, frame, need);
     if (!f && need <= BLOCK && proc_read(pp->pid, frame, single, need) == 0) f = single;
     return f;
 }
@@ -284,6 +339,7 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
      * other is from an earlier read, of another thread. */
     if (!pp->got.window) pp->win.start = pp->win.end = 0;
     if (!pp->got.cstack) pp->far_win.start = pp->far_win.end = 0;
+    pp->heap_win.start = pp->heap_win.end = 0;
     for (uint32_t k = 0; k < FAR_SPANS && !pp->got.fpages; k++)
         pp->fpages[k].start = pp->fpages[k].end = 0;
     pp->got.window = pp->got.cstack = pp->got.fpages = false;
@@ -316,6 +372,7 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
         /* 3.12+: each call of the eval loop pushes a shim frame (owned by the
          * C stack, or from 3.15 by the interpreter) below its first frame. */
         if (shim && n > 0) pp->raw[n - 1].entry = true;
+        if (shim && !(frame >= pp->win.start && frame < pp->win.end)) pp->cstack_hint = frame;
         if (!shim && take_frame(pp, f, n++, strict, &cleared)) return -1;
         ended_right = ends_right(L, shim, owner);
         frame = prev;

@@ -5,9 +5,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "proc.h"
 #include "pyreader_int.h"
 
 /* A data stack: three frames one after another, leaf last. */
@@ -169,11 +171,76 @@ static void loops_and_torn_slots_refused(py_process *pp, const py_layout *L) {
 
 TEST(a_looping_or_torn_walk_is_refused) { each_minor(loops_and_torn_slots_refused); }
 
+/* A frame of the walk in mixed_walk, at f: a shim (owned by the C stack)
+ * or a frame of the thread's, whose caller is prev. */
+static void put_frame(const py_layout *L, uint8_t *f, uint64_t prev, bool shim) {
+    memset(f, 0, FRAME_BYTES);
+    put_u64(f, L->iframe_previous, prev);
+    if (shim) {
+        f[L->iframe_owner] = (uint8_t)(L->owner_cstack - 1);
+        return;
+    }
+    put_u64(f, L->iframe_code, addr(code_obj));
+    put_u64(f, L->iframe_instr, addr(code_obj) + L->code_adaptive);
+    put_u64(f, L->iframe_funcobj - 1, addr(func_obj));
+}
+
+/* Code that C calls back (3.12-3.14): the walk goes back and forth between
+ * the data stack, the C stack's shims (one per call of the eval loop,
+ * older ones above) and a generator's frame in its object. Leaf first:
+ * D3 (data stack) -> S1 (C stack) -> G (generator) -> S2 -> D2 -> D1 -> S3,
+ * the root's shim. Each of the three places is read once: the C stack
+ * upwards from the first shim, where the older ones are. Read in one
+ * shared copy, the walk read each shim again (5 reads here). */
+static void mixed_walk(py_process *pp, const py_layout *L) {
+    if (!L->owner_cstack) return;   /* 3.15 and 3.11: no C-stack shims */
+    size_t len = 32u << 20;
+    uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                      -1, 0);
+    CHECK(m != MAP_FAILED);
+    if (m == MAP_FAILED) return;
+    uint8_t *gen = m + 2 * PAGE + 0x800;            /* 20 MB below the C stack */
+    uint8_t *cs = m + (20u << 20);
+    uint8_t *s1 = cs + PAGE + 0x100, *s2 = cs + PAGE + 0x900, *s3 = cs + 2 * PAGE + 0x200;
+    uint8_t *d1 = stack + FRAME_BYTES, *d2 = stack + 2 * FRAME_BYTES, *d3 = stack + 3 * FRAME_BYTES;
+    memset(stack, 0, sizeof stack);
+    put_frame(L, s3, 0, true);
+    put_frame(L, d1, addr(s3), false);
+    put_frame(L, d2, addr(d1), false);
+    put_frame(L, s2, addr(d2), true);
+    put_frame(L, gen, addr(s2), false);
+    put_frame(L, s1, addr(gen), true);
+    put_frame(L, d3, addr(s1), false);
+    pp->cstack_hint = addr(s1) - 0x40;   /* 3.12's _PyCFrame, or a shim seen before */
+    uint64_t before = proc_reads_made();
+    uint32_t depth;
+    CHECK_EQ_INT(walk(pp, addr(d3), true, &depth), 0);
+    CHECK_EQ_INT(depth, 4);
+    CHECK(pp->raw[0].entry && pp->raw[1].entry && !pp->raw[2].entry);
+    CHECK_EQ_INT(proc_reads_made() - before, 3);
+    /* The C stack's end: the pages above the last shim are not mapped.
+     * The read stops there and keeps the page it got: no read of the
+     * shim on its own after it. */
+    CHECK(munmap(cs + 3 * PAGE, PAGE) == 0);
+    uint8_t *top = cs + 2 * PAGE + 0x300;
+    put_frame(L, top, 0, true);
+    put_frame(L, d3, addr(top), false);
+    pp->cstack_hint = addr(top);
+    before = proc_reads_made();
+    CHECK_EQ_INT(walk(pp, addr(d3), true, &depth), 0);
+    CHECK_EQ_INT(depth, 1);
+    CHECK_EQ_INT(proc_reads_made() - before, 2);
+    munmap(m, len);
+}
+
+TEST(a_walk_through_c_and_generators_reads_each_place_once) { each_minor(mixed_walk); }
+
 int main(void) {
     RUN(walks_three_frames_leaf_first);
     RUN(a_frame_cleared_under_the_walk_is_refused);
     RUN(before_3_14_a_null_function_is_kept);
     RUN(a_walk_ends_where_a_thread_does);
     RUN(a_looping_or_torn_walk_is_refused);
+    RUN(a_walk_through_c_and_generators_reads_each_place_once);
     return check_summary();
 }

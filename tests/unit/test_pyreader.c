@@ -1,0 +1,107 @@
+/* Unit tests for pyreader.c's sample (py_sample) over an interpreter laid
+ * out (with 3.12's generated offsets) in this very process and read
+ * through process_vm_readv on our own pid: its thread list, thread state,
+ * _PyCFrame and data stack. */
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "proc.h"
+#include "pyreader_int.h"
+
+#define FRAME_BYTES 256
+static alignas(64) uint8_t interp[4096], tstate[4096], cframe[256], runtime[4096];
+static alignas(64) uint8_t code_obj[512], func_obj[64];
+
+static void put_u64(uint8_t *at, uint32_t off, uint64_t v) { memcpy(at + off, &v, sizeof v); }
+static uint64_t addr(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+static int stacks_seen;
+static int count_stack(void *ctx, const py_thread_stack *st) {
+    (void)ctx;
+    (void)st;
+    stacks_seen++;
+    return 0;
+}
+
+/* A 3.12 process whose one thread's walk never holds together: its five
+ * frames (in a data stack of their own, far from the _PyCFrame on the C
+ * stack) end at a frame of the thread's own, not at the eval loop's shim,
+ * where every walk of this process ended before (bottoms_seen). */
+static py_process *torn_process(uint8_t *stack) {
+    const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
+    if (!L) return NULL;
+    py_process *pp = calloc(1, sizeof *pp);
+    if (!pp) return NULL;
+    pp->pid = getpid();
+    pp->minor = 12;
+    pp->off = *L;
+    pp->runtime = addr(runtime);
+    pp->iframe_need = pywalk_iframe_need(pp);
+    pp->names = pynames_new(pp->pid, &pp->off, 12, 0, 0, (static_span){0, 0});
+    if (!pp->names || pycode_init(pp)) {
+        pynames_free(pp->names);
+        free(pp);
+        return NULL;
+    }
+    pp->interps[0] = addr(interp);
+    pp->ninterps = 1;
+    pp->bottoms_seen = true;
+    put_u64(interp, L->interp_threads_head, addr(tstate));
+    put_u64(tstate, L->tstate_next, 0);
+    put_u64(tstate, L->tstate_thread_id, 0x1234);
+    put_u64(tstate, L->tstate_native_thread_id, (uint64_t)syscall(SYS_gettid));
+    put_u64(tstate, L->tstate_frame, addr(cframe));
+    for (int i = 0; i < 5; i++) {
+        uint8_t *f = stack + i * FRAME_BYTES;
+        put_u64(f, L->iframe_previous, i ? addr(f - FRAME_BYTES) : 0);
+        put_u64(f, L->iframe_code, addr(code_obj));
+        put_u64(f, L->iframe_instr, addr(code_obj) + L->code_adaptive);
+        put_u64(f, L->iframe_funcobj - 1, addr(func_obj));
+    }
+    put_u64(cframe, L->cframe_current_frame, addr(stack + 4 * FRAME_BYTES));
+    return pp;
+}
+
+/* A stack that does not hold together is read four more times before it
+ * is dropped. Each try of the first thread is one speculative read of
+ * where the refused walk went (thread list head, thread state, the
+ * current frame through its _PyCFrame, the data stack), so that its
+ * frames are copied within microseconds of each other. Here: the first
+ * sample's four reads (the thread list head, the thread state, the
+ * current frame, the data stack), one per try, and the look at whether
+ * the runtime is shutting down that a dropped stack costs. Read piece by
+ * piece, a try was three reads (the thread state, the current frame, the
+ * data stack): 17 in all. */
+TEST(a_stack_read_again_is_read_in_one_call_a_try) {
+    uint8_t *stack = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(stack != MAP_FAILED);
+    if (stack == MAP_FAILED) return;
+    py_process *pp = torn_process(stack);
+    CHECK(pp != NULL);
+    if (!pp) return;
+    py_sample_result res;
+    stacks_seen = 0;
+    uint64_t before = proc_reads_made();
+    CHECK_EQ_INT(py_sample(pp, count_stack, NULL, NULL, &res), PY_OK);
+    uint64_t reads = proc_reads_made() - before;
+    CHECK_EQ_INT(res.threads, 1);
+    CHECK_EQ_INT(res.dropped, 1);
+    CHECK_EQ_INT(stacks_seen, 0);
+    CHECK_EQ_INT(reads, 4 + 4 + 1);
+    pycode_free(pp);
+    pynames_free(pp->names);
+    free(pp->memo);
+    free(pp);
+    munmap(stack, 4096);
+}
+
+int main(void) {
+    RUN(a_stack_read_again_is_read_in_one_call_a_try);
+    return check_summary();
+}
