@@ -239,6 +239,36 @@ static void c_stack_took(py_process *pp, const bool *full) {
         if (far_alone(m, i, need)) g->far[i] = full[k++];
 }
 
+/* Where the first thread's current-frame pointer is (in its _PyCFrame up
+ * to 3.12, in its thread state after), 0 when unknown. */
+static uint64_t frame_ptr_at(const py_process *pp, uint32_t tneed) {
+    const spec_memo *m = &pp->spec;
+    const py_layout *L = &pp->off;
+    if (pp->minor <= 12) return m->cframe ? m->cframe + L->cframe_current_frame : 0;
+    return m->ts && tneed <= sizeof pp->got.tbuf ? m->ts + L->tstate_frame : 0;
+}
+
+/* The bytes of the last leaf frame copied twice (see thread_ran), from
+ * *at; 0 when it is not inside the window. */
+static uint32_t leaf_span(const py_process *pp, uint64_t *at) {
+    const spec_memo *m = &pp->spec;
+    *at = m->leaf + pp->off.iframe_instr;
+    if (!m->leaf || !m->win_hi || *at < m->win_lo || *at + 8 > m->win_hi) return 0;
+    return (uint32_t)(m->win_hi - *at < LEAF_SPAN ? m->win_hi - *at : LEAF_SPAN);
+}
+
+/* The speculative read's pieces for the thread states after the first
+ * (spec_memo.others, into spec_got.obuf); returns how many. */
+static int other_pieces(py_process *pp, uint32_t tneed, struct iovec *local, struct iovec *remote) {
+    const spec_memo *m = &pp->spec;
+    uint32_t n = tneed <= sizeof pp->got.obuf[0] ? m->nothers : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        local[i] = (struct iovec){pp->got.obuf[i], tneed};
+        remote[i] = (struct iovec){(void *)(uintptr_t)m->others[i], tneed};
+    }
+    return (int)n;
+}
+
 /* Reads, in one call and in the order a plain sample would (but for the
  * C-stack frames, read with the current-frame pointer beside them),
  * everything the last sample's first thread needed; fills pp->got. Before 3.11 that is the
@@ -250,8 +280,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
     spec_got *g = &pp->got;
     /* head, thread state, current frame, window; the C-stack frames; the
      * data stack's far pages; the code counter; the checks; the current
-     * frame and the leaf again. */
-    enum { MAXP = 4 + SPEC_FAR + 1 + FAR_SPANS + CHECK_PIECES + 2 };
+     * frame and the leaf again; the other thread states. */
+    enum { MAXP = 4 + SPEC_FAR + 1 + FAR_SPANS + CHECK_PIECES + 2 + SPEC_THREADS };
     struct iovec local[MAXP], remote[MAXP];
     int n = 0;
     memset(g->far, 0, sizeof g->far);
@@ -285,22 +315,22 @@ static void spec_read(py_process *pp, uint32_t tneed) {
      * pointer and the leaf frame once more (see thread_ran). The pointer
      * was copied first with the thread state (3.13+) or the _PyCFrame;
      * the leaf lies inside the window. */
-    uint64_t frame_at = pp->minor <= 12 ? (m->cframe ? m->cframe + L->cframe_current_frame : 0)
-                                        : (m->ts && tneed <= sizeof g->tbuf ? m->ts + L->tstate_frame : 0);
+    uint64_t frame_at = frame_ptr_at(pp, tneed), leaf_at;
+    uint32_t leaf_len = leaf_span(pp, &leaf_at);
     if (frame_at) SPEC_IOV(&g->frame1, frame_at, 8);
-    uint64_t leaf_at = m->leaf + L->iframe_instr;
-    uint32_t leaf_len = 0;
-    if (m->leaf && m->win_hi && leaf_at >= m->win_lo && leaf_at + 8 <= m->win_hi)
-        leaf_len = (uint32_t)(m->win_hi - leaf_at < LEAF_SPAN ? m->win_hi - leaf_at : LEAF_SPAN);
     if (leaf_len) SPEC_IOV(g->leaf1, leaf_at, leaf_len);
 #undef SPEC_IOV
+    /* The other thread states last: they are read whatever the first
+     * thread's pieces found, and would only part them. */
+    int others_at = n;
+    n += other_pieces(pp, tneed, local + n, remote + n);
     /* The checks come after the frames and in any order among themselves:
      * they may be merged into fewer pieces (a function's name is often its
      * code's, read twice). */
     bool full[MAXP];
     const gather_seg seg[] = {{(size_t)c_stack, false}, {(size_t)c_stack_end, true},
                             {(size_t)first_check, false}, {(size_t)checks_end, true},
-                            {(size_t)n, false}};
+                            {(size_t)others_at, false}, {(size_t)n, true}};
     gather_read(pp->pid, local, remote, (size_t)n, seg, sizeof seg / sizeof seg[0], full);
     int k = 0;
     g->head = full[k++];
@@ -320,6 +350,8 @@ static void spec_read(py_process *pp, uint32_t tneed) {
         memcpy(g->leaf0, pp->win.buf + (leaf_at - m->win_lo), leaf_len);
         g->leaf_len = leaf_len;
     }
+    for (int i = 0; i < n - others_at; i++) g->other[i] = full[others_at + i];
+    memcpy(g->other_ts, m->others, (size_t)(n - others_at) * sizeof m->others[0]);
 }
 
 /* The C-stack pages to copy next time (spec_memo.cs_lo/cs_hi): those of
@@ -548,6 +580,26 @@ static int reread_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     return proc_read(pp->pid, ts, tbuf, tneed);
 }
 
+/* The speculative read's copy of thread state ts (not the first), or
+ * NULL; each is used once. */
+static const uint8_t *other_copy(py_process *pp, uint64_t ts) {
+    for (uint32_t i = 0; i < SPEC_THREADS; i++)
+        if (pp->got.other[i] && pp->got.other_ts[i] == ts) {
+            pp->got.other[i] = false;
+            return pp->got.obuf[i];
+        }
+    return NULL;
+}
+
+/* The ids of the thread whose state was copied to tbuf (st's other fields
+ * zeroed). */
+static void thread_ids(py_process *pp, const uint8_t *tbuf, py_thread_stack *st) {
+    const py_layout *L = &pp->off;
+    *st = (py_thread_stack){.thread_id = rd_u64(tbuf, L->tstate_thread_id)};
+    st->tid = L->tstate_native_thread_id ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
+                                         : tid_of_pthread(pp, st->thread_id);
+}
+
 /* Reads the stack of the thread state at ts (first: the first thread of
  * the first interpreter, which the speculative read may have copied) and
  * hands it to fn. *next is the following thread state, 0 at the end of the
@@ -562,17 +614,25 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
      * read are in order only after that same copy of it. */
     bool batched = first && pp->got.tstate && ts == pp->spec.ts;
     if (!batched) forget_spec_copies(pp);
+    /* Another thread whose state the speculative read copied: the copy
+     * tells whether it is idle still, where the list goes on, and where its
+     * stack starts. It is tens of microseconds old by now (the first
+     * thread was read in between), but a fresh one would be no better: the
+     * stack is read after it all the same, and a walk that does not hold
+     * together is read again from a fresh copy (reread_thread). */
+    const uint8_t *copy = first ? NULL : other_copy(pp, ts);
     if (batched) {
         memcpy(tbuf, pp->got.tbuf, tneed);
+    } else if (copy) {
+        memcpy(tbuf, copy, tneed);
     } else if (!plausible(ts) || tneed > sizeof tbuf || proc_read(pp->pid, ts, tbuf, tneed)) {
         /* A thread state freed under us: the rest of the list is gone too. */
         res->dropped++;
         return 0;
     }
     res->threads++;
-    py_thread_stack st = {.thread_id = rd_u64(tbuf, L->tstate_thread_id)};
-    st.tid = L->tstate_native_thread_id ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
-                                        : tid_of_pthread(pp, st.thread_id);
+    py_thread_stack st;
+    thread_ids(pp, tbuf, &st);
     if (skip && skip(ctx, &st)) {
         forget_spec_copies(pp);
         *next = rd_u64(tbuf, L->tstate_next);
@@ -642,7 +702,9 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
         pp->spec.ncodes = pp->spec.nviews = 0;
     }
     uint32_t tneed = tstate_need(L);
+    memset(pp->got.other, 0, sizeof pp->got.other);
     spec_read(pp, tneed);
+    pp->nseen = 0;
     py_status status = PY_OK;
     for (int ni = 0; ni < pp->ninterps; ni++) {
         uint64_t ts = 0;
@@ -656,6 +718,7 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
         }
         for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
             uint64_t next;
+            if (ni == 0 && nt > 0 && pp->nseen < SPEC_THREADS) pp->seen_ts[pp->nseen++] = ts;
             if (sample_thread(pp, ts, ni == 0 && nt == 0, tneed, fn, skip, ctx, res, &next)) {
                 res->code_checks = (uint32_t)(pp->code_checks - checks_before);
                 return PY_OK;
@@ -664,6 +727,8 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
         }
     }
     res->code_checks = (uint32_t)(pp->code_checks - checks_before);
+    memcpy(pp->spec.others, pp->seen_ts, pp->nseen * sizeof pp->seen_ts[0]);
+    pp->spec.nothers = pp->nseen;
     /* Stacks torn while the interpreter shuts down are its teardown, not
      * samples we lost: look only when something failed. */
     if ((res->dropped || status != PY_OK) && finalizing(pp)) {

@@ -117,6 +117,7 @@ typedef struct {
 #define SPEC_FAR 16       /* frames outside the data stack span: 3.12+'s entry frames
                            * live on the C stack, one per call from C into Python */
 #define FAR_SPANS 3       /* spans of pages copied for such frames (spec_memo.fs_lo) */
+#define SPEC_THREADS 16   /* the first interpreter's other thread states copied too */
 typedef struct {
     uint64_t ts, cframe;
     uint64_t win_lo, win_hi;
@@ -141,6 +142,11 @@ typedef struct {
     uint32_t nfs;
     uint64_t leaf;        /* its leaf frame (see spec_got.leaf0) */
     bool chain_whole;     /* <= 3.10: its frames all came from the chain's batch */
+    /* The thread states that followed it in the list at the last sample:
+     * copied at the end of the call (spec_got.others), so that a thread
+     * found idle again costs no read of its own (sample_thread). */
+    uint64_t others[SPEC_THREADS];
+    uint32_t nothers;
 } spec_memo;
 
 typedef struct {
@@ -164,6 +170,11 @@ typedef struct {
     bool frame_twice;
     uint64_t frame0, frame1;
     uint8_t leaf0[LEAF_SPAN], leaf1[LEAF_SPAN];
+    /* Copies of the thread states at other_ts (spec_memo.others when
+     * read), whole where other[i]; each used once. */
+    bool other[SPEC_THREADS];
+    uint64_t other_ts[SPEC_THREADS];
+    uint8_t obuf[SPEC_THREADS][2 * BLOCK];
 } spec_got;
 
 /* The last stack pycode_resolve named whole (strictly: every function object
@@ -235,6 +246,8 @@ struct py_process {
     uint32_t generation;     /* of samples, for code_entry.checked */
     chain_reader *chain;     /* <= 3.10: the frame chain reader, made on first use */
     spec_memo spec;          /* 3.11+: what the first thread's last sample read */
+    uint64_t seen_ts[SPEC_THREADS];  /* this sample's other thread states, in list order */
+    uint32_t nseen;
     spec_got got;            /* ... and what this sample's speculative read found */
     uint32_t cframe_moving;  /* samples left to copy C-stack pages for (spec_memo.cs_lo) */
     bool bottoms_seen;       /* a walk ended where a thread's frames do (pywalk.c) */

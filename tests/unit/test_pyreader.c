@@ -33,9 +33,13 @@ static int count_stack(void *ctx, const py_thread_stack *st) {
  * frames (in a data stack of their own, far from the _PyCFrame on the C
  * stack) end at a frame of the thread's own, not at the eval loop's shim,
  * where every walk of this process ended before (bottoms_seen). */
-static py_process *torn_process(uint8_t *stack) {
+static uint8_t *stack;   /* its data stack, mapped apart from the rest */
+
+static py_process *torn_process(void) {
     const py_layout *L = pyoffsets_table(12, PY_BUILD_DEFAULT);
     if (!L) return NULL;
+    stack = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stack == MAP_FAILED) return NULL;
     py_process *pp = calloc(1, sizeof *pp);
     if (!pp) return NULL;
     pp->pid = getpid();
@@ -68,6 +72,14 @@ static py_process *torn_process(uint8_t *stack) {
     return pp;
 }
 
+static void free_process(py_process *pp) {
+    pycode_free(pp);
+    pynames_free(pp->names);
+    free(pp->memo);
+    free(pp);
+    munmap(stack, 4096);
+}
+
 /* A stack that does not hold together is read four more times before it
  * is dropped. Each try of the first thread is one speculative read of
  * where the refused walk went (thread list head, thread state, the
@@ -79,10 +91,7 @@ static py_process *torn_process(uint8_t *stack) {
  * piece, a try was three reads (the thread state, the current frame, the
  * data stack): 17 in all. */
 TEST(a_stack_read_again_is_read_in_one_call_a_try) {
-    uint8_t *stack = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(stack != MAP_FAILED);
-    if (stack == MAP_FAILED) return;
-    py_process *pp = torn_process(stack);
+    py_process *pp = torn_process();
     CHECK(pp != NULL);
     if (!pp) return;
     py_sample_result res;
@@ -94,14 +103,45 @@ TEST(a_stack_read_again_is_read_in_one_call_a_try) {
     CHECK_EQ_INT(res.dropped, 1);
     CHECK_EQ_INT(stacks_seen, 0);
     CHECK_EQ_INT(reads, 4 + 4 + 1);
-    pycode_free(pp);
-    pynames_free(pp->names);
-    free(pp->memo);
-    free(pp);
-    munmap(stack, 4096);
+    free_process(pp);
+}
+
+static alignas(64) uint8_t tstate2[4096];
+
+static bool second_idle(void *ctx, const py_thread_stack *ids) {
+    (void)ctx;
+    return ids->thread_id == 0x5678;
+}
+
+/* A thread found idle again costs no read of its own: the speculative
+ * read copies every thread state the last sample went through, after the
+ * first thread's pieces. Here the first thread runs no Python (its current
+ * frame is NULL) and the second is idle: after the first sample (the
+ * thread list head, then each thread state, and the first's current frame
+ * through its _PyCFrame: 4 reads) a sample is one read. */
+TEST(an_idle_thread_costs_no_read) {
+    py_process *pp = torn_process();
+    CHECK(pp != NULL);
+    if (!pp) return;
+    const py_layout *L = &pp->off;
+    put_u64(cframe, L->cframe_current_frame, 0);
+    memcpy(tstate2, tstate, sizeof tstate2);
+    put_u64(tstate, L->tstate_next, addr(tstate2));
+    put_u64(tstate2, L->tstate_thread_id, 0x5678);
+    py_sample_result res;
+    for (int i = 0; i < 3; i++) {
+        uint64_t before = proc_reads_made();
+        CHECK_EQ_INT(py_sample(pp, count_stack, second_idle, NULL, &res), PY_OK);
+        CHECK_EQ_INT(res.threads, 2);
+        CHECK_EQ_INT(res.dropped, 0);
+        CHECK_EQ_INT(proc_reads_made() - before, i == 0 ? 4 : 1);
+    }
+    put_u64(tstate, L->tstate_next, 0);
+    free_process(pp);
 }
 
 int main(void) {
     RUN(a_stack_read_again_is_read_in_one_call_a_try);
+    RUN(an_idle_thread_costs_no_read);
     return check_summary();
 }
