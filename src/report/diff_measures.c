@@ -103,7 +103,7 @@ void diff_put_measures(FILE *out, const cmp_result *r, bool md) {
             fprintf(out, ", but less than the %.0f%% regression threshold over its usual median: not counted", th);
         else if (r->wall.level == CMP_LEVEL_ABOVE && r->cpu.known)
             fputs(r->wall_by_imports ? ", and the script's CPU time grew by about what the slower imports took"
-                  : r->wall_flag ? ", and the script's CPU time grew too: it did more work"
+                  : r->wall_flag ? ", and so did the script's CPU time: more work, or a slower machine"
                   : r->cpu.by_history ? ", but the script's CPU time stayed within its usual spread: "
                                         "a slower or busier runner, not more work"
                                       : ", but the script's CPU time did not grow beyond the threshold: "
