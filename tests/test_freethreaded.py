@@ -113,11 +113,17 @@ class ParallelMixin:
         cpu_id = min(os.sched_getaffinity(0))
         p, cpu = self.record_parallel4(preexec_fn=lambda: os.sched_setaffinity(0, {cpu_id}))
         workers = self.assert_shares_follow_cpu_time(p, cpu)
-        # One thread ran at a time: one stack per tick, two when csprof was
-        # itself preempted in the middle of a read and a thread ran then
-        # (seen in 1 of 7 runs, once in its 2,300 ticks). Recording every
-        # thread that had a turn since the last tick took 4 in 7 of 7.
-        self.assertLessEqual(p.data["samples"]["max_per_tick"], 2)
+        # One thread ran at a time: one stack per tick, two or three when
+        # csprof was itself preempted in the middle of a read and one or two
+        # threads had a turn then (seen in 1 of 7 runs, once in its 2,300
+        # ticks; 3 in 2 of 32 runs of 2026-12-01, by the binaries of
+        # c2f14c1 and 24a54aa alike). Recording every thread that had a
+        # turn since the last tick took 4 in 7 of 7. On average no more
+        # than one a tick: 0.96-0.98 measured (ticks where csprof ran late
+        # and none of them had a turn take none).
+        s = p.data["samples"]
+        self.assertLessEqual(s["max_per_tick"], 3, s)
+        self.assertLessEqual(s["taken"], s["ticks"], s)
         # Their samples stand for their CPU time: 0.91-0.95 measured (at
         # about one tick in eight none of them had a turn since the last
         # one, the CPU having run csprof itself, late for the tick before);

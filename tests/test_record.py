@@ -279,14 +279,23 @@ class RecordMixin:
         # of feaac80, and 8.2-11.9% and 7.7-8.0% with this one, interleaved;
         # 3 + 10% failed 3.10 in a CI-style run. The bound is on eight
         # start-ups together, at twice the worst of those rates.
+        # A start-up can also end before csprof has read a stack of it: 3
+        # of 600 on 3.8 on 2026-12-01 (the binaries of c2f14c1 and 24a54aa
+        # alike) took 2-3 ticks and no sample, and dropped none: it found
+        # the interpreter only as it was finishing. So at most one of the
+        # eight may take none, and none may lose what it read.
         taken = dropped = 0
+        empty = []
         for _ in range(8):
             r, p = self.record("instant.py")
             self.assertEqual(p.data["exit_status"], 0)
             s = p.data["samples"]
-            self.assertGreater(s["taken"], 0, s)
+            if s["taken"] == 0:
+                self.assertEqual(s["dropped"], 0, s)
+                empty.append(s)
             taken += s["taken"]
             dropped += s["dropped"]
+        self.assertLessEqual(len(empty), 1, empty)
         self.assertLessEqual(dropped, 3 + taken / 4, (taken, dropped))
 
     def test_target_killed_by_sigkill(self):
