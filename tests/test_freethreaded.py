@@ -116,8 +116,8 @@ class ParallelMixin:
         # One thread ran at a time: one stack per tick, two or three when
         # csprof was itself preempted in the middle of a read and one or two
         # threads had a turn then (seen in 1 of 7 runs, once in its 2,300
-        # ticks; 3 in 2 of 32 runs of 2026-12-01, by the binaries of
-        # c2f14c1 and 24a54aa alike). Recording every thread that had a
+        # ticks; 3 in 2 of 45 runs of 2026-12-01, one by each of the
+        # binaries of c2f14c1 and 24a54aa). Recording every thread that had a
         # turn since the last tick took 4 in 7 of 7. On average no more
         # than one a tick: 0.96-0.98 measured (ticks where csprof ran late
         # and none of them had a turn take none).

@@ -281,8 +281,9 @@ class RecordMixin:
         # start-ups together, at twice the worst of those rates.
         # A start-up can also end before csprof has read a stack of it: 3
         # of 600 on 3.8 on 2026-12-01 (the binaries of c2f14c1 and 24a54aa
-        # alike) took 2-3 ticks and no sample, and dropped none: it found
-        # the interpreter only as it was finishing. So at most one of the
+        # alike) took 2-3 ticks and no sample, and dropped none: the end of
+        # a start-up that usually takes 7-14 ticks, so most likely csprof
+        # found the interpreter only as it was finishing. So at most one of the
         # eight may take none, and none may lose what it read.
         taken = dropped = 0
         empty = []
