@@ -50,7 +50,8 @@ class Metadata(unittest.TestCase):
                 self.assertTrue(v and v.get("description"), f"{kind}.{k} has no description")
 
     def test_inputs_the_brief_names(self):
-        want = {"scripts", "python", "rate", "native", "subprocesses", "idle", "top", "output-dir",
+        want = {"scripts", "python", "rate", "native", "subprocesses", "idle", "same-cpu", "top",
+                "output-dir",
                 "formats", "upload", "artifact-suffix", "retention-days", "baseline",
                 "regression-threshold", "fail-on-regression", "fail-on-script-error",
                 "annotations", "working-directory"}
@@ -66,6 +67,7 @@ class Metadata(unittest.TestCase):
         self.assertEqual(defaults["regression-threshold"], "10")
         self.assertEqual(defaults["fail-on-regression"], "false")
         self.assertEqual(defaults["upload"], "true")
+        self.assertEqual(defaults["same-cpu"], "false")
 
     def test_every_input_used_and_declared(self):
         used = set(re.findall(r"\binputs\.([A-Za-z0-9_-]+)", self.text))
@@ -386,6 +388,23 @@ class Emulated(unittest.TestCase):
         self.assertIn("_Flamegraph: `workload.svg` in the output directory", summary)
         with open(run["outputs"]["summary"], encoding="utf-8") as f:
             self.assertEqual(summary, f.read())
+
+    def test_same_cpu_reaches_the_sampler(self):
+        # same-cpu: true is record's --same-cpu: a script whose functions
+        # return within a microsecond is read from its own CPU
+        # (samples.beside), where without it the summary says the split
+        # leans towards the callers.
+        script = os.path.join(ROOT, "tests", "workloads", "short_calls.py") + " 1"
+        for on in ("true", "false"):
+            run = self.run_action({"scripts": script, "same-cpu": on, "upload": "false"})
+            self.assertTrue(run["ok"], self.explain(run))
+            with open(os.path.join(run["outputs"]["output-dir"], "short_calls.json")) as f:
+                s = json.load(f)["samples"]
+            if on == "false":
+                self.assertEqual(s["beside"], 0, s)
+                self.assertIn("changed while csprof read them", run["runner"].summary)
+            elif len(os.sched_getaffinity(0)) >= 2:
+                self.assertGreater(s["beside"], 0.3 * s["ticks"], s)
 
     def test_upload_off_says_where_the_report_is(self):
         run = self.run_action({"scripts": SCRIPT_LINE, "upload": "false"})

@@ -263,6 +263,67 @@ class RecordMixin:
         if self.interp.minor >= (3, 11):
             self.assertLess(s["reads"], 10 * s["ticks"], s)
 
+    def test_calls_shorter_than_a_read(self):
+        # short_calls.py calls and returns every few hundred nanoseconds,
+        # faster than a read copies a stack: read while it runs on another
+        # CPU, frames of different instants made stacks that leaned towards
+        # callers (tests/bench/callbias.py, 2026-12-01, leaf/middle/run self
+        # shares: 3.12 25-46/34-64/10-20, 3.9 35-55/3-7/39-62, 3.14 38/33/28,
+        # against 72-78/6-12/15-19 with the script waiting while csprof
+        # read, and 71-73/9-10/18-19 from perf through python -X perf), and
+        # 3.11 kept 13-28% of them with a call the script never makes (leaf
+        # -> leaf). With --same-cpu csprof reads such a thread from its own
+        # CPU (sampler_place.c): that run, wherever the kernel puts it, must
+        # agree with one where both are pinned to one CPU. Without it the
+        # summary must say that the split leans towards the callers.
+        calls = {("<module>", "run"), ("run", "middle"), ("run", "leaf"), ("middle", "leaf")}
+
+        def shares(p):
+            path = workload("short_calls.py")
+            own, total, impossible = {"leaf": 0, "middle": 0, "run": 0}, 0, 0
+            for st in p.stacks:
+                names = [p.frames[i]["function"] for i in st["frames"]
+                         if p.frames[i]["file"] == path]
+                if "run" not in names:
+                    continue
+                total += st["count"]
+                own[names[-1]] = own.get(names[-1], 0) + st["count"]
+                if any(pair not in calls for pair in zip(names, names[1:])):
+                    impossible += st["count"]
+            self.assertGreater(total, 300, p.data["samples"])
+            return {f: 100.0 * own[f] / total for f in ("leaf", "middle", "run")}, \
+                100.0 * impossible / total
+
+        _, free = self.record("short_calls.py", "1.5", opts=("--same-cpu", "-f", "json,md"))
+        got, impossible = shares(free)
+        self.assertLessEqual(impossible, 2.0, got)
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) >= 2:
+            s = free.data["samples"]
+            self.assertGreater(s["beside"], 0.4 * s["ticks"], s)
+        one = str(cpus[-1])
+        out = os.path.join(self.tmp, "one")
+        env = dict(os.environ, **self.env())
+        r = subprocess.run(["taskset", "-c", one] + wrapper() + [csprof_bin(), "record", "-o", out, "-n", "short_calls",
+                            "-f", "json", "--", "taskset", "-c", one, *self.interp.argv,
+                            workload("short_calls.py"), "1.5"],
+                           capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ref, ref_impossible = shares(Profile(os.path.join(out, "short_calls.json")))
+        self.assertLessEqual(ref_impossible, 2.0, ref)
+        for f in ("leaf", "middle", "run"):
+            self.assertLess(abs(got[f] - ref[f]), 10.0, (f, got, ref))
+        self.assertNotIn("changed while csprof read them", self.summary_of())
+        r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md"))
+        s = plain.data["samples"]
+        self.assertEqual(s["beside"], 0, s)
+        self.assertGreater(s["moved"], 0.05 * s["taken"], s)
+        self.assertIn("changed while csprof read them", self.summary_of())
+
+    def summary_of(self):
+        with open(os.path.join(self.tmp, "out", "short_calls.md"), encoding="utf-8") as f:
+            return f.read()
+
     def test_target_exits_at_once(self):
         # Start-up changes stacks every few microseconds (imports). A torn
         # read is refused and retried, and what still does not hold together

@@ -87,6 +87,7 @@ static int load_switches(ci_settings *s) {
         ci_env_bool("CSPROF_NATIVE", false, &s->native) ||
         ci_env_bool("CSPROF_SUBPROCESSES", true, &s->subprocesses) ||
         ci_env_bool("CSPROF_IDLE", false, &s->idle) ||
+        ci_env_bool("CSPROF_SAME_CPU", false, &s->same_cpu) ||
         ci_env_bool("CSPROF_FAIL_ON_SCRIPT_ERROR", false, &s->fail_on_script_error) ||
         ci_env_bool("CSPROF_ANNOTATIONS", true, &s->annotations))
         return -1;

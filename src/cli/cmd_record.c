@@ -432,7 +432,7 @@ int cmd_record(int argc, char **argv) {
     }
     sampler_opts so = {.rate_hz = o.rate, .duration = o.duration, .idle = o.idle,
                        .subprocesses = o.subprocesses, .is_child = o.ncmd > 0,
-                       .native = o.native};
+                       .native = o.native, .same_cpu = o.same_cpu};
     sampler_result res;
     if (sampler_run(p, root, &so, &stop_requested, &res)) {
         if (o.ncmd) {

@@ -16,6 +16,7 @@ typedef struct {
     pid_t pid;
     bool subprocesses, idle, quiet;
     bool native;            /* --native: C frames too (rate defaults to NATIVE_DEFAULT_RATE) */
+    bool same_cpu;          /* --same-cpu: read fast-changing stacks from their CPU (sampler.h) */
     const char *formats;
     char **cmd;
     int ncmd;

@@ -92,6 +92,10 @@ typedef struct {
                            * stack from 3.12) */
     uint64_t reads;       /* system calls that read the targets' memory while sampling:
                            * one per tick is a stack read in one call */
+    uint64_t moved;       /* thread stacks that changed while they were read (calls
+                           * shorter than a read; pyreader.h, py_thread_stack.moved) */
+    uint64_t beside;      /* ticks read from the CPU of a thread whose stack changed
+                           * under the reads (sampler.h, placement: --same-cpu) */
 } prof_counters;
 
 typedef struct profile profile;

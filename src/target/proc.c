@@ -299,6 +299,20 @@ int proc_stat_state_cpu(const char *stat, char *state, int *cpu) {
     return 0;
 }
 
+int proc_thread_cpu(const proc_thread_files *f, char *state, int *cpu) {
+    char line[1024];
+    if (f->stat_fd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    if (pread_text(f->stat_fd, line, sizeof line)) return -1;
+    if (proc_stat_state_cpu(line, state, cpu)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
 int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out) {
     out->cpu = -1;
     out->run_ns = out->pcount = 0;

@@ -103,6 +103,9 @@ typedef struct {
  * status only if stat says runnable. -1 with errno when its files do not
  * answer (ESRCH: the thread is gone). */
 int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out);
+/* The thread's state letter and the CPU it runs on, or last ran on (its
+ * stat file's fields 3 and 39): one pread. 0, or -1 with errno. */
+int proc_thread_cpu(const proc_thread_files *f, char *state, int *cpu);
 /* Fields 3 and 39 of a /proc/.../stat line: the state letter, and the CPU
  * the thread last ran on. 0, or -1 when either is missing or out of range. */
 int proc_stat_state_cpu(const char *stat, char *state, int *cpu);

@@ -644,6 +644,8 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     pp->resolve_ts = first ? ts : 0;
     int rc = read_stack(pp, ts, tbuf, &st, first && ts == pp->spec.ts, true);
     st.running = !rc && (pp->minor <= 10 ? pp->chain_ran : batched && thread_ran(pp));
+    bool moved = rc != 0 || (pp->minor >= 11 && batched && pp->got.frame_twice &&
+                             pp->got.frame0 != pp->got.frame1);
     forget_spec_copies(pp);
     /* Up to four more times: a stack that changes every few
      * microseconds (start-up, imports, code that calls every microsecond)
@@ -667,6 +669,7 @@ static int sample_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
     if (rc) {
         res->dropped++;
     } else {
+        st.moved = moved;
         st.frames = pp->frames;
         if (fn(ctx, &st)) return 1;
     }

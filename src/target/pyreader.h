@@ -74,6 +74,11 @@ typedef struct {
     /* Seen executing Python code while this sample read it, so it was on a
      * CPU at the sample (see pyreader.c, thread_ran); false says nothing. */
     bool running;
+    /* Its stack changed while this sample read it: a try was refused, or
+     * (3.11+, the first thread) the current-frame pointer differed between
+     * the read's two copies of it. Calls shorter than a read (sampler.h,
+     * placement); false says nothing. */
+    bool moved;
     const py_frame_ref *frames;  /* leaf first; valid during the callback */
 } py_thread_stack;
 

@@ -214,6 +214,8 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     forget_stale_frames(t);
     thread_entry *e = thread_of(s, t, st);
     if (!e) { s->oom = 1; return 1; }
+    c->moved += st->moved;
+    place_note(s, t, e, st->moved, st->running);
     /* The reader may have seen the thread execute during this sample (its
      * leaf frame's instruction moved under our read): it was on a CPU then,
      * which is what the kernel's state would say, without the pread. */
@@ -600,6 +602,7 @@ static int tick(sampler *s, ticker *k, int64_t now) {
     int64_t t0 = now_ns();
     uint64_t taken0 = c->taken, reads0 = proc_reads_made();
     int sampled = sample_all(s);
+    if (sampled > 0) place_tick(s);
     k->work_ns += now_ns() - t0;
     c->reads += proc_reads_made() - reads0;
     if (c->taken - taken0 > c->max_per_tick) c->max_per_tick = c->taken - taken0;
@@ -669,6 +672,7 @@ static int sampler_init(sampler *s) {
         fprintf(stderr, "csprof: out of memory starting the sampler\n");
         return -1;
     }
+    place_init(s);
     return 0;
 }
 
@@ -693,6 +697,7 @@ static void other_load(const ticker *k, sampler_result *res) {
  * pending, and frees the process table. */
 static void sampler_finish(sampler *s, const ticker *k) {
     sampler_result *res = s->res;
+    place_finish(s);
     prof_counters *c = prof_counters_of(s->p);
     int64_t stop_ns = k->end_sampling ? k->end_sampling : now_ns();
     res->wall_seconds = (double)(now_ns() - k->start) / 1e9;

@@ -15,6 +15,17 @@
  * records C frames merged with the Python ones (stackmerge.h). Idle
  * threads, and a thread in the tick it is first seen, are not stopped and
  * are recorded with their Python frames only.
+ *
+ * Placement: a read takes microseconds, and a thread that calls and
+ * returns faster than that changes its stack while it is copied: frames
+ * copied at different instants make stacks that lean towards the callers
+ * that outlive a read, or that never were (sampler_place.c). A thread does
+ * not run while csprof reads it from the CPU it runs on: when the stacks
+ * read keep changing under the reads, csprof moves itself to the CPU of
+ * the thread whose stack moved, for a second at a time, and every read
+ * there sees one instant. The thread then waits for csprof's read on each
+ * tick (as on a runner with one CPU), which slows it down: only when
+ * same_cpu asks for it, and without native.
  */
 #ifndef CSPROF_SAMPLER_H
 #define CSPROF_SAMPLER_H
@@ -36,6 +47,7 @@ typedef struct {
     bool subprocesses;       /* follow descendants of the root */
     bool is_child;           /* root is our child: reap it and report its status */
     bool native;             /* merge C frames in (unwind.h): stops running threads per tick */
+    bool same_cpu;           /* placement (above): off unless asked for */
 } sampler_opts;
 
 typedef struct {

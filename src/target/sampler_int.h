@@ -6,10 +6,13 @@
  *                      finding new children, attaching, noticing exec and exit
  *   sampler_sched.c    when a process and a thread are read: the CPU-time
  *                      gate, and each thread's standing with the scheduler
+ *   sampler_place.c    where csprof runs: beside a thread whose stack changes
+ *                      under the reads (sampler.h, placement)
  */
 #ifndef CSPROF_SAMPLER_INT_H
 #define CSPROF_SAMPLER_INT_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -108,6 +111,21 @@ typedef struct {
 
 typedef struct native_state native_state;
 
+/* Where csprof runs (sampler_place.c). */
+typedef struct {
+    bool usable;             /* the home mask holds two CPUs or more, and can be set */
+    cpu_set_t home;          /* csprof's affinity when sampling began; put back after */
+    int cpu;                 /* the CPU csprof is held on; -1: free (the home mask) */
+    uint64_t history;        /* per sampled tick, newest lowest: a stack moved under its read */
+    uint32_t seen;           /* sampled ticks in history (at most 64) */
+    bool moved;              /* ... this tick */
+    bool ran;                /* the thread followed ran while this tick read it */
+    bool has_follow;         /* the thread whose stack moved last: */
+    pid_t follow_pid, follow_tid;
+    uint64_t until;          /* ticks + 1 at which the hold ends and the reads are
+                              * measured free again */
+} placement;
+
 typedef struct {
     profile *p;
     const sampler_opts *o;
@@ -129,6 +147,7 @@ typedef struct {
     double queue_credit;
     pid_t unsampled[RECENT_UNSAMPLED];  /* ring of pids already counted unsampled */
     size_t nunsampled;
+    placement place;
 } sampler;
 
 /* The tick being sampled (counters.ticks counts the ticks done): the
@@ -194,6 +213,19 @@ bool thread_leave_for_later(sampler *s, const target *t, thread_entry *e, proc_s
 /* py_thread_skip_fn (ctx: the sampler): a thread asleep at the last tick
  * and still asleep, counted idle without reading its stack. */
 bool thread_still_idle(void *ctx, const py_thread_stack *ids);
+/* ---- sampler_place.c: where csprof runs ---- */
+
+/* Takes csprof's affinity as home; placement is off when it holds one CPU. */
+void place_init(sampler *s);
+/* Thread e of t was read this tick: whether its stack moved under the read
+ * (py_thread_stack.moved), and whether it was seen running meanwhile. */
+void place_note(sampler *s, const target *t, const thread_entry *e, bool moved, bool running);
+/* After each tick that read a process: holds csprof on the CPU of the
+ * thread whose stack keeps moving, follows it there, or lets go. */
+void place_tick(sampler *s);
+/* Puts csprof's home affinity back (before anything else is started). */
+void place_finish(sampler *s);
+
 /* Whether process t is read this tick (the CPU-time gate); reads its CPU
  * clock when the credit runs low, or when the clock standing still may
  * spare thread_sched a kernel read. Called before its threads are read. */
