@@ -113,7 +113,8 @@ typedef struct native_state native_state;
 
 /* Where csprof runs (sampler_place.c). */
 typedef struct {
-    bool usable;             /* the home mask holds two CPUs or more, and can be set */
+    bool usable;             /* asked for (same_cpu), without native, and the home mask
+                              * holds two CPUs or more and can be set */
     cpu_set_t home;          /* csprof's affinity when sampling began; put back after */
     int cpu;                 /* the CPU csprof is held on; -1: free (the home mask) */
     uint64_t history;        /* per sampled tick, newest lowest: a stack moved under its read */
@@ -213,9 +214,11 @@ bool thread_leave_for_later(sampler *s, const target *t, thread_entry *e, proc_s
 /* py_thread_skip_fn (ctx: the sampler): a thread asleep at the last tick
  * and still asleep, counted idle without reading its stack. */
 bool thread_still_idle(void *ctx, const py_thread_stack *ids);
+
 /* ---- sampler_place.c: where csprof runs ---- */
 
-/* Takes csprof's affinity as home; placement is off when it holds one CPU. */
+/* Takes csprof's affinity as home. Placement is off unless same_cpu asks
+ * for it, with native, and when that affinity holds one CPU. */
 void place_init(sampler *s);
 /* Thread e of t was read this tick: whether its stack moved under the read
  * (py_thread_stack.moved), and whether it was seen running meanwhile. */
