@@ -316,7 +316,7 @@ int proc_thread_cpu(const proc_thread_files *f, char *state, int *cpu) {
 int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_sched *out) {
     out->cpu = -1;
     out->run_ns = out->pcount = 0;
-    char status[4096], sched[128], line[1024];
+    char status[4096], sched[128];
     char state;
     int cpu = -1;
     bool have_stat = false;
@@ -338,11 +338,7 @@ int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_s
             return 0;
         }
         if (f->stat_fd >= 0) {
-            if (pread_text(f->stat_fd, line, sizeof line)) return -1;
-            if (proc_stat_state_cpu(line, &state, &cpu)) {
-                errno = EINVAL;
-                return -1;
-            }
+            if (proc_thread_cpu(f, &state, &cpu)) return -1;
             if (state != 'R') {
                 out->state = PROC_NOT_RUNNABLE;
                 out->switches = prev->switches;
@@ -372,9 +368,7 @@ int proc_thread_sched(const proc_thread_files *f, const proc_sched *prev, proc_s
         return 0;
     out->state = PROC_WAITING_CPU;
     out->run_ns = run_ns;
-    if (!have_stat && (pread_text(f->stat_fd, line, sizeof line) ||
-                       proc_stat_state_cpu(line, &state, &cpu)))
-        cpu = -1;
+    if (!have_stat && proc_thread_cpu(f, &state, &cpu)) cpu = -1;
     out->cpu = cpu;
     return 0;
 }

@@ -18,7 +18,7 @@ Per interpreter and placement: the self share of leaf, middle and run among
 the samples under run; "impossible", the share of those samples whose stack
 holds a call the script never makes (leaf -> leaf, say: frames read from
 different instants); "dropped", stacks refused and not kept. Where perf and
-`python -X perf` work (3.12+), a third row gives perf's own sampling of the
+`python -X perf` work (3.12+), a fourth row gives perf's own sampling of the
 same script (DWARF unwinding through the perf trampolines), a reference
 that no reader of another process's memory is in.
 """
