@@ -56,7 +56,8 @@ class TestCliErrors(TempDirTest):
 
     def test_bad_options(self):
         for args in (["--rate", "0"], ["--rate", "abc"], ["--duration", "-1"], ["--bogus"],
-                     ["--format", "svg,nope"], ["--pid", "x"], []):
+                     ["--format", "svg,nope"], ["--pid", "x"], ["--same-cpu=sometimes"],
+                     ["--same-cpu="], []):
             r = run_csprof(["record", "-o", self.out(), *args] + (["--", "true"] if args else []))
             self.assertEqual(r.returncode, 64, (args, r.stderr))
             self.assertEqual(r.stderr.count("\n"), 1, (args, r.stderr))

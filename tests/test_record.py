@@ -272,9 +272,11 @@ class RecordMixin:
         # against 72-78/6-12/15-19 with the script waiting while csprof
         # read, and 71-73/9-10/18-19 from perf through python -X perf), and
         # 3.11 kept 13-28% of them with a call the script never makes (leaf
-        # -> leaf). With --same-cpu csprof reads such a thread from its own
-        # CPU (sampler_place.c): that run, wherever the kernel puts it, must
-        # agree with one where both are pinned to one CPU. Without it the
+        # -> leaf). csprof reads such a thread from its own CPU
+        # (sampler_place.c): by default at most 250 rounds a second there,
+        # each standing for the ticks until the next; with --same-cpu at
+        # every tick. Both runs, wherever the kernel puts them, must agree
+        # with one where both are pinned to one CPU. With --same-cpu=off the
         # summary must say that the split leans towards the callers.
         calls = {("<module>", "run"), ("run", "middle"), ("run", "leaf"), ("middle", "leaf")}
 
@@ -294,13 +296,7 @@ class RecordMixin:
             return {f: 100.0 * own[f] / total for f in ("leaf", "middle", "run")}, \
                 100.0 * impossible / total
 
-        _, free = self.record("short_calls.py", "1.5", opts=("--same-cpu", "-f", "json,md"))
-        got, impossible = shares(free)
-        self.assertLessEqual(impossible, 2.0, got)
         cpus = sorted(os.sched_getaffinity(0))
-        if len(cpus) >= 2:
-            s = free.data["samples"]
-            self.assertGreater(s["beside"], 0.4 * s["ticks"], s)
         one = str(cpus[-1])
         out = os.path.join(self.tmp, "one")
         env = dict(os.environ, **self.env())
@@ -311,12 +307,26 @@ class RecordMixin:
         self.assertEqual(r.returncode, 0, r.stderr)
         ref, ref_impossible = shares(Profile(os.path.join(out, "short_calls.json")))
         self.assertLessEqual(ref_impossible, 2.0, ref)
-        for f in ("leaf", "middle", "run"):
-            self.assertLess(abs(got[f] - ref[f]), 10.0, (f, got, ref))
-        self.assertNotIn("changed while csprof read them", self.summary_of())
-        r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md"))
+        for when in ("default", "every"):
+            opts = ("-f", "json,md") + (("--same-cpu",) if when == "every" else ())
+            _, placed = self.record("short_calls.py", "1.5", opts=opts)
+            got, impossible = shares(placed)
+            self.assertLessEqual(impossible, 2.0, (when, got))
+            s = placed.data["samples"]
+            self.assertEqual(s["taken"], sum(st["count"] for st in placed.stacks), s)
+            if len(cpus) >= 2:
+                self.assertGreater(s["beside"], 0.4 * s["ticks"], (when, s))
+                # Beside the thread, a round stands for 4 ticks at 1000 Hz
+                # by default (250 a second), for one with --same-cpu.
+                rounds = s["ticks"] - s["beside"] + s["beside"] / (4 if when == "default" else 1)
+                self.assertLess(abs(s["rounds"] - rounds), 0.1 * s["rounds"] + 10, (when, s))
+            for f in ("leaf", "middle", "run"):
+                self.assertLess(abs(got[f] - ref[f]), 10.0, (when, f, got, ref))
+            self.assertNotIn("changed while csprof read them", self.summary_of())
+        r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md", "--same-cpu=off"))
         s = plain.data["samples"]
         self.assertEqual(s["beside"], 0, s)
+        self.assertEqual(s["rounds"], s["ticks"], s)
         self.assertGreater(s["moved"], 0.05 * s["taken"], s)
         self.assertIn("changed while csprof read them", self.summary_of())
 

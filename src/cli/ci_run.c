@@ -74,7 +74,9 @@ static int record(const ci_settings *s, script_run *r, bool *ran) {
         if (s->subprocesses) argv[n++] = "--subprocesses";
         if (s->idle) argv[n++] = "--idle";
         if (s->native) argv[n++] = "--native";
-        if (s->same_cpu) argv[n++] = "--same-cpu";
+        char same_cpu[32];
+        snprintf(same_cpu, sizeof same_cpu, "--same-cpu=%s", s->same_cpu);
+        argv[n++] = same_cpu;
         argv[n++] = "--";
         for (int i = 0; i < r->script.argc; i++) argv[n++] = r->script.argv[i];
         argv[n] = NULL;

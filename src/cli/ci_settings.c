@@ -77,6 +77,22 @@ static void load_python(ci_settings *s) {
     }
 }
 
+/* same-cpu: auto (the default), every or off, as record takes them; true
+ * and false (the input's values before auto) are every and off. */
+static int load_same_cpu(ci_settings *s) {
+    const char *v = ci_env("CSPROF_SAME_CPU");
+    static const char *const every[] = {"every", "true", "yes", "on", "1"};
+    static const char *const off[] = {"off", "false", "no", "0"};
+    s->same_cpu = !v || !strcasecmp(v, "auto") ? "auto" : NULL;
+    for (size_t i = 0; v && i < sizeof every / sizeof *every; i++)
+        if (!strcasecmp(v, every[i])) s->same_cpu = "every";
+    for (size_t i = 0; v && i < sizeof off / sizeof *off; i++)
+        if (!strcasecmp(v, off[i])) s->same_cpu = "off";
+    if (s->same_cpu) return 0;
+    ci_error("CSPROF_SAME_CPU must be auto, every or off (true is every, false off), not '%s'", v);
+    return -1;
+}
+
 /* The true/false settings; fail-on-regression is true (the significance
  * rule), false, or wall (the plain duration rule: wall time beyond the
  * threshold). */
@@ -87,9 +103,8 @@ static int load_switches(ci_settings *s) {
         ci_env_bool("CSPROF_NATIVE", false, &s->native) ||
         ci_env_bool("CSPROF_SUBPROCESSES", true, &s->subprocesses) ||
         ci_env_bool("CSPROF_IDLE", false, &s->idle) ||
-        ci_env_bool("CSPROF_SAME_CPU", false, &s->same_cpu) ||
         ci_env_bool("CSPROF_FAIL_ON_SCRIPT_ERROR", false, &s->fail_on_script_error) ||
-        ci_env_bool("CSPROF_ANNOTATIONS", true, &s->annotations))
+        ci_env_bool("CSPROF_ANNOTATIONS", true, &s->annotations) || load_same_cpu(s))
         return -1;
     return 0;
 }

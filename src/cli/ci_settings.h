@@ -21,8 +21,8 @@ typedef struct {
     const char *scripts, *python, *rate, *formats, *baseline, *baseline_dir, *save_dir;
     char *output_dir;  /* absolute, owned */
     const char *workdir;
-    bool native, subprocesses, idle, same_cpu, fail_on_regression, fail_on_script_error,
-        annotations;
+    bool native, subprocesses, idle, fail_on_regression, fail_on_script_error, annotations;
+    const char *same_cpu;    /* record's --same-cpu=WHEN: auto, every or off */
     bool fail_on_wall;       /* fail-on-regression: wall, the plain duration rule */
     int top;
     long summary_max;

@@ -432,7 +432,8 @@ int cmd_record(int argc, char **argv) {
     }
     sampler_opts so = {.rate_hz = o.rate, .duration = o.duration, .idle = o.idle,
                        .subprocesses = o.subprocesses, .is_child = o.ncmd > 0,
-                       .native = o.native, .same_cpu = o.same_cpu};
+                       .native = o.native,
+                       .beside_hz = same_cpu_beside_hz(o.same_cpu, o.rate)};
     sampler_result res;
     if (sampler_run(p, root, &so, &stop_requested, &res)) {
         if (o.ncmd) {

@@ -36,11 +36,14 @@ static const char usage[] =
     "                        csprof has a CPU to itself; on a busy machine csprof may be\n"
     "                        preempted while a thread is stopped (6-7% held, 7% slower,\n"
     "                        measured on a loaded 2-core VM; see README)\n"
-    "      --same-cpu        read a thread whose stack changes faster than a read\n"
-    "                        (calls of ~1 us or less) from the CPU it runs on: the\n"
-    "                        thread waits while csprof reads, and caller and callee\n"
-    "                        get their time right, but the script runs slower while\n"
-    "                        csprof does (about 10% on the bundled example; see README)\n"
+    "      --same-cpu[=WHEN] where a thread whose stack changes faster than a read\n"
+    "                        (calls of ~1 us or less) is read: from the CPU it runs\n"
+    "                        on, where it waits while csprof reads, so that caller and\n"
+    "                        callee get their time right. auto (the default): there at\n"
+    "                        most 250 times a second, each sample standing for the\n"
+    "                        ticks until the next; every (--same-cpu alone): at every\n"
+    "                        tick, more samples but the script runs ~10% slower while\n"
+    "                        it calls that fast; off: never (see README)\n"
     "  -f, --format LIST     comma-separated: svg,json,md,text,folded,speedscope,pprof\n"
     "                        (default svg,json,md)\n"
     "  -q, --quiet           print nothing but errors\n"
@@ -50,6 +53,40 @@ static const char usage[] =
     "65 no such pid, 69 unsupported Python, 73 output not writable, 77 not\n"
     "permitted to read the target, 126/127 command not executable / not found.\n";
 
+int same_cpu_parse(const char *s, same_cpu_when *out) {
+    if (!s || !strcmp(s, "every")) *out = SAME_CPU_EVERY;
+    else if (!strcmp(s, "auto")) *out = SAME_CPU_AUTO;
+    else if (!strcmp(s, "off")) *out = SAME_CPU_OFF;
+    else return -1;
+    return 0;
+}
+
+double same_cpu_beside_hz(same_cpu_when when, double rate) {
+    return when == SAME_CPU_OFF ? 0 : when == SAME_CPU_EVERY ? rate : SAME_CPU_AUTO_HZ;
+}
+
+/* What the options say together; 0, or EXIT_USAGE after one line. */
+static int check_opts(const record_opts *o) {
+    if (o->pid && o->ncmd) {
+        fprintf(stderr, "csprof record: give either --pid or a command, not both\n");
+        return EXIT_USAGE;
+    }
+    if (!o->pid && !o->ncmd) {
+        fprintf(stderr, "csprof record: no command to run (usage: csprof record [options] -- CMD [ARGS...])\n");
+        return EXIT_USAGE;
+    }
+    char err[160];
+    if (output_check_list(o->formats, err, sizeof err)) {
+        fprintf(stderr, "csprof record: --format: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (o->name && (!o->name[0] || strchr(o->name, '/'))) {
+        fprintf(stderr, "csprof record: --name must be a non-empty file stem without '/'\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 int record_parse_args(int argc, char **argv, record_opts *o) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},   {"name", required_argument, 0, 'n'},
@@ -57,7 +94,7 @@ int record_parse_args(int argc, char **argv, record_opts *o) {
         {"pid", required_argument, 0, 'p'},      {"subprocesses", no_argument, 0, 'S'},
         {"idle", no_argument, 0, 'I'},           {"format", required_argument, 0, 'f'},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-        {"native", no_argument, 0, 'N'},         {"same-cpu", no_argument, 0, 'C'},
+        {"native", no_argument, 0, 'N'},         {"same-cpu", optional_argument, 0, 'C'},
         {0, 0, 0, 0}};
     *o = (record_opts){.output = "artifacts/profiling", .rate = 1000, .formats = "svg,json,md"};
     optval_getopt_start();
@@ -91,7 +128,19 @@ int record_parse_args(int argc, char **argv, record_opts *o) {
         case 'S': o->subprocesses = true; break;
         case 'I': o->idle = true; break;
         case 'N': o->native = true; break;
-        case 'C': o->same_cpu = true; break;
+        case 'C':
+            /* "--same-cpu off" as well as "--same-cpu=off": getopt only
+             * gives an optional value written with '='. A command named
+             * auto, every or off would need "--" before it. */
+            if (!optarg && optind < argc && !same_cpu_parse(argv[optind], &o->same_cpu)) {
+                optind++;
+                break;
+            }
+            if (same_cpu_parse(optarg, &o->same_cpu)) {
+                fprintf(stderr, "csprof record: --same-cpu takes auto, every or off, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'f': o->formats = optarg; break;
         case 'q': o->quiet = true; break;
         case 'h': fputs(usage, stdout); return -1;
@@ -107,23 +156,6 @@ int record_parse_args(int argc, char **argv, record_opts *o) {
     if (o->native && !rate_given) o->rate = NATIVE_DEFAULT_RATE;
     o->cmd = argv + optind;
     o->ncmd = argc - optind;
-    if (o->pid && o->ncmd) {
-        fprintf(stderr, "csprof record: give either --pid or a command, not both\n");
-        return EXIT_USAGE;
-    }
-    if (!o->pid && !o->ncmd) {
-        fprintf(stderr, "csprof record: no command to run (usage: csprof record [options] -- CMD [ARGS...])\n");
-        return EXIT_USAGE;
-    }
-    char err[160];
-    if (output_check_list(o->formats, err, sizeof err)) {
-        fprintf(stderr, "csprof record: --format: %s\n", err);
-        return EXIT_USAGE;
-    }
-    if (o->name && (!o->name[0] || strchr(o->name, '/'))) {
-        fprintf(stderr, "csprof record: --name must be a non-empty file stem without '/'\n");
-        return EXIT_USAGE;
-    }
-    return 0;
+    return check_opts(o);
 }
 

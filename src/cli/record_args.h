@@ -8,6 +8,18 @@
 
 #define NATIVE_DEFAULT_RATE 100
 
+/* --same-cpu[=WHEN]. auto: beside a thread whose stack keeps changing
+ * under the reads, at most SAME_CPU_AUTO_HZ rounds a second there, each
+ * standing for the ticks until the next; every: there at every tick (more
+ * samples, the script slower); off: never, every read concurrent. */
+typedef enum { SAME_CPU_AUTO, SAME_CPU_EVERY, SAME_CPU_OFF } same_cpu_when;
+#define SAME_CPU_AUTO_HZ 250
+
+/* The sampler's beside_hz for WHEN at rate HZ. */
+double same_cpu_beside_hz(same_cpu_when when, double rate);
+/* Parses WHEN (NULL: every); 0, or -1 when it is none of the three. */
+int same_cpu_parse(const char *s, same_cpu_when *out);
+
 typedef struct {
     const char *output;
     const char *name;
@@ -16,7 +28,8 @@ typedef struct {
     pid_t pid;
     bool subprocesses, idle, quiet;
     bool native;            /* --native: C frames too (rate defaults to NATIVE_DEFAULT_RATE) */
-    bool same_cpu;          /* --same-cpu: read fast-changing stacks from their CPU (sampler.h) */
+    same_cpu_when same_cpu; /* --same-cpu: when fast-changing stacks are read from
+                             * their CPU (sampler.h, placement) */
     const char *formats;
     char **cmd;
     int ncmd;

@@ -74,7 +74,9 @@ typedef struct {
 } prof_stack;
 
 typedef struct {
-    uint64_t ticks;   /* sampling rounds run */
+    uint64_t ticks;   /* sampling intervals covered: what the samples stand for */
+    uint64_t rounds;  /* wake-ups that sampled: one a tick, but one round beside a
+                       * thread stands for several (sampler.h, placement) */
     uint64_t taken;   /* thread stacks recorded (== sum of stack counts) */
     uint64_t dropped; /* thread stacks dropped as torn/inconsistent */
     uint64_t idle;    /* thread stacks seen idle (recorded only with --idle) */

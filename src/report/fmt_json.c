@@ -15,7 +15,7 @@
  *     "git_branch", "ci_run", "ci_run_url" (GitHub run it came from, or null),
  *     "samples": {"ticks", "taken", "dropped", "idle", "waiting", "max_per_tick", "missed",
  *                 "unsampled_processes", "state_reads", "code_checks", "reads",
- *                 "moved", "beside"},
+ *                 "moved", "beside", "rounds"},
  *     "processes": [{"pid", "ppid", "command", "python_version"}],
  *     "threads": [{"pid", "tid", "name"}],
  *     "frames": [{"function", "file", "line", "first_line", "kind",
@@ -132,6 +132,7 @@ static json_t *meta_json(const profile *p, int *err) {
         put(s, "reads", json_integer((json_int_t)c->reads), err);
         put(s, "moved", json_integer((json_int_t)c->moved), err);
         put(s, "beside", json_integer((json_int_t)c->beside), err);
+        put(s, "rounds", json_integer((json_int_t)c->rounds), err);
     }
     put(o, "samples", s, err);
     rusage_json(m, o, err);
@@ -395,7 +396,7 @@ static int read_meta(reader *r, profile *p, json_t *root) {
     if (s && !json_is_object(s)) return bad(r, "samples is not an object");
     prof_counters *c = prof_counters_of(p);
     long long ticks, dropped, idle, max_per_tick, missed, unsampled, waiting, state_reads,
-        code_checks, reads, moved, beside;
+        code_checks, reads, moved, beside, rounds;
     if (opt_int(r, s, "samples.", "ticks", 0, COUNT_MAX, 0, &ticks) ||
         opt_int(r, s, "samples.", "dropped", 0, COUNT_MAX, 0, &dropped) ||
         opt_int(r, s, "samples.", "idle", 0, COUNT_MAX, 0, &idle) ||
@@ -407,8 +408,10 @@ static int read_meta(reader *r, profile *p, json_t *root) {
         opt_int(r, s, "samples.", "code_checks", 0, COUNT_MAX, 0, &code_checks) ||
         opt_int(r, s, "samples.", "reads", 0, COUNT_MAX, 0, &reads) ||
         opt_int(r, s, "samples.", "moved", 0, COUNT_MAX, 0, &moved) ||
-        opt_int(r, s, "samples.", "beside", 0, COUNT_MAX, 0, &beside))
+        opt_int(r, s, "samples.", "beside", 0, COUNT_MAX, 0, &beside) ||
+        opt_int(r, s, "samples.", "rounds", 0, COUNT_MAX, 0, &rounds))
         return -1;
+    c->rounds = (uint64_t)rounds;
     c->reads = (uint64_t)reads;
     c->moved = (uint64_t)moved;
     c->beside = (uint64_t)beside;

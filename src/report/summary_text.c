@@ -113,9 +113,10 @@ static void sampling_notes(const summary *S, const prof_counters *c, note_fn emi
         count_note(emit, ctx, c->moved, S->total, "thread stacks", "sampled",
                    "changed while csprof read them: functions returned within about a "
                    "microsecond, faster than a read, so the split of time between such "
-                   "functions and their callers leans towards the callers. Record with "
-                   "--same-cpu (action input same-cpu) to read them from the script's CPU: "
-                   "exact, but the script runs about 10% slower while it calls so fast.");
+                   "functions and their callers leans towards the callers. They were all read "
+                   "from another CPU than the script's: --same-cpu=auto (the default; action "
+                   "input same-cpu) reads such a thread from the CPU it runs on, which keeps "
+                   "that split right.");
 }
 
 void summary_notes(const summary *S, note_fn emit, void *ctx) {

@@ -162,17 +162,17 @@ static thread_entry *thread_of(sampler *s, target *t, const py_thread_stack *st)
 
 /* Counted once per process and tick, as the CPU-time gate counts. */
 static void count_waiting(sampler *s, target *t) {
-    if (t->waiting_tick != this_tick(s)) prof_counters_of(s->p)->waiting++;
+    if (t->waiting_tick != this_tick(s)) prof_counters_of(s->p)->waiting += s->weight;
     t->waiting_tick = this_tick(s);
 }
 
 static int add_sample(sampler *s, thread_entry *e, bool idle, const uint32_t *stack, uint32_t n) {
-    if (prof_add_stack(s->p, (uint32_t)e->prof_thread, idle, stack, n, 1) < 0) {
+    if (prof_add_stack(s->p, (uint32_t)e->prof_thread, idle, stack, n, s->weight) < 0) {
         s->oom = 1;
         return -1;
     }
-    prof_counters_of(s->p)->taken++;
-    e->samples += !idle;
+    prof_counters_of(s->p)->taken += s->weight;
+    if (!idle) e->samples += s->weight;
     return 0;
 }
 
@@ -214,7 +214,7 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     forget_stale_frames(t);
     thread_entry *e = thread_of(s, t, st);
     if (!e) { s->oom = 1; return 1; }
-    c->moved += st->moved;
+    c->moved += st->moved ? s->weight : 0;
     place_note(s, t, e, st->moved, st->running);
     /* The reader may have seen the thread execute during this sample (its
      * leaf frame's instruction moved under our read): it was on a CPU then,
@@ -228,7 +228,7 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
     }
     bool idle = ss == PROC_NOT_RUNNABLE;
     if (idle) {
-        c->idle++;
+        c->idle += s->weight;
         e->idle_tick = this_tick(s);
         if (!s->o->idle) return 0;
     }
@@ -457,7 +457,7 @@ static int sample_all(sampler *s) {
         if (!t->py || t->dead) continue;
         sampled++;
         if (!target_cpu_credit(s, t)) {
-            c->waiting++;
+            c->waiting += s->weight;
             continue;
         }
         py_sample_result r = {0};
@@ -485,7 +485,7 @@ static int sample_all(sampler *s) {
             continue;
         }
         c->dropped += t->pending_dropped;
-        t->pending_dropped = r.dropped + (st != PY_OK && st != PY_GONE);
+        t->pending_dropped = (r.dropped + (st != PY_OK && st != PY_GONE)) * s->weight;
         if (st == PY_GONE) t->dead = true;
     }
     return sampled;
@@ -605,13 +605,15 @@ static int tick(sampler *s, ticker *k, int64_t now) {
     if (sampled > 0) place_tick(s);
     k->work_ns += now_ns() - t0;
     c->reads += proc_reads_made() - reads0;
-    if (c->taken - taken0 > c->max_per_tick) c->max_per_tick = c->taken - taken0;
+    uint64_t at_once = (c->taken - taken0) / s->weight;
+    if (at_once > c->max_per_tick) c->max_per_tick = at_once;
     if (sampled > 0) {
         if (!k->first_tick) {
             k->first_tick = now;
             k->cpu0 = cpu_seconds();  /* the per-sample cost, not the attach */
         }
-        c->ticks++;
+        c->ticks += s->weight;
+        c->rounds++;
     }
     return sampled;
 }
@@ -621,12 +623,17 @@ static int tick(sampler *s, ticker *k, int64_t now) {
 static void wait_next(sampler *s, ticker *k, int sampled, volatile sig_atomic_t *stop) {
     const sampler_opts *o = s->o;
     prof_counters *c = prof_counters_of(s->p);
-    k->next += k->interval;
+    k->next += k->interval * s->weight;
+    /* The next round stands for weight ticks, and samples a random point
+     * of them: each sample so counts for the time it stood for, however
+     * many ticks apart the rounds are (placement: place_weight). */
+    s->weight = place_weight(s);
+    int64_t span = k->interval * s->weight;
     int64_t now = now_ns();
     /* Behind by a whole tick: the point within this one (below) may have
      * passed; less than that, the tick is still sampled, at once if need
      * be, and the grid holds (the rate with it). */
-    if (k->next + k->interval <= now) {
+    if (k->next + span <= now) {
         /* Fell behind (a slow attach, a busy machine): don't burst, but
          * count the ticks skipped while there was Python to sample. */
         /* Owed only while there is Python to sample: not before the
@@ -642,7 +649,7 @@ static void wait_next(sampler *s, ticker *k, int sampled, volatile sig_atomic_t 
     k->rng ^= k->rng << 13;
     k->rng ^= k->rng >> 7;
     k->rng ^= k->rng << 17;
-    int64_t at = k->next + (int64_t)(k->rng % (uint64_t)k->interval);
+    int64_t at = k->next + (int64_t)(k->rng % (uint64_t)span);
     struct timespec ts = {at / 1000000000LL, at % 1000000000LL};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
         if (o->is_child && child_exited(s, k, now_ns())) {
@@ -725,7 +732,7 @@ int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atom
                 sampler_result *res) {
     memset(res, 0, sizeof *res);
     res->exit_status = -1;
-    sampler s = {.p = p, .o = o, .res = res, .root = root};
+    sampler s = {.p = p, .o = o, .res = res, .root = root, .weight = 1};
     if (sampler_init(&s)) return -1;
     /* SIGCHLD marks when the child may have exited (child_event); it also
      * cuts the sleep to the next tick short, so the exit is seen at once.

@@ -23,9 +23,12 @@
  * not run while csprof reads it from the CPU it runs on: when the stacks
  * read keep changing under the reads, csprof moves itself to the CPU of
  * the thread whose stack moved, for a second at a time, and every read
- * there sees one instant. The thread then waits for csprof's read on each
- * tick (as on a runner with one CPU), which slows it down: only when
- * same_cpu asks for it, and without native.
+ * there sees one instant. The thread waits for each read there (as on a
+ * runner with one CPU), which slows it down, so there csprof wakes at most
+ * beside_hz times a second: each of those rounds samples a random point of
+ * the ticks until the next and counts for all of them (stratified
+ * sampling: unbiased, with fewer samples). Not with native, which stops
+ * the threads it reads.
  */
 #ifndef CSPROF_SAMPLER_H
 #define CSPROF_SAMPLER_H
@@ -47,7 +50,10 @@ typedef struct {
     bool subprocesses;       /* follow descendants of the root */
     bool is_child;           /* root is our child: reap it and report its status */
     bool native;             /* merge C frames in (unwind.h): stops running threads per tick */
-    bool same_cpu;           /* placement (above): off unless asked for */
+    /* placement (above): how many reads a second at most are taken beside
+     * a thread, each standing for the ticks until the next (0: never go
+     * beside; rate_hz or more: every tick) */
+    double beside_hz;
 } sampler_opts;
 
 typedef struct {

@@ -113,8 +113,9 @@ typedef struct native_state native_state;
 
 /* Where csprof runs (sampler_place.c). */
 typedef struct {
-    bool usable;             /* asked for (same_cpu), without native, and the home mask
+    bool usable;             /* asked for (beside_hz), without native, and the home mask
                               * holds two CPUs or more and can be set */
+    uint32_t every;          /* ticks each round beside a thread stands for */
     cpu_set_t home;          /* csprof's affinity when sampling began; put back after */
     int cpu;                 /* the CPU csprof is held on; -1: free (the home mask) */
     uint64_t history;        /* per sampled tick, newest lowest: a stack moved under its read */
@@ -123,8 +124,8 @@ typedef struct {
     bool ran;                /* the thread followed ran while this tick read it */
     bool has_follow;         /* the thread whose stack moved last: */
     pid_t follow_pid, follow_tid;
-    uint64_t until;          /* ticks + 1 at which the hold ends and the reads are
-                              * measured free again */
+    uint64_t until;          /* counters.ticks at which the hold ends and the reads
+                              * are measured free again */
 } placement;
 
 typedef struct {
@@ -149,12 +150,17 @@ typedef struct {
     pid_t unsampled[RECENT_UNSAMPLED];  /* ring of pids already counted unsampled */
     size_t nunsampled;
     placement place;
+    /* The ticks the round being sampled stands for (counters.rounds counts
+     * rounds, counters.ticks ticks): one, or placement.every beside a
+     * thread, whose round then samples a random point of that many ticks.
+     * Every count of samples adds weight. */
+    uint32_t weight;
 } sampler;
 
-/* The tick being sampled (counters.ticks counts the ticks done): the
- * ticks + 1 stamps of the tables above. */
+/* The round being sampled: the "ticks + 1" stamps of the tables above
+ * count rounds (counters.rounds), so "at the last tick" is the last round. */
 static inline uint64_t this_tick(sampler *s) {
-    return prof_counters_of(s->p)->ticks + 1;
+    return prof_counters_of(s->p)->rounds + 1;
 }
 
 static inline int64_t now_ns(void) {
@@ -226,6 +232,9 @@ void place_note(sampler *s, const target *t, const thread_entry *e, bool moved, 
 /* After each tick that read a process: holds csprof on the CPU of the
  * thread whose stack keeps moving, follows it there, or lets go. */
 void place_tick(sampler *s);
+/* The ticks the next round stands for: placement.every while csprof is
+ * held beside a thread, else one. */
+uint32_t place_weight(const sampler *s);
 /* Puts csprof's home affinity back (before anything else is started). */
 void place_finish(sampler *s);
 

@@ -113,7 +113,7 @@ bool thread_still_idle(void *ctx, const py_thread_stack *ids) {
     if (s->o->idle || !e || !e->tid || e->idle_tick + 1 != this_tick(s) ||
         thread_sched(s, e, &ss) != 0 || ss != PROC_NOT_RUNNABLE)
         return false;
-    prof_counters_of(s->p)->idle++;
+    prof_counters_of(s->p)->idle += s->weight;
     e->idle_tick = this_tick(s);
     return true;
 }

@@ -42,7 +42,9 @@ def run_csprof(binary, script, rate, outdir):
     with open(os.path.join(outdir, "ab.json")) as f:
         prof = json.load(f)
     s = prof["samples"]
-    ticks = max(s["ticks"], 1)
+    # per wake-up: a round beside a thread stands for several ticks
+    # (samples.rounds; binaries before it woke once a tick)
+    ticks = max(s.get("rounds") or s["ticks"], 1)
     return (1e6 * prof["sampler_cpu_seconds"] / ticks, 1e6 * prof["sampler_work_seconds"] / ticks,
             s["ticks"] / max(s["ticks"] + s.get("missed", 0), 1), s.get("state_reads", 0) / ticks)
 

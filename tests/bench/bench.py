@@ -66,7 +66,9 @@ def load_profile(path):
     with open(path) as f:
         prof = json.load(f)
     s = prof["samples"]
-    ticks = max(s["ticks"], 1)
+    # per wake-up: a round beside a thread stands for several ticks
+    # (samples.rounds; binaries before it woke once a tick)
+    ticks = max(s.get("rounds") or s["ticks"], 1)
     return prof, {
         "cpu": 1e6 * prof["sampler_cpu_seconds"] / ticks,
         "read": 1e6 * prof["sampler_work_seconds"] / ticks,

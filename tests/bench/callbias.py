@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """How csprof splits time between a caller and callees shorter than one of
 its reads: tests/workloads/short_calls.py (run -> middle -> leaf and
-run -> leaf, a few hundred nanoseconds a call), recorded at 1000 Hz three
-ways, interleaved round by round, medians: as users run it, csprof and
-the script wherever the kernel puts them (on a quiet machine with two CPUs
-or more, each on its own: every read runs while the script does); the same
-with --same-cpu (csprof moves to the CPU of a thread whose stack keeps
-changing under its reads, src/target/sampler_place.c); both pinned to one
-CPU (the script waits while csprof reads: every read sees one instant).
+run -> leaf, a few hundred nanoseconds a call), recorded at 1000 Hz four
+ways, interleaved round by round, medians, csprof and the script wherever
+the kernel puts them but in the last: as users run it (--same-cpu=auto:
+csprof moves to the CPU of a thread whose stack keeps changing under its
+reads and reads it from there 250 times a second, each sample standing
+for 4 ticks, src/target/sampler_place.c); --same-cpu (the same at every
+tick); --same-cpu=off (every read runs while the script does, on another
+CPU); both pinned to one CPU (the script waits while csprof reads: every
+read sees one instant). Then what each costs: the bundled example's wall
+time (tests/example/validate_stochastic.py, whose json and random calls
+are that short) alone and under each, interleaved, medians.
 Not a test: it prints numbers.
 
-Usage: callbias.py [--rounds N] [--seconds S] [--csprof BIN] [LABEL ...]
+Usage: callbias.py [--rounds N] [--seconds S] [--cost-rounds N] [--csprof BIN] [LABEL ...]
 LABELs pick interpreters (tests/pythons.py labels, substrings); default:
 every available one.
 
@@ -31,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -116,11 +121,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--csprof", default=os.path.join(ROOT, "build", "csprof"))
+    ap.add_argument("--cost-rounds", type=int, default=9)
     a = ap.parse_args()
-    placements = [("default", None, []), ("--same-cpu", None, ["--same-cpu"]),
-                  ("one CPU", ("1", "1"), [])]
+    placements = [("default", None, []), ("every", None, ["--same-cpu"]),
+                  ("off", None, ["--same-cpu=off"]), ("one CPU", ("1", "1"), [])]
     if len(os.sched_getaffinity(0)) < 2:
-        placements = placements[:1]
+        placements = placements[2:3]
     pys = [p for p in all_interpreters() if p.available
            and (not a.labels or any(lab in p.label for lab in a.labels))]
     print(f"short_calls.py, {a.seconds:g} s at 1000 Hz, {a.rounds} interleaved rounds, medians "
@@ -148,11 +154,54 @@ def main():
             if ref:
                 print(f"{py.label:<22} {'perf':<10} {ref['leaf']:6.1f} {ref['middle']:7.1f} "
                       f"{ref['run']:6.1f}")
-    print("(percent; default: csprof and the script where the kernel puts them; --same-cpu: "
-          "the same with that option; one CPU: both pinned to one, the script waits while "
-          "csprof reads; impossible: stacks holding a call the script never makes; beside: "
-          "ticks csprof read from the script's CPU, samples.beside; perf: perf's own sampling "
-          "through python -X perf)")
+    print("(percent; default: --same-cpu=auto; every: --same-cpu; off: --same-cpu=off; one "
+          "CPU: both pinned to one, the script waits while csprof reads; impossible: stacks "
+          "holding a call the script never makes; beside: ticks csprof read from the script's "
+          "CPU, samples.beside; perf: perf's own sampling through python -X perf)")
+    if a.cost_rounds > 0:
+        cost(a.csprof, a.cost_rounds)
 
 
-main()
+def cost(binary, rounds):
+    """Wall time of the bundled example alone and under csprof in each
+    placement, interleaved round by round; and csprof's CPU per round."""
+    py = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else sys.executable
+    script = os.path.join(ROOT, "tests", "example", "validate_stochastic.py")
+    runs = [("alone", None), ("off", "off"), ("default", "auto"), ("every", "every")]
+    wall = {name: [] for name, _ in runs}
+    extra = {name: [] for name, _ in runs}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            for name, when in runs:
+                cmd = [py, script] if when is None else [
+                    binary, "record", "-q", "-o", tmp, "-n", "ex", "-f", "json",
+                    f"--same-cpu={when}", "--", py, script]
+                t0 = time.monotonic()
+                subprocess.run(cmd, check=True, capture_output=True)
+                wall[name].append(time.monotonic() - t0)
+                if when is not None:
+                    with open(os.path.join(tmp, "ex.json")) as f:
+                        prof = json.load(f)
+                    s = prof["samples"]
+                    extra[name].append((100.0 * s["beside"] / max(s["ticks"], 1),
+                                        1e6 * prof["sampler_cpu_seconds"] / max(s["rounds"], 1),
+                                        s["rounds"] / max(s["ticks"], 1)))
+    alone = statistics.median(wall["alone"])
+    print(f"\nwhat it costs: {os.path.basename(script)} on {py}, {rounds} interleaved rounds, "
+          f"medians")
+    print(f"{'placement':<10} {'wall s':>7} {'slower':>7} {'beside':>7} {'rounds/tick':>12} "
+          f"{'cpu us/round':>13}")
+    for name, _ in runs:
+        w = statistics.median(wall[name])
+        line = f"{name:<10} {w:7.3f} {100 * (w / alone - 1):6.1f}%"
+        if extra[name]:
+            b, c, r = (statistics.median(x[i] for x in extra[name]) for i in range(3))
+            line += f" {b:6.1f}% {r:12.2f} {c:13.1f}"
+        print(line)
+    print("(slower: the wall time over the script's alone; beside: ticks read from the "
+          "script's CPU; rounds/tick: csprof's wake-ups per tick (a round beside the script "
+          "stands for 4 ticks by default); cpu us/round: csprof's CPU per wake-up)")
+
+
+if __name__ == "__main__":
+    main()

@@ -294,6 +294,31 @@ TEST(record_options_parse) {
     CHECK_EQ_INT(parse(&o, 5, a3), 0);
     CHECK_EQ_INT(o.pid, 42);
     CHECK_EQ_INT(o.ncmd, 0);
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_AUTO);  /* the default */
+
+    /* --same-cpu alone is every tick; =WHEN picks; the sampler's rate
+     * beside a thread follows (every: the rate itself). */
+    char *a4[] = {"record", "--same-cpu", "-r", "400", "--", "x"};
+    CHECK_EQ_INT(parse(&o, 6, a4), 0);
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_EVERY);
+    CHECK(same_cpu_beside_hz(o.same_cpu, o.rate) == 400);
+    char *a5[] = {"record", "--same-cpu=off", "--", "x"};
+    CHECK_EQ_INT(parse(&o, 4, a5), 0);
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_OFF);
+    CHECK(same_cpu_beside_hz(o.same_cpu, o.rate) == 0);
+    char *a6[] = {"record", "--same-cpu=every", "--same-cpu=auto", "--", "x"};
+    CHECK_EQ_INT(parse(&o, 5, a6), 0);
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_AUTO);  /* the last one given */
+    CHECK(same_cpu_beside_hz(o.same_cpu, o.rate) == SAME_CPU_AUTO_HZ);
+    char *a7[] = {"record", "--same-cpu", "off", "python3", "x.py"};
+    CHECK_EQ_INT(parse(&o, 5, a7), 0);  /* the value may follow as a word */
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_OFF);
+    CHECK_EQ_INT(o.ncmd, 2);
+    CHECK_EQ_STR(o.cmd[0], "python3");
+    char *a8[] = {"record", "--same-cpu", "python3", "x.py"};
+    CHECK_EQ_INT(parse(&o, 4, a8), 0);  /* ... but only one of the three */
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_EVERY);
+    CHECK_EQ_STR(o.cmd[0], "python3");
 }
 
 TEST(record_options_reject) {
@@ -307,6 +332,8 @@ TEST(record_options_reject) {
         {"record", "--pid", "5", "--", "x", NULL},
         {"record", "--name", "a/b", "--", "x", NULL},
         {"record", "--nope", "--", "x", NULL},
+        {"record", "--same-cpu=yes", "--", "x", NULL},
+        {"record", "--same-cpu=", "--", "x", NULL},
         {"record", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
