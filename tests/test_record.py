@@ -322,7 +322,16 @@ class RecordMixin:
                 self.assertLess(abs(s["rounds"] - rounds), 0.1 * s["rounds"] + 10, (when, s))
             for f in ("leaf", "middle", "run"):
                 self.assertLess(abs(got[f] - ref[f]), 10.0, (when, f, got, ref))
-            self.assertNotIn("changed while csprof read them", self.summary_of())
+            summary = self.summary_of()
+            self.assertNotIn("changed while csprof read them", summary)
+            # By default the summary says that those samples stood for 4
+            # ticks each (and the intervals widen); at every tick, nothing.
+            said = "were read from the script's own CPU, as its functions returned faster"
+            if when == "default" and len(cpus) >= 2:
+                self.assertIn(said, summary)
+                self.assertIn("sampled one tick in 4.", summary)
+            else:
+                self.assertNotIn(said, summary)
         r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md", "--same-cpu=off"))
         s = plain.data["samples"]
         self.assertEqual(s["beside"], 0, s)

@@ -85,6 +85,17 @@ static void inflate(cmp_ztest *t, double dispersion) {
     t->hi = t->diff + (t->hi - t->diff) * k;
 }
 
+/* The dispersion of test t with sample weights: each side's binomial
+ * variance times its design effect (prof_design_effect), in proportion to
+ * what that side adds to the variance of the difference. */
+static double weighted_dispersion(double dispersion, const cmp_ztest *t, uint64_t n1, uint64_t n2,
+                                  const double deff[2]) {
+    double v1 = n1 ? t->p1 * (1 - t->p1) / (double)n1 : 0;
+    double v2 = n2 ? t->p2 * (1 - t->p2) / (double)n2 : 0;
+    double d = v1 + v2 > 0 ? (deff[0] * v1 + deff[1] * v2) / (v1 + v2) : (deff[0] + deff[1]) / 2;
+    return (dispersion > 1 ? dispersion : 1) * (d > 1 ? d : 1);
+}
+
 void cmp_opts_init(cmp_opts *o) {
     o->threshold_pct = 10.0;
     o->alpha = 0.01;
@@ -506,13 +517,14 @@ static char *module_of(const char *key_file) {
 }
 
 static int judge_imports(const key_table *t, const cmp_opts *o, const double spp[2], uint64_t nb,
-                         uint64_t nn, cmp_imports *im) {
+                         uint64_t nn, const double deff[2], cmp_imports *im) {
     im->base_s = (double)im->base * spp[0];
     im->new_s = (double)im->new_n * spp[1];
     im->startup_base_s = (double)im->startup_base * spp[0];
     im->startup_new_s = (double)im->startup_new * spp[1];
     if (cmp_two_prop(im->base, nb + im->base, im->new_n, nn + im->new_n, &im->share) == 0) {
-        inflate(&im->share, o->dispersion);
+        inflate(&im->share, weighted_dispersion(o->dispersion, &im->share, nb + im->base,
+                                                nn + im->new_n, deff));
         im->dir = classify(im->share.p, &im->share, cmp_time_ratio(im->base, spp[0], im->new_n, spp[1]), o);
         /* Tens of milliseconds of imports are no finding a reader can act on. */
         if (fabs(im->new_s - im->base_s) < CMP_MIN_IMPORT_CHANGE_S) im->dir = CMP_SAME;
@@ -600,10 +612,11 @@ static size_t test_functions(key_table *t, const cmp_opts *o, cmp_result *out, d
         fill_func(f, &t->e[i], nb && nn, o);
         f->id = i;
         if (!f->tested) continue;
+        const double deff[2] = {out->base_deff, out->new_deff};
         cmp_two_prop(f->base_self, nb, f->new_self, nn, &f->self);
         cmp_two_prop(f->base_total, nb, f->new_total, nn, &f->total);
-        inflate(&f->self, o->dispersion);
-        inflate(&f->total, o->dispersion);
+        inflate(&f->self, weighted_dispersion(o->dispersion, &f->self, nb, nn, deff));
+        inflate(&f->total, weighted_dispersion(o->dispersion, &f->total, nb, nn, deff));
         pv[ntests++] = f->self.p;
         pv[ntests++] = f->total.p;
         out->ntested++;
@@ -681,11 +694,15 @@ int cmp_profiles(const profile *base, const profile *new_p, const cmp_opts *o, c
     if (nn < 0) goto done;
     out->base_samples = (uint64_t)nb;
     out->new_samples = (uint64_t)nn;
+    out->base_deff = prof_design_effect(base);
+    out->new_deff = prof_design_effect(new_p);
     out->nshare_history = share_history_runs(o->history);
     double spp[2];
     seconds_per_sample(base, new_p, out, spp);
     if (cmp_judge_measures(base, new_p, o, out)) goto done;
-    if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, &out->imports)) goto done;
+    const double deff[2] = {out->base_deff, out->new_deff};
+    if (judge_imports(&t, o, spp, out->base_samples, out->new_samples, deff, &out->imports))
+        goto done;
     cmp_wall_by_imports(o, out);
     out->note = untestable_note(out->base_samples, out->new_samples);
     size_t nt = t.n ? t.n : 1;

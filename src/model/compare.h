@@ -299,6 +299,8 @@ typedef struct {
     cmp_lead leads[CMP_MAX_LEADS];  /* lead functions, largest added time first */
     size_t nleads, nleads_all;      /* shown, found */
     uint64_t base_samples, new_samples;  /* outside imports: the shares' denominators */
+    double base_deff, new_deff;     /* prof_design_effect of each: tests and intervals
+                                     * widen by it where samples stood for several ticks */
     cmp_func *funcs;                /* sorted: slower by effect desc, faster by effect desc, then the rest */
     size_t nfuncs;
     size_t ntested, ntests;         /* functions tested, tests in the family (2 per function) */

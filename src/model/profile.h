@@ -184,6 +184,13 @@ const prof_process *prof_process_at(const profile *p, size_t i);
 const prof_stack *prof_stack_at(const profile *p, size_t i);
 uint64_t prof_total_samples(const profile *p);
 
+/* How many times binomial sampling's variance a share of p's samples has
+ * for its sample weights: sum(w^2)/sum(w), w the ticks each sample stands
+ * for (one, or several for a round read beside a thread: prof_counters.
+ * rounds). 1 when every round was one tick; the counts divided by it are
+ * the draws a share's uncertainty rests on. */
+double prof_design_effect(const profile *p);
+
 /* Seconds one sample stands for: measured interval, else 1/rate. */
 double prof_seconds_per_sample(const profile *p);
 

@@ -163,7 +163,7 @@ static void md_row(const summary *S, int rank, const row_info *r, sbuf *b) {
     const prof_func_stat *f = &S->stats[r->idx];
     char secs[40], lohi[80];
     double lo, hi;
-    wilson(f->self, S->total, &lo, &hi);
+    wilson(f->self, S->total, S->deff, &lo, &hi);
     fmt_secs(secs, sizeof secs, (double)f->self * S->sps);
     snprintf(lohi, sizeof lohi, "%.1f–%.1f%%", lo, hi);
     sbuf_printf(b, "| %d | ", rank);
@@ -218,7 +218,7 @@ static void md_line_row(const summary *S, int rank, const user_line *L, sbuf *b)
     const prof_func_stat *f = &S->stats[L->func];
     char secs[40];
     double lo, hi;
-    wilson(L->samples, S->total, &lo, &hi);
+    wilson(L->samples, S->total, S->deff, &lo, &hi);
     fmt_secs(secs, sizeof secs, (double)L->samples * S->sps);
     sbuf_printf(b, "| %d | ", rank);
     md_code_cell(b, f->function, NAME_MAX_CHARS);

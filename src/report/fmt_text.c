@@ -280,7 +280,7 @@ static void text_top(const summary *S, FILE *out) {
         sbuf_init(&loc, SBUF_NO_LIMIT);
         summary_display_path(S, f->file, f->type, &loc);
         if (f->first_line > 0 && f->type != FRAME_NATIVE) sbuf_printf(&loc, ":%d", f->first_line);
-        wilson(f->self, S->total, &lo, &hi);
+        wilson(f->self, S->total, S->deff, &lo, &hi);
         fmt_secs(secs, sizeof secs, (double)f->self * S->sps);
         snprintf(rank, sizeof rank, "%d", i + 1);
         snprintf(pc, sizeof pc, "%.1f%%", share(f->self, S->total));

@@ -67,14 +67,16 @@ bool url_path(sbuf *b, const char *s) {
 
 /* ---- number formatting ---- */
 
-/* 95% Wilson score interval for the proportion k/n, in percent. */
-void wilson(uint64_t k, uint64_t n, double *lo, double *hi) {
+/* 95% Wilson score interval for the proportion k/n, in percent, from
+ * n / deff draws: deff is the profile's design effect (prof_design_effect;
+ * 1 when each sample stood for one tick). */
+void wilson(uint64_t k, uint64_t n, double deff, double *lo, double *hi) {
     if (n == 0) {
         *lo = *hi = 0;
         return;
     }
     const double z = 1.959963984540054;
-    double nn = (double)n, p = (double)k / nn, z2 = z * z;
+    double nn = (double)n / (deff > 1 ? deff : 1), p = (double)k / (double)n, z2 = z * z;
     double denom = 1 + z2 / nn;
     double centre = (p + z2 / (2 * nn)) / denom;
     double half = z * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;

@@ -27,7 +27,7 @@ bool md_text(sbuf *b, const char *s, size_t max, bool keep_tail);
 bool url_path(sbuf *b, const char *s);
 
 /* 95% Wilson score interval for k/n, in percent. */
-void wilson(uint64_t k, uint64_t n, double *lo, double *hi);
+void wilson(uint64_t k, uint64_t n, double deff, double *lo, double *hi);
 /* "1 thread", "2 threads": n and the word, plural unless n is 1. */
 const char *plural(uint64_t n, const char *one, const char *many);
 

@@ -394,6 +394,7 @@ int summary_analyse(summary *S, const profile *p, const output_opts *o) {
     S->o = o;
     S->m = prof_meta_get(p);
     S->total = prof_total_samples(p);
+    S->deff = prof_design_effect(p);
     S->sps = prof_seconds_per_sample(p);
     const char *ws = S->m->workspace ? S->m->workspace : S->m->cwd;
     if (ws && ws[0] == '/' && strlen(ws) < sizeof S->ws) {

@@ -95,6 +95,7 @@ typedef struct {
     code_kind *frame_kind;    /* frame -> kind of code */
     uint64_t *idle_self;      /* stats index -> self samples from idle stacks */
     uint64_t total;
+    double deff;              /* prof_design_effect: the intervals rest on total / deff draws */
     double sps;
     bool *frame_import;       /* frame -> part of the import machinery */
     uint64_t kind_self[CODE_KIND_COUNT];   /* samples outside imports, by the leaf's kind */

@@ -109,6 +109,17 @@ static void sampling_notes(const summary *S, const prof_counters *c, note_fn emi
      * read, 11-12% of the bundled example's (json, random), 57-76% of code
      * that calls every microsecond; at 11% the example's third bottleneck
      * was another line than when read from the script's CPU. */
+    /* Rounds beside a thread stand for several ticks each (sampler.h,
+     * placement): fewer draws than samples, which the intervals count. */
+    if (c->beside && c->rounds > c->ticks - c->beside && S->deff > 1) {
+        char rest[400];
+        snprintf(rest, sizeof rest,
+                 "were read from the script's own CPU, as its functions returned faster than a "
+                 "read: there csprof sampled one tick in %.1f (--same-cpu=auto), each such sample "
+                 "counting for the ticks until the next, and the 95%% intervals widen to match.",
+                 (double)c->beside / (double)(c->rounds - (c->ticks - c->beside)));
+        count_note(emit, ctx, c->beside, c->ticks, "sampling ticks", "run", rest);
+    }
     if (c->moved * 20 > S->total && !c->beside)
         count_note(emit, ctx, c->moved, S->total, "thread stacks", "sampled",
                    "changed while csprof read them: functions returned within about a "

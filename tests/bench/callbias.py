@@ -10,11 +10,15 @@ for 4 ticks, src/target/sampler_place.c); --same-cpu (the same at every
 tick); --same-cpu=off (every read runs while the script does, on another
 CPU); both pinned to one CPU (the script waits while csprof reads: every
 read sees one instant). Then what each costs: the bundled example's wall
-time (tests/example/validate_stochastic.py, whose json and random calls
-are that short) alone and under each, interleaved, medians.
+time (tests/example/validate_stochastic.py 18, ~3 s, whose json and random
+calls are that short) alone and under each, interleaved; medians, and the
+median of each round's ratio to the script alone (this VM's speed flips
+between two levels from one run to the next: the ratio within a round is
+the steadier figure).
 Not a test: it prints numbers.
 
 Usage: callbias.py [--rounds N] [--seconds S] [--cost-rounds N] [--csprof BIN] [LABEL ...]
+(--rounds 0: the cost only)
 LABELs pick interpreters (tests/pythons.py labels, substrings); default:
 every available one.
 
@@ -127,7 +131,7 @@ def main():
                   ("off", None, ["--same-cpu=off"]), ("one CPU", ("1", "1"), [])]
     if len(os.sched_getaffinity(0)) < 2:
         placements = placements[2:3]
-    pys = [p for p in all_interpreters() if p.available
+    pys = [p for p in all_interpreters() if p.available and a.rounds > 0
            and (not a.labels or any(lab in p.label for lab in a.labels))]
     print(f"short_calls.py, {a.seconds:g} s at 1000 Hz, {a.rounds} interleaved rounds, medians "
           f"(self shares of the samples under run(); a call takes a few hundred ns)")
@@ -173,9 +177,9 @@ def cost(binary, rounds):
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
             for name, when in runs:
-                cmd = [py, script] if when is None else [
+                cmd = [py, script, "18"] if when is None else [
                     binary, "record", "-q", "-o", tmp, "-n", "ex", "-f", "json",
-                    f"--same-cpu={when}", "--", py, script]
+                    f"--same-cpu={when}", "--", py, script, "18"]
                 t0 = time.monotonic()
                 subprocess.run(cmd, check=True, capture_output=True)
                 wall[name].append(time.monotonic() - t0)
@@ -189,16 +193,18 @@ def cost(binary, rounds):
     alone = statistics.median(wall["alone"])
     print(f"\nwhat it costs: {os.path.basename(script)} on {py}, {rounds} interleaved rounds, "
           f"medians")
-    print(f"{'placement':<10} {'wall s':>7} {'slower':>7} {'beside':>7} {'rounds/tick':>12} "
-          f"{'cpu us/round':>13}")
+    print(f"{'placement':<10} {'wall s':>7} {'slower':>7} {'per round':>10} {'beside':>7} "
+          f"{'rounds/tick':>12} {'cpu us/round':>13}")
     for name, _ in runs:
         w = statistics.median(wall[name])
-        line = f"{name:<10} {w:7.3f} {100 * (w / alone - 1):6.1f}%"
+        ratio = statistics.median(x / y for x, y in zip(wall[name], wall["alone"]))
+        line = f"{name:<10} {w:7.3f} {100 * (w / alone - 1):6.1f}% {100 * (ratio - 1):9.1f}%"
         if extra[name]:
             b, c, r = (statistics.median(x[i] for x in extra[name]) for i in range(3))
             line += f" {b:6.1f}% {r:12.2f} {c:13.1f}"
         print(line)
-    print("(slower: the wall time over the script's alone; beside: ticks read from the "
+    print("(slower: the median wall time over the script's alone; per round: the median of "
+          "the rounds' own ratios; beside: ticks read from the "
           "script's CPU; rounds/tick: csprof's wake-ups per tick (a round beside the script "
           "stands for 4 ticks by default); cpu us/round: csprof's CPU per wake-up)")
 

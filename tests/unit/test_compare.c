@@ -219,6 +219,54 @@ TEST(dispersion_widens_tests_and_intervals) {
     prof_free(b);
 }
 
+/* Samples that stood for several ticks each (rounds beside a thread,
+ * sampler.h) are fewer draws than their counts: the design effect of each
+ * profile, from its counters, widens that side's share of the variance. */
+TEST(weighted_samples_widen_tests) {
+    uint64_t cb[4] = {200, 300, 300, 200};
+    uint64_t cn[4] = {300, 300, 300, 200};
+    profile *a = make_profile("/ws", 1.0, 4, names4, NULL, cb);
+    profile *b = make_profile("/ws", 1.1, 4, names4, NULL, cn);
+    CHECK(a && b);
+    if (!a || !b) return;
+    CHECK(prof_design_effect(a) == 1.0);   /* no counters: one tick a sample */
+    prof_counters *c = prof_counters_of(b);
+    /* 1100 ticks, 1000 of them beside in 250 rounds of 4, 100 rounds of one */
+    c->ticks = 1100;
+    c->beside = 1000;
+    c->rounds = 350;
+    CHECK(NEAR(prof_design_effect(b), (100.0 + 1000.0 * 4) / 1100.0, 1e-12));
+    c->rounds = 100;                       /* inconsistent: no round beside */
+    CHECK(prof_design_effect(b) == 1.0);
+    c->rounds = 1100;                      /* every beside round one tick */
+    CHECK(prof_design_effect(b) == 1.0);
+    cmp_opts o;
+    cmp_opts_init(&o);
+    o.dispersion = 1.0;
+    cmp_result r1, r2;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r1), 0);
+    c->rounds = 350;
+    CHECK_EQ_INT(cmp_profiles(a, b, &o, &r2), 0);
+    CHECK(r1.new_deff == 1.0 && NEAR(r2.new_deff, 4100.0 / 1100.0, 1e-12) && r2.base_deff == 1.0);
+    const cmp_func *f1 = find(&r1, "parse"), *f2 = find(&r2, "parse");
+    CHECK(f1 && f2);
+    if (f1 && f2) {
+        cmp_ztest plain;
+        CHECK_EQ_INT(cmp_two_prop(200, 1000, 300, 1100, &plain), 0);
+        CHECK(NEAR(f1->self.z, plain.z, 1e-12));
+        /* the new side's variance x deff, the base's as it was */
+        double v1 = 0.2 * 0.8 / 1000, v2 = (3.0 / 11) * (8.0 / 11) / 1100, d = 4100.0 / 1100.0;
+        double k = sqrt((v1 + d * v2) / (v1 + v2));
+        CHECK(NEAR(f2->self.z * k, plain.z, 1e-9));
+        CHECK(NEAR(f2->self.hi - f2->self.lo, (plain.hi - plain.lo) * k, 1e-9));
+        CHECK(f2->self.p > f1->self.p);
+    }
+    cmp_result_free(&r1);
+    cmp_result_free(&r2);
+    prof_free(a);
+    prof_free(b);
+}
+
 TEST(others_faster_is_not_a_slowdown) {
     /* render got 2x faster: every other share grows, their time does not. */
     uint64_t cb[4] = {250, 250, 500, 0};
@@ -995,6 +1043,7 @@ int main(void) {
     RUN(identical_profiles_no_alarm);
     RUN(big_shift_alarms);
     RUN(dispersion_widens_tests_and_intervals);
+    RUN(weighted_samples_widen_tests);
     RUN(others_faster_is_not_a_slowdown);
     RUN(uniformly_slower_runner_is_not_a_regression);
     RUN(sampling_noise_rarely_alarms);

@@ -6,6 +6,7 @@
  * Property tests: big generated profiles keep the Markdown under 64 KiB with
  * every table row well formed, and the shares add up.
  * Hint tests: each rule fires on the case it is for and names the caller. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "output.h"
 #include "classify.h"
 #include "summary.h"
+#include "sumfmt.h"
 
 /* Renders with writer into a malloc'd string. */
 static char *render(output_writer w, const profile *p, const output_opts *o) {
@@ -243,6 +245,20 @@ static const char golden_txt[] =
     "  - Self time counts samples where the function itself was running; total time, samples where it was\n"
     "    anywhere on the stack. The 95% interval (Wilson score) covers sampling noise only.\n"
     "  - Recorded by csprof 0.1.0.\n";
+
+/* A share of samples that stood for 4 ticks each rests on a quarter of
+ * the draws: the interval of 200 in 1000 is that of 50 in 250. */
+TEST(wilson_counts_draws_not_samples) {
+    double lo1, hi1, lo4, hi4, lo, hi;
+    wilson(200, 1000, 1.0, &lo1, &hi1);
+    wilson(200, 1000, 4.0, &lo4, &hi4);
+    wilson(50, 250, 1.0, &lo, &hi);
+    CHECK(fabs(lo4 - lo) < 1e-9 && fabs(hi4 - hi) < 1e-9);
+    CHECK(lo4 < lo1 && hi4 > hi1);
+    CHECK(fabs(lo1 - 17.638) < 0.001 && fabs(hi1 - 22.592) < 0.001);
+    wilson(200, 1000, 0.5, &lo, &hi);   /* below 1: as 1 */
+    CHECK(lo == lo1 && hi == hi1);
+}
 
 TEST(golden_markdown) {
     profile *p = golden_profile();
@@ -825,6 +841,7 @@ TEST(work_beneath_by_module_and_name) {
 }
 
 int main(void) {
+    RUN(wilson_counts_draws_not_samples);
     RUN(golden_markdown);
     RUN(golden_text);
     RUN(markdown_links_need_all_three);
