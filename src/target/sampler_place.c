@@ -22,10 +22,11 @@
  * The thread followed waits for each read there, as it would on a runner
  * with one CPU (sampler_sched.c counts a thread waiting in the queue of
  * csprof's own CPU as on it): csprof's CPU per round and two context
- * switches. At every tick that made the bundled example 12.6% slower
- * against 2.2% (README); so csprof wakes there at most beside_hz times a
- * second, and each round there stands for the ticks until the next
- * (place_weight): fewer samples, each as exact, none biased. */
+ * switches. At every tick that made the bundled example 9.2-9.5% slower,
+ * against 0.7-1.4% read from another CPU (tests/bench/callbias.py); so
+ * csprof wakes there at most beside_hz times a second (3.5%), and each
+ * round there stands for the ticks until the next (place_weight): fewer
+ * samples, each as exact, none biased. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
