@@ -654,8 +654,11 @@ static void classify_functions(const cmp_opts *o, const double spp[2], const dou
         f->self_dir = self;
         f->total_dir = total;
         if (h) {
-            f->self_dir = against_history(f, h, false, self, 100.0 * f->self.p2, out->new_samples, scratch);
-            f->total_dir = against_history(f, h, true, total, 100.0 * f->total.p2, out->new_samples, scratch);
+            /* the draws of the new run, not its samples (prof_design_effect) */
+            double deff = out->new_deff > 1 ? out->new_deff : 1;
+            uint64_t draws = (uint64_t)((double)out->new_samples / deff + 0.5);
+            f->self_dir = against_history(f, h, false, self, 100.0 * f->self.p2, draws, scratch);
+            f->total_dir = against_history(f, h, true, total, 100.0 * f->total.p2, draws, scratch);
             f->usual = f->self_dir != self || f->total_dir != total;
             out->nusual += f->usual;
         }

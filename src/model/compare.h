@@ -174,7 +174,8 @@ size_t cmp_band_of(const double *v, size_t n, cmp_band *out);
  * sampled), not unknown; negative values are skipped. */
 size_t cmp_share_band(const double *v, size_t n, cmp_band *out);
 /* Widens a share band to at least +- CMP_SPREAD_K x the sampling noise of
- * one run of n samples (sqrt(p(1-p)/n) at the median share p): five past
+ * one run of n draws (sqrt(p(1-p)/n) at the median share p; its samples
+ * over its prof_design_effect, cmp_profiles passes the new run's): five past
  * runs may agree more closely than one more run of that size can, by
  * chance, and their spread is the yardstick of that run. */
 void cmp_share_band_floor(cmp_band *b, uint64_t n);
