@@ -272,11 +272,11 @@ class RecordMixin:
         # against 72-78/6-12/15-19 with the script waiting while csprof
         # read, and 71-73/9-10/18-19 from perf through python -X perf), and
         # 3.11 kept 13-28% of them with a call the script never makes (leaf
-        # -> leaf). csprof reads such a thread from its own CPU
-        # (sampler_place.c): by default at most 250 rounds a second there,
-        # each standing for the ticks until the next; with --same-cpu at
+        # -> leaf). With --same-cpu csprof reads such a thread from its own
+        # CPU (sampler_place.c): at most 250 rounds a second there, each
+        # standing for the ticks until the next; with --same-cpu=every at
         # every tick. Both runs, wherever the kernel puts them, must agree
-        # with one where both are pinned to one CPU. With --same-cpu=off the
+        # with one where both are pinned to one CPU. By default (off) the
         # summary must say that the split leans towards the callers.
         calls = {("<module>", "run"), ("run", "middle"), ("run", "leaf"), ("middle", "leaf")}
 
@@ -307,8 +307,8 @@ class RecordMixin:
         self.assertEqual(r.returncode, 0, r.stderr)
         ref, ref_impossible = shares(Profile(os.path.join(out, "short_calls.json")))
         self.assertLessEqual(ref_impossible, 2.0, ref)
-        for when in ("default", "every"):
-            opts = ("-f", "json,md") + (("--same-cpu",) if when == "every" else ())
+        for when in ("auto", "every"):
+            opts = ("-f", "json,md", "--same-cpu" if when == "auto" else "--same-cpu=every")
             _, placed = self.record("short_calls.py", "1.5", opts=opts)
             got, impossible = shares(placed)
             self.assertLessEqual(impossible, 2.0, (when, got))
@@ -317,22 +317,23 @@ class RecordMixin:
             if len(cpus) >= 2:
                 self.assertGreater(s["beside"], 0.4 * s["ticks"], (when, s))
                 # Beside the thread, a round stands for 4 ticks at 1000 Hz
-                # by default (250 a second), for one with --same-cpu.
-                rounds = s["ticks"] - s["beside"] + s["beside"] / (4 if when == "default" else 1)
+                # with --same-cpu (250 a second), for one with =every.
+                rounds = s["ticks"] - s["beside"] + s["beside"] / (4 if when == "auto" else 1)
                 self.assertLess(abs(s["rounds"] - rounds), 0.1 * s["rounds"] + 10, (when, s))
             for f in ("leaf", "middle", "run"):
                 self.assertLess(abs(got[f] - ref[f]), 10.0, (when, f, got, ref))
             summary = self.summary_of()
             self.assertNotIn("changed while csprof read them", summary)
-            # By default the summary says that those samples stood for 4
-            # ticks each (and the intervals widen); at every tick, nothing.
+            # With --same-cpu the summary says that those samples stood
+            # for 4 ticks each (and the intervals widen); at every tick,
+            # nothing.
             said = "were read from the script's own CPU, as its functions returned faster"
-            if when == "default" and len(cpus) >= 2:
+            if when == "auto" and len(cpus) >= 2:
                 self.assertIn(said, summary)
                 self.assertIn("sampled one tick in 4.", summary)
             else:
                 self.assertNotIn(said, summary)
-        r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md", "--same-cpu=off"))
+        r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md"))
         s = plain.data["samples"]
         self.assertEqual(s["beside"], 0, s)
         self.assertEqual(s["rounds"], s["ticks"], s)

@@ -77,19 +77,19 @@ static void load_python(ci_settings *s) {
     }
 }
 
-/* same-cpu: auto (the default), every or off, as record takes them; true
- * and false (the input's values before auto) are every and off. */
+/* same-cpu: off (the default), auto or every, as record takes them; true
+ * is auto (record's --same-cpu alone), false off. */
 static int load_same_cpu(ci_settings *s) {
     const char *v = ci_env("CSPROF_SAME_CPU");
-    static const char *const every[] = {"every", "true", "yes", "on", "1"};
+    static const char *const on[] = {"auto", "true", "yes", "on", "1"};
     static const char *const off[] = {"off", "false", "no", "0"};
-    s->same_cpu = !v || !strcasecmp(v, "auto") ? "auto" : NULL;
-    for (size_t i = 0; v && i < sizeof every / sizeof *every; i++)
-        if (!strcasecmp(v, every[i])) s->same_cpu = "every";
+    s->same_cpu = !v ? "off" : !strcasecmp(v, "every") ? "every" : NULL;
+    for (size_t i = 0; v && i < sizeof on / sizeof *on; i++)
+        if (!strcasecmp(v, on[i])) s->same_cpu = "auto";
     for (size_t i = 0; v && i < sizeof off / sizeof *off; i++)
         if (!strcasecmp(v, off[i])) s->same_cpu = "off";
     if (s->same_cpu) return 0;
-    ci_error("CSPROF_SAME_CPU must be auto, every or off (true is every, false off), not '%s'", v);
+    ci_error("CSPROF_SAME_CPU must be off, auto or every (true is auto, false off), not '%s'", v);
     return -1;
 }
 

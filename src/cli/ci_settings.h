@@ -22,7 +22,7 @@ typedef struct {
     char *output_dir;  /* absolute, owned */
     const char *workdir;
     bool native, subprocesses, idle, fail_on_regression, fail_on_script_error, annotations;
-    const char *same_cpu;    /* record's --same-cpu=WHEN: auto, every or off */
+    const char *same_cpu;    /* record's --same-cpu=WHEN: off, auto or every */
     bool fail_on_wall;       /* fail-on-regression: wall, the plain duration rule */
     int top;
     long summary_max;

@@ -36,14 +36,14 @@ static const char usage[] =
     "                        csprof has a CPU to itself; on a busy machine csprof may be\n"
     "                        preempted while a thread is stopped (6-7% held, 7% slower,\n"
     "                        measured on a loaded 2-core VM; see README)\n"
-    "      --same-cpu[=WHEN] where a thread whose stack changes faster than a read\n"
-    "                        (calls of ~1 us or less) is read: from the CPU it runs\n"
-    "                        on, where it waits while csprof reads, so that caller and\n"
-    "                        callee get their time right. auto (the default): there at\n"
+    "      --same-cpu[=WHEN] read a thread whose stack changes faster than a read\n"
+    "                        (calls of ~1 us or less) from the CPU it runs on, where\n"
+    "                        it waits while csprof reads, so that caller and callee\n"
+    "                        get their time right. auto (--same-cpu alone): there at\n"
     "                        most 250 times a second, each sample standing for the\n"
-    "                        ticks until the next; every (--same-cpu alone): at every\n"
-    "                        tick, more samples but the script runs ~10% slower while\n"
-    "                        it calls that fast; off: never (see README)\n"
+    "                        ticks until the next (~3% slower, fewer samples); every:\n"
+    "                        at every tick (~9% slower); off (the default): never,\n"
+    "                        and the summary says when the split leans (see README)\n"
     "  -f, --format LIST     comma-separated: svg,json,md,text,folded,speedscope,pprof\n"
     "                        (default svg,json,md)\n"
     "  -q, --quiet           print nothing but errors\n"
@@ -54,8 +54,8 @@ static const char usage[] =
     "permitted to read the target, 126/127 command not executable / not found.\n";
 
 int same_cpu_parse(const char *s, same_cpu_when *out) {
-    if (!s || !strcmp(s, "every")) *out = SAME_CPU_EVERY;
-    else if (!strcmp(s, "auto")) *out = SAME_CPU_AUTO;
+    if (!s || !strcmp(s, "auto")) *out = SAME_CPU_AUTO;
+    else if (!strcmp(s, "every")) *out = SAME_CPU_EVERY;
     else if (!strcmp(s, "off")) *out = SAME_CPU_OFF;
     else return -1;
     return 0;

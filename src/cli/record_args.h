@@ -8,16 +8,19 @@
 
 #define NATIVE_DEFAULT_RATE 100
 
-/* --same-cpu[=WHEN]. auto: beside a thread whose stack keeps changing
+/* --same-cpu[=WHEN]. off (the default): never, every read concurrent;
+ * auto (--same-cpu alone): beside a thread whose stack keeps changing
  * under the reads, at most SAME_CPU_AUTO_HZ rounds a second there, each
  * standing for the ticks until the next; every: there at every tick (more
- * samples, the script slower); off: never, every read concurrent. */
-typedef enum { SAME_CPU_AUTO, SAME_CPU_EVERY, SAME_CPU_OFF } same_cpu_when;
+ * samples, the script slower). Not the default: a round standing for 4
+ * ticks is one draw, and a regression in a script of a second or less
+ * goes unseen with a quarter of the draws (tests/test_diff.py). */
+typedef enum { SAME_CPU_OFF, SAME_CPU_AUTO, SAME_CPU_EVERY } same_cpu_when;
 #define SAME_CPU_AUTO_HZ 250
 
 /* The sampler's beside_hz for WHEN at rate HZ. */
 double same_cpu_beside_hz(same_cpu_when when, double rate);
-/* Parses WHEN (NULL: every); 0, or -1 when it is none of the three. */
+/* Parses WHEN (NULL: auto); 0, or -1 when it is none of the three. */
 int same_cpu_parse(const char *s, same_cpu_when *out);
 
 typedef struct {

@@ -3,13 +3,13 @@
 its reads: tests/workloads/short_calls.py (run -> middle -> leaf and
 run -> leaf, a few hundred nanoseconds a call), recorded at 1000 Hz four
 ways, interleaved round by round, medians, csprof and the script wherever
-the kernel puts them but in the last: as users run it (--same-cpu=auto:
-csprof moves to the CPU of a thread whose stack keeps changing under its
-reads and reads it from there 250 times a second, each sample standing
-for 4 ticks, src/target/sampler_place.c); --same-cpu (the same at every
-tick); --same-cpu=off (every read runs while the script does, on another
-CPU); both pinned to one CPU (the script waits while csprof reads: every
-read sees one instant). Then what each costs: the bundled example's wall
+the kernel puts them but in the last: as users run it by default (off:
+every read runs while the script does, on another CPU); with --same-cpu
+(auto: csprof moves to the CPU of a thread whose stack keeps changing
+under its reads and reads it from there 250 times a second, each sample
+standing for 4 ticks, src/target/sampler_place.c); --same-cpu=every (the
+same at every tick); both pinned to one CPU (the script waits while
+csprof reads: every read sees one instant). Then what each costs: the bundled example's wall
 time (tests/example/validate_stochastic.py 18, ~3 s, whose json and random
 calls are that short) alone and under each, interleaved; medians, and the
 median of each round's ratio to the script alone (this VM's speed flips
@@ -127,10 +127,10 @@ def main():
     ap.add_argument("--csprof", default=os.path.join(ROOT, "build", "csprof"))
     ap.add_argument("--cost-rounds", type=int, default=9)
     a = ap.parse_args()
-    placements = [("default", None, []), ("every", None, ["--same-cpu"]),
-                  ("off", None, ["--same-cpu=off"]), ("one CPU", ("1", "1"), [])]
+    placements = [("off", None, []), ("auto", None, ["--same-cpu"]),
+                  ("every", None, ["--same-cpu=every"]), ("one CPU", ("1", "1"), [])]
     if len(os.sched_getaffinity(0)) < 2:
-        placements = placements[2:3]
+        placements = placements[:1]
     pys = [p for p in all_interpreters() if p.available and a.rounds > 0
            and (not a.labels or any(lab in p.label for lab in a.labels))]
     print(f"short_calls.py, {a.seconds:g} s at 1000 Hz, {a.rounds} interleaved rounds, medians "
@@ -158,7 +158,7 @@ def main():
             if ref:
                 print(f"{py.label:<22} {'perf':<10} {ref['leaf']:6.1f} {ref['middle']:7.1f} "
                       f"{ref['run']:6.1f}")
-    print("(percent; default: --same-cpu=auto; every: --same-cpu; off: --same-cpu=off; one "
+    print("(percent; off: the default; auto: --same-cpu; every: --same-cpu=every; one "
           "CPU: both pinned to one, the script waits while csprof reads; impossible: stacks "
           "holding a call the script never makes; beside: ticks csprof read from the script's "
           "CPU, samples.beside; perf: perf's own sampling through python -X perf)")
@@ -171,7 +171,7 @@ def cost(binary, rounds):
     placement, interleaved round by round; and csprof's CPU per round."""
     py = "/usr/bin/python3.11" if os.path.exists("/usr/bin/python3.11") else sys.executable
     script = os.path.join(ROOT, "tests", "example", "validate_stochastic.py")
-    runs = [("alone", None), ("off", "off"), ("default", "auto"), ("every", "every")]
+    runs = [("alone", None), ("off", "off"), ("auto", "auto"), ("every", "every")]
     wall = {name: [] for name, _ in runs}
     extra = {name: [] for name, _ in runs}
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,7 +206,7 @@ def cost(binary, rounds):
     print("(slower: the median wall time over the script's alone; per round: the median of "
           "the rounds' own ratios; beside: ticks read from the "
           "script's CPU; rounds/tick: csprof's wake-ups per tick (a round beside the script "
-          "stands for 4 ticks by default); cpu us/round: csprof's CPU per wake-up)")
+          "stands for 4 ticks with auto); cpu us/round: csprof's CPU per wake-up)")
 
 
 if __name__ == "__main__":

@@ -294,12 +294,17 @@ TEST(record_options_parse) {
     CHECK_EQ_INT(parse(&o, 5, a3), 0);
     CHECK_EQ_INT(o.pid, 42);
     CHECK_EQ_INT(o.ncmd, 0);
-    CHECK_EQ_INT(o.same_cpu, SAME_CPU_AUTO);  /* the default */
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_OFF);  /* the default */
+    CHECK(same_cpu_beside_hz(o.same_cpu, o.rate) == 0);
 
-    /* --same-cpu alone is every tick; =WHEN picks; the sampler's rate
-     * beside a thread follows (every: the rate itself). */
+    /* --same-cpu alone is auto; =WHEN picks; the sampler's rate beside a
+     * thread follows (every: the rate itself). */
     char *a4[] = {"record", "--same-cpu", "-r", "400", "--", "x"};
     CHECK_EQ_INT(parse(&o, 6, a4), 0);
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_AUTO);
+    CHECK(same_cpu_beside_hz(o.same_cpu, o.rate) == SAME_CPU_AUTO_HZ);
+    char *a9[] = {"record", "--same-cpu=every", "-r", "400", "--", "x"};
+    CHECK_EQ_INT(parse(&o, 6, a9), 0);
     CHECK_EQ_INT(o.same_cpu, SAME_CPU_EVERY);
     CHECK(same_cpu_beside_hz(o.same_cpu, o.rate) == 400);
     char *a5[] = {"record", "--same-cpu=off", "--", "x"};
@@ -317,7 +322,7 @@ TEST(record_options_parse) {
     CHECK_EQ_STR(o.cmd[0], "python3");
     char *a8[] = {"record", "--same-cpu", "python3", "x.py"};
     CHECK_EQ_INT(parse(&o, 4, a8), 0);  /* ... but only one of the three */
-    CHECK_EQ_INT(o.same_cpu, SAME_CPU_EVERY);
+    CHECK_EQ_INT(o.same_cpu, SAME_CPU_AUTO);
     CHECK_EQ_STR(o.cmd[0], "python3");
 }
 
