@@ -126,7 +126,7 @@ static void sampling_notes(const summary *S, const prof_counters *c, note_fn emi
                    "microsecond, faster than a read, so the split of time between such "
                    "functions and their callers leans towards the callers. Record with "
                    "--same-cpu (action input same-cpu: auto) to read such a thread from the CPU "
-                   "it runs on: the split is then right, for about 3% more wall time and "
+                   "it runs on: the split is then right, for about 3.5% more wall time and "
                    "fewer samples.");
 }
 
