@@ -363,14 +363,21 @@ const prof_stack *prof_stack_at(const profile *p, size_t i) {
 }
 uint64_t prof_total_samples(const profile *p) { return p->total; }
 
-double prof_design_effect(const profile *p) {
+double prof_beside_every(const profile *p) {
     const prof_counters *c = &p->counters;
     /* Rounds of one tick are ticks - beside; the rest of the rounds stood
      * for the beside ticks, every of them each (sampler.h, placement). */
     double ticks = (double)c->ticks, beside = (double)c->beside, rounds = (double)c->rounds;
     if (!(ticks > 0) || !(beside > 0) || beside > ticks || !(rounds > ticks - beside)) return 1.0;
     double every = beside / (rounds - (ticks - beside));
+    return every > 1 ? every : 1.0;
+}
+
+double prof_design_effect(const profile *p) {
+    const prof_counters *c = &p->counters;
+    double every = prof_beside_every(p);
     if (!(every > 1)) return 1.0;
+    double ticks = (double)c->ticks, beside = (double)c->beside;
     double d = (ticks - beside + beside * every) / ticks;
     return d > 1e6 ? 1e6 : d;
 }

@@ -190,6 +190,9 @@ uint64_t prof_total_samples(const profile *p);
  * rounds). 1 when every round was one tick; the counts divided by it are
  * the draws a share's uncertainty rests on. */
 double prof_design_effect(const profile *p);
+/* The ticks each round read beside a thread stood for, on average, from
+ * prof_counters (ticks, beside, rounds); 1 when no round stood for more. */
+double prof_beside_every(const profile *p);
 
 /* Seconds one sample stands for: measured interval, else 1/rate. */
 double prof_seconds_per_sample(const profile *p);

@@ -111,13 +111,14 @@ static void sampling_notes(const summary *S, const prof_counters *c, note_fn emi
      * was another line than when read from the script's CPU. */
     /* Rounds beside a thread stand for several ticks each (sampler.h,
      * placement): fewer draws than samples, which the intervals count. */
-    if (c->beside && c->rounds > c->ticks - c->beside && S->deff > 1) {
+    double every = prof_beside_every(S->p);
+    if (every > 1) {
         char rest[400];
         snprintf(rest, sizeof rest,
                  "were read from the script's own CPU, as its functions returned faster than a "
                  "read: there csprof sampled one tick in %.1f (--same-cpu), each such sample "
                  "counting for the ticks until the next, and the 95%% intervals widen to match.",
-                 (double)c->beside / (double)(c->rounds - (c->ticks - c->beside)));
+                 every);
         count_note(emit, ctx, c->beside, c->ticks, "sampling ticks", "run", rest);
     }
     if (c->moved * 20 > S->total && !c->beside)

@@ -236,8 +236,10 @@ TEST(weighted_samples_widen_tests) {
     c->beside = 1000;
     c->rounds = 350;
     CHECK(NEAR(prof_design_effect(b), (100.0 + 1000.0 * 4) / 1100.0, 1e-12));
+    CHECK(NEAR(prof_beside_every(b), 4.0, 1e-12));
     c->rounds = 100;                       /* inconsistent: no round beside */
     CHECK(prof_design_effect(b) == 1.0);
+    CHECK(prof_beside_every(b) == 1.0);
     c->rounds = 1100;                      /* every beside round one tick */
     CHECK(prof_design_effect(b) == 1.0);
     cmp_opts o;
