@@ -6,7 +6,10 @@
  * what goes in and out. Itanium C++ names (_Z...) come out with parameter
  * types (DMGL_PARAMS | DMGL_ANSI), so overloads stay apart; Rust names,
  * legacy (_ZN...17h<hash>E, tried first because they are also valid C++
- * names) and v0 (_R...), come out without the hash.
+ * names) and v0 (_R...), come out without the hash. SIMD variants of the
+ * vector function ABI (_ZGV..., libmvec's and "declare simd" clones), which
+ * libiberty refuses, are read here: the scalar function's name and the
+ * variant in brackets, "atan2f [SIMD: SSE, 4 lanes]".
  */
 #ifndef CSPROF_DEMANGLE_H
 #define CSPROF_DEMANGLE_H
