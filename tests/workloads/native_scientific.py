@@ -16,7 +16,9 @@ numpy (the default), with Debian's python3-numpy and python3-scipy:
 torch: a small linear layer's forward and backward passes with
 python3-torch, whose C++ (at::...) runs beneath the Python frames.
 
-Runs for SECONDS (or until SIGTERM) and prints how many rounds it did; with
+Runs until its main thread has used SECONDS of CPU (or 4 x SECONDS of wall
+time, or until SIGTERM: a busy machine must not leave a test with a third
+of its samples) and prints how many rounds it did; with
 --rounds, does N rounds and prints the seconds they took (imports and set-up
 excluded), for tests/bench/native_overhead.py.
 """
@@ -119,9 +121,10 @@ def main(argv):
         for _ in range(int(argv[0])):
             one_round(state)
         return f"{time.perf_counter() - start:.6f}"
-    end = time.monotonic() + float(argv[0])
+    end = time.monotonic() + 4 * float(argv[0])
+    cpu_end = time.thread_time() + float(argv[0])
     rounds = 0
-    while not stop and time.monotonic() < end:
+    while not stop and time.thread_time() < cpu_end and time.monotonic() < end:
         one_round(state)
         rounds += 1
     return rounds
