@@ -79,14 +79,24 @@ typedef struct {
  * file mapped there (.symtab, else .dynsym). C++ and Rust names are
  * demangled (demangle.h). A pc no symbol covers (a static function of a
  * stripped library: most of numpy's C code on Debian) is named after its
- * object alone, "[<file name>]" such as
- * "[_multiarray_umath.cpython-311-x86_64-linux-gnu.so]", so that all the
+ * object alone, in brackets: a Python extension module by the module its
+ * users import ("[numpy.core._multiarray_umath]"), another file by its
+ * name ("[libc.so.6]"), so that all the
  * unnamed code of one library adds up in one frame instead of scattering
  * over one frame per address; "[vdso]" for the vDSO, and "[unknown]" for
  * code outside any file (JIT or trampolines). known is false for these.
  * The strings live until native_free() (or in out->buf). Does not need the
  * thread stopped. */
 void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out);
+
+/* The name native_symbolize gives code of object that no symbol covers:
+ * "[numpy.core._multiarray_umath]" for
+ * ".../dist-packages/numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so"
+ * (the packages are the directories below site-packages, dist-packages or
+ * lib-dynload, up to the first that is no identifier; elsewhere the module
+ * alone), "[libc.so.6]" for any other file, and object itself when it is
+ * in brackets already ("[vdso]"). Written to out (cut to len). */
+void native_group_name(const char *object, char *out, size_t len);
 
 /* Probes whether pid's threads may be stopped: seizes and interrupts its
  * main thread, and detaches at once. Returns 0, or an errno (EPERM, ESRCH)

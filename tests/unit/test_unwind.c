@@ -289,6 +289,47 @@ TEST(unnamed_code_named_by_object) {
     native_free(u);
 }
 
+/* Unnamed code of a Python extension module is named after the module its
+ * users import; other files after their name. */
+TEST(group_names_of_extension_modules) {
+    char b[256];
+    native_group_name("/usr/lib/python3/dist-packages/numpy/core/"
+                      "_multiarray_umath.cpython-311-x86_64-linux-gnu.so", b, sizeof b);
+    CHECK_EQ_STR(b, "[numpy.core._multiarray_umath]");
+    native_group_name("/venv/lib/python3.12/site-packages/pkg/_ext.abi3.so", b, sizeof b);
+    CHECK_EQ_STR(b, "[pkg._ext]");
+    native_group_name("/usr/lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so",
+                      b, sizeof b);
+    CHECK_EQ_STR(b, "[_ctypes]");
+    /* Packages up to the first directory that is no identifier; a build
+     * tree, with no root to count from, gives the module alone. */
+    native_group_name("/x/site-packages/a.b/pkg/m.cpython-312-x86_64-linux-gnu.so", b, sizeof b);
+    CHECK_EQ_STR(b, "[pkg.m]");
+    native_group_name("/work/proj/build/lib/pkg/_fast.cpython-311-x86_64-linux-gnu.so", b,
+                      sizeof b);
+    CHECK_EQ_STR(b, "[_fast]");
+    /* The last root counts: a virtualenv inside another's site-packages. */
+    native_group_name("/a/site-packages/venv/lib/python3.11/site-packages/pkg/"
+                      "m.cpython-311-x86_64-linux-gnu.so", b, sizeof b);
+    CHECK_EQ_STR(b, "[pkg.m]");
+    /* Libraries, bundled with a package or not, keep their file name. */
+    native_group_name("/venv/lib/python3.11/site-packages/torch/lib/libtorch_cpu.so", b, sizeof b);
+    CHECK_EQ_STR(b, "[libtorch_cpu.so]");
+    native_group_name("/usr/lib/x86_64-linux-gnu/libc.so.6", b, sizeof b);
+    CHECK_EQ_STR(b, "[libc.so.6]");
+    native_group_name("/x/site-packages/numpy.libs/libopenblas64_p-r0-15028c96.3.21.so", b,
+                      sizeof b);
+    CHECK_EQ_STR(b, "[libopenblas64_p-r0-15028c96.3.21.so]");
+    native_group_name("/x/site-packages/pkg/9lives.cpython-311-x86_64-linux-gnu.so", b, sizeof b);
+    CHECK_EQ_STR(b, "[9lives.cpython-311-x86_64-linux-gnu.so]");
+    native_group_name("[vdso]", b, sizeof b);
+    CHECK_EQ_STR(b, "[vdso]");
+    /* Cut, never overrun. */
+    char small[8];
+    native_group_name("/usr/lib/x86_64-linux-gnu/libc.so.6", small, sizeof small);
+    CHECK_EQ_STR(small, "[libc.s");
+}
+
 int main(void) {
     RUN(unwinds_child_and_leaves_it_running);
     RUN(unwinds_through_the_vdso);
@@ -297,5 +338,6 @@ int main(void) {
     RUN(exited_child_status_left_to_parent);
     RUN(probe_reports_missing_process);
     RUN(unnamed_code_named_by_object);
+    RUN(group_names_of_extension_modules);
     return check_summary();
 }
