@@ -97,30 +97,34 @@ TEST(looks_mangled) {
  * "declare simd" functions, whose scalar name may itself be C++. Seen raw
  * in a numpy/SciPy report (_ZGVbN4vv_atan2f). */
 TEST(simd_variants_name_their_scalar_function) {
-    CHECK_EQ_STR(dm("_ZGVbN4vv_atan2f", 512), "atan2f [SIMD: SSE, 4 lanes]");
-    CHECK_EQ_STR(dm("_ZGVdN4v_cos", 512), "cos [SIMD: AVX2, 4 lanes]");
-    CHECK_EQ_STR(dm("_ZGVeM16v_expf", 512), "expf [SIMD: AVX-512, 16 lanes, masked]");
-    CHECK_EQ_STR(dm("_ZGVcN8vvv_sincosf", 512), "sincosf [SIMD: AVX, 8 lanes]");
-    CHECK_EQ_STR(dm("_ZGVsMxv_sinf", 512), "sinf [SIMD: SVE, scalable, masked]");
-    /* Linear, uniform and aligned parameters, and a C++ scalar name. */
-    CHECK_EQ_STR(dm("_ZGVbN4ul4va16_foo", 512), "foo [SIMD: SSE, 4 lanes]");
-    CHECK_EQ_STR(dm("_ZGVbN4vls1_bar", 512), "bar [SIMD: SSE, 4 lanes]");
-    CHECK_EQ_STR(dm("_ZGVbN4v__Z3food", 512), "foo(double) [SIMD: SSE, 4 lanes]");
+    static const char *const cases[][2] = {
+        {"_ZGVbN4vv_atan2f", "atan2f [SIMD: SSE, 4 lanes]"},
+        {"_ZGVdN4v_cos", "cos [SIMD: AVX2, 4 lanes]"},
+        {"_ZGVeM16v_expf", "expf [SIMD: AVX-512, 16 lanes, masked]"},
+        {"_ZGVcN8vvv_sincosf", "sincosf [SIMD: AVX, 8 lanes]"},
+        {"_ZGVsMxv_sinf", "sinf [SIMD: SVE, scalable, masked]"},
+        /* Linear, uniform and aligned parameters, and a C++ scalar name. */
+        {"_ZGVbN4ul4va16_foo", "foo [SIMD: SSE, 4 lanes]"},
+        {"_ZGVbN4vls1_bar", "bar [SIMD: SSE, 4 lanes]"},
+        {"_ZGVbN4v__Z3food", "foo(double) [SIMD: SSE, 4 lanes]"},
+        /* Not variants: the plain guard variable stays libiberty's, and
+         * broken ones are refused rather than half-read. */
+        {"_ZGVZ3foovE1x", "guard variable for foo()::x"},
+        {"_ZGVbN4vv_", "(not mangled)"},
+        {"_ZGVbN1v_f", "(not mangled)"},
+        {"_ZGVqN4v_f", "(not mangled)"},
+        {"_ZGVbX4v_f", "(not mangled)"},
+        {"_ZGVbN4vq_f", "(not mangled)"},
+        {"_ZGVbNxv_f", "(not mangled)"},
+        {"_ZGVbN4v_a b", "(not mangled)"},
+        {"_ZGVbN123456v_f", "(not mangled)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK_EQ_STR(dm(cases[i][0], 512), cases[i][1]);
     /* Cut like any other name. */
     char buf[16];
     CHECK(demangle("_ZGVbN4vv_atan2f", buf, sizeof buf));
     CHECK_EQ_STR(buf, "atan2f [SIMD...");
-    /* Not variants: the plain guard variable stays libiberty's, and broken
-     * ones are refused rather than half-read. */
-    CHECK_EQ_STR(dm("_ZGVZ3foovE1x", 512), "guard variable for foo()::x");
-    CHECK_EQ_STR(dm("_ZGVbN4vv_", 512), "(not mangled)");
-    CHECK_EQ_STR(dm("_ZGVbN1v_f", 512), "(not mangled)");
-    CHECK_EQ_STR(dm("_ZGVqN4v_f", 512), "(not mangled)");
-    CHECK_EQ_STR(dm("_ZGVbX4v_f", 512), "(not mangled)");
-    CHECK_EQ_STR(dm("_ZGVbN4vq_f", 512), "(not mangled)");
-    CHECK_EQ_STR(dm("_ZGVbNxv_f", 512), "(not mangled)");
-    CHECK_EQ_STR(dm("_ZGVbN4v_a b", 512), "(not mangled)");
-    CHECK_EQ_STR(dm("_ZGVbN123456v_f", 512), "(not mangled)");
 }
 
 int main(void) {
