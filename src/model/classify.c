@@ -109,3 +109,44 @@ void classify_normalise_path(char *path) {
     if (out == path) *out++ = '/';
     *out = '\0';
 }
+
+/* ---- extension modules ---- */
+
+/* Whether s[0, n) could be a Python package or module name. */
+static bool identifier(const char *s, size_t n) {
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+bool classify_extension_module(const char *path, char *out, size_t len) {
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    const char *dot = strchr(base, '.');
+    size_t n = strlen(base);
+    if (!dot || !identifier(base, (size_t)(dot - base)) || n < 3 || strcmp(base + n - 3, ".so"))
+        return false;
+    static const char *const roots[] = {"/site-packages/", "/dist-packages/", "/lib-dynload/"};
+    const char *top = NULL;
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+        for (const char *r = path; (r = strstr(r, roots[i])) != NULL; r++)
+            if (!top || r + strlen(roots[i]) > top) top = r + strlen(roots[i]);
+    if (strncmp(dot, ".cpython-", 9) && strcmp(dot, ".abi3.so")) return false;
+    /* The packages: from the last directory that is no identifier on. */
+    const char *from = base;
+    if (top)
+        for (const char *d = base - 1; d > top;) {
+            const char *start = d - 1;
+            while (start >= top && *start != '/') start--;
+            start++;
+            if (!identifier(start, (size_t)(d - start))) break;
+            from = start;
+            d = start - 1;
+        }
+    size_t k = 0;
+    for (const char *c = from; c < dot && k + 1 < len; c++) out[k++] = *c == '/' ? '.' : *c;
+    if (len) out[k] = '\0';
+    return true;
+}

@@ -42,4 +42,15 @@ void classify_normalise_path(char *path);
 /* "your code", "stdlib", "third-party", "native", "idle", "root" */
 const char *code_kind_name(code_kind k);
 
+/* The dotted module of a Python extension module's file, written to out
+ * (cut to len), or false when path is no such file: its name is the file
+ * name up to the first dot, and the file is tagged as one CPython imports
+ * ("x.cpython-311-x86_64-linux-gnu.so", "x.abi3.so"; a bare "x.so" is as
+ * often a library a package bundles, torch/lib/libtorch_cpu.so). Its
+ * packages are the directories below the last site-packages, dist-packages
+ * or lib-dynload, up to the first that is no identifier; elsewhere (a
+ * build tree) the module alone. What native code no symbol names is
+ * called (unwind.h) and whose it is (the summary). */
+bool classify_extension_module(const char *path, char *out, size_t len);
+
 #endif

@@ -150,8 +150,9 @@ bool summary_workspace_rel(const summary *S, const char *file, char *rel, size_t
 /* The forge URL of file#Lline, when linkable. */
 bool summary_file_url(const summary *S, const char *file, frame_type type, int line, sbuf *out);
 bool summary_can_link(const summary *S);
-/* "sklearn", "stdlib", "libopenblas.so.0": the short label of whose code a
- * function is, for lists of what a line spent its time in. */
+/* "sklearn", "stdlib", "libopenblas.so.0" ("numpy" for the C of numpy's
+ * extension modules): the short label of whose code a function is, for
+ * lists of what a line spent its time in. */
 void summary_owner_label(const summary *S, long func, sbuf *out);
 /* The headline of a run that failed before doing work: exit status and,
  * when known, the last line it wrote to stderr. */

@@ -255,8 +255,9 @@ void summary_thread_label(const summary *S, size_t idx, sbuf *out) {
 
 
 /* Whose code a function is, in a word: the top-level package of a library
- * ("sklearn"), "stdlib", or a native object's file name; nothing for the
- * import machinery (its frames name the import). */
+ * ("sklearn"; "numpy" for the C of numpy's extension modules too),
+ * "stdlib", or another native object's file name; nothing for the import
+ * machinery (its frames name the import). */
 void summary_owner_label(const summary *S, long func, sbuf *out) {
     const prof_func_stat *f = &S->stats[func];
     const prof_func *pf = prof_func_at(prof_functions(S->p), f->func);
@@ -270,8 +271,15 @@ void summary_owner_label(const summary *S, long func, sbuf *out) {
     const prof_frame fr = {.function = (char *)f->function, .file = (char *)f->file,
                            .type = f->type, .module = pf ? (char *)pf->module : NULL};
     char mod[256];
-    frame_module_from_path(&fr, mod, sizeof mod);
-    if (f->type != FRAME_NATIVE) mod[strcspn(mod, ".")] = '\0';
+    /* An extension module's C is its package's, as its Python is. */
+    bool package = true;
+    if (f->type != FRAME_NATIVE) {
+        frame_module_from_path(&fr, mod, sizeof mod);
+    } else if (!f->file || !classify_extension_module(f->file, mod, sizeof mod)) {
+        frame_module_from_path(&fr, mod, sizeof mod);   /* a library's file name */
+        package = false;
+    }
+    if (package) mod[strcspn(mod, ".")] = '\0';
     if (!mod[0]) {
         sbuf_puts(out, code_kind_name(k));
         return;

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "demangle.h"
 #include "elfread.h"
 #include "proc.h"
@@ -676,56 +677,11 @@ static void set_name(native_symbol *out, const char *sym) {
     out->known = true;
 }
 
-/* Whether s[0, n) could be a Python package or module name. */
-static bool identifier(const char *s, size_t n) {
-    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-            return false;
-    return true;
-}
-
-/* The dotted module of a Python extension module's file, written to out, or
- * false when path is no such file. Its name is the file name up to the first
- * dot, and the file is tagged as one CPython imports
- * ("x.cpython-311-x86_64-linux-gnu.so", "x.abi3.so"): a bare "x.so" is as
- * often a library a package bundles (torch/lib/libtorch_cpu.so). Its packages are the
- * directories below site-packages, dist-packages or lib-dynload, as far up
- * as they are all identifiers; elsewhere (a build tree) the module alone. */
-static bool extension_module(const char *path, char *out, size_t len) {
-    const char *base = base_name(path), *dot = strchr(base, '.');
-    size_t n = strlen(base);
-    if (!dot || !identifier(base, (size_t)(dot - base)) || n < 3 || strcmp(base + n - 3, ".so"))
-        return false;
-    static const char *const roots[] = {"/site-packages/", "/dist-packages/", "/lib-dynload/"};
-    const char *top = NULL;
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
-        for (const char *r = path; (r = strstr(r, roots[i])) != NULL; r++)
-            if (!top || r + strlen(roots[i]) > top) top = r + strlen(roots[i]);
-    if (strncmp(dot, ".cpython-", 9) && strcmp(dot, ".abi3.so")) return false;
-    /* The packages: from the last directory that is no identifier on. */
-    const char *from = base;
-    if (top)
-        for (const char *d = base - 1; d > top;) {
-            const char *start = d - 1;
-            while (start >= top && *start != '/') start--;
-            start++;
-            if (!identifier(start, (size_t)(d - start))) break;
-            from = start;
-            d = start - 1;
-        }
-    size_t k = 0;
-    for (const char *c = from; c < dot && k + 1 < len; c++) out[k++] = *c == '/' ? '.' : *c;
-    out[k] = '\0';
-    return true;
-}
-
 void native_group_name(const char *object, char *out, size_t len) {
     if (!len) return;
     char module[512];
     const char *name = object[0] == '[' ? NULL
-                     : extension_module(object, module, sizeof module) ? module
+                     : classify_extension_module(object, module, sizeof module) ? module
                                                                        : base_name(object);
     if (name) snprintf(out, len, "[%s]", name);
     else snprintf(out, len, "%s", object);

@@ -675,6 +675,41 @@ TEST(lines_charge_the_innermost_line_of_your_code) {
     prof_free(p);
 }
 
+/* Whose code a native function is: an extension module's C is its
+ * package's ("numpy"), as its Python is; any other library is its file. */
+TEST(owner_of_extension_module_code) {
+    profile *p = golden_profile();
+    const char *ext = "/usr/lib/python3/dist-packages/numpy/core/"
+                      "_multiarray_umath.cpython-311-x86_64-linux-gnu.so";
+    uint32_t mod = fr(p, "<module>", "app.py", 30, 1, FRAME_PYTHON);
+    uint32_t group = fr(p, "[numpy.core._multiarray_umath]", ext, 0, 0, FRAME_NATIVE);
+    uint32_t named = fr(p, "PyArray_Sum", ext, 0, 0, FRAME_NATIVE);
+    prof_add_stack(p, 0, false, (uint32_t[]){mod, group}, 2, 30);
+    prof_add_stack(p, 0, false, (uint32_t[]){mod, named}, 2, 25);
+    output_opts o;
+    output_opts_init(&o);
+    summary S;
+    CHECK_EQ_INT(summary_analyse(&S, p, &o), 0);
+    int seen = 0;
+    for (long i = 0; i < S.nstats; i++) {
+        const char *fn = S.stats[i].function, *want = NULL;
+        if (!strcmp(fn, "[numpy.core._multiarray_umath]") || !strcmp(fn, "PyArray_Sum"))
+            want = "numpy";
+        else if (!strcmp(fn, "memcpy"))
+            want = "libc.so.6";
+        if (!want) continue;
+        sbuf b;
+        sbuf_init(&b, 64);
+        summary_owner_label(&S, i, &b);
+        CHECK_EQ_STR(sbuf_str(&b), want);
+        sbuf_free(&b);
+        seen++;
+    }
+    CHECK_EQ_INT(seen, 3);
+    summary_free(&S);
+    prof_free(p);
+}
+
 /* Import time is its own kind: a third-party module's body and importlib's
  * own frames under an import count as "imports", not as stdlib or
  * third-party self time. */
@@ -853,6 +888,7 @@ int main(void) {
     RUN(hints_your_code);
     RUN(hints_are_honest_and_safe);
     RUN(lines_charge_the_innermost_line_of_your_code);
+    RUN(owner_of_extension_module_code);
     RUN(no_sentence_repeats);
     RUN(imports_are_their_own_kind);
     RUN(failed_early_says_so_and_shows_no_table);
