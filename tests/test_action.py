@@ -394,8 +394,8 @@ class Emulated(unittest.TestCase):
         # script whose functions return within a microsecond is read from
         # its own CPU (samples.beside) at most 250 rounds a second, each
         # standing for 4 ticks at 1000 Hz; every at every tick; by default
-        # (off, or false) never, and the summary then says the split leans
-        # towards the callers. A value none of these is refused at once.
+        # (off, or false) never, and the summary then says when the split
+        # leans towards the callers. A value none of these is refused at once.
         script = os.path.join(ROOT, "tests", "workloads", "short_calls.py") + " 1"
         for when in (None, "auto", "true", "every", "off", "false"):
             inputs = {"scripts": script, "upload": "false"}
@@ -408,7 +408,11 @@ class Emulated(unittest.TestCase):
             if when in (None, "off", "false"):
                 self.assertEqual(s["beside"], 0, s)
                 self.assertEqual(s["rounds"], s["ticks"], s)
-                self.assertIn("changed while csprof read them", run["runner"].summary)
+                # Read from another CPU, its stacks change under the read,
+                # and the summary says so when they did (not when the other
+                # CPU was busy: test_record tries that case again).
+                self.assertEqual("changed while csprof read them" in run["runner"].summary,
+                                 s["moved"] * 20 > s["taken"], s)
                 continue
             self.assertNotIn("changed while csprof read them", run["runner"].summary)
             if len(os.sched_getaffinity(0)) >= 2:

@@ -333,12 +333,21 @@ class RecordMixin:
                 self.assertIn("sampled one tick in 4.", summary)
             else:
                 self.assertNotIn(said, summary)
-        r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md"))
-        s = plain.data["samples"]
-        self.assertEqual(s["beside"], 0, s)
-        self.assertEqual(s["rounds"], s["ticks"], s)
+        # The default reads from another CPU than the script's, so its
+        # stacks change under the read (40-80% of them here), and the
+        # summary says so. Unless the other CPU is busy at that moment and
+        # csprof runs beside the script after all (seen once in CI: 4.7%
+        # moved, and 105 ticks waiting): then the run is tried again.
+        for attempt in range(3):
+            r, plain = self.record("short_calls.py", "1.5", opts=("-f", "json,md"))
+            s = plain.data["samples"]
+            self.assertEqual(s["beside"], 0, s)
+            self.assertEqual(s["rounds"], s["ticks"], s)
+            warned = "changed while csprof read them" in self.summary_of()
+            self.assertEqual(warned, s["moved"] * 20 > s["taken"], s)
+            if warned:
+                break
         self.assertGreater(s["moved"], 0.05 * s["taken"], s)
-        self.assertIn("changed while csprof read them", self.summary_of())
 
     def summary_of(self):
         with open(os.path.join(self.tmp, "out", "short_calls.md"), encoding="utf-8") as f:
