@@ -126,14 +126,14 @@ bool classify_extension_module(const char *path, char *out, size_t len) {
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     const char *dot = strchr(base, '.');
     size_t n = strlen(base);
-    if (!dot || !identifier(base, (size_t)(dot - base)) || n < 3 || strcmp(base + n - 3, ".so"))
+    if (!dot || !identifier(base, (size_t)(dot - base)) || n < 3 || strcmp(base + n - 3, ".so") ||
+        (strncmp(dot, ".cpython-", 9) && strcmp(dot, ".abi3.so")))
         return false;
     static const char *const roots[] = {"/site-packages/", "/dist-packages/", "/lib-dynload/"};
     const char *top = NULL;
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
         for (const char *r = path; (r = strstr(r, roots[i])) != NULL; r++)
             if (!top || r + strlen(roots[i]) > top) top = r + strlen(roots[i]);
-    if (strncmp(dot, ".cpython-", 9) && strcmp(dot, ".abi3.so")) return false;
     /* The packages: from the last directory that is no identifier on. */
     const char *from = base;
     if (top)

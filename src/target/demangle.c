@@ -46,7 +46,7 @@ bool demangle_looks_mangled(const char *name) {
     return name[1] == 'Z' || (name[1] == 'R' && name[2] >= 'A' && name[2] <= 'Z');
 }
 
-static void puts_(sink *k, const char *s) { put(s, strlen(s), k); }
+static void put_str(sink *k, const char *s) { put(s, strlen(s), k); }
 
 static const char *digits(const char *p, unsigned *value) {
     unsigned v = 0;
@@ -103,14 +103,13 @@ static bool demangle_vector(const char *sym, sink *k) {
             if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
                   (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '$'))
                 return false;
-        puts_(k, name);
+        put_str(k, name);
     }
-    char tag[64];
-    if (lanes) snprintf(tag, sizeof tag, " [SIMD: %s, %u lanes%s]", isa_names[isa - isa_codes],
-                        lanes, masked ? ", masked" : "");
-    else snprintf(tag, sizeof tag, " [SIMD: %s, scalable%s]", isa_names[isa - isa_codes],
-                  masked ? ", masked" : "");
-    puts_(k, tag);
+    char width[24] = "scalable", tag[64];
+    if (lanes) snprintf(width, sizeof width, "%u lanes", lanes);
+    snprintf(tag, sizeof tag, " [SIMD: %s, %s%s]", isa_names[isa - isa_codes], width,
+             masked ? ", masked" : "");
+    put_str(k, tag);
     return true;
 }
 

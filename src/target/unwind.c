@@ -678,13 +678,12 @@ static void set_name(native_symbol *out, const char *sym) {
 }
 
 void native_group_name(const char *object, char *out, size_t len) {
-    if (!len) return;
     char module[512];
-    const char *name = object[0] == '[' ? NULL
-                     : classify_extension_module(object, module, sizeof module) ? module
-                                                                       : base_name(object);
-    if (name) snprintf(out, len, "[%s]", name);
-    else snprintf(out, len, "%s", object);
+    if (object[0] == '[') snprintf(out, len, "%s", object);
+    else if (classify_extension_module(object, module, sizeof module))
+        snprintf(out, len, "[%s]", module);
+    else
+        snprintf(out, len, "[%s]", base_name(object));
 }
 
 /* No symbol covers the pc: the object stands for it (native_group_name). */

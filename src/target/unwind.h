@@ -89,13 +89,11 @@ typedef struct {
  * thread stopped. */
 void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out);
 
-/* The name native_symbolize gives code of object that no symbol covers:
- * "[numpy.core._multiarray_umath]" for
- * ".../dist-packages/numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so"
- * (the packages are the directories below site-packages, dist-packages or
- * lib-dynload, up to the first that is no identifier; elsewhere the module
- * alone), "[libc.so.6]" for any other file, and object itself when it is
- * in brackets already ("[vdso]"). Written to out (cut to len). */
+/* The name native_symbolize gives code of object that no symbol covers: an
+ * extension module's module (classify_extension_module) in brackets,
+ * "[numpy.core._multiarray_umath]", any other file's name, "[libc.so.6]",
+ * and object itself when it is in brackets already ("[vdso]"). Written to
+ * out (cut to len). */
 void native_group_name(const char *object, char *out, size_t len);
 
 /* Probes whether pid's threads may be stopped: seizes and interrupts its
