@@ -99,27 +99,50 @@ static const char *string_at(const elf_file *e, const Elf64_Shdr *strtab, uint64
     return s;
 }
 
-static uint64_t lookup_in(const elf_file *e, uint32_t type, const char *name) {
+/* One pass over the tables of one type: fills the values[j] still 0 from
+ * the first defined symbol named names[j]. A symbol's first byte is checked
+ * against the names' before its string is bounds-checked and compared,
+ * since a libpython has tens of thousands of symbols and we want ~10. */
+static void lookup_in(const elf_file *e, uint32_t type, const char *const *names,
+                      uint64_t *values, size_t n) {
+    bool first[256] = {false};
+    for (size_t j = 0; j < n; j++) first[(unsigned char)names[j][0]] = true;
     for (size_t i = 0; i < e->eh->e_shnum; i++) {
         const Elf64_Shdr *sh = section_at(e, i);
         if (sh->sh_type != type || sh->sh_entsize != sizeof(Elf64_Sym) ||
             !in_file(e, sh->sh_offset, sh->sh_size))
             continue;
         const Elf64_Shdr *strtab = section_at(e, sh->sh_link);
+        if (!strtab || !in_file(e, strtab->sh_offset, strtab->sh_size)) continue;
+        const char *str = (const char *)e->data + strtab->sh_offset;
         const Elf64_Sym *syms = (const Elf64_Sym *)(e->data + sh->sh_offset);
-        size_t n = sh->sh_size / sizeof(Elf64_Sym);
-        for (size_t k = 0; k < n; k++) {
-            if (syms[k].st_value == 0 || syms[k].st_shndx == SHN_UNDEF) continue;
+        size_t nsyms = sh->sh_size / sizeof(Elf64_Sym);
+        for (size_t k = 0; k < nsyms; k++) {
+            if (syms[k].st_value == 0 || syms[k].st_shndx == SHN_UNDEF ||
+                syms[k].st_name >= strtab->sh_size ||
+                !first[(unsigned char)str[syms[k].st_name]])
+                continue;
             const char *s = string_at(e, strtab, syms[k].st_name);
-            if (s && !strcmp(s, name)) return syms[k].st_value;
+            for (size_t j = 0; s && j < n; j++)
+                if (!values[j] && !strcmp(s, names[j])) values[j] = syms[k].st_value;
         }
     }
-    return 0;
+}
+
+void elf_symbols(const elf_file *e, const char *const *names, uint64_t *values, size_t n) {
+    memset(values, 0, n * sizeof *values);
+    lookup_in(e, SHT_SYMTAB, names, values, n);
+    for (size_t j = 0; j < n; j++)
+        if (!values[j]) {   /* what .symtab lacks (or a stripped file): .dynsym */
+            lookup_in(e, SHT_DYNSYM, names, values, n);
+            break;
+        }
 }
 
 uint64_t elf_symbol(const elf_file *e, const char *name) {
-    uint64_t v = lookup_in(e, SHT_SYMTAB, name);
-    return v ? v : lookup_in(e, SHT_DYNSYM, name);
+    uint64_t v;
+    elf_symbols(e, &name, &v, 1);
+    return v;
 }
 
 uint64_t elf_first_load_vaddr(const elf_file *e) {

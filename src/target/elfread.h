@@ -20,6 +20,10 @@ elf_file *elf_from_memory(void *data, size_t size);
 void elf_close(elf_file *e);
 /* Symbol value (link-time virtual address) of name; 0 when absent. */
 uint64_t elf_symbol(const elf_file *e, const char *name);
+/* The values of n symbols, in one pass over the tables: values[i] is
+ * names[i]'s (as elf_symbol would give it), 0 when absent. Names must not
+ * be empty. */
+void elf_symbols(const elf_file *e, const char *const *names, uint64_t *values, size_t n);
 /* Lowest p_vaddr - p_offset over PT_LOAD segments: the link-time address of
  * file offset 0. Load bias = (start of the mapping at offset 0) - this. */
 uint64_t elf_first_load_vaddr(const elf_file *e);

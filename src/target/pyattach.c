@@ -4,9 +4,11 @@
 #include "pyreader_int.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "elfread.h"
 #include "proc.h"
@@ -34,63 +36,124 @@ static py_status read_status(int err) {
 
 /* ---- finding the runtime ---- */
 
+/* What the reader takes from the file that defines _PyRuntime, in link-time
+ * addresses (0 when the file lacks the symbol): it depends on the file
+ * alone, so it is read once per file and run (see runtime_file). */
+typedef struct {
+    dev_t dev;                  /* the file's identity: a file replaced or */
+    ino_t ino;                  /* rewritten since is read afresh */
+    off_t size;
+    struct timespec mtime;
+    bool used;
+    bool has_runtime;           /* false: not an interpreter */
+    uint64_t runtime, first_load, code_type, func_type, str_type;
+    uint64_t next_func_version; /* 3.12, unstripped (pyreader_int.h, code_counter) */
+    uint64_t statics_lo, statics_hi;
+    bool debug;
+    int minor;                  /* -1: could not be told */
+    uint32_t hexversion;
+    char version[32];
+} runtime_facts;
+
 /* The minor version of the interpreter in e (path), its full version in
- * pp->version; -1 when it cannot be told. Py_Version (3.11+) is exact;
+ * f->version; -1 when it cannot be told. Py_Version (3.11+) is exact;
  * before, the version string in the binary, else the file name. */
-static int read_version(py_process *pp, elf_file *e, const char *path) {
-    uint64_t pyver = elf_symbol(e, "Py_Version");
+static int read_version(runtime_facts *f, elf_file *e, uint64_t pyver, const char *path) {
     uint32_t hex = 0;
     int minor = -1;
     if (pyver && elf_read_vaddr(e, pyver, &hex, sizeof hex) == 0 && (hex >> 24) == 3) {
         static const char *levels[16] = {[0xA] = "a", [0xB] = "b", [0xC] = "rc"};
         unsigned level = (hex >> 4) & 0xF;
         minor = (int)((hex >> 16) & 0xFF);
-        int n = snprintf(pp->version, sizeof pp->version, "3.%d.%u", minor, (hex >> 8) & 0xFF);
-        if (levels[level] && n > 0 && (size_t)n < sizeof pp->version)
-            snprintf(pp->version + n, sizeof pp->version - (size_t)n, "%s%u",
+        int n = snprintf(f->version, sizeof f->version, "3.%d.%u", minor, (hex >> 8) & 0xFF);
+        if (levels[level] && n > 0 && (size_t)n < sizeof f->version)
+            snprintf(f->version + n, sizeof f->version - (size_t)n, "%s%u",
                      levels[level], hex & 0xF);
-        pp->hexversion = hex;
+        f->hexversion = hex;
     } else {
         int hint = minor_from_name(path);
-        if (elf_python_version(e, hint, pp->version, sizeof pp->version) == 0)
-            minor = atoi(pp->version + 2);
+        if (elf_python_version(e, hint, f->version, sizeof f->version) == 0)
+            minor = atoi(f->version + 2);
         else if (hint >= 0)
-            minor = hint, snprintf(pp->version, sizeof pp->version, "3.%d", hint);
+            minor = hint, snprintf(f->version, sizeof f->version, "3.%d", hint);
     }
     return minor;
 }
 
-/* Takes what the reader needs from e, the file at path that defines
- * _PyRuntime at (unrelocated) runtime: addresses relocated by where the
- * target mapped it, the build kind, the version. 0, or -1 (err set). */
-static int use_runtime(py_process *pp, elf_file *e, const proc_maps *maps, const char *path,
-                       uint64_t runtime, char *err, size_t errlen) {
-    uint64_t bias = proc_maps_base(maps, path) - elf_first_load_vaddr(e);
-    pp->runtime = runtime + bias;
-    uint64_t code_type = elf_symbol(e, "PyCode_Type");
-    pp->code_type = code_type ? code_type + bias : 0;
+/* Reads f from the ELF file e (path), in one pass over its symbols. */
+static void read_facts(runtime_facts *f, elf_file *e, const char *path) {
+    enum { RUNTIME, CODE, FUNC, STR, VERSION, GLOBAL_REFS, REF_TOTAL, NEXT_FUNC, N };
+    static const char *const names[N] = {
+        [RUNTIME] = "_PyRuntime", [CODE] = "PyCode_Type", [FUNC] = "PyFunction_Type",
+        [STR] = "PyUnicode_Type", [VERSION] = "Py_Version",
+        [GLOBAL_REFS] = "_Py_GetGlobalRefTotal", [REF_TOTAL] = "_Py_RefTotal",
+        [NEXT_FUNC] = "_Py_next_func_version"};
+    uint64_t v[N];
+    elf_symbols(e, names, v, N);
+    f->has_runtime = v[RUNTIME] != 0;
+    if (!f->has_runtime) return;
+    f->runtime = v[RUNTIME];
+    f->first_load = elf_first_load_vaddr(e);
+    f->code_type = v[CODE];
+    f->func_type = v[FUNC];
+    f->str_type = v[STR];
     /* Py_DEBUG implies Py_REF_DEBUG, whose global reference total
      * only such a build exports (3.12+ / up to 3.11). */
-    if (elf_symbol(e, "_Py_GetGlobalRefTotal") || elf_symbol(e, "_Py_RefTotal"))
-        pp->build = PY_BUILD_DEBUG;
-    uint64_t func_type = elf_symbol(e, "PyFunction_Type");
-    uint64_t str_type = elf_symbol(e, "PyUnicode_Type");
-    pp->func_type = func_type ? func_type + bias : 0;
-    pp->str_type = str_type ? str_type + bias : 0;
-    uint64_t lo, hi;
-    if (elf_writable_span(e, &lo, &hi) == 0 && lo + bias < hi + bias)
-        pp->statics = (static_span){lo + bias, hi + bias};
-    int minor = read_version(pp, e, path);
-    if (minor < 0) {
+    f->debug = v[GLOBAL_REFS] || v[REF_TOTAL];
+    if (elf_writable_span(e, &f->statics_lo, &f->statics_hi)) f->statics_lo = f->statics_hi = 0;
+    f->minor = read_version(f, e, v[VERSION], path);
+    f->next_func_version = f->minor == 12 ? v[NEXT_FUNC] : 0;
+}
+
+/* The facts of the file at path: from the cache when this run has read
+ * that file already, else read now. With --subprocesses every worker of a
+ * pool usually runs one interpreter, and a forked worker may live 15 ms:
+ * reading libpython's symbols for each cost ~4.7 ms of CPU (pyenv 3.12). The
+ * sampler has one thread, so the cache is plain static storage: a few
+ * slots, reused round robin. NULL when the file cannot be read. */
+static const runtime_facts *runtime_file(const char *path) {
+    static runtime_facts cache[8];
+    static unsigned next;
+    struct stat st;
+    if (stat(path, &st)) return NULL;
+    for (size_t i = 0; i < sizeof cache / sizeof cache[0]; i++) {
+        const runtime_facts *c = &cache[i];
+        if (c->used && c->dev == st.st_dev && c->ino == st.st_ino && c->size == st.st_size &&
+            c->mtime.tv_sec == st.st_mtim.tv_sec && c->mtime.tv_nsec == st.st_mtim.tv_nsec)
+            return c;
+    }
+    elf_file *e = elf_open(path);
+    if (!e) return NULL;
+    runtime_facts *f = &cache[next++ % (sizeof cache / sizeof cache[0])];
+    *f = (runtime_facts){.dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+                         .mtime = st.st_mtim, .used = true};
+    read_facts(f, e, path);
+    elf_close(e);
+    return f;
+}
+
+/* Takes what the reader needs from f, the facts of the file at path:
+ * addresses relocated by where the target mapped it, the build kind, the
+ * version. 0, or -1 (err set). */
+static int use_runtime(py_process *pp, const runtime_facts *f, const proc_maps *maps,
+                       const char *path, char *err, size_t errlen) {
+    uint64_t bias = proc_maps_base(maps, path) - f->first_load;
+    pp->runtime = f->runtime + bias;
+    pp->code_type = f->code_type ? f->code_type + bias : 0;
+    if (f->debug) pp->build = PY_BUILD_DEBUG;
+    pp->func_type = f->func_type ? f->func_type + bias : 0;
+    pp->str_type = f->str_type ? f->str_type + bias : 0;
+    if (f->statics_lo + bias < f->statics_hi + bias)
+        pp->statics = (static_span){f->statics_lo + bias, f->statics_hi + bias};
+    if (f->minor < 0) {
         snprintf(err, errlen, "found _PyRuntime in %s but could not tell its Python version",
                  path);
         return -1;
     }
-    pp->minor = minor;
-    /* 3.12 counts the code objects it makes in a global (pyreader_int.h,
-     * code_counter); only an unstripped binary names it. */
-    uint64_t made = minor == 12 ? elf_symbol(e, "_Py_next_func_version") : 0;
-    pp->cc.global = made ? made + bias : 0;
+    pp->minor = f->minor;
+    pp->hexversion = f->hexversion;
+    memcpy(pp->version, f->version, sizeof pp->version);
+    pp->cc.global = f->next_func_version ? f->next_func_version + bias : 0;
     return (pp->binary = strdup(path)) ? 0 : -1;
 }
 
@@ -109,12 +172,8 @@ static int find_runtime(py_process *pp, const proc_maps *maps, char *err, size_t
             /* Any python-named file, or the executable itself (a renamed
              * interpreter); scanning every shared library would be slow. */
             if (pass == 1 && !strstr(base_name(path), "python") && strcmp(path, exe)) continue;
-            elf_file *e = elf_open(path);
-            if (!e) continue;
-            uint64_t runtime = elf_symbol(e, "_PyRuntime");
-            int rc = runtime ? use_runtime(pp, e, maps, path, runtime, err, errlen) : 1;
-            elf_close(e);
-            if (rc <= 0) return rc;
+            const runtime_facts *f = runtime_file(path);
+            if (f && f->has_runtime) return use_runtime(pp, f, maps, path, err, errlen);
         }
     }
     snprintf(err, errlen, "no Python interpreter (_PyRuntime) in the process's mappings");

@@ -94,6 +94,25 @@ TEST(writable_span_holds_static_storage) {
     elf_close(e);
 }
 
+/* Several names in one pass give what one lookup each gives, absent names
+ * 0, and names sharing a first byte do not shadow each other. */
+TEST(batched_lookup_matches_single_lookups) {
+    elf_file *e = elf_open(self_path);
+    CHECK(e != NULL);
+    if (!e) return;
+    const char *names[] = {"elfsym_marker_data", "elfsym_no_such_symbol", "main",
+                           "elfsym_marker_bss", "elfsym_marker_function"};
+    enum { N = sizeof names / sizeof names[0] };
+    uint64_t got[N];
+    for (size_t j = 0; j < N; j++) got[j] = 42;
+    elf_symbols(e, names, got, N);
+    for (size_t j = 0; j < N; j++) CHECK_EQ_INT(got[j], elf_symbol(e, names[j]));
+    CHECK(got[0] && got[2] && got[3] && got[4]);
+    CHECK_EQ_INT(got[1], 0);
+    CHECK(got[0] != got[3] && got[3] != got[4]);
+    elf_close(e);
+}
+
 /* Truncated and scribbled-over copies: no crash, lookups simply fail. */
 TEST(hostile_files_do_not_crash) {
     FILE *f = fopen(self_path, "rb");
@@ -124,8 +143,10 @@ TEST(hostile_files_do_not_crash) {
         if (e) {
             elf_symtab *t = elf_symtab_new(e);
             for (uint64_t a = 0; t && a < 0x100000; a += 0x777) elf_symtab_lookup(t, a, NULL);
-            uint64_t v;
+            uint64_t v, vals[3];
             elf_offset_to_vaddr(e, 0x1000, &v);
+            const char *names[] = {"main", "elfsym_marker_data", "_PyRuntime"};
+            elf_symbols(e, names, vals, 3);
             elf_symtab_free(t);
             elf_close(e);
         }
@@ -144,6 +165,7 @@ int main(void) {
     RUN(offset_to_vaddr);
     RUN(image_in_memory);
     RUN(writable_span_holds_static_storage);
+    RUN(batched_lookup_matches_single_lookups);
     RUN(hostile_files_do_not_crash);
     return check_summary();
 }
