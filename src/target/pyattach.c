@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "elfread.h"
+#include "objfile.h"
 #include "proc.h"
 
 /* ---- small helpers ---- */
@@ -40,11 +40,7 @@ static py_status read_status(int err) {
  * addresses (0 when the file lacks the symbol): it depends on the file
  * alone, so it is read once per file and run (see runtime_file). */
 typedef struct {
-    dev_t dev;                  /* the file's identity: a file replaced or */
-    ino_t ino;                  /* rewritten since is read afresh */
-    off_t size;
-    struct timespec mtime;
-    bool used;
+    uint64_t serial;            /* objfile_serial of the file; 0: slot unused */
     bool has_runtime;           /* false: not an interpreter */
     uint64_t runtime, first_load, code_type, func_type, str_type;
     uint64_t next_func_version; /* 3.12, unstripped (pyreader_int.h, code_counter) */
@@ -58,7 +54,8 @@ typedef struct {
 /* The minor version of the interpreter in e (path), its full version in
  * f->version; -1 when it cannot be told. Py_Version (3.11+) is exact;
  * before, the version string in the binary, else the file name. */
-static int read_version(runtime_facts *f, elf_file *e, uint64_t pyver, const char *path) {
+static int read_version(runtime_facts *f, const elf_file *e, uint64_t pyver,
+                        const char *path) {
     uint32_t hex = 0;
     int minor = -1;
     if (pyver && elf_read_vaddr(e, pyver, &hex, sizeof hex) == 0 && (hex >> 24) == 3) {
@@ -81,7 +78,7 @@ static int read_version(runtime_facts *f, elf_file *e, uint64_t pyver, const cha
 }
 
 /* Reads f from the ELF file e (path), in one pass over its symbols. */
-static void read_facts(runtime_facts *f, elf_file *e, const char *path) {
+static void read_facts(runtime_facts *f, const elf_file *e, const char *path) {
     enum { RUNTIME, CODE, FUNC, STR, VERSION, GLOBAL_REFS, REF_TOTAL, NEXT_FUNC, N };
     static const char *const names[N] = {
         [RUNTIME] = "_PyRuntime", [CODE] = "PyCode_Type", [FUNC] = "PyFunction_Type",
@@ -105,30 +102,21 @@ static void read_facts(runtime_facts *f, elf_file *e, const char *path) {
     f->next_func_version = f->minor == 12 ? v[NEXT_FUNC] : 0;
 }
 
-/* The facts of the file at path: from the cache when this run has read
- * that file already, else read now. With --subprocesses every worker of a
- * pool usually runs one interpreter, and a forked worker may live 15 ms:
- * reading libpython's symbols for each cost ~4.7 ms of CPU (pyenv 3.12). The
- * sampler has one thread, so the cache is plain static storage: a few
- * slots, reused round robin. NULL when the file cannot be read. */
+/* The facts of the file at path, read once per file and run: every worker
+ * of a pool usually runs one interpreter (objfile.h). A few slots, reused
+ * round robin; the sampler has one thread. NULL when the file cannot be
+ * read. */
 static const runtime_facts *runtime_file(const char *path) {
     static runtime_facts cache[8];
     static unsigned next;
-    struct stat st;
-    if (stat(path, &st)) return NULL;
-    for (size_t i = 0; i < sizeof cache / sizeof cache[0]; i++) {
-        const runtime_facts *c = &cache[i];
-        if (c->used && c->dev == st.st_dev && c->ino == st.st_ino && c->size == st.st_size &&
-            c->mtime.tv_sec == st.st_mtim.tv_sec && c->mtime.tv_nsec == st.st_mtim.tv_nsec)
-            return c;
-    }
-    elf_file *e = elf_open(path);
-    if (!e) return NULL;
+    const objfile *file = objfile_get(path);
+    if (!file) return NULL;
+    uint64_t serial = objfile_serial(file);
+    for (size_t i = 0; i < sizeof cache / sizeof cache[0]; i++)
+        if (cache[i].serial == serial) return &cache[i];
     runtime_facts *f = &cache[next++ % (sizeof cache / sizeof cache[0])];
-    *f = (runtime_facts){.dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
-                         .mtime = st.st_mtim, .used = true};
-    read_facts(f, e, path);
-    elf_close(e);
+    *f = (runtime_facts){.serial = serial};
+    read_facts(f, objfile_elf(file), path);
     return f;
 }
 

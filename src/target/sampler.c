@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "objfile.h"
 #include "proc.h"
 #include "sampler_int.h"
 #include "stackmerge.h"
@@ -726,6 +727,7 @@ static void sampler_finish(sampler *s, const ticker *k) {
     free(s->stack_buf);
     free(s->queue_stack);
     native_state_free(s->nat);
+    objfile_close_all();   /* after every target's reader and unwinder is gone */
 }
 
 int sampler_run(profile *p, pid_t root, const sampler_opts *o, volatile sig_atomic_t *stop,

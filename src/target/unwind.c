@@ -37,6 +37,7 @@
 #include "classify.h"
 #include "demangle.h"
 #include "elfread.h"
+#include "objfile.h"
 #include "proc.h"
 
 typedef enum { TH_IDLE, TH_STOPPED } th_state;
@@ -52,8 +53,7 @@ typedef struct {
 typedef struct {
     char *path;
     bool tried;       /* opened (or failed to) already */
-    elf_file *elf;
-    elf_symtab *syms;
+    objfile *file;    /* shared with every process mapping it (objfile.h) */
     void *upt;        /* libunwind's lookup state for this object (see find_info) */
 } object_entry;
 
@@ -311,8 +311,6 @@ void native_free(native_unwinder *u) {
     free(u->threads);
     for (size_t i = 0; i < u->nobjects; i++) {
         if (u->objects[i].upt) _UPT_destroy(u->objects[i].upt);
-        elf_symtab_free(u->objects[i].syms);
-        elf_close(u->objects[i].elf);
         free(u->objects[i].path);
     }
     free(u->objects);
@@ -715,12 +713,13 @@ void native_symbolize(native_unwinder *u, uint64_t pc, native_symbol *out) {
         out->interp = u->interp && !strcmp(o->path, u->interp);
         if (!o->tried) {
             o->tried = true;
-            o->elf = elf_open(o->path);
-            o->syms = o->elf ? elf_symtab_new(o->elf) : NULL;
+            o->file = objfile_get(o->path);
         }
+        const elf_symtab *syms = o->file ? objfile_symbols(o->file) : NULL;
         uint64_t vaddr;
-        if (o->syms && elf_offset_to_vaddr(o->elf, pc - m->start + m->offset, &vaddr) == 0) {
-            const char *name = elf_symtab_lookup(o->syms, vaddr, NULL);
+        if (syms && elf_offset_to_vaddr(objfile_elf(o->file), pc - m->start + m->offset,
+                                        &vaddr) == 0) {
+            const char *name = elf_symtab_lookup(syms, vaddr, NULL);
             if (name) {
                 set_name(out, name);
                 return;

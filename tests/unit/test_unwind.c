@@ -1,5 +1,6 @@
 /* test_unwind.c -- stopping, unwinding and resuming a child process. */
 #include "check.h"
+#include "objfile.h"
 #include "unwind.h"
 
 #include <errno.h>
@@ -339,5 +340,6 @@ int main(void) {
     RUN(probe_reports_missing_process);
     RUN(unnamed_code_named_by_object);
     RUN(group_names_of_extension_modules);
+    objfile_close_all();   /* what the sampler does at the end of a run */
     return check_summary();
 }
