@@ -140,7 +140,7 @@ static int use_runtime(py_process *pp, const runtime_facts *f, const proc_maps *
     }
     pp->minor = f->minor;
     pp->hexversion = f->hexversion;
-    memcpy(pp->version, f->version, sizeof pp->version);
+    snprintf(pp->version, sizeof pp->version, "%s", f->version);
     pp->cc.global = f->next_func_version ? f->next_func_version + bias : 0;
     return (pp->binary = strdup(path)) ? 0 : -1;
 }
