@@ -14,6 +14,19 @@ def workload(name):
     return os.path.join(WORKLOADS, name)
 
 
+def sampled_children(test, r, p):
+    """The pids of short_children.py's children with a sample in short_work
+    (each stack's root frame is "process PID (command)"), checked to be
+    among the pids it printed."""
+    children = set(json.loads(r.stdout.strip().splitlines()[-1]))
+    sampled = set()
+    for s in p.stacks:
+        if any(p.frames[i]["function"] == "short_work" for i in s["frames"]):
+            sampled.add(int(p.frames[s["frames"][0]]["function"].split()[1]))
+    test.assertLessEqual(sampled, children)
+    return sampled
+
+
 class ProcessesMixin:
     interp = None
 
@@ -39,13 +52,7 @@ class ProcessesMixin:
 
     def test_short_lived_children_are_sampled(self):
         r, p = self.record("short_children.py", "200")
-        children = set(json.loads(r.stdout.strip().splitlines()[-1]))
-        sampled = set()
-        for s in p.stacks:
-            if any(p.frames[i]["function"] == "short_work" for i in s["frames"]):
-                root = p.frames[s["frames"][0]]["function"]
-                sampled.add(int(root.split()[1]))
-        self.assertLessEqual(sampled, children)
+        sampled = sampled_children(self, r, p)
         self.assertGreaterEqual(len(sampled), 195,
                                 f"only {len(sampled)} of 200 short children sampled")
         # Each spawned child is labelled with its own command line, not its parent's.
@@ -84,10 +91,7 @@ class NativeChildren(TempDirTest):
     def test_short_lived_children_are_sampled(self):
         r, p = self.record("short_children.py", "200", opts=("--subprocesses", "--native"))
         self.assertTrue(p.data["native"])
-        children = set(json.loads(r.stdout.strip().splitlines()[-1]))
-        sampled = {int(p.frames[s["frames"][0]]["function"].split()[1]) for s in p.stacks
-                   if any(p.frames[i]["function"] == "short_work" for i in s["frames"])}
-        self.assertLessEqual(sampled, children)
+        sampled = sampled_children(self, r, p)
         self.assertGreaterEqual(len(sampled), 175,
                                 f"only {len(sampled)} of 200 short children sampled")
 

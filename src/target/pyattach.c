@@ -41,8 +41,8 @@ static py_status read_status(int err) {
  * alone, so it is read once per file and run (see runtime_file). */
 typedef struct {
     uint64_t serial;            /* objfile_serial of the file; 0: slot unused */
-    bool has_runtime;           /* false: not an interpreter */
-    uint64_t runtime, first_load, code_type, func_type, str_type;
+    uint64_t runtime;           /* 0: not an interpreter (the rest unset) */
+    uint64_t first_load, code_type, func_type, str_type;
     uint64_t next_func_version; /* 3.12, unstripped (pyreader_int.h, code_counter) */
     uint64_t statics_lo, statics_hi;
     bool debug;
@@ -87,9 +87,8 @@ static void read_facts(runtime_facts *f, const elf_file *e, const char *path) {
         [NEXT_FUNC] = "_Py_next_func_version"};
     uint64_t v[N];
     elf_symbols(e, names, v, N);
-    f->has_runtime = v[RUNTIME] != 0;
-    if (!f->has_runtime) return;
     f->runtime = v[RUNTIME];
+    if (!f->runtime) return;
     f->first_load = elf_first_load_vaddr(e);
     f->code_type = v[CODE];
     f->func_type = v[FUNC];
@@ -103,11 +102,13 @@ static void read_facts(runtime_facts *f, const elf_file *e, const char *path) {
 }
 
 /* The facts of the file at path, read once per file and run: every worker
- * of a pool usually runs one interpreter (objfile.h). A few slots, reused
- * round robin; the sampler has one thread. NULL when the file cannot be
- * read. */
+ * of a pool usually runs one interpreter (objfile.h). Slots are reused round
+ * robin; there are enough that the executables of other programs a script
+ * runs (each checked for a runtime while young) do not push the
+ * interpreters out. The sampler has one thread. NULL when the file cannot
+ * be read. */
 static const runtime_facts *runtime_file(const char *path) {
-    static runtime_facts cache[8];
+    static runtime_facts cache[32];
     static unsigned next;
     const objfile *file = objfile_get(path);
     if (!file) return NULL;
@@ -161,7 +162,7 @@ static int find_runtime(py_process *pp, const proc_maps *maps, char *err, size_t
              * interpreter); scanning every shared library would be slow. */
             if (pass == 1 && !strstr(base_name(path), "python") && strcmp(path, exe)) continue;
             const runtime_facts *f = runtime_file(path);
-            if (f && f->has_runtime) return use_runtime(pp, f, maps, path, err, errlen);
+            if (f && f->runtime) return use_runtime(pp, f, maps, path, err, errlen);
         }
     }
     snprintf(err, errlen, "no Python interpreter (_PyRuntime) in the process's mappings");
