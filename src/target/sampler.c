@@ -255,6 +255,7 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
 
 typedef struct {
     size_t thread;           /* index into the target's threads */
+    pid_t tid;
     uint32_t depth;
     bool truncated;
     py_frame_ref *py;        /* leaf first, as the reader gives them */
@@ -337,8 +338,9 @@ static const frame_slot *native_frame(sampler *s, target *t, uint64_t pc) {
     return slot;
 }
 
-/* Reader callback while the threads are stopped: copy the Python stack and
- * unwind the native one now; name and merge later. */
+/* Reader callback while the threads are stopped: copy the Python stack,
+ * and the registers and stack the native walk needs (native_copy); walk,
+ * name and merge once every thread runs again. */
 static int on_thread_native(void *ctx, const py_thread_stack *st) {
     sampler *s = ctx;
     target *t = s->cur;
@@ -365,8 +367,10 @@ static int on_thread_native(void *ctx, const py_thread_stack *st) {
     pd->thread = (size_t)(e - t->threads);
     pd->depth = st->depth;
     pd->truncated = st->truncated;
-    pd->nn = native_unwind(t->nu, st->tid, pd->pcs, NATIVE_MAX_DEPTH, &pd->complete);
-    /* Both of its stacks are read: let it run while the others are read. */
+    pd->tid = st->tid;
+    pd->complete = false;
+    pd->nn = native_copy(t->nu, st->tid);   /* -1: no native stack to walk */
+    /* Both of its stacks are copied: let it run while the others are read. */
     native_release(t->nu, st->tid);
     n->npending++;
     return 0;
@@ -444,6 +448,11 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
     n->npending = 0;
     py_status st = py_sample(t->py, on_thread_native, NULL, s, r);
     native_resume(t->nu);
+    for (size_t i = 0; i < n->npending; i++) {
+        native_pending *pd = &n->pending[i];
+        if (pd->nn == 0)
+            pd->nn = native_unwind(t->nu, pd->tid, pd->pcs, NATIVE_MAX_DEPTH, &pd->complete);
+    }
     if (native_last_error(t->nu, NULL, 0) == EPERM) native_refused(s, t);
     for (size_t i = 0; i < n->npending && !s->oom; i++) add_native_sample(s, t, &n->pending[i]);
     return st;

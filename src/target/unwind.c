@@ -48,6 +48,16 @@ typedef struct {
     int inject;       /* signal to hand back on detach */
     int64_t stopped_at;   /* ns, when the stop was seen */
     void *upt;        /* libunwind's per-thread ptrace state, kept across samples */
+    /* What native_copy took while the thread was stopped, in stop window
+     * copy_gen (0: none): its registers, and its stack from the page of
+     * the stack pointer up, bytes [stack_lo, stack_hi) at stack. */
+    uint32_t copy_gen;
+    struct user_regs_struct regs;
+    uint8_t *stack;
+    size_t stack_cap;
+    uint64_t stack_lo, stack_hi;
+    size_t want;      /* bytes to copy next time (copy_span) */
+    uint64_t used_hi; /* the highest stack address the last walk read, or wanted */
 } thread_slot;
 
 typedef struct {
@@ -86,78 +96,99 @@ struct native_unwinder {
 
 /* ---- target memory for libunwind ----
  *
- * libunwind-ptrace reads the target one word per PTRACE_PEEKDATA: a few
- * hundred system calls per stack. The words it wants sit in a few pages
- * (the stack, the code around each pc, the unwind tables), so whole pages
- * are read with process_vm_readv and kept. A page of the stack or of any
- * writable mapping is good only until the threads run again; a page of a
- * read-only file mapping (.eh_frame and its search table, code) cannot
- * change while that mapping stays, so it is kept across stop windows until
- * the maps are read again: a thread is then held stopped only for the
- * pages of its stack, not for the unwind tables of every frame that left
- * libunwind's own cache. libunwind hands access_mem the _UPT handle, not
- * ours, so the unwinder at work is found through `unwinding` (csprof
- * unwinds one thread at a time, from one thread). Only reads: a write
- * request is refused. */
+ * A thread is held stopped only while its registers and its stack are
+ * copied (native_copy: one process_vm_readv from the page of its stack
+ * pointer up); it is walked afterwards, running again, from that copy.
+ * The walk reads three kinds of memory:
+ *  - the stack (saved registers, return addresses): from the copy. A word
+ *    above it is not there: the walk stops (incomplete), and the next copy
+ *    of that thread is made longer (copy_span);
+ *  - file mappings and the vDSO (.eh_frame and its search table, code, the
+ *    personality pointers C++ entries hold in a library's data): what the
+ *    walk reads there does not change while the mapping stays, so whole
+ *    pages are read with process_vm_readv and kept until the maps are read
+ *    again (map_stable);
+ *  - anything else (the heap, a signal handler's alternate stack): only
+ *    while the thread is still stopped, as then it is what the registers
+ *    belong to; else the walk stops there.
+ * libunwind-ptrace would read one word per PTRACE_PEEKDATA, which needs a
+ * stopped thread: it is used only for words of an unreadable page of a
+ * stopped thread. libunwind hands access_mem the _UPT handle, not ours, so
+ * the walk at work is found through `unwinding` and `unwinding_slot`
+ * (csprof walks one thread at a time, from one thread). Only reads: a
+ * write request is refused. */
 
 #define PAGE_SIZE_ 4096u
 #define MEM_PAGES 256
 
 typedef struct {
     pid_t pid;
-    uint32_t generation;    /* the stop window it was read in */
-    uint32_t maps_epoch;    /* for a stable page: the maps that said so */
-    bool stable;            /* in a read-only file mapping */
+    uint32_t maps_epoch;    /* the maps that said it cannot change */
     uint64_t page;          /* address / PAGE_SIZE_ + 1; 0 = empty */
     uint8_t data[PAGE_SIZE_];
 } mem_page;
 
 static mem_page mem_cache[MEM_PAGES];
 static native_unwinder *unwinding;
-static void *unwinding_upt;    /* the stopped thread's _UPT handle */
+static thread_slot *unwinding_slot;
 static uint32_t generations;   /* unique across unwinders: a pid may be reused */
+
+#define COPY_FIRST (32u * 1024)     /* a thread's first stack copy */
+#define COPY_LEAST (8u * 1024)
+#define COPY_MOST (1024u * 1024)    /* NATIVE_MAX_DEPTH frames of up to 2 KB */
+#define COPY_REACH (8u * 1024 * 1024)  /* a word this far above the copy is the same stack's */
 
 static const proc_map *map_of(const proc_maps *m, uint64_t pc);
 
-static bool page_valid(const mem_page *m, const native_unwinder *u, uint64_t page) {
-    return m->page == page && m->pid == u->pid &&
-           (m->generation == u->generation || (m->stable && m->maps_epoch == u->maps_epoch));
+/* A mapping the walk reads only what stays put in while it is mapped: a
+ * file's code and unwind tables, and in its writable data only the
+ * personality pointers of C++ unwind entries, which the loader's
+ * relocation sets once; the vDSO. */
+static bool map_stable(const proc_map *map) {
+    return map && map->path && (map->path[0] == '/' || !strcmp(map->path, "[vdso]"));
 }
 
-static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
-                       void *arg) {
-    if (write) return -UNW_EINVAL;
-    native_unwinder *u = unwinding;
-    uint64_t off = addr % PAGE_SIZE_;
-    /* PEEKDATA needs a thread we stopped: the one being unwound (arg may be
-     * an object's handle, see find_info). */
-    if (u && unwinding_upt) arg = unwinding_upt;
-    if (!u || off > PAGE_SIZE_ - sizeof *val) return _UPT_access_mem(as, addr, val, 0, arg);
-    uint64_t page = addr / PAGE_SIZE_ + 1;
+static int stable_read(native_unwinder *u, uint64_t addr, unw_word_t *val) {
+    uint64_t off = addr % PAGE_SIZE_, page = addr / PAGE_SIZE_ + 1;
     mem_page *m = &mem_cache[(page ^ (page >> 8)) % MEM_PAGES];
-    if (!page_valid(m, u, page)) {
+    if (m->page != page || m->pid != u->pid || m->maps_epoch != u->maps_epoch) {
         m->page = 0;
-        /* Pages without read permission are still open to PEEKDATA. */
-        if (proc_read(u->pid, addr - off, m->data, PAGE_SIZE_))
-            return _UPT_access_mem(as, addr, val, 0, arg);
-        const proc_map *map = map_of(&u->maps, addr);
-        m->stable = map && map->path && map->path[0] == '/' && map->perms[1] != 'w';
+        if (proc_read(u->pid, addr - off, m->data, PAGE_SIZE_)) return -UNW_EINVAL;
         m->page = page;
         m->pid = u->pid;
-        m->generation = u->generation;
         m->maps_epoch = u->maps_epoch;
     }
     memcpy(val, m->data + off, sizeof *val);
     return 0;
 }
 
+static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+                       void *arg) {
+    native_unwinder *u = unwinding;
+    thread_slot *s = unwinding_slot;
+    if (write || !u || !s) return -UNW_EINVAL;
+    if (addr >= s->stack_lo && addr < s->stack_hi && s->stack_hi - addr >= sizeof *val) {
+        memcpy(val, s->stack + (addr - s->stack_lo), sizeof *val);
+        if (addr + sizeof *val > s->used_hi) s->used_hi = addr + sizeof *val;
+        return 0;
+    }
+    const proc_map *map = map_of(&u->maps, addr);
+    if (map_stable(map) && addr % PAGE_SIZE_ <= PAGE_SIZE_ - sizeof *val)
+        return stable_read(u, addr, val);
+    /* The same stack, above what was copied: the next copy reaches it. */
+    if (addr >= s->stack_hi && addr - s->stack_hi < COPY_REACH && addr + sizeof *val > s->used_hi)
+        s->used_hi = addr + sizeof *val;
+    if (s->state != TH_STOPPED) return -UNW_EINVAL;
+    /* Stopped still: its memory is as the registers left it. Pages
+     * without read permission are still open to PEEKDATA. */
+    if (proc_read(u->pid, addr, val, sizeof *val) == 0) return 0;
+    return _UPT_access_mem(as, addr, val, 0, s->upt);
+}
+
 /* ---- registers ----
  *
- * libunwind-ptrace reads each register with its own PTRACE_PEEKUSER, while
- * the thread is held; one PTRACE_GETREGS per unwind fetches them all. */
-
-static struct user_regs_struct unwinding_regs;
-static bool unwinding_regs_ok;
+ * libunwind-ptrace reads each register with its own PTRACE_PEEKUSER, which
+ * needs a stopped thread; native_copy's one PTRACE_GETREGS has them all. */
 
 static int cached_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
                       void *arg) {
@@ -167,10 +198,10 @@ static int cached_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, in
                                    R(rbp), R(rsp), R(r8), R(r9), R(r10), R(r11),
                                    R(r12), R(r13), R(r14), R(r15), R(rip)};
 #undef R
-    if (write || !unwinding_regs_ok || reg < 0 || (size_t)reg >= sizeof where / sizeof where[0])
-        return _UPT_access_reg(as, reg, val, write, arg);
+    if (write || !unwinding_slot || reg < 0 || (size_t)reg >= sizeof where / sizeof where[0])
+        return -UNW_EBADREG;
     unsigned long long v;
-    memcpy(&v, (const char *)&unwinding_regs + where[reg], sizeof v);
+    memcpy(&v, (const char *)&unwinding_slot->regs + where[reg], sizeof v);
     *val = (unw_word_t)v;
     return 0;
 }
@@ -306,8 +337,10 @@ native_unwinder *native_new(pid_t pid, const char *interp, bool our_child) {
 void native_free(native_unwinder *u) {
     if (!u) return;
     if (u->window) native_resume(u);
-    for (size_t i = 0; i < u->nthreads; i++)
+    for (size_t i = 0; i < u->nthreads; i++) {
         if (u->threads[i].upt) _UPT_destroy(u->threads[i].upt);
+        free(u->threads[i].stack);
+    }
     free(u->threads);
     for (size_t i = 0; i < u->nobjects; i++) {
         if (u->objects[i].upt) _UPT_destroy(u->objects[i].upt);
@@ -348,6 +381,7 @@ static thread_slot *slot_add(native_unwinder *u, pid_t tid) {
 /* A thread that is gone: forget it (its tid may be reused by another). */
 static void slot_drop(native_unwinder *u, thread_slot *s) {
     if (s->upt) _UPT_destroy(s->upt);
+    free(s->stack);
     *s = u->threads[--u->nthreads];
 }
 
@@ -548,21 +582,59 @@ int native_probe(pid_t pid, bool our_child, char *why, size_t len) {
     return err;
 }
 
-/* ---- unwinding ---- */
+/* ---- copying and unwinding ---- */
+
+/* How many bytes of s's stack to copy, from the page of its stack pointer
+ * up: twice what its last walk read (or wanted, above the copy: that walk
+ * was cut short there), as the stack may be deeper at the next sample;
+ * after a deep stack it shrinks by 1/32 per sample (by half in 22), not at
+ * once: a stack that goes deep now and then is copied whole. */
+static size_t copy_span(const thread_slot *s) {
+    if (!s->want) return COPY_FIRST;
+    uint64_t used = s->used_hi > s->stack_lo ? s->used_hi - s->stack_lo : 0;
+    uint64_t want = used > COPY_MOST / 2 ? COPY_MOST : 2 * used;
+    if (want < s->want - s->want / 32) want = s->want - s->want / 32;
+    want = (want + PAGE_SIZE_ - 1) & ~(uint64_t)(PAGE_SIZE_ - 1);
+    return want < COPY_LEAST ? COPY_LEAST : want > COPY_MOST ? COPY_MOST : (size_t)want;
+}
+
+int native_copy(native_unwinder *u, pid_t tid) {
+    thread_slot *s = slot_of(u, tid);
+    if (!s || s->state != TH_STOPPED) return -1;
+    s->copy_gen = 0;
+    if (ptrace(PTRACE_GETREGS, tid, NULL, &s->regs)) return -1;
+    size_t want = copy_span(s);
+    uint64_t lo = s->regs.rsp & ~(uint64_t)(PAGE_SIZE_ - 1);
+    s->want = want;
+    if (want > s->stack_cap) {
+        uint8_t *b = realloc(s->stack, want);
+        if (b) {
+            s->stack = b;
+            s->stack_cap = want;
+        } else {
+            want = s->stack_cap;   /* a shorter copy: the walk may stop early */
+        }
+    }
+    /* The top of the stack's mapping ends the copy there (partial read). */
+    ssize_t got = want ? proc_read_partial(u->pid, lo, s->stack, want) : 0;
+    s->stack_lo = s->used_hi = lo;
+    s->stack_hi = lo + (got > 0 ? (uint64_t)got : 0);
+    s->copy_gen = u->generation;
+    return 0;
+}
 
 int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *complete) {
     *complete = false;
     thread_slot *s = slot_of(u, tid);
-    if (!s || s->state != TH_STOPPED || max <= 0) return -1;
+    if (!s || max <= 0) return -1;
+    if (s->copy_gen != u->generation && native_copy(u, tid)) return -1;
     if (!s->upt && !(s->upt = _UPT_create(tid))) return -1;
     unw_cursor_t c;
     unwinding = u;
-    unwinding_upt = s->upt;
-    unwinding_regs_ok = ptrace(PTRACE_GETREGS, tid, NULL, &unwinding_regs) == 0;
+    unwinding_slot = s;
     if (unw_init_remote(&c, u->as, s->upt) < 0) {
         unwinding = NULL;
-        unwinding_upt = NULL;
-        unwinding_regs_ok = false;
+        unwinding_slot = NULL;
         return -1;
     }
     int n = 0;
@@ -591,8 +663,7 @@ int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *c
         if (r < 0) break;
     }
     unwinding = NULL;
-    unwinding_upt = NULL;
-    unwinding_regs_ok = false;
+    unwinding_slot = NULL;
     return n;
 }
 

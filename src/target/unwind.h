@@ -3,9 +3,9 @@
  * A thread's registers can only be read while it is stopped, so unlike the
  * Python reader this module stops threads, briefly: native_stop() seizes
  * each thread with ptrace (PTRACE_SEIZE, no options: nothing else about the
- * target changes) and interrupts it; native_unwind() walks a stopped
- * thread's stack with libunwind's remote API; native_resume() detaches
- * every thread again. Between native_stop() and native_resume() the
+ * target changes) and interrupts it; native_copy() copies a stopped
+ * thread's registers and stack; native_resume() detaches every thread
+ * again; native_unwind() then walks each copy with libunwind's remote API. Between native_stop() and native_resume() the
  * termination and job-control signals (INT, TERM, HUP, QUIT, TSTP...) are
  * blocked in csprof, so they are handled only once the target runs again;
  * if csprof dies anyway, the kernel detaches the threads itself. A signal
@@ -58,13 +58,22 @@ void native_held(const native_unwinder *u, double *seconds, uint64_t *stops);
  * seccomp policy forbidding ptrace...). */
 int native_last_error(const native_unwinder *u, char *why, size_t len);
 
-/* Unwinds stopped thread tid into pcs[0..return), leaf first. pcs[0] is the
+/* Copies stopped thread tid's registers and its stack from the stack
+ * pointer up (as far as its last walk needed, twice over), so that
+ * native_unwind can walk it after native_release: the thread is held only
+ * for the copy. Returns -1 when the thread is not stopped or its registers
+ * cannot be read. */
+int native_copy(native_unwinder *u, pid_t tid);
+
+/* Unwinds thread tid into pcs[0..return), leaf first, from the copy
+ * native_copy took in the current stop window (taken now if the thread is
+ * still stopped and has none). pcs[0] is the
  * thread's current instruction; the others are return addresses minus one
  * (inside the call instruction), so that each looks up to its caller even
  * when a call is a function's last instruction. *complete is set when the
  * walk reached the outermost frame rather than stopping on an error or the
- * max bound. Returns -1 when the thread is not stopped or has no usable
- * registers. */
+ * max bound, or the end of the copy. Returns -1 when there is no copy
+ * and the thread is not stopped, or its registers could not be read. */
 int native_unwind(native_unwinder *u, pid_t tid, uint64_t *pcs, int max, bool *complete);
 
 typedef struct {

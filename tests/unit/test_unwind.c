@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,35 @@ __asm__(".text\n"
         "1: incq spin_counter(%rip)\n"
         "  jmp 1b\n"
         ".size unwind_test_astray, . - unwind_test_astray\n");
+
+/* A child whose stack changes all the time: dives to a new depth (20-199
+ * frames of ~600 bytes) again and again, spinning a while at the bottom.
+ * *dive_depth, shared with the parent, is set before the spin starts. */
+static volatile int *dive_depth;
+void unwind_test_spin(void);
+void unwind_test_dive(int level, int deepest);
+void unwind_test_diver(void);
+__attribute__((noinline)) void unwind_test_spin(void) {
+    for (int i = 0; i < 200000; i++) spin_counter++;
+}
+__attribute__((noinline)) void unwind_test_dive(int level, int deepest) {
+    volatile char pad[512];
+    pad[0] = (char)level;
+    if (level < deepest) {
+        unwind_test_dive(level + 1, deepest);
+    } else {
+        *dive_depth = level;
+        unwind_test_spin();
+    }
+    pad[1] = pad[0];   /* keeps the frame alive across the call: no tail call */
+}
+__attribute__((noinline)) void unwind_test_diver(void) {
+    unsigned x = 1;
+    for (;;) {
+        x = x * 1103515245u + 12345u;
+        unwind_test_dive(1, 20 + (int)((x >> 16) % 180));
+    }
+}
 
 __attribute__((noinline)) static pid_t spawn_spinner(void) {
     fflush(stdout);   /* the child must not print our buffered lines again */
@@ -331,6 +361,60 @@ TEST(group_names_of_extension_modules) {
     CHECK_EQ_STR(small, "[libc.s");
 }
 
+
+/* The thread is held only while its stack is copied, and walked from the
+ * copy once it runs again (and has rewritten that stack): every walk that
+ * ends in the spin shows the depth the child had when it was stopped,
+ * also past the first copy's 32 KB (the copy grows to what walks need). */
+TEST(walks_the_copy_after_the_thread_ran_on) {
+    int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(shared != MAP_FAILED);
+    if (shared == MAP_FAILED) return;
+    dive_depth = shared;
+    pid_t child = fork_into(unwind_test_diver);
+    native_unwinder *u = native_new(child, NULL, true);
+    CHECK(u != NULL);
+    int checked = 0, deep = 0, cut = 0;
+    for (int round = 0; u && round < 300 && (checked < 40 || deep < 5); round++) {
+        if (native_stop(u, &child, 1) != 1) {
+            native_resume(u);
+            break;
+        }
+        int depth = *dive_depth;
+        CHECK_EQ_INT(native_copy(u, child), 0);
+        native_resume(u);
+        sleep_ms(2);   /* it dives elsewhere meanwhile */
+        uint64_t pcs[NATIVE_MAX_DEPTH];
+        bool complete = false;
+        int n = native_unwind(u, child, pcs, NATIVE_MAX_DEPTH, &complete);
+        native_symbol leaf;
+        if (n < 1) continue;
+        native_symbolize(u, pcs[0], &leaf);
+        if (strcmp(leaf.function, "unwind_test_spin")) continue;
+        if (!complete) {
+            cut++;   /* deeper than any walk before: the copy grows for the next */
+            continue;
+        }
+        int dives = 0, divers = 0;
+        for (int i = 1; i < n; i++) {
+            native_symbol s;
+            native_symbolize(u, pcs[i], &s);
+            dives += !strcmp(s.function, "unwind_test_dive");
+            divers += !strcmp(s.function, "unwind_test_diver");
+        }
+        CHECK_EQ_INT(dives, depth);
+        CHECK_EQ_INT(divers, 1);
+        checked++;
+        deep += depth >= 100;   /* > 55 KB of stack: more than the first copy */
+    }
+    CHECK(checked >= 40);
+    CHECK(deep >= 5);
+    CHECK(cut <= 4);   /* 32 KB, then twice what a walk wanted: 120 KB in two or three */
+    native_free(u);
+    kill_and_reap(child);
+    munmap(shared, 4096);
+}
+
 int main(void) {
     RUN(unwinds_child_and_leaves_it_running);
     RUN(unwinds_through_the_vdso);
@@ -340,6 +424,7 @@ int main(void) {
     RUN(probe_reports_missing_process);
     RUN(unnamed_code_named_by_object);
     RUN(group_names_of_extension_modules);
+    RUN(walks_the_copy_after_the_thread_ran_on);
     objfile_close_all();   /* what the sampler does at the end of a run */
     return check_summary();
 }
