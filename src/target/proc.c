@@ -649,3 +649,37 @@ int proc_cpu_ns(clockid_t clk, uint64_t *ns) {
     *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     return 0;
 }
+
+void proc_ptrace_refusal(pid_t pid, pid_t tid, int err, char *why, size_t len) {
+    if (err == ESRCH) {
+        snprintf(why, len, "process %d exited", (int)pid);
+        return;
+    }
+    if (err != EPERM) {
+        snprintf(why, len, "cannot stop thread %d of process %d with ptrace: %s", (int)tid,
+                 (int)pid, strerror(err));
+        return;
+    }
+    long tracer = proc_status_number(tid, "TracerPid");
+    if (tracer > 0 && tracer != getpid()) {
+        char comm[64];
+        if (proc_comm((pid_t)tracer, comm, sizeof comm) || !comm[0]) snprintf(comm, sizeof comm, "?");
+        snprintf(why, len, "--native cannot stop process %d: it is already traced by process %ld "
+                 "(%s); detach that debugger or tracer, or record without --native",
+                 (int)pid, tracer, comm);
+        return;
+    }
+    int scope = proc_ptrace_scope();
+    if (scope >= 1)
+        snprintf(why, len, "not permitted to stop process %d for --native: "
+                 "kernel.yama.ptrace_scope=%d only lets a parent trace its children; run as "
+                 "root, grant CAP_SYS_PTRACE, or use 'csprof record -- CMD' to start the "
+                 "process under csprof", (int)pid, scope);
+    else if (proc_status_number(getpid(), "Seccomp") == 2)
+        snprintf(why, len, "not permitted to stop process %d for --native: csprof runs under a "
+                 "seccomp filter that forbids ptrace (a container's default profile?); allow "
+                 "ptrace (e.g. docker --cap-add SYS_PTRACE) or record without --native", (int)pid);
+    else
+        snprintf(why, len, "not permitted to stop process %d for --native: it belongs to "
+                 "another user; run as that user or with CAP_SYS_PTRACE", (int)pid);
+}

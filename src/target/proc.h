@@ -133,6 +133,10 @@ uint64_t proc_auxv(pid_t pid, uint64_t type);
 long proc_status_number(pid_t id, const char *field);
 /* kernel.yama.ptrace_scope (0-3), or -1 when Yama is absent or unreadable. */
 int proc_ptrace_scope(void);
+/* Why ptrace refused to stop thread tid of process pid with errno err, in
+ * one line naming what to do: the process exited, another tracer holds it
+ * (named), the Yama scope, a seccomp filter, or another user's process. */
+void proc_ptrace_refusal(pid_t pid, pid_t tid, int err, char *why, size_t len);
 /* Command line of pid joined with spaces into buf (truncated to len). */
 int proc_cmdline(pid_t pid, char *buf, size_t len);
 /* Parent pid of pid. */

@@ -522,49 +522,13 @@ void native_resume(native_unwinder *u) {
     }
 }
 
-/* ---- error explanations ---- */
-
-static void explain(pid_t pid, pid_t tid, int err, char *why, size_t len) {
-    if (err == ESRCH) {
-        snprintf(why, len, "process %d exited", (int)pid);
-        return;
-    }
-    if (err != EPERM) {
-        snprintf(why, len, "cannot stop thread %d of process %d with ptrace: %s", (int)tid,
-                 (int)pid, strerror(err));
-        return;
-    }
-    long tracer = proc_status_number(tid, "TracerPid");
-    if (tracer > 0 && tracer != getpid()) {
-        char comm[64];
-        if (proc_comm((pid_t)tracer, comm, sizeof comm) || !comm[0]) snprintf(comm, sizeof comm, "?");
-        snprintf(why, len, "--native cannot stop process %d: it is already traced by process %ld "
-                 "(%s); detach that debugger or tracer, or record without --native",
-                 (int)pid, tracer, comm);
-        return;
-    }
-    int scope = proc_ptrace_scope();
-    if (scope >= 1)
-        snprintf(why, len, "not permitted to stop process %d for --native: "
-                 "kernel.yama.ptrace_scope=%d only lets a parent trace its children; run as "
-                 "root, grant CAP_SYS_PTRACE, or use 'csprof record -- CMD' to start the "
-                 "process under csprof", (int)pid, scope);
-    else if (proc_status_number(getpid(), "Seccomp") == 2)
-        snprintf(why, len, "not permitted to stop process %d for --native: csprof runs under a "
-                 "seccomp filter that forbids ptrace (a container's default profile?); allow "
-                 "ptrace (e.g. docker --cap-add SYS_PTRACE) or record without --native", (int)pid);
-    else
-        snprintf(why, len, "not permitted to stop process %d for --native: it belongs to "
-                 "another user; run as that user or with CAP_SYS_PTRACE", (int)pid);
-}
-
 void native_held(const native_unwinder *u, double *seconds, uint64_t *stops) {
     *seconds = (double)u->held_ns / 1e9;
     *stops = u->holds;
 }
 
 int native_last_error(const native_unwinder *u, char *why, size_t len) {
-    if (u->last_error && why) explain(u->pid, u->last_error_tid, u->last_error, why, len);
+    if (u->last_error && why) proc_ptrace_refusal(u->pid, u->last_error_tid, u->last_error, why, len);
     return u->last_error;
 }
 
@@ -577,7 +541,7 @@ int native_probe(pid_t pid, bool our_child, char *why, size_t len) {
     size_t stopped = native_stop(u, &pid, 1);
     native_resume(u);
     int err = stopped ? 0 : u->last_error ? u->last_error : ESRCH;
-    if (err) explain(pid, pid, err, why, len);
+    if (err) proc_ptrace_refusal(pid, pid, err, why, len);
     native_free(u);
     return err;
 }
@@ -585,14 +549,17 @@ int native_probe(pid_t pid, bool our_child, char *why, size_t len) {
 /* ---- copying and unwinding ---- */
 
 /* How many bytes of s's stack to copy, from the page of its stack pointer
- * up: twice what its last walk read (or wanted, above the copy: that walk
- * was cut short there), as the stack may be deeper at the next sample;
- * after a deep stack it shrinks by 1/32 per sample (by half in 22), not at
- * once: a stack that goes deep now and then is copied whole. */
+ * up: what its last walk read, and a quarter more and a page, as the stack
+ * may be deeper at the next sample; twice as far as it wanted when it
+ * wanted more than was copied (that walk was cut short there, so how much
+ * more is unknown). After a deep stack it shrinks by 1/32 per sample (by
+ * half in 22), not at once: a stack that goes deep now and then is copied
+ * whole. */
 static size_t copy_span(const thread_slot *s) {
     if (!s->want) return COPY_FIRST;
     uint64_t used = s->used_hi > s->stack_lo ? s->used_hi - s->stack_lo : 0;
-    uint64_t want = used > COPY_MOST / 2 ? COPY_MOST : 2 * used;
+    uint64_t want = used >= COPY_MOST / 2 ? COPY_MOST
+                    : s->used_hi > s->stack_hi ? 2 * used : used + used / 4 + PAGE_SIZE_;
     if (want < s->want - s->want / 32) want = s->want - s->want / 32;
     want = (want + PAGE_SIZE_ - 1) & ~(uint64_t)(PAGE_SIZE_ - 1);
     return want < COPY_LEAST ? COPY_LEAST : want > COPY_MOST ? COPY_MOST : (size_t)want;

@@ -44,9 +44,10 @@ size_t native_stop(native_unwinder *u, const pid_t *tids, size_t n);
 bool native_is_stopped(const native_unwinder *u, pid_t tid);
 /* Detaches every thread native_stop() stopped and restores the signal mask. */
 void native_resume(native_unwinder *u);
-/* Detaches one stopped thread as soon as it has been read, so that with
- * several threads none waits stopped while the others are unwound. The
- * signals stay blocked until native_resume(), which must still follow. */
+/* Detaches one stopped thread as soon as it has been read (native_copy),
+ * so that with several threads none waits stopped while the others are
+ * read. The signals stay blocked until native_resume(), which must still
+ * follow. */
 void native_release(native_unwinder *u, pid_t tid);
 
 /* How long threads were held stopped in total (from the moment each stop
