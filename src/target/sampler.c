@@ -255,7 +255,6 @@ static int on_thread(void *ctx, const py_thread_stack *st) {
 
 typedef struct {
     size_t thread;           /* index into the target's threads */
-    pid_t tid;
     uint32_t depth;
     bool truncated;
     py_frame_ref *py;        /* leaf first, as the reader gives them */
@@ -367,9 +366,8 @@ static int on_thread_native(void *ctx, const py_thread_stack *st) {
     pd->thread = (size_t)(e - t->threads);
     pd->depth = st->depth;
     pd->truncated = st->truncated;
-    pd->tid = st->tid;
     pd->complete = false;
-    pd->nn = native_copy(t->nu, st->tid);   /* -1: no native stack to walk */
+    pd->nn = native_copy(t->nu, st->tid);   /* 0: copied, to walk; -1: no native stack */
     /* Both of its stacks are copied: let it run while the others are read. */
     native_release(t->nu, st->tid);
     n->npending++;
@@ -448,10 +446,12 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
     n->npending = 0;
     py_status st = py_sample(t->py, on_thread_native, NULL, s, r);
     native_resume(t->nu);
+    /* The table of threads only grows during a sample: the index stands. */
     for (size_t i = 0; i < n->npending; i++) {
         native_pending *pd = &n->pending[i];
         if (pd->nn == 0)
-            pd->nn = native_unwind(t->nu, pd->tid, pd->pcs, NATIVE_MAX_DEPTH, &pd->complete);
+            pd->nn = native_unwind(t->nu, t->threads[pd->thread].tid, pd->pcs, NATIVE_MAX_DEPTH,
+                                   &pd->complete);
     }
     if (native_last_error(t->nu, NULL, 0) == EPERM) native_refused(s, t);
     for (size_t i = 0; i < n->npending && !s->oom; i++) add_native_sample(s, t, &n->pending[i]);

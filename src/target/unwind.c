@@ -148,18 +148,23 @@ static bool map_stable(const proc_map *map) {
     return map && map->path && (map->path[0] == '/' || !strcmp(map->path, "[vdso]"));
 }
 
-static int stable_read(native_unwinder *u, uint64_t addr, unw_word_t *val) {
-    uint64_t off = addr % PAGE_SIZE_, page = addr / PAGE_SIZE_ + 1;
+/* The page cache: only pages map_stable allowed are kept, so a page kept
+ * under the current maps is good without asking the maps again. */
+static mem_page *page_kept(const native_unwinder *u, uint64_t addr) {
+    uint64_t page = addr / PAGE_SIZE_ + 1;
     mem_page *m = &mem_cache[(page ^ (page >> 8)) % MEM_PAGES];
-    if (m->page != page || m->pid != u->pid || m->maps_epoch != u->maps_epoch) {
-        m->page = 0;
-        if (proc_read(u->pid, addr - off, m->data, PAGE_SIZE_)) return -UNW_EINVAL;
-        m->page = page;
-        m->pid = u->pid;
-        m->maps_epoch = u->maps_epoch;
-    }
-    memcpy(val, m->data + off, sizeof *val);
-    return 0;
+    return m->page == page && m->pid == u->pid && m->maps_epoch == u->maps_epoch ? m : NULL;
+}
+
+static mem_page *page_keep(const native_unwinder *u, uint64_t addr) {
+    uint64_t page = addr / PAGE_SIZE_ + 1;
+    mem_page *m = &mem_cache[(page ^ (page >> 8)) % MEM_PAGES];
+    m->page = 0;
+    if (proc_read(u->pid, (page - 1) * PAGE_SIZE_, m->data, PAGE_SIZE_)) return NULL;
+    m->page = page;
+    m->pid = u->pid;
+    m->maps_epoch = u->maps_epoch;
+    return m;
 }
 
 static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
@@ -172,9 +177,13 @@ static int cached_read(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, in
         if (addr + sizeof *val > s->used_hi) s->used_hi = addr + sizeof *val;
         return 0;
     }
-    const proc_map *map = map_of(&u->maps, addr);
-    if (map_stable(map) && addr % PAGE_SIZE_ <= PAGE_SIZE_ - sizeof *val)
-        return stable_read(u, addr, val);
+    bool one_page = addr % PAGE_SIZE_ <= PAGE_SIZE_ - sizeof *val;
+    mem_page *m = one_page ? page_kept(u, addr) : NULL;
+    if (!m && one_page && map_stable(map_of(&u->maps, addr))) m = page_keep(u, addr);
+    if (m) {
+        memcpy(val, m->data + addr % PAGE_SIZE_, sizeof *val);
+        return 0;
+    }
     /* The same stack, above what was copied: the next copy reaches it. */
     if (addr >= s->stack_hi && addr - s->stack_hi < COPY_REACH && addr + sizeof *val > s->used_hi)
         s->used_hi = addr + sizeof *val;
