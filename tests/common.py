@@ -77,6 +77,20 @@ def assert_wall_line_of_unchanged_run(test, wall):
     test.assertTrue(any(r in wall for r in reasons), wall)
 
 
+def assert_slower_machine_verdict(test, diff):
+    """An unchanged run judged "wall and CPU time up" (diff: the diff JSON):
+    only right when its own figures show both above their usual spread. The
+    script's code did not change, and its history ran under the same csprof,
+    so its CPU time going up is a slower machine. (A control run of the
+    script without csprof, timed after, cannot tell: this VM's speed moves
+    by a third within seconds, 0.74 s -> 0.48 s for the same script in one
+    CI-style run.)"""
+    for k in ("wall", "cpu_seconds"):
+        test.assertTrue(diff[k]["by_history"], k)
+        test.assertEqual(diff[k]["level"], "above", f"{k}: {diff[k]}")
+        test.assertGreater(diff[k]["new"], diff[k]["usual"][1], f"{k}: {diff[k]}")
+
+
 def line_of(path, marker):
     """Line number of the line containing marker (e.g. '# SPIN-alpha')."""
     with open(path, encoding="utf-8") as f:
