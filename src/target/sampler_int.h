@@ -81,6 +81,7 @@ typedef struct {
     bool reported;       /* attach problem already recorded */
     int64_t first_seen;  /* ns: young processes are retried until Python shows up */
     char exe[256];       /* exe when last found not to be Python: retry when it changes */
+    int64_t not_python_at;   /* ns: when that exe was first found not to be Python */
     uint64_t exec_id;    /* proc_exec_id() when attached: another value means it exec'd */
     int children_fd;     /* of its main thread, with --subprocesses; -1 if none */
     uint64_t pending_dropped;  /* failed last tick: counted unless it exits or execs */

@@ -18,6 +18,10 @@
  * (libpython is mapped, and the runtime initialised, after the exec); later
  * only when its executable changes. */
 #define YOUNG_NS 3000000000LL
+/* A dynamically linked program has its libraries mapped by the loader
+ * before its main runs: milliseconds after the exec, a few tens on a busy
+ * machine. */
+#define LINKED_NS 50000000LL
 
 void target_free(target *t) {
     native_free(t->nu);   /* after target_native_account() took its numbers */
@@ -163,6 +167,7 @@ void target_attach(sampler *s, target *t) {
         t->reported = true;
         note_error(s, st, err);
     } else if (st == PY_NOT_PYTHON) {
+        if (strcmp(t->exe, exe)) t->not_python_at = now_ns();   /* a verdict on this exe */
         snprintf(t->exe, sizeof t->exe, "%s", exe);
     }
 }
@@ -224,7 +229,13 @@ void targets_refresh(sampler *s, pid_t root, bool full_scan) {
 }
 
 /* Young targets not yet attached are retried every tick, not every refresh:
- * a short script would otherwise lose its first 100 ms. */
+ * a short script would otherwise lose its first 100 ms. But a full try
+ * reads and parses the process's maps (0.1-0.2 ms here): every tick for
+ * 3 s of a shell wrapper, or of each program a test suite starts, cost a
+ * fifth of a CPU. So once a program has been found not to be Python for
+ * LINKED_NS (its loader has mapped what it links, libpython included),
+ * only an exec (another exe) makes a tick try it again; the refresh still
+ * does, for a library it loads later. */
 void targets_retry_young(sampler *s) {
     int64_t now = now_ns();
     for (size_t i = 0; i < s->ntargets; i++) {
@@ -232,6 +243,11 @@ void targets_retry_young(sampler *s) {
         if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS ||
             settling(s, t, now))
             continue;
+        if (t->exe[0] && now - t->not_python_at > LINKED_NS) {
+            char exe[sizeof t->exe];
+            proc_exe(t->pid, exe, sizeof exe);
+            if (!strcmp(exe, t->exe)) continue;
+        }
         target_attach(s, t);
     }
 }

@@ -292,10 +292,13 @@ def section_depth(tmp):
     pythons = [("old", OLD_PYTHON), ("new", PYTHON)]
     print(f"\n2. cost by depth at 1000 Hz: deep_calibrated.py, {ROUNDS} interleaved rounds")
     res = {(k, d): [] for k, _ in pythons for d in DEPTHS}
-    jobs = [(k, py, d) for k, py in pythons for d in DEPTHS]
+    # The two interpreters run back to back at each depth, first one then
+    # the other by turns: the machine's speed drifts by a third within
+    # seconds here, and a ratio of runs 16 s apart measured that drift.
     for rnd in range(ROUNDS):
-        for k, py, d in jobs[rnd % len(jobs):] + jobs[:rnd % len(jobs)]:
-            res[(k, d)].append(run_depth(py, d, tmp))
+        for d in DEPTHS[rnd % len(DEPTHS):] + DEPTHS[:rnd % len(DEPTHS)]:
+            for k, py in (pythons if rnd % 2 == 0 else pythons[::-1]):
+                res[(k, d)].append(run_depth(py, d, tmp))
     print(f"{'python':<34}{'depth':>6}{'cpu us':>9}{'read us':>9}{'taken':>9}{'exact':>9}"
           f"{'deepest':>8}{'cpu/new':>9}")
     for k, py in pythons:
