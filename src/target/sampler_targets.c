@@ -131,7 +131,7 @@ void target_attach(sampler *s, target *t) {
         return;
     }
     if (t->dead || t->reported) return;
-    char exe[256];
+    char exe[sizeof t->exe];
     proc_exe(t->pid, exe, sizeof exe);
     uint64_t exec_id = 0;
     bool have_id = proc_exec_id(t->pid, &exec_id) == 0;
@@ -170,6 +170,14 @@ void target_attach(sampler *s, target *t) {
         if (strcmp(t->exe, exe)) t->not_python_at = now_ns();   /* a verdict on this exe */
         snprintf(t->exe, sizeof t->exe, "%s", exe);
     }
+}
+
+/* Whether t still runs the exe it was last found not to be Python in: no
+ * exec since that verdict. */
+static bool same_exe(const target *t) {
+    char exe[sizeof t->exe];
+    proc_exe(t->pid, exe, sizeof exe);
+    return !strcmp(exe, t->exe);
 }
 
 static bool settling(const sampler *s, const target *t, int64_t now) {
@@ -214,9 +222,7 @@ void targets_refresh(sampler *s, pid_t root, bool full_scan) {
         target *t = &s->targets[i];
         if (!t->py && t->exe[0] && now_ns() - t->first_seen > YOUNG_NS) {
             /* Not Python last time: look again only if it exec'd since. */
-            char exe[256];
-            proc_exe(t->pid, exe, sizeof exe);
-            if (!strcmp(exe, t->exe)) continue;
+            if (same_exe(t)) continue;
             t->exe[0] = '\0';
         }
         if (!settling(s, t, now_ns())) target_attach(s, t);
@@ -243,11 +249,7 @@ void targets_retry_young(sampler *s) {
         if (t->py || t->dead || t->reported || now - t->first_seen > YOUNG_NS ||
             settling(s, t, now))
             continue;
-        if (t->exe[0] && now - t->not_python_at > LINKED_NS) {
-            char exe[sizeof t->exe];
-            proc_exe(t->pid, exe, sizeof exe);
-            if (!strcmp(exe, t->exe)) continue;
-        }
+        if (t->exe[0] && now - t->not_python_at > LINKED_NS && same_exe(t)) continue;
         target_attach(s, t);
     }
 }
