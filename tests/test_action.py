@@ -5,10 +5,8 @@ import os
 import re
 import shutil
 import subprocess
-import statistics
 import sys
 import tempfile
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -737,24 +735,13 @@ class VerdictLoop(unittest.TestCase):
         cls.action_dir = emu.make_action_dir(ROOT, cls.bin, os.path.join(cls.root, "action"))
         cls.cache = emu.Cache(os.path.join(cls.root, "cache"))
         cls.runs = 0
-        cls.control = []
         for i in range(5):
             run = cls.run_action({}, event="push", ref="refs/heads/main", sha=f"{i:040x}",
                                  env={"GITHUB_REF_NAME": "main", "GITHUB_HEAD_REF": "",
                                       "GITHUB_RUN_ID": str(100 + i)})
             if not run["ok"]:
                 raise AssertionError(f"push {i} failed:\n{run['runner'].summary}")
-            cls.control.append(cls.plain_run(run["ws"]))
         cls.pushes = run
-
-    @staticmethod
-    def plain_run(ws):
-        """Wall seconds of the same script run without csprof: the control
-        that tells a slower machine from a slower profiled run."""
-        t = time.perf_counter()
-        subprocess.run([sys.executable, os.path.join(ws, APP_LINE)], cwd=ws, check=True,
-                       stdout=subprocess.DEVNULL)
-        return time.perf_counter() - t
 
     @classmethod
     def tearDownClass(cls):
@@ -798,20 +785,15 @@ class VerdictLoop(unittest.TestCase):
 
     def test_unchanged(self):
         # One run on a busy shared machine can land outside a tight band of
-        # five quiet ones in wall and CPU time alike (🟡). A real slowdown of
-        # the profiled run repeats; a passing one does not, or shows in the
-        # control: the same script without csprof, timed right after.
-        usual = statistics.median(self.control)
+        # five quiet ones in wall and CPU time alike (🟡). A passing slowdown
+        # does not repeat three times.
         for attempt in range(3):
             run = self.run_action({"fail-on-regression": "true"})
             summary = run["runner"].summary
             if "🟡" not in summary:
                 break
-            now = statistics.median(self.plain_run(run["ws"]) for _ in range(3))
-            print(f"\n  note: unchanged run judged 🟡; the script without csprof took "
-                  f"{now:.3f} s against {usual:.3f} s during the history ({now / usual:.2f}x)")
-            if now >= 1.1 * usual:
-                break   # the machine is slower: 🟡 is the right word
+            print("\n  note: unchanged run judged 🟡: " + next(
+                (l for l in summary.splitlines() if l.startswith("Wall time:")), ""))
         self.assertTrue(run["ok"], summary)
         self.assertNotIn("🔴", summary)
         j = self.diff_json(run)
