@@ -338,6 +338,53 @@ class NativeSafety(TempDirTest):
         r = run_csprof(["record", "--pid", str(target.pid), "-d", "0.5", "-o", out, "-f", "json"])
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_one_thread_traced_by_another_leaves_the_rest_sampled(self):
+        # A worker thread traced by someone else (we seize it here): --native
+        # gives up C frames for that process, says why, and goes on with
+        # Python frames. It once freed its unwinder while a sample of
+        # another thread, stopped in the same tick, still needed it to name
+        # its C frames (SIGSEGV).
+        code = ("import threading, zlib\n"
+                "def spin():\n"
+                "    x = 0\n"
+                "    while True: x += 1\n"
+                "t = threading.Thread(target=spin, daemon=True); t.start()\n"
+                "print(t.native_id, flush=True)\n"
+                "import os; b = os.urandom(1 << 24)\n"
+                "while True: zlib.compress(b, 9)\n")
+        # Both threads run at once: the worker with the GIL, the main thread
+        # in a compression of 16 MB (a second or so) without it.
+        target = self.start("-c", code)
+        worker = int(target.stdout.readline())
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        self.assertEqual(libc.ptrace(0x4206, worker, None, None), 0,   # PTRACE_SEIZE
+                         os.strerror(ctypes.get_errno()))
+
+        def reap_worker():
+            # A traced thread's exit waits for its tracer (us): without this
+            # the process is never fully reaped.
+            target.kill()
+            try:
+                os.waitpid(worker, 0x40000000)   # __WALL
+            except ChildProcessError:
+                pass
+        self.addCleanup(reap_worker)
+        time.sleep(0.3)
+        out = os.path.join(self.tmp, "out")
+        r = run_csprof(["record", "--native", "--pid", str(target.pid), "-d", "1.5", "-r", "500",
+                        "-o", out, "-f", "json", "-n", "t"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"already traced by process {os.getpid()}", r.stderr)
+        self.assertIn(f"recording Python frames only for process {target.pid}", r.stderr)
+        p = Profile(os.path.join(out, "t.json"))
+        names = {f["function"] for f in p.frames}
+        self.assertIn("spin", names)
+        self.assertIn("<module>", names)
+        for tid, state, tracer in task_statuses(target.pid):
+            self.assertEqual(tracer, os.getpid() if tid == worker else 0, f"thread {tid}")
+            self.assertNotIn(state, "tT", f"thread {tid} is stopped ({state})")
+
     def test_help_documents_native(self):
         r = run_csprof(["record", "--help"])
         self.assertEqual(r.returncode, 0)

@@ -582,13 +582,22 @@ int proc_children_fd(int fd, pid_t **pids, size_t *n) {
     return 0;
 }
 
-bool proc_alive(pid_t pid) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (read_small_file(path, buf, sizeof buf) < 0) return false;
-    char st;
-    if (proc_stat_state(buf, &st)) return false;
+static bool stat_alive(const char *path) {
+    char buf[512], st;
+    if (read_small_file(path, buf, sizeof buf) < 0 || proc_stat_state(buf, &st)) return false;
     return st != 'Z' && st != 'X';
+}
+
+bool proc_alive(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    return stat_alive(path);
+}
+
+bool proc_thread_alive(pid_t pid, pid_t tid) {
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    return stat_alive(path);
 }
 
 /* One pass over /proc collecting (pid, ppid) pairs, then a walk down from

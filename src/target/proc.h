@@ -151,6 +151,9 @@ int proc_exec_id(pid_t pid, uint64_t *id);
 int proc_children_fd(int fd, pid_t **pids, size_t *n);
 /* True when the process exists (and is not a zombie). */
 bool proc_alive(pid_t pid);
+/* True when thread tid of pid exists and has not begun to exit (its
+ * state is neither 'Z' nor 'X'). */
+bool proc_thread_alive(pid_t pid, pid_t tid);
 /* The machine's busy CPU time since boot, all CPUs together, in seconds:
  * user, nice, system, irq, softirq and steal of /proc/stat's "cpu" line
  * (steal: time the hypervisor gave another guest; guest time is already in

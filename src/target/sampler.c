@@ -453,8 +453,10 @@ static py_status sample_native(sampler *s, target *t, py_sample_result *r) {
             pd->nn = native_unwind(t->nu, t->threads[pd->thread].tid, pd->pcs, NATIVE_MAX_DEPTH,
                                    &pd->complete);
     }
-    if (native_last_error(t->nu, NULL, 0) == EPERM) native_refused(s, t);
+    /* The samples first: naming their C frames needs t->nu, which a
+     * refusal frees. */
     for (size_t i = 0; i < n->npending && !s->oom; i++) add_native_sample(s, t, &n->pending[i]);
+    if (native_last_error(t->nu, NULL, 0) == EPERM) native_refused(s, t);
     return st;
 }
 

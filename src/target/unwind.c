@@ -15,6 +15,8 @@
  *  - Stopping a thread interrupts a blocking system call; most are
  *    restarted transparently on resume, a few (epoll_wait...) return EINTR
  *    as after SIGSTOP/SIGCONT, which programs retry.
+ *  - PTRACE_SEIZE of a thread that has begun to exit fails with EPERM,
+ *    as a refusal does; only the thread's state tells the two apart.
  *  - When the tracer exits, the kernel detaches its tracees and resumes
  *    them: a csprof crash never leaves the target stopped.
  */
@@ -473,7 +475,11 @@ size_t native_stop(native_unwinder *u, const pid_t *tids, size_t n) {
         thread_slot *s = slot_add(u, tids[i]);
         if (!s || s->state == TH_STOPPED) continue;
         if (ptrace(PTRACE_SEIZE, tids[i], NULL, NULL)) {
-            if (errno == ESRCH) {
+            /* The kernel answers EPERM, not ESRCH, for a thread that has
+             * begun to exit (it is a zombie, or about to be released): that
+             * is the thread going away, not csprof lacking permission,
+             * which would leave the process without C frames for good. */
+            if (errno == ESRCH || (errno == EPERM && !proc_thread_alive(u->pid, tids[i]))) {
                 slot_drop(u, s);
             } else {
                 u->last_error = errno;

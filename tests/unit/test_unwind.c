@@ -1,9 +1,11 @@
 /* test_unwind.c -- stopping, unwinding and resuming a child process. */
 #include "check.h"
 #include "objfile.h"
+#include "proc.h"
 #include "unwind.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +280,49 @@ TEST(exited_child_status_left_to_parent) {
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 }
 
+static void *spin_thread(void *arg) {
+    (void)arg;
+    unwind_test_middle();
+    return NULL;
+}
+
+/* A child whose main thread has exited (pthread_exit) while a second one
+ * spins: its leader stays a zombie for as long as the process lives. */
+static void leader_exits(void) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, spin_thread, NULL)) _exit(1);
+    pthread_exit(NULL);
+}
+
+/* The kernel refuses to seize a thread that has begun to exit with EPERM,
+ * as it refuses one csprof may not trace: a thread that ends as a sample is
+ * taken must not count as a refusal, which would leave the whole process
+ * without C frames (and once freed the unwinder under the sample). */
+TEST(an_exited_thread_is_no_refusal) {
+    pid_t child = fork_into(leader_exits);
+    pid_t *tids = NULL;
+    size_t n = 0;
+    CHECK(proc_threads(child, &tids, &n) == 0);
+    CHECK_EQ_INT((long)n, 2);
+    char state;
+    long tracer;
+    status_of(child, &state, &tracer);
+    CHECK(state == 'Z');   /* the leader's state */
+    native_unwinder *u = native_new(child, NULL, true);
+    CHECK(u != NULL);
+    if (u && n == 2) {
+        CHECK_EQ_INT((long)native_stop(u, tids, n), 1);
+        pid_t other = tids[0] == child ? tids[1] : tids[0];
+        CHECK(native_is_stopped(u, other));
+        CHECK(!native_is_stopped(u, child));
+        native_resume(u);
+        CHECK_EQ_INT(native_last_error(u, NULL, 0), 0);
+    }
+    native_free(u);
+    free(tids);
+    kill_and_reap(child);
+}
+
 TEST(probe_reports_missing_process) {
     char why[256];
     fflush(stdout);
@@ -421,6 +466,7 @@ int main(void) {
     RUN(astray_walk_stops_before_a_made_up_caller);
     RUN(group_stopped_child_stays_stopped);
     RUN(exited_child_status_left_to_parent);
+    RUN(an_exited_thread_is_no_refusal);
     RUN(probe_reports_missing_process);
     RUN(unnamed_code_named_by_object);
     RUN(group_names_of_extension_modules);
