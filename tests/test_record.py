@@ -125,6 +125,28 @@ class RecordMixin:
                       if any(p.frames[i]["function"] == f"spin_{color}" for i in s["frames"])}
             self.assertEqual(len(owners), 1, color)
 
+    def test_threads_one_after_another(self):
+        """Each of 12 threads, started once the last has ended, is itself:
+        its samples carry its own tid, and its sleep is idle, not CPU time
+        (a thread taken for the one before it, whose tid is gone, could not
+        be asked the kernel whether it sleeps)."""
+        r, p = self.record("relay.py")
+        tids = [int(x) for x in r.stdout.split()]
+        self.assertEqual(len(tids), 12, r.stdout)
+        spun = {}
+        for s in p.stacks:
+            if any(p.frames[f]["function"] == "relay_spin" for f in s["frames"]):
+                tid = p.data["threads"][s["thread"]]["tid"]
+                spun[tid] = spun.get(tid, 0) + s["count"]
+        napped = p.samples_in("relay_nap")
+        print(f"\n  spun {sorted(spun.values())}; napped {napped}", end="")
+        self.assertLessEqual(set(spun), set(tids), p.data["threads"])
+        # 100 ms of spinning each: about 100 samples; one may end early.
+        # Taken for the first of them (pthread_t alone), they were one
+        # thread of 880 samples, 26-32 of them in the sleep.
+        self.assertGreaterEqual(sum(n > 40 for n in spun.values()), 11, spun)
+        self.assertLess(napped, 0.02 * sum(spun.values()))
+
     def test_sleeping_threads_are_read_again_once_woken(self):
         """Threads found asleep at a tick are asked the kernel first at the
         next, and their stacks are not read while they sleep; once woken

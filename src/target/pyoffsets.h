@@ -35,6 +35,7 @@ typedef struct {
     uint32_t runtime_finalizing;    /* thread state finalizing the runtime; <=3.12: offset + 1 */
     uint32_t interp_next, interp_threads_head;
     uint32_t tstate_next, tstate_thread_id, tstate_native_thread_id;  /* 0 = absent */
+    uint32_t tstate_id;             /* <=3.10: the thread state's serial number; 0 = absent */
     uint32_t tstate_frame;          /* <=3.10 PyFrameObject*, 3.11/12 _PyCFrame*, 3.13+ _PyInterpreterFrame* */
     uint32_t cframe_current_frame;  /* 3.11/3.12 only */
     /* PyFrameObject, <= 3.10 */

@@ -23,11 +23,8 @@
 /* Before 3.11 a thread state only knows its pthread_t, which in glibc is the
  * address of the thread's struct pthread. The kernel tid is a field in it
  * whose offset differs between glibc builds, so find it once by looking for
- * a live tid of the process in the first KB of the struct. Known threads
- * come from the cache; only a new one costs a listing of /proc/PID/task. */
-static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id) {
-    for (size_t i = 0; i < pp->ntids; i++)
-        if (pp->tids[i].thread_id == thread_id) return pp->tids[i].tid;
+ * a live tid of the process in the first KB of the struct. */
+static pid_t read_pthread_tid(py_process *pp, uint64_t thread_id) {
     uint8_t buf[1024];
     pid_t *tids = NULL;
     size_t ntids = 0;
@@ -52,15 +49,41 @@ static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id) {
         }
     }
     free(tids);
-    if (!found) return 0;
-    if (pp->ntids == pp->captids) {
-        size_t ncap = pp->captids ? pp->captids * 2 : 16;
-        tid_entry *nt = realloc(pp->tids, ncap * sizeof *nt);
-        if (!nt) return found;
-        pp->tids = nt;
-        pp->captids = ncap;
+    return found;
+}
+
+/* Makes room for one more entry: when full, drops those not asked for
+ * since the last sample (their threads are gone: every live one is asked
+ * for at every sample), and grows only when that frees nothing. */
+static bool tid_room(py_process *pp) {
+    if (pp->ntids < pp->captids) return true;
+    size_t keep = 0;
+    for (size_t i = 0; i < pp->ntids; i++)
+        if (pp->tids[i].seen + 1 >= pp->generation) pp->tids[keep++] = pp->tids[i];
+    pp->ntids = keep;
+    if (pp->ntids < pp->captids) return true;
+    size_t ncap = pp->captids ? pp->captids * 2 : 16;
+    tid_entry *nt = realloc(pp->tids, ncap * sizeof *nt);
+    if (!nt) return false;
+    pp->tids = nt;
+    pp->captids = ncap;
+    return true;
+}
+
+/* The OS tid of the thread whose state has serial number tstate_id and
+ * pthread_t thread_id; 0 when not found. Known threads come from the
+ * cache; only a new one costs a listing of /proc/PID/task. */
+static pid_t tid_of_pthread(py_process *pp, uint64_t thread_id, uint64_t tstate_id) {
+    for (size_t i = 0; i < pp->ntids; i++) {
+        tid_entry *e = &pp->tids[i];
+        if (e->thread_id == thread_id && e->tstate_id == tstate_id) {
+            e->seen = pp->generation;
+            return e->tid;
+        }
     }
-    pp->tids[pp->ntids++] = (tid_entry){thread_id, found};
+    pid_t found = read_pthread_tid(pp, thread_id);
+    if (found && tid_room(pp))
+        pp->tids[pp->ntids++] = (tid_entry){thread_id, tstate_id, pp->generation, found};
     return found;
 }
 
@@ -553,8 +576,8 @@ py_status py_refresh(py_process *pp) {
 static uint32_t tstate_need(const py_layout *L) {
     uint32_t need = 0;
     uint32_t fields[] = {L->tstate_next, L->tstate_thread_id, L->tstate_native_thread_id,
-                         L->tstate_frame};
-    for (size_t i = 0; i < 4; i++)
+                         L->tstate_id, L->tstate_frame};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (fields[i] + 8 > need) need = fields[i] + 8;
     return need;
 }
@@ -596,8 +619,9 @@ static const uint8_t *other_copy(py_process *pp, uint64_t ts) {
 static void thread_ids(py_process *pp, const uint8_t *tbuf, py_thread_stack *st) {
     const py_layout *L = &pp->off;
     *st = (py_thread_stack){.thread_id = rd_u64(tbuf, L->tstate_thread_id)};
-    st->tid = L->tstate_native_thread_id ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
-                                         : tid_of_pthread(pp, st->thread_id);
+    st->tid = L->tstate_native_thread_id
+                  ? (pid_t)rd_u64(tbuf, L->tstate_native_thread_id)
+                  : tid_of_pthread(pp, st->thread_id, L->tstate_id ? rd_u64(tbuf, L->tstate_id) : 0);
 }
 
 /* Reads the stack of the thread state at ts (first: the first thread of

@@ -88,8 +88,14 @@ typedef struct {
     uint64_t func, local0;   /* for naming: see raw_names() */
 } raw_frame;
 
+/* One thread's OS tid, for versions whose thread state lacks it. glibc
+ * gives a finished thread's struct pthread (its pthread_t) to a new thread,
+ * so the pthread_t alone names a thread only together with the thread
+ * state's serial number, which CPython never reuses. */
 typedef struct {
-    uint64_t thread_id;
+    uint64_t thread_id;      /* pthread_t */
+    uint64_t tstate_id;      /* PyThreadState.id */
+    uint32_t seen;           /* py_process.generation when last asked for */
     pid_t tid;
 } tid_entry;
 
@@ -217,7 +223,7 @@ struct py_process {
     uint32_t *code_slots;    /* open addressing: addr -> code index */
     size_t code_slot_cap;
 
-    tid_entry *tids;         /* pthread_t -> OS tid, for versions without native_thread_id */
+    tid_entry *tids;         /* (pthread_t, id) -> OS tid, for versions without native_thread_id */
     size_t ntids, captids;
     int pthread_tid_off;     /* discovered offset of tid in glibc's struct pthread; -1 unknown */
 

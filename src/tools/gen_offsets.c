@@ -118,6 +118,7 @@ static void static_table(void) {
     F(code_linetable, offsetof(PyCodeObject, co_linetable));
     F(code_adaptive, offsetof(PyCodeObject, co_code_adaptive));
 #else
+    F(tstate_id, offsetof(PyThreadState, id));
     F(tstate_frame, offsetof(PyThreadState, frame));
     F(frame_back, offsetof(PyFrameObject, f_back));
     F(frame_code, offsetof(PyFrameObject, f_code));
