@@ -743,6 +743,11 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
             status = errno_status();
             break;
         }
+        /* A thread state freed under us may link back into the list (a
+         * free list's pointers, read as links): the list is torn there,
+         * and the walk stops at the loop (Brent's check, as chainread.c's). */
+        uint64_t mark = ts;
+        uint32_t lap = 1, since_mark = 0;
         for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
             uint64_t next;
             if (ni == 0 && nt > 0 && pp->nseen < SPEC_THREADS) pp->seen_ts[pp->nseen++] = ts;
@@ -751,6 +756,15 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
                 return PY_OK;
             }
             ts = next;
+            if (ts == mark) {
+                res->dropped++;
+                break;
+            }
+            if (++since_mark == lap) {
+                mark = ts;
+                lap *= 2;
+                since_mark = 0;
+            }
         }
     }
     res->code_checks = (uint32_t)(pp->code_checks - checks_before);

@@ -1,5 +1,6 @@
 /* Unit tests for chainread.c, reading linked records of this very process
  * (process_vm_readv on our own pid). */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -111,6 +112,29 @@ TEST(unreadable_link_fails) {
     pool[41].next = (rec *)(uintptr_t)0x10;  /* not a plausible pointer */
     chain_result r;
     CHECK_EQ_INT(read_lines(c, lines, &r), -1);
+    chain_free(c);
+}
+
+/* A record freed under the walk may link back into the chain: refused at
+ * once (within twice the loop's length and lead), not walked round and
+ * round to max_records (4096 calls, and a made-up stack of 4096 frames). */
+TEST(refuses_a_chain_that_meets_itself) {
+    chain_reader *c = chain_new(getpid(), &layout, 4096);
+    int idx[] = {50, 51, 52, 53};
+    static int lines[4096];
+    link_chain(idx, 4);
+    pool[53].next = &pool[51];
+    chain_result r;
+    errno = 0;
+    CHECK_EQ_INT(read_lines(c, lines, &r), -1);
+    CHECK_EQ_INT(errno, EAGAIN);
+    CHECK(r.singles <= 16);
+    pool[50].next = &pool[50];   /* a record that links to itself */
+    CHECK_EQ_INT(read_lines(c, lines, &r), -1);
+    pool[50].next = &pool[51];   /* the loop mended: read whole */
+    pool[53].next = NULL;
+    CHECK_EQ_INT(read_lines(c, lines, &r), 0);
+    CHECK_EQ_INT(r.n, 4);
     chain_free(c);
 }
 
@@ -265,6 +289,7 @@ int main(void) {
     RUN(truncates_at_max);
     RUN(refuses_a_chain_whose_head_moved);
     RUN(unreadable_link_fails);
+    RUN(refuses_a_chain_that_meets_itself);
     RUN(extra_pieces_ride_the_batch_after_the_records);
     RUN(head_moved_says_whether_the_owner_ran);
     RUN(rejects_bad_layouts);
