@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "gather.h"
+#include "loopcheck.h"
 #include "proc.h"
 
 #define CHAIN_THREADS 32     /* threads whose last chain is remembered */
@@ -270,12 +271,7 @@ static int walk(chain_reader *c, chain_memo *memo, const uint64_t *prev, uint32_
     int64_t at = m && prev[0] == head ? 0 : -1;  /* position of cur in prev */
     uint64_t cur = head;
     int32_t from = c->ok[0] ? 0 : -1;
-    /* A record freed under the walk may link back into the chain (a free
-     * list's pointers, read as links): a live chain never meets itself.
-     * Brent's way to see a loop: compare with a mark moved at powers of
-     * two, found within twice the loop's length and its lead. */
-    uint64_t mark = head;
-    uint32_t lap = 1, since_mark = 0;
+    loopcheck seen = LOOPCHECK_INIT;
     for (;;) {
         const uint8_t *rec;
         if (from < 0) {
@@ -295,6 +291,7 @@ static int walk(chain_reader *c, chain_memo *memo, const uint64_t *prev, uint32_
             rec = c->batch + (size_t)from * span;
             c->batched++;
         }
+        if (loopcheck_seen(&seen, cur)) return refuse(memo, c->chain, n);
         c->chain[n] = cur;
         c->from[n++] = from;
         uint64_t next = rd_u64(rec, L->next - L->lo);
@@ -303,12 +300,7 @@ static int walk(chain_reader *c, chain_memo *memo, const uint64_t *prev, uint32_
             out->truncated = true;
             break;
         }
-        if (!plausible(next) || next == mark) return refuse(memo, c->chain, n);
-        if (++since_mark == lap) {
-            mark = next;
-            lap *= 2;
-            since_mark = 0;
-        }
+        if (!plausible(next)) return refuse(memo, c->chain, n);
         at = find_prev(c, prev, m, next, at, &built);
         cur = next;
         from = at >= 0 && c->ok[at + 1] ? (int32_t)(at + 1) : -1;

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include "gather.h"
+#include "loopcheck.h"
 #include "proc.h"
 
 #define MAX_THREADS 4096
@@ -743,28 +744,20 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
             status = errno_status();
             break;
         }
-        /* A thread state freed under us may link back into the list (a
-         * free list's pointers, read as links): the list is torn there,
-         * and the walk stops at the loop (Brent's check, as chainread.c's). */
-        uint64_t mark = ts;
-        uint32_t lap = 1, since_mark = 0;
+        /* A list that meets itself is torn there (loopcheck.h). */
+        loopcheck seen = LOOPCHECK_INIT;
         for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
             uint64_t next;
+            if (loopcheck_seen(&seen, ts)) {
+                res->dropped++;
+                break;
+            }
             if (ni == 0 && nt > 0 && pp->nseen < SPEC_THREADS) pp->seen_ts[pp->nseen++] = ts;
             if (sample_thread(pp, ts, ni == 0 && nt == 0, tneed, fn, skip, ctx, res, &next)) {
                 res->code_checks = (uint32_t)(pp->code_checks - checks_before);
                 return PY_OK;
             }
             ts = next;
-            if (ts == mark) {
-                res->dropped++;
-                break;
-            }
-            if (++since_mark == lap) {
-                mark = ts;
-                lap *= 2;
-                since_mark = 0;
-            }
         }
     }
     res->code_checks = (uint32_t)(pp->code_checks - checks_before);

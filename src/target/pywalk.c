@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "loopcheck.h"
 #include "proc.h"
 
 /* ---- what names a frame (pynames.h) ---- */
@@ -332,8 +333,7 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
     uint32_t need = pp->iframe_need;
     pp->tlbc_code = 0;   /* the bytecode copy looked up last may be of another thread */
     uint32_t n = 0, steps = 0, cleared = 0;
-    uint64_t mark = 0;          /* Brent's cycle check: a frame seen again */
-    uint32_t lap = 1, since = 0;
+    loopcheck seen = LOOPCHECK_INIT;
     bool ended_right = true;
     /* A window copied by this sample's speculative read is fresh; any
      * other is from an earlier read, of another thread. */
@@ -354,14 +354,7 @@ int pywalk_interpreter_frames(py_process *pp, uint64_t frame, uint32_t *depth,
             break;
         }
         if (!plausible(frame)) return -1;
-        /* Links read while they changed can loop; no stack does. Without
-         * this the walk would run to its bound and keep what it met. */
-        if (frame == mark) return -1;
-        if (++since == lap) {
-            mark = frame;
-            lap *= 2;
-            since = 0;
-        }
+        if (loopcheck_seen(&seen, frame)) return -1;
         uint8_t single[BLOCK];
         const uint8_t *f = frame_copy(pp, frame, need, single);
         if (!f) return -1;

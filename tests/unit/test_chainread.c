@@ -116,7 +116,7 @@ TEST(unreadable_link_fails) {
 }
 
 /* A record freed under the walk may link back into the chain: refused at
- * once (within twice the loop's length and lead), not walked round and
+ * once (loopcheck.h), not walked round and
  * round to max_records (4096 calls, and a made-up stack of 4096 frames). */
 TEST(refuses_a_chain_that_meets_itself) {
     chain_reader *c = chain_new(getpid(), &layout, 4096);
