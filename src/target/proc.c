@@ -299,6 +299,11 @@ int proc_stat_state_cpu(const char *stat, char *state, int *cpu) {
     return 0;
 }
 
+bool proc_thread_gone(const proc_thread_files *f) {
+    char line[1024];
+    return f->stat_fd >= 0 && pread_text(f->stat_fd, line, sizeof line) && errno == ESRCH;
+}
+
 int proc_thread_cpu(const proc_thread_files *f, char *state, int *cpu) {
     char line[1024];
     if (f->stat_fd < 0) {

@@ -80,6 +80,9 @@ typedef struct {
 } proc_thread_files;
 
 int proc_thread_files_open(pid_t pid, pid_t tid, proc_thread_files *f);
+/* True when the thread whose files these are has ended and been reaped
+ * (its stat file answers ESRCH); false while it lives, and when unknown. */
+bool proc_thread_gone(const proc_thread_files *f);
 void proc_thread_files_close(proc_thread_files *f);
 typedef struct {
     proc_sched_state state;

@@ -23,17 +23,19 @@
  * machine. */
 #define LINKED_NS 50000000LL
 
+static void thread_entry_free(thread_entry *e) {
+    proc_thread_files_close(&e->files);
+    if (e->children_fd >= 0) close(e->children_fd);
+    free(e->last_keys);
+    free(e->last_frames);
+}
+
 void target_free(target *t) {
     native_free(t->nu);   /* after target_native_account() took its numbers */
     free(t->nmap.slots);
     py_detach(t->py);
     free(t->fmap.slots);
-    for (size_t i = 0; i < t->nthreads; i++) {
-        proc_thread_files_close(&t->threads[i].files);
-        if (t->threads[i].children_fd >= 0) close(t->threads[i].children_fd);
-        free(t->threads[i].last_keys);
-        free(t->threads[i].last_frames);
-    }
+    for (size_t i = 0; i < t->nthreads; i++) thread_entry_free(&t->threads[i]);
     free(t->threads);
     if (t->children_fd >= 0) close(t->children_fd);
 }
@@ -208,13 +210,33 @@ void targets_scan_children(sampler *s) {
     }
 }
 
-/* Every REFRESH_NS: frees the slots of exited processes, refreshes the
+/* Gives up the slots of threads that have ended: their files (three or
+ * four fds each) and last stacks. A program that starts a thread per task
+ * would otherwise run csprof out of fds after a few hundred (and then its
+ * threads could not be asked whether they sleep), and every tick would
+ * ask after each thread it ever had. Their samples stay in the profile.
+ * Only between samples: a sample holds indices into the table. */
+static void drop_ended_threads(target *t) {
+    size_t keep = 0;
+    for (size_t i = 0; i < t->nthreads; i++) {
+        thread_entry *e = &t->threads[i];
+        bool ended = e->tid && (e->files.stat_fd >= 0 ? proc_thread_gone(&e->files)
+                                                      : !proc_thread_alive(t->pid, e->tid));
+        if (ended) thread_entry_free(e);
+        else t->threads[keep++] = *e;
+    }
+    t->nthreads = keep;
+}
+
+/* Every REFRESH_NS: frees the slots of exited processes and of ended
+ * threads, refreshes the
  * attached ones (and notices an exec), retries the others, and with
  * full_scan looks for descendants through all of /proc. */
 void targets_refresh(sampler *s, pid_t root, bool full_scan) {
     for (size_t i = 0; i < s->ntargets; i++) {
         target *t = &s->targets[i];
         if (!t->py && !t->dead && !proc_alive(t->pid)) t->dead = true;
+        if (t->py && !t->dead) drop_ended_threads(t);
     }
     drop_dead(s);
     if (!find_target(s, root)) follow(s, root);
