@@ -607,11 +607,15 @@ static int reread_thread(py_process *pp, uint64_t ts, bool first, uint32_t tneed
 /* The speculative read's copy of thread state ts (not the first), or
  * NULL; each is used once. */
 static const uint8_t *other_copy(py_process *pp, uint64_t ts) {
-    for (uint32_t i = 0; i < SPEC_THREADS; i++)
-        if (pp->got.other[i] && pp->got.other_ts[i] == ts) {
-            pp->got.other[i] = false;
-            return pp->got.obuf[i];
+    spec_got *g = &pp->got;
+    for (uint32_t k = 0; k < SPEC_THREADS; k++) {
+        uint32_t i = (g->other_next + k) % SPEC_THREADS;
+        if (g->other[i] && g->other_ts[i] == ts) {
+            g->other[i] = false;
+            g->other_next = i + 1;
+            return g->obuf[i];
         }
+    }
     return NULL;
 }
 
@@ -731,6 +735,7 @@ py_status py_sample(py_process *pp, py_thread_fn fn, py_thread_skip_fn skip, voi
     }
     uint32_t tneed = tstate_need(L);
     memset(pp->got.other, 0, sizeof pp->got.other);
+    pp->got.other_next = 0;
     spec_read(pp, tneed);
     pp->nseen = 0;
     py_status status = PY_OK;

@@ -123,7 +123,9 @@ typedef struct {
 #define SPEC_FAR 16       /* frames outside the data stack span: 3.12+'s entry frames
                            * live on the C stack, one per call from C into Python */
 #define FAR_SPANS 3       /* spans of pages copied for such frames (spec_memo.fs_lo) */
-#define SPEC_THREADS 16   /* the first interpreter's other thread states copied too */
+/* The first interpreter's other thread states copied too: a pool of idle
+ * workers costs a read of its own per thread beyond these at every tick. */
+#define SPEC_THREADS 128
 typedef struct {
     uint64_t ts, cframe;
     uint64_t win_lo, win_hi;
@@ -181,6 +183,7 @@ typedef struct {
     bool other[SPEC_THREADS];
     uint64_t other_ts[SPEC_THREADS];
     uint8_t obuf[SPEC_THREADS][2 * BLOCK];
+    uint32_t other_next;     /* where other_copy looks first: copies are used in list order */
 } spec_got;
 
 /* The last stack pycode_resolve named whole (strictly: every function object
