@@ -132,7 +132,7 @@ class RecordMixin:
         (a thread taken for the one before it, whose tid is gone, could not
         be asked the kernel whether it sleeps)."""
         r, p = self.record("relay.py")
-        tids = [int(x) for x in r.stdout.split()]
+        tids = [int(x) for x in r.stdout.split("\n") if x.isdigit()]
         self.assertEqual(len(tids), 12, r.stdout)
         spun = {}
         for s in p.stacks:
@@ -495,8 +495,8 @@ class ThreadChurn(TempDirTest):
     open per thread (with --subprocesses) until the process ended: 2409
     after 600 threads, and under the common soft limit of 1024 files it
     could no longer ask a new thread whether it slept and counted its
-    sleep as CPU time (766 samples in churn_nap against 1061 in
-    churn_spin). Asking after every thread it ever had also cost it 24-26%
+    sleep as CPU time (766 samples in the sleep against 1061 in the
+    spin). Asking after every thread it ever had also cost it 24-26%
     of a CPU here, 8-9% now."""
 
     def test_600_threads_one_after_another(self):
@@ -507,11 +507,12 @@ class ThreadChurn(TempDirTest):
                 out = os.path.join(self.tmp, label)
                 env = dict(interp.env or {})
                 r = run_csprof(["record", "--subprocesses", "-o", out, "-f", "json", "--",
-                                *interp.argv, workload("churn.py")], env=env,
+                                *interp.argv, workload("relay.py"), "600", "0.003", "0.003"],
+                               env=env,
                                preexec_fn=soft_file_limit_1024)
                 self.assertEqual(r.returncode, 0, r.stderr)
-                p = Profile(os.path.join(out, "churn.json"))
-                spun, napped = p.samples_in("churn_spin"), p.samples_in("churn_nap")
+                p = Profile(os.path.join(out, "relay.json"))
+                spun, napped = p.samples_in("relay_spin"), p.samples_in("relay_nap")
                 fds = int(r.stdout.split()[-1])
                 print(f"\n  {label}: spun {spun}, napped {napped}; csprof held {fds} files "
                       f"after {len(p.data['threads'])} threads", end="")

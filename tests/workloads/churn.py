@@ -1,27 +1,19 @@
-"""A thread per task: 600 threads started one after another, each spinning
-3 ms, then sleeping 3 ms. Prints how many files its parent (csprof, which
-started it) holds open at the end."""
-import os
-import threading
+"""Creates and frees code objects all the time, so their addresses are
+reused: outer_K must always be seen calling inner_K of the same K."""
 import time
 
 
-def churn_spin(end):
+def main():
+    end = time.perf_counter() + 1.5
+    k = 0
     while time.perf_counter() < end:
-        pass
+        src = (f"def outer_{k}(e):\n    return inner_{k}(e)\n"
+               f"def inner_{k}(e):\n    while time.perf_counter() < e:\n        pass\n")
+        ns = {"time": time}
+        exec(compile(src, f"<gen{k}>", "exec"), ns)
+        ns[f"outer_{k}"](time.perf_counter() + 0.003)
+        del ns
+        k += 1
 
 
-def churn_nap(seconds):
-    time.sleep(seconds)
-
-
-def task():
-    churn_spin(time.perf_counter() + 0.003)
-    churn_nap(0.003)
-
-
-for _ in range(600):
-    t = threading.Thread(target=task)
-    t.start()
-    t.join()
-print(len(os.listdir(f"/proc/{os.getppid()}/fd")), flush=True)
+main()
