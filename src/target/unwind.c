@@ -528,6 +528,13 @@ void native_release(native_unwinder *u, pid_t tid) {
     if (s && s->state == TH_STOPPED) detach_slot(u, (size_t)(s - u->threads));
 }
 
+void native_forget(native_unwinder *u, pid_t tid) {
+    thread_slot *s = u ? slot_of(u, tid) : NULL;
+    if (s && s->state != TH_STOPPED) slot_drop(u, s);
+}
+
+size_t native_threads_kept(const native_unwinder *u) { return u->nthreads; }
+
 void native_resume(native_unwinder *u) {
     for (size_t i = 0; i < u->nthreads;)
         if (u->threads[i].state != TH_STOPPED || detach_slot(u, i)) i++;

@@ -49,6 +49,12 @@ void native_resume(native_unwinder *u);
  * read. The signals stay blocked until native_resume(), which must still
  * follow. */
 void native_release(native_unwinder *u, pid_t tid);
+/* Forgets a thread that has ended (its registers, stack copy and
+ * libunwind state, 16 KB or more): the caller knows, as a thread that is
+ * gone is never asked to stop again. Not while it is stopped. */
+void native_forget(native_unwinder *u, pid_t tid);
+/* How many threads the unwinder keeps state for. */
+size_t native_threads_kept(const native_unwinder *u);
 
 /* How long threads were held stopped in total (from the moment each stop
  * was seen to its detach), and how many stops: the cost to the target. */
